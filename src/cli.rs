@@ -1,0 +1,197 @@
+//! The command line as the user typed it (clap derive). Nothing here touches
+//! the system: [`crate::config`] turns these values into resolved settings
+//! (credentials read, URL parsed), and the rest of the program never sees
+//! [`Cli`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::source::Format;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  everything was uploaded (or, for scan/check, nothing went wrong)
+  1  some messages could not be uploaded or read (see the summary)
+  2  usage or configuration error
+  3  connection, TLS or authentication failure";
+
+/// Upload local mail (mbox, Maildir, Maildir++) into an IMAP server, fast,
+/// keeping flags and dates, without losing or doubling a message.
+#[derive(Debug, Parser)]
+#[command(name = "mailhaul", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upload messages from SOURCE paths into the server.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Upload(UploadArgs),
+    /// Show what upload would do, without any network access.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Scan(ScanArgs),
+    /// Connect, authenticate and show the capabilities and the upload mode.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Check(CheckArgs),
+    /// Write shell completions and the man page into DIR (for packagers).
+    #[command(hide = true)]
+    Generate {
+        /// Output directory; `completions/` and `man/` are created inside it.
+        dir: PathBuf,
+    },
+}
+
+/// Where the messages come from and how they are read.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// mbox files, Maildirs, Maildir++ trees or directories of mbox files.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<PathBuf>,
+
+    /// Source format; detected from the files by default.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+
+    /// Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, …)
+    /// instead of removing them once their meaning is carried by IMAP flags.
+    #[arg(long)]
+    pub keep_status_headers: bool,
+}
+
+/// Where the messages go on the server.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Put every message into this one mailbox instead of mirroring folders.
+    #[arg(long, value_name = "NAME")]
+    pub mailbox: Option<String>,
+
+    /// Put the mirrored folder tree under this mailbox (hierarchy with `/`).
+    #[arg(long, value_name = "P")]
+    pub prefix: Option<String>,
+}
+
+/// How to reach and log in to the server. There is deliberately no option
+/// that takes a password as an argument.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// imaps://user@host[:port] (implicit TLS, default port 993) or
+    /// imap://user@host[:port] (STARTTLS, default port 143).
+    #[arg(long, value_name = "URL", env = "MAILHAUL_SERVER")]
+    pub server: String,
+
+    /// Read the password from this file (first line; trailing newline removed).
+    #[arg(long, value_name = "PATH", conflicts_with = "password_command")]
+    pub password_file: Option<PathBuf>,
+
+    /// Run this shell command and use its output as the password.
+    #[arg(long, value_name = "CMD")]
+    pub password_command: Option<String>,
+
+    /// Trust this PEM certificate (a private CA or a self-signed server certificate).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Do not verify the server's certificate (prints a warning).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// With imap://, log in even if the server offers no STARTTLS.
+    #[arg(long)]
+    pub allow_plaintext: bool,
+
+    /// Network read/write timeout in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Most messages in one MULTIAPPEND command.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: u64,
+
+    /// Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted).
+    #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = parse_size)]
+    pub batch_bytes: u64,
+
+    /// Send one APPEND per message even when the server has MULTIAPPEND.
+    #[arg(long)]
+    pub no_multiappend: bool,
+
+    /// No progress bar and no summary; errors are still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// Parses a byte count with an optional K/M/G (binary) suffix.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let mult: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix {c:?} (use K, M or G)")),
+            };
+            (&s[..i], mult)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 16M)"))?;
+    match n.checked_mul(mult) {
+        Some(0) => Err("size must be at least 1 byte".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("{s:?} is too large")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16M"), Ok(16 << 20));
+        assert_eq!(parse_size("1k"), Ok(1024));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("5T").is_err());
+    }
+}

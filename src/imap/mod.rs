@@ -1,0 +1,17 @@
+//! The IMAP client: a blocking connection (plain TCP upgraded with STARTTLS,
+//! or implicit TLS via native-tls), command encoding, a framing response
+//! reader, and a [`Session`] offering what mailhaul needs: capabilities,
+//! authentication, LIST/CREATE/SELECT/STATUS, APPEND (single, MULTIAPPEND,
+//! pipelined serial) and FETCH for verification. It knows nothing about mbox
+//! or Maildir: it is given mailbox names (UTF-8, server delimiter) and
+//! message bytes ready to send.
+
+pub mod command;
+pub mod connection;
+pub mod error;
+pub mod response;
+pub mod session;
+pub mod utf7;
+
+pub use error::{Code, ImapError};
+pub use session::{Appended, AppendItem, Capabilities, ConnectOptions, ListEntry, LiteralMode, Session, TlsMode};

@@ -1,0 +1,19 @@
+//! mailhaul: upload local mail (mbox, Maildir) into an IMAP server, fast and
+//! without losing or doubling a message.
+//!
+//! Data flows one way (see DESIGN.md): [`source`] reads messages, [`plan`]
+//! maps folders to server mailboxes and cuts batches, [`upload`] drives the
+//! batches through an [`imap::Session`], and [`report`] turns the outcome
+//! into a summary and an exit code. [`cli`] and [`config`] sit at the edge.
+
+pub mod cli;
+pub mod config;
+pub mod imap;
+pub mod message;
+pub mod plan;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod secret;
+pub mod source;
+pub mod upload;

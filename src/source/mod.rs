@@ -1,0 +1,111 @@
+//! Sources: finds the mailboxes under the paths the user gave and reads their
+//! messages, one at a time, into [`Message`]s (bytes normalized, flags and
+//! internal date chosen). A source knows nothing about IMAP or the server:
+//! folder names here are the user's hierarchy as path components; `plan`
+//! maps them onto the server.
+//!
+//! Streaming: a folder's messages come from an iterator that reads one
+//! message at a time, so memory is bounded by the largest message, never by
+//! the size of the mailbox.
+
+pub mod date;
+pub mod headers;
+pub mod maildir;
+pub mod mbox;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::message::{Message, Origin};
+
+/// What kind of source a path is; `Auto` detects it (`--format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Detect from the files.
+    Auto,
+    /// A single mbox file.
+    Mbox,
+    /// A directory tree of mbox files: each file a mailbox, directories are hierarchy.
+    MboxTree,
+    /// A single Maildir (cur/ and new/).
+    Maildir,
+    /// A Maildir++ tree: the root is INBOX, `.A.B` is A/B.
+    #[value(name = "maildir++", alias = "maildirpp")]
+    MaildirPlusPlus,
+}
+
+/// How a folder's messages are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FolderKind {
+    Mbox,
+    Maildir,
+}
+
+/// One source mailbox: where it is, how it is stored and which folder it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFolder {
+    /// The mbox file, or the Maildir directory (the one holding cur/ and new/).
+    pub path: PathBuf,
+    pub kind: FolderKind,
+    /// Hierarchy components, e.g. `["Archive", "2020"]`; `["INBOX"]` for the inbox.
+    /// Never empty.
+    pub folder: Vec<String>,
+}
+
+/// Options that change what is read.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Keep mbox client-state headers (Status, X-Status, …) instead of removing them.
+    pub keep_status_headers: bool,
+    /// "Now", for the sanity check that a date is not in the future.
+    pub now: DateTime<Utc>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            keep_status_headers: false,
+            now: Utc::now(),
+        }
+    }
+}
+
+/// A message, or a file, that could not be read; named for the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceError {
+    pub origin: Origin,
+    pub reason: String,
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.reason)
+    }
+}
+
+/// What discovery found: the folders to read, and files it saw but will not
+/// upload (e.g. loose files beside cur/ and new/), as problems to report.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub folders: Vec<SourceFolder>,
+    pub problems: Vec<SourceError>,
+}
+
+pub type MessageIter = Box<dyn Iterator<Item = Result<Message, SourceError>>>;
+
+/// Finds the source folders under `paths`. A path that does not exist or whose
+/// kind cannot be detected is an error naming the path.
+pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> {
+    let _ = (paths, format);
+    todo!("source::discover")
+}
+
+impl SourceFolder {
+    /// Opens the folder and returns its messages in source order.
+    pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
+        let _ = opts;
+        todo!("SourceFolder::messages")
+    }
+}
