@@ -1,4 +1,11 @@
-//! TODO
+//! Report: what happened to every message, the human summary, and the exit
+//! code. Outcomes are recorded as values (never as global state) by `upload`
+//! and `run`; the report alone decides the exit status.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::time::Duration;
+
 /// The process exit status (documented in --help, README and the man page).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -20,5 +27,262 @@ impl ExitStatus {
             ExitStatus::Usage => 2,
             ExitStatus::Connection => 3,
         }
+    }
+}
+
+/// Why a message did not land.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureClass {
+    /// The source could not be read.
+    Unreadable,
+    /// Not sent on purpose (empty, larger than the server accepts).
+    NotSent,
+    /// The server refused it (NO / BAD).
+    Refused,
+    /// Its fate is unknown (the connection broke before the answer).
+    Unknown,
+}
+
+impl FailureClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Unreadable => "unreadable",
+            FailureClass::NotSent => "not sent",
+            FailureClass::Refused => "refused by the server",
+            FailureClass::Unknown => "unknown (connection lost)",
+        }
+    }
+}
+
+/// One message that did not land.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Where the message is in the source (file, index, offset).
+    pub origin: String,
+    /// The target mailbox.
+    pub mailbox: String,
+    pub class: FailureClass,
+    pub reason: String,
+}
+
+/// Counts for one target mailbox.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MailboxTally {
+    pub name: String,
+    pub found: u64,
+    pub uploaded: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    /// Bytes uploaded.
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub mailboxes: Vec<MailboxTally>,
+    pub failures: Vec<Failure>,
+    /// Things that did not stop any message but are worth saying.
+    pub warnings: Vec<String>,
+    /// The upload mode, e.g. "MULTIAPPEND with LITERAL+".
+    pub mode: String,
+    pub append_commands: u64,
+    pub elapsed: Duration,
+    /// Set when the run stopped early (connection lost, …).
+    pub aborted: Option<String>,
+}
+
+impl Report {
+    /// The tally of `name`, created on first use (mailboxes keep plan order).
+    pub fn mailbox(&mut self, name: &str) -> &mut MailboxTally {
+        let i = match self.mailboxes.iter().position(|m| m.name == name) {
+            Some(i) => i,
+            None => {
+                self.mailboxes.push(MailboxTally {
+                    name: name.to_string(),
+                    ..Default::default()
+                });
+                self.mailboxes.len() - 1
+            }
+        };
+        &mut self.mailboxes[i]
+    }
+
+    pub fn uploaded(&mut self, mailbox: &str, bytes: u64) {
+        let t = self.mailbox(mailbox);
+        t.found += 1;
+        t.uploaded += 1;
+        t.bytes += bytes;
+    }
+
+    pub fn failed(&mut self, mailbox: &str, origin: String, class: FailureClass, reason: String) {
+        let t = self.mailbox(mailbox);
+        t.found += 1;
+        t.failed += 1;
+        self.failures.push(Failure {
+            origin,
+            mailbox: mailbox.to_string(),
+            class,
+            reason,
+        });
+    }
+
+    pub fn totals(&self) -> MailboxTally {
+        let mut t = MailboxTally {
+            name: "total".into(),
+            ..Default::default()
+        };
+        for m in &self.mailboxes {
+            t.found += m.found;
+            t.uploaded += m.uploaded;
+            t.failed += m.failed;
+            t.skipped += m.skipped;
+            t.bytes += m.bytes;
+        }
+        t
+    }
+
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.aborted.is_some() || !self.failures.is_empty() {
+            ExitStatus::Partial
+        } else {
+            ExitStatus::Success
+        }
+    }
+
+    /// The table and the totals line, for a terminal of any width ≥ 80.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let width = self
+            .mailboxes
+            .iter()
+            .map(|m| sanitize(&m.name).chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(7, 40);
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>7} {:>8} {:>6} {:>7} {:>10}",
+            "mailbox", "found", "uploaded", "failed", "skipped", "bytes"
+        );
+        let total = self.totals();
+        for m in self.mailboxes.iter().chain(std::iter::once(&total)) {
+            let _ = writeln!(
+                s,
+                "{:<width$}  {:>7} {:>8} {:>6} {:>7} {:>10}",
+                sanitize(&m.name),
+                m.found,
+                m.uploaded,
+                m.failed,
+                m.skipped,
+                human_bytes(m.bytes)
+            );
+        }
+        let secs = self.elapsed.as_secs_f64().max(1e-3);
+        let _ = writeln!(
+            s,
+            "{} of {} messages uploaded in {:.1} s ({:.0} msg/s, {}/s); mode: {}; {} APPEND command{}",
+            total.uploaded,
+            total.found,
+            self.elapsed.as_secs_f64(),
+            total.uploaded as f64 / secs,
+            human_bytes((total.bytes as f64 / secs) as u64),
+            self.mode,
+            self.append_commands,
+            if self.append_commands == 1 { "" } else { "s" }
+        );
+        s
+    }
+
+    /// Failures and warnings, one per line, for stderr.
+    pub fn problems(&self) -> String {
+        let mut s = String::new();
+        for f in &self.failures {
+            let _ = writeln!(
+                s,
+                "mailhaul: {} → {}: {}: {}",
+                sanitize(&f.origin),
+                sanitize(&f.mailbox),
+                f.class.as_str(),
+                sanitize(&f.reason)
+            );
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "mailhaul: warning: {}", sanitize(w));
+        }
+        if let Some(why) = &self.aborted {
+            let _ = writeln!(s, "mailhaul: stopped early: {}", sanitize(why));
+        }
+        s
+    }
+
+    /// Prints problems to stderr and, unless quiet, the summary to stdout.
+    pub fn print(&self, quiet: bool) -> io::Result<()> {
+        io::stderr().write_all(self.problems().as_bytes())?;
+        if !quiet {
+            io::stdout().write_all(self.summary().as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Replaces control characters (from server text, file and folder names) so
+/// nothing can drive the terminal.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_status_follows_failures() {
+        let mut r = Report::default();
+        r.uploaded("INBOX", 10);
+        assert_eq!(r.exit_status(), ExitStatus::Success);
+        r.failed("INBOX", "x".into(), FailureClass::Refused, "NO".into());
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+        let t = r.totals();
+        assert_eq!((t.found, t.uploaded, t.failed, t.bytes), (2, 1, 1, 10));
+    }
+
+    #[test]
+    fn summary_fits_80_columns() {
+        let mut r = Report {
+            mode: "MULTIAPPEND with LITERAL+".into(),
+            ..Default::default()
+        };
+        r.uploaded("INBOX", 1000);
+        r.uploaded("Archive/2019", 3 << 20);
+        let s = r.summary();
+        assert!(s.contains("Archive/2019"), "{s}");
+        for line in s.lines().take(4) {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_neutralized() {
+        assert_eq!(sanitize("a\x1b[2Jb"), "a\u{fffd}[2Jb");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(12), "12 B");
     }
 }
