@@ -55,7 +55,7 @@ pub struct SourceArgs {
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
 
-    /// Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, …)
+    /// Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...)
     /// instead of removing them once their meaning is carried by IMAP flags.
     #[arg(long)]
     pub keep_status_headers: bool,

@@ -35,7 +35,9 @@ impl ServerUrl {
         } else if let Some(r) = url.strip_prefix("imap://") {
             (TlsMode::StartTls, r, 143)
         } else {
-            bail!("--server must start with imaps:// (TLS) or imap:// (STARTTLS), e.g. imaps://me@mail.example.org");
+            bail!(
+                "--server must start with imaps:// (TLS) or imap:// (STARTTLS), e.g. imaps://me@mail.example.org"
+            );
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         let Some((userinfo, hostport)) = rest.rsplit_once('@') else {
@@ -81,7 +83,10 @@ fn split_host_port(s: &str) -> anyhow::Result<(&str, Option<&str>)> {
             "" => Ok((host, None)),
             p => Ok((
                 host,
-                Some(p.strip_prefix(':').context("--server: expected :PORT after ]")?),
+                Some(
+                    p.strip_prefix(':')
+                        .context("--server: expected :PORT after ]")?,
+                ),
             )),
         };
     }
@@ -200,9 +205,15 @@ mod tests {
             }
         );
         let u = ServerUrl::parse("imap://me%40example.org@127.0.0.1:1143").unwrap();
-        assert_eq!((u.tls, u.user.as_str(), u.port), (TlsMode::StartTls, "me@example.org", 1143));
+        assert_eq!(
+            (u.tls, u.user.as_str(), u.port),
+            (TlsMode::StartTls, "me@example.org", 1143)
+        );
         let u = ServerUrl::parse("imaps://a@b.org@[::1]:994/").unwrap();
-        assert_eq!((u.user.as_str(), u.host.as_str(), u.port), ("a@b.org", "::1", 994));
+        assert_eq!(
+            (u.user.as_str(), u.host.as_str(), u.port),
+            ("a@b.org", "::1", 994)
+        );
         assert!(ServerUrl::parse("http://me@x").is_err());
         assert!(ServerUrl::parse("imaps://x").is_err());
         assert!(ServerUrl::parse("imaps://me@x:0").is_err());

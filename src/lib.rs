@@ -14,6 +14,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod scan;
 pub mod secret;
 pub mod source;
 pub mod upload;

@@ -36,7 +36,10 @@ impl Progress {
     /// Shows `messages` done so far and the mailbox being filled.
     pub fn set_status(&self, messages: u64, mailbox: &str) {
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("{messages} msgs → {}", crate::report::sanitize(mailbox)));
+            bar.set_message(format!(
+                "{messages} msgs → {}",
+                crate::report::sanitize(mailbox)
+            ));
         }
     }
 

@@ -1,8 +1,313 @@
-//! Runs one subcommand: resolves settings, calls the pipeline, prints.
-use crate::cli::Cli;
-use crate::report::ExitStatus;
+//! Runs one subcommand: resolves settings ([`crate::config`]), calls the
+//! pipeline (source → plan → upload) and prints. Every error is printed once,
+//! here, with its context chain, and mapped to an exit status.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::CommandFactory;
+
+use crate::cli::{CheckArgs, Cli, Command, ScanArgs, ServerArgs, SourceArgs, UploadArgs};
+use crate::config;
+use crate::imap::{ImapError, Session};
+use crate::plan::{BatchLimits, PlannedFolder, TargetMap};
+use crate::progress::Progress;
+use crate::report::{ExitStatus, sanitize};
+use crate::source::{self, ReadOptions};
+use crate::upload::{self, UploadMode, UploadOptions};
+
+/// A failure that ends the run, with the exit status it maps to.
+struct Failure {
+    status: ExitStatus,
+    error: anyhow::Error,
+}
+
+fn usage(error: anyhow::Error) -> Failure {
+    Failure {
+        status: ExitStatus::Usage,
+        error,
+    }
+}
+
+fn connection(error: ImapError) -> Failure {
+    Failure {
+        status: ExitStatus::Connection,
+        error: anyhow::Error::new(error),
+    }
+}
 
 pub fn run(cli: Cli) -> ExitStatus {
-    let _ = cli;
-    todo!()
+    let result = match cli.command {
+        Command::Upload(args) => run_upload(&args),
+        Command::Scan(args) => run_scan(&args),
+        Command::Check(args) => run_check(&args),
+        Command::Generate { dir } => generate(&dir).map_err(usage),
+    };
+    match result {
+        Ok(status) => status,
+        Err(f) => {
+            eprintln!("mailhaul: error: {}", sanitize(&format!("{:#}", f.error)));
+            f.status
+        }
+    }
+}
+
+/// Discovers the sources and plans them against a delimiter.
+fn plan_sources(
+    src: &SourceArgs,
+    mailbox: Option<&str>,
+    prefix: Option<&str>,
+    delimiter: Option<char>,
+) -> Result<(Vec<PlannedFolder>, Vec<String>), Failure> {
+    let discovery = source::discover(&src.sources, src.format).map_err(usage)?;
+    let map = TargetMap::new(mailbox, prefix, delimiter);
+    let problems = discovery.problems.iter().map(|p| p.to_string()).collect();
+    Ok((map.plan(&discovery.folders), problems))
+}
+
+fn read_options(src: &SourceArgs) -> ReadOptions {
+    ReadOptions {
+        keep_status_headers: src.keep_status_headers,
+        ..ReadOptions::default()
+    }
+}
+
+fn connect(args: &ServerArgs) -> Result<Session, Failure> {
+    let opts = config::connect_options(args).map_err(usage)?;
+    if opts.insecure {
+        eprintln!(
+            "mailhaul: warning: --insecure: the server's certificate is not verified; anyone on the path can read your mail and password"
+        );
+    }
+    Session::connect(&opts).map_err(connection)
+}
+
+fn source_bytes(folders: &[PlannedFolder]) -> u64 {
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    folders
+        .iter()
+        .map(|f| match f.source.kind {
+            source::FolderKind::Mbox => size(&f.source.path),
+            source::FolderKind::Maildir => ["cur", "new"]
+                .iter()
+                .filter_map(|d| std::fs::read_dir(f.source.path.join(d)).ok())
+                .flatten()
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum(),
+        })
+        .sum()
+}
+
+fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
+    // Read the sources' layout first: a typo in a path should not cost a login.
+    source::discover(&args.source.sources, args.source.format).map_err(usage)?;
+    let mut session = connect(&args.server)?;
+    let delimiter = session.delimiter().map_err(connection)?;
+    let (folders, problems) = plan_sources(
+        &args.source,
+        args.target.mailbox.as_deref(),
+        args.target.prefix.as_deref(),
+        delimiter,
+    )?;
+    if !args.quiet {
+        let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
+        eprintln!("mailhaul: plan ({mode}):");
+        for f in &folders {
+            eprintln!(
+                "  {} → {}",
+                sanitize(&f.source.path.display().to_string()),
+                sanitize(&f.mailbox)
+            );
+        }
+    }
+    let opts = UploadOptions {
+        limits: BatchLimits {
+            max_messages: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
+            max_bytes: args.batch_bytes,
+        },
+        allow_multiappend: !args.no_multiappend,
+        read: read_options(&args.source),
+    };
+    let progress = Progress::new(source_bytes(&folders), args.quiet);
+    let mut report = upload::upload(&mut session, &folders, &opts, &progress);
+    report.warnings.extend(problems);
+    session.logout();
+    report
+        .print(args.quiet)
+        .context("cannot write the summary")
+        .map_err(usage)?;
+    Ok(report.exit_status())
+}
+
+fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
+    // Without a server, show hierarchy with '/'.
+    let (folders, problems) = plan_sources(
+        &args.source,
+        args.target.mailbox.as_deref(),
+        args.target.prefix.as_deref(),
+        Some('/'),
+    )?;
+    let mut report = crate::scan::scan(&folders, &read_options(&args.source));
+    report.warnings.extend(problems);
+    print!("{}", report.render());
+    for e in &report.errors {
+        eprintln!("mailhaul: {}", sanitize(e));
+    }
+    for w in &report.warnings {
+        eprintln!("mailhaul: warning: {}", sanitize(w));
+    }
+    Ok(if report.errors.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Partial
+    })
+}
+
+fn run_check(args: &CheckArgs) -> Result<ExitStatus, Failure> {
+    let mut session = connect(&args.server)?;
+    let caps = session.capabilities().clone();
+    let delimiter = session.delimiter().map_err(connection)?;
+    println!("capabilities: {}", sanitize(&caps.0.join(" ")));
+    println!("upload mode: {}", UploadMode::choose(&caps, true));
+    println!(
+        "hierarchy delimiter: {}",
+        delimiter.map_or("none (flat)".to_string(), |d| format!("{d:?}"))
+    );
+    println!(
+        "APPENDLIMIT: {}",
+        caps.append_limit()
+            .map_or("not advertised".to_string(), |n| format!("{n} bytes"))
+    );
+    if !caps.has("UIDPLUS") {
+        println!("warning: no UIDPLUS: uploads cannot be matched to server UIDs");
+    }
+    session.logout();
+    Ok(ExitStatus::Success)
+}
+
+/// Writes completions (bash, zsh, fish, elvish, powershell) and the man page.
+pub fn generate(dir: &Path) -> anyhow::Result<ExitStatus> {
+    for (path, bytes) in generated_files()? {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The generated files, as (relative path, contents), from the clap definition.
+pub fn generated_files() -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
+    use clap_complete::Shell;
+    let mut files = Vec::new();
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::PowerShell,
+    ] {
+        let mut cmd = Cli::command();
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "mailhaul", &mut out);
+        let name = match shell {
+            Shell::Bash => "mailhaul.bash",
+            Shell::Zsh => "_mailhaul",
+            Shell::Fish => "mailhaul.fish",
+            Shell::Elvish => "mailhaul.elv",
+            _ => "_mailhaul.ps1",
+        };
+        files.push((Path::new("completions").join(name), out));
+    }
+    files.push((PathBuf::from("man/mailhaul.1"), man_page()?));
+    Ok(files)
+}
+
+/// Sections of the man page that the option list cannot carry.
+const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Every message was uploaded (for scan and check: nothing went wrong).
+.TP
+\fB1\fR
+Some messages could not be uploaded or read; each is named on stderr with the reason.
+.TP
+\fB2\fR
+Usage or configuration error (bad option, unreadable source path or password file).
+.TP
+\fB3\fR
+Connection, TLS or authentication failure, including a connection lost during the upload.
+.SH "INTERNAL DATES"
+The internal date of a message is taken from, in order: the mbox From_ line; the top-most
+Received header (the final delivery hop); the Date header; the Maildir file name's timestamp;
+the file's modification time. A date in the future or before 1900 falls through to the next.
+.SH FLAGS
+Maildir info letters after :2, (also !2, and ;2,): P $Forwarded, R \eAnswered, S \eSeen,
+T \eDeleted, D \eDraft, F \eFlagged; a\(enz name keywords from dovecot-keywords.
+mbox: Status R gives \eSeen; X-Status A \eAnswered, F \eFlagged, T \eDraft, D \eDeleted;
+X-Mozilla-Status bits 0x1 \eSeen, 0x2 \eAnswered, 0x4 \eFlagged, 0x1000 $Forwarded;
+X-Keywords and X-Mozilla-Keys give keywords. These client-state headers are removed from the
+uploaded message unless \fB\-\-keep\-status\-headers\fR is given; nothing else is changed
+except line ends, which are sent as CRLF.
+.SH FOLDERS
+A single mbox file becomes a mailbox named after the file; a Maildir++ root is INBOX and its
+folder .A.B becomes A/B; in a directory of mbox files, each file is a mailbox and directories
+are hierarchy. Names are mapped onto the server's hierarchy delimiter; \fB\-\-prefix\fR
+puts the tree under a mailbox, \fB\-\-mailbox\fR puts everything into one.
+.SH ENVIRONMENT
+.TP
+\fBMAILHAUL_PASSWORD\fR
+The password, when neither \fB\-\-password\-file\fR nor \fB\-\-password\-command\fR is given.
+.TP
+\fBMAILHAUL_SERVER\fR
+The server URL, when \fB\-\-server\fR is not given.
+.TP
+\fBNO_COLOR\fR
+Disables colour in the progress bar.
+"#;
+
+/// One man page for the whole tool: the top level, then each subcommand's
+/// options, then the sections above.
+fn man_page() -> anyhow::Result<Vec<u8>> {
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("mailhaul {}", sub.get_name());
+        out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        let sub = sub.clone().bin_name(name);
+        let page = clap_mangen::Man::new(sub);
+        page.render_synopsis_section(&mut out)?;
+        page.render_description_section(&mut out)?;
+        page.render_options_section(&mut out)?;
+    }
+    out.extend_from_slice(MAN_EXTRA.as_bytes());
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed completions and man page match the current CLI.
+    #[test]
+    fn generated_files_are_up_to_date() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (path, want) in generated_files().unwrap() {
+            let have = std::fs::read(root.join(&path)).unwrap_or_default();
+            assert!(
+                have == want,
+                "{} is out of date with the CLI; regenerate with: cargo run -- generate .",
+                path.display()
+            );
+        }
+    }
 }

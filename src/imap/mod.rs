@@ -15,6 +15,6 @@ pub mod utf7;
 
 pub use error::{Code, ImapError};
 pub use session::{
-    AppendItem, Appended, Capabilities, ConnectOptions, ListEntry, LiteralMode, Session, SessionStats,
-    TlsMode,
+    AppendItem, Appended, Capabilities, ConnectOptions, ListEntry, LiteralMode, Session,
+    SessionStats, TlsMode,
 };

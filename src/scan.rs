@@ -1,0 +1,150 @@
+//! Scan: reads the sources the way upload would and tells, per target
+//! mailbox, what would be sent — count, bytes, date range, flags — and the
+//! problems found, without touching the network.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::plan::PlannedFolder;
+use crate::report::{human_bytes, sanitize};
+use crate::source::ReadOptions;
+
+/// What one target mailbox would receive.
+#[derive(Debug, Default)]
+pub struct MailboxScan {
+    pub name: String,
+    pub messages: u64,
+    pub bytes: u64,
+    pub oldest: Option<DateTime<FixedOffset>>,
+    pub newest: Option<DateTime<FixedOffset>>,
+    pub flags: BTreeMap<String, u64>,
+    /// Where each internal date came from, by source.
+    pub date_sources: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    pub mailboxes: Vec<MailboxScan>,
+    /// Messages that upload would not send (unreadable, empty), one line each.
+    pub errors: Vec<String>,
+    /// Things worth knowing that do not stop a message.
+    pub warnings: Vec<String>,
+}
+
+/// Reads every planned folder.
+pub fn scan(folders: &[PlannedFolder], read: &ReadOptions) -> ScanReport {
+    let mut report = ScanReport::default();
+    for f in folders {
+        let i = match report.mailboxes.iter().position(|m| m.name == f.mailbox) {
+            Some(i) => i,
+            None => {
+                report.mailboxes.push(MailboxScan {
+                    name: f.mailbox.clone(),
+                    ..Default::default()
+                });
+                report.mailboxes.len() - 1
+            }
+        };
+        report.warnings.extend(f.notes.iter().cloned());
+        let messages = match f.source.messages(read) {
+            Ok(m) => m,
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("{}: {e:#}", f.source.path.display()));
+                continue;
+            }
+        };
+        for item in messages {
+            let msg = match item {
+                Ok(m) => m,
+                Err(e) => {
+                    report.errors.push(e.to_string());
+                    continue;
+                }
+            };
+            for w in &msg.warnings {
+                report.warnings.push(format!("{}: {w}", msg.origin));
+            }
+            if msg.bytes.is_empty() {
+                report.errors.push(format!(
+                    "{}: empty message (0 bytes), will not be sent",
+                    msg.origin
+                ));
+                continue;
+            }
+            let m = &mut report.mailboxes[i];
+            m.messages += 1;
+            m.bytes += msg.bytes.len() as u64;
+            for flag in &msg.flags {
+                *m.flags.entry(flag.as_imap().to_string()).or_default() += 1;
+            }
+            match msg.date {
+                Some(d) => {
+                    *m.date_sources.entry(d.source.as_str()).or_default() += 1;
+                    m.oldest = Some(m.oldest.map_or(d.at, |o| o.min(d.at)));
+                    m.newest = Some(m.newest.map_or(d.at, |o| o.max(d.at)));
+                }
+                None => {
+                    *m.date_sources.entry("none (server's time)").or_default() += 1;
+                    report.warnings.push(format!(
+                        "{}: no usable date; the server will use the upload time",
+                        msg.origin
+                    ));
+                }
+            }
+        }
+    }
+    report
+}
+
+impl ScanReport {
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let (mut n, mut b) = (0, 0);
+        for m in &self.mailboxes {
+            n += m.messages;
+            b += m.bytes;
+            let range = match (m.oldest, m.newest) {
+                (Some(o), Some(w)) => {
+                    format!("{} .. {}", o.format("%Y-%m-%d"), w.format("%Y-%m-%d"))
+                }
+                _ => "no dates".into(),
+            };
+            let _ = writeln!(
+                s,
+                "{}: {} messages, {}, {}",
+                sanitize(&m.name),
+                m.messages,
+                human_bytes(m.bytes),
+                range
+            );
+            if !m.flags.is_empty() {
+                let flags: Vec<String> = m.flags.iter().map(|(f, c)| format!("{f} {c}")).collect();
+                let _ = writeln!(s, "  flags: {}", flags.join(", "));
+            }
+            if !m.date_sources.is_empty() {
+                let d: Vec<String> = m
+                    .date_sources
+                    .iter()
+                    .map(|(f, c)| format!("{f} {c}"))
+                    .collect();
+                let _ = writeln!(s, "  dates from: {}", d.join(", "));
+            }
+        }
+        let _ = writeln!(
+            s,
+            "total: {n} messages, {} in {} mailbox{}; {} problem{}, {} warning{}",
+            human_bytes(b),
+            self.mailboxes.len(),
+            if self.mailboxes.len() == 1 { "" } else { "es" },
+            self.errors.len(),
+            if self.errors.len() == 1 { "" } else { "s" },
+            self.warnings.len(),
+            if self.warnings.len() == 1 { "" } else { "s" },
+        );
+        s
+    }
+}
