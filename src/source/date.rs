@@ -71,7 +71,10 @@ pub fn parse_rfc2822(s: &str) -> Option<DateTime<FixedOffset>> {
     if let Ok(d) = DateTime::parse_from_rfc2822(s) {
         return Some(d);
     }
-    let d = mail_parser::DateTime::parse_rfc822(s)?;
+    let Some(d) = mail_parser::DateTime::parse_rfc822(s) else {
+        // ctime format (`Wed Feb  1 19:06:09 2006`), as some archivers write.
+        return parse_asctime(&format!("- {s}"));
+    };
     let offset_secs =
         (d.tz_hour as i32 * 3600 + d.tz_minute as i32 * 60) * if d.tz_before_gmt { -1 } else { 1 };
     let offset = FixedOffset::east_opt(offset_secs)?;
@@ -94,7 +97,11 @@ const MONTHS: [&str; 12] = [
 /// means UTC. `None` when the line has no such date.
 pub fn parse_from_line(line: &[u8]) -> Option<DateTime<FixedOffset>> {
     let text = String::from_utf8_lossy(line);
-    let rest = text.strip_prefix("From ")?;
+    parse_asctime(text.strip_prefix("From ")?)
+}
+
+/// `sender asctime-date [zone]`: the date part of a From_ line.
+fn parse_asctime(rest: &str) -> Option<DateTime<FixedOffset>> {
     let tokens: Vec<&str> = rest.split_whitespace().collect();
     // The date starts at a weekday followed by a month; the sender is before it.
     let start = (1..tokens.len().saturating_sub(1)).find(|&i| {
@@ -225,6 +232,10 @@ mod tests {
         assert_eq!(
             parse_rfc2822("Mon, 6 Jan 2020 09:15 +0000"),
             Some(utc("2020-01-06T09:15:00Z"))
+        );
+        assert_eq!(
+            parse_rfc2822("Wed Feb  1 19:06:09 2006"),
+            Some(utc("2006-02-01T19:06:09Z"))
         );
         assert!(parse_rfc2822("TBD").is_none());
         assert!(parse_rfc2822("").is_none());
