@@ -301,6 +301,12 @@ mod tests {
     }
 
     #[test]
+    fn empty_message_is_still_yielded() {
+        let input = b"From a\n\nFrom b\nS: 2\n";
+        assert_eq!(bodies(input), vec![Vec::new(), b"S: 2\r\n".to_vec()]);
+    }
+
+    #[test]
     fn empty_and_blank_files_have_no_messages() {
         assert!(split(b"").is_empty());
         assert!(split(b"\n\n").is_empty());
