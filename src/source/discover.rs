@@ -40,7 +40,7 @@ pub(super) fn discover_path(
         }
         Format::MaildirPlusPlus => {
             add_maildir(path, vec!["INBOX".into()], out)?;
-            add_children(path, plus_plus_children(path)?, out)
+            add_children(plus_plus_children(path)?, out)
         }
     }
 }
@@ -72,15 +72,10 @@ fn maildir_root(path: &Path, auto: bool, out: &mut Discovery) -> anyhow::Result<
     }
     let folder = vec![maildir_name(path, !children.is_empty())];
     add_maildir(path, folder, out)?;
-    add_children(path, children, out)
+    add_children(children, out)
 }
 
-fn add_children(
-    root: &Path,
-    children: Vec<(PathBuf, Vec<String>)>,
-    out: &mut Discovery,
-) -> anyhow::Result<()> {
-    let _ = root;
+fn add_children(children: Vec<(PathBuf, Vec<String>)>, out: &mut Discovery) -> anyhow::Result<()> {
     for (dir, folder) in children {
         add_maildir(&dir, folder, out)?;
     }
