@@ -9,16 +9,23 @@
 //! the size of the mailbox.
 
 pub mod date;
+pub mod discover;
 pub mod headers;
 pub mod maildir;
 pub mod mbox;
+pub mod mutf7;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::message::{Message, Origin};
+use anyhow::Context;
+
+use crate::message::{Flag, Message, Origin};
+
+use self::date::DateCandidates;
+use self::headers::HeaderMode;
 
 /// What kind of source a path is; `Auto` detects it (`--format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -98,14 +105,53 @@ pub type MessageIter = Box<dyn Iterator<Item = Result<Message, SourceError>>>;
 /// Finds the source folders under `paths`. A path that does not exist or whose
 /// kind cannot be detected is an error naming the path.
 pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> {
-    let _ = (paths, format);
-    todo!("source::discover")
+    let mut out = Discovery::default();
+    for path in paths {
+        discover::discover_path(path, format, &mut out)?;
+    }
+    Ok(out)
 }
 
 impl SourceFolder {
     /// Opens the folder and returns its messages in source order.
     pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
-        let _ = opts;
-        todo!("SourceFolder::messages")
+        let context = || format!("{}: cannot open", self.path.display());
+        let iter: MessageIter = match self.kind {
+            FolderKind::Mbox => {
+                Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::Maildir => {
+                Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
+            }
+        };
+        Ok(iter)
     }
+}
+
+/// Finishes a message read by a reader: reads (and for mbox removes) the
+/// header facts, chooses the internal date, and normalizes the flags.
+pub(crate) fn build_message(
+    origin: Origin,
+    mut bytes: Vec<u8>,
+    mode: HeaderMode,
+    mut candidates: DateCandidates,
+    mut flags: Vec<Flag>,
+    mut warnings: Vec<String>,
+    opts: &ReadOptions,
+) -> Message {
+    let facts = headers::process_headers(&mut bytes, mode);
+    flags.extend(facts.flags);
+    warnings.extend(facts.warnings);
+    candidates.received = facts.received;
+    candidates.date_header = facts.date;
+    let date = date::choose_date(&candidates, opts.now, &mut warnings);
+    let mut message = Message {
+        origin,
+        bytes,
+        flags,
+        date,
+        warnings,
+    };
+    message.normalize_flags();
+    message
 }

@@ -1,0 +1,427 @@
+//! Discovery: decides what each user-given path is (an mbox file, a tree of
+//! mbox files, a Maildir, a Maildir++ tree) and names its folders as
+//! hierarchy components. Files seen but not uploaded become problems.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use walkdir::WalkDir;
+
+use super::maildir::is_maildir_housekeeping;
+use super::mbox::looks_like_mbox;
+use super::mutf7::decode_mutf7;
+use super::{Discovery, FolderKind, Format, SourceError, SourceFolder};
+use crate::message::Origin;
+
+const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
+
+/// Adds the folders (and problems) found at `path` to `out`.
+pub(super) fn discover_path(
+    path: &Path,
+    format: Format,
+    out: &mut Discovery,
+) -> anyhow::Result<()> {
+    let meta = fs::metadata(path)
+        .with_context(|| format!("{}: cannot read source path", path.display()))?;
+    let is_maildir = path.join("cur").is_dir();
+    match format {
+        Format::Auto if meta.is_file() => single_mbox(path, true, out),
+        Format::Auto if is_maildir => maildir_root(path, true, out),
+        Format::Auto if meta.is_dir() => mbox_tree(path, out),
+        Format::Auto => bail!("{}: neither a file nor a directory", path.display()),
+        Format::Mbox if meta.is_file() => single_mbox(path, false, out),
+        Format::Mbox => bail!("{}: not a file (--format mbox)", path.display()),
+        _ if !meta.is_dir() => bail!("{}: not a directory (--format {format:?})", path.display()),
+        Format::MboxTree => mbox_tree(path, out),
+        Format::Maildir => {
+            let folder = vec![maildir_name(path, false)];
+            add_maildir(path, folder, out)
+        }
+        Format::MaildirPlusPlus => {
+            add_maildir(path, vec!["INBOX".into()], out)?;
+            add_children(plus_plus_children(path)?, out)
+        }
+    }
+}
+
+fn single_mbox(path: &Path, check: bool, out: &mut Discovery) -> anyhow::Result<()> {
+    if check
+        && !looks_like_mbox(path).with_context(|| format!("{}: cannot read", path.display()))?
+    {
+        bail!("{}: {NOT_MBOX}", path.display());
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "INBOX".into());
+    out.folders.push(SourceFolder {
+        path: path.to_path_buf(),
+        kind: FolderKind::Mbox,
+        folder: vec![inbox_or(stem)],
+    });
+    Ok(())
+}
+
+/// A Maildir found by detection: with `.A.B` children it is a Maildir++ root;
+/// otherwise plain subdirectories holding cur/ are children (notmuch-style).
+fn maildir_root(path: &Path, auto: bool, out: &mut Discovery) -> anyhow::Result<()> {
+    let mut children = plus_plus_children(path)?;
+    if children.is_empty() && auto {
+        children = nested_children(path);
+    }
+    let folder = vec![maildir_name(path, !children.is_empty())];
+    add_maildir(path, folder, out)?;
+    add_children(children, out)
+}
+
+fn add_children(children: Vec<(PathBuf, Vec<String>)>, out: &mut Discovery) -> anyhow::Result<()> {
+    for (dir, folder) in children {
+        add_maildir(&dir, folder, out)?;
+    }
+    Ok(())
+}
+
+/// `INBOX` for a tree root or a directory named `Maildir`, else the directory name.
+fn maildir_name(path: &Path, is_root: bool) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .or_else(|| {
+            let canon = fs::canonicalize(path).ok()?;
+            canon.file_name().map(|n| n.to_string_lossy().into_owned())
+        });
+    match name {
+        Some(n) if !is_root && !n.eq_ignore_ascii_case("maildir") => inbox_or(n),
+        _ => "INBOX".into(),
+    }
+}
+
+fn add_maildir(dir: &Path, folder: Vec<String>, out: &mut Discovery) -> anyhow::Result<()> {
+    let entries =
+        fs::read_dir(dir).with_context(|| format!("{}: cannot list directory", dir.display()))?;
+    let mut loose = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().is_ok_and(|t| t.is_file()) && !is_maildir_housekeeping(&name) {
+            loose.push(entry.path());
+        }
+    }
+    loose.sort();
+    out.problems.extend(loose.into_iter().map(|path| {
+        problem(
+            path,
+            "not a Maildir message (not in cur/ or new/), not uploaded",
+        )
+    }));
+    out.folders.push(SourceFolder {
+        path: dir.to_path_buf(),
+        kind: FolderKind::Maildir,
+        folder,
+    });
+    Ok(())
+}
+
+/// Maildir++ children: `.A.B` directories holding cur/, named `["A", "B"]`
+/// with modified UTF-7 decoded.
+fn plus_plus_children(root: &Path) -> anyhow::Result<Vec<(PathBuf, Vec<String>)>> {
+    let entries =
+        fs::read_dir(root).with_context(|| format!("{}: cannot list directory", root.display()))?;
+    let mut children = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix('.') else {
+            continue;
+        };
+        if rest.is_empty() || rest == "." || !entry.path().join("cur").is_dir() {
+            continue;
+        }
+        children.push((entry.path(), plus_plus_folder(rest)));
+    }
+    children.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(children)
+}
+
+/// `A.B` (without the leading dot) → `["A", "B"]`, each decoded from modified UTF-7.
+pub fn plus_plus_folder(name: &str) -> Vec<String> {
+    name.split('.')
+        .filter(|c| !c.is_empty())
+        .map(|c| decode_mutf7(c).unwrap_or_else(|| c.to_string()))
+        .collect()
+}
+
+/// Plain (not hidden) subdirectories at any depth that hold cur/, named by
+/// their relative path.
+fn nested_children(root: &Path) -> Vec<(PathBuf, Vec<String>)> {
+    WalkDir::new(root)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.file_type().is_dir()
+                && !name.starts_with('.')
+                && !matches!(&*name, "cur" | "new" | "tmp")
+        })
+        .flatten()
+        .filter(|e| e.path().join("cur").is_dir())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+            let folder = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            (e.path().to_path_buf(), folder)
+        })
+        .collect()
+}
+
+/// A directory tree of mbox files: each file a mailbox, directories (and
+/// Thunderbird `X.sbd` directories) are hierarchy.
+fn mbox_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
+    let walk = WalkDir::new(root)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = entry.with_context(|| format!("{}: cannot walk directory", root.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if ext == "msf" {
+            continue;
+        }
+        if matches!(ext.as_str(), "gz" | "bz2" | "xz" | "zst" | "zip") {
+            out.problems.push(problem(
+                path.into(),
+                "compressed file, not read; not uploaded",
+            ));
+            continue;
+        }
+        match looks_like_mbox(path) {
+            Ok(true) => {}
+            Ok(false) => {
+                out.problems
+                    .push(problem(path.into(), &format!("{NOT_MBOX}, not uploaded")));
+                continue;
+            }
+            Err(e) => {
+                out.problems
+                    .push(problem(path.into(), &format!("cannot read: {e}")));
+                continue;
+            }
+        }
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        out.folders.push(SourceFolder {
+            path: path.to_path_buf(),
+            kind: FolderKind::Mbox,
+            folder: tree_folder(rel),
+        });
+    }
+    Ok(())
+}
+
+/// Folder components for a file at `rel` in an mbox tree.
+fn tree_folder(rel: &Path) -> Vec<String> {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let last = parts.len() - 1;
+    let mut folder: Vec<String> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let suffixes: &[&str] = if i == last {
+                &[".mbox", ".mbx"]
+            } else {
+                &[".sbd"]
+            };
+            strip_suffix_ci(&p, suffixes).to_string()
+        })
+        .collect();
+    if folder.len() == 1 {
+        folder[0] = inbox_or(std::mem::take(&mut folder[0]));
+    }
+    folder
+}
+
+fn strip_suffix_ci<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
+    for suf in suffixes {
+        if s.len() > suf.len() && s.to_ascii_lowercase().ends_with(suf) {
+            return &s[..s.len() - suf.len()];
+        }
+    }
+    s
+}
+
+fn inbox_or(name: String) -> String {
+    if name.eq_ignore_ascii_case("inbox") {
+        "INBOX".into()
+    } else {
+        name
+    }
+}
+
+fn problem(path: PathBuf, reason: &str) -> SourceError {
+    SourceError {
+        origin: Origin {
+            path,
+            index: 0,
+            offset: None,
+        },
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::discover;
+
+    fn folders(d: &Discovery) -> Vec<(String, FolderKind)> {
+        d.folders
+            .iter()
+            .map(|f| (f.folder.join("/"), f.kind))
+            .collect()
+    }
+
+    fn maildir(dir: &Path) {
+        fs::create_dir_all(dir.join("cur")).unwrap();
+        fs::create_dir_all(dir.join("new")).unwrap();
+    }
+
+    #[test]
+    fn maildir_plus_plus_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("mail");
+        maildir(&root);
+        maildir(&root.join(".Sent"));
+        maildir(&root.join(".A.B"));
+        maildir(&root.join(".&AOk-t&AOk-"));
+        fs::create_dir(root.join(".NotAFolder")).unwrap();
+        fs::write(root.join("dovecot-uidlist"), b"").unwrap();
+        fs::write(root.join("subscriptions"), b"").unwrap();
+        fs::write(root.join("01:2,"), b"Subject: x\n").unwrap();
+        let d = discover(std::slice::from_ref(&root), Format::Auto).unwrap();
+        assert_eq!(
+            folders(&d),
+            [
+                ("INBOX".into(), FolderKind::Maildir),
+                ("A/B".into(), FolderKind::Maildir),
+                ("Sent".into(), FolderKind::Maildir),
+                ("été".into(), FolderKind::Maildir),
+            ]
+        );
+        assert_eq!(d.problems.len(), 1);
+        assert_eq!(d.problems[0].origin.path, root.join("01:2,"));
+        assert!(d.problems[0].reason.contains("not in cur/ or new/"));
+    }
+
+    #[test]
+    fn single_maildir_names() {
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path().join("Work");
+        maildir(&work);
+        let md = tmp.path().join("Maildir");
+        maildir(&md);
+        let d = discover(&[work, md], Format::Auto).unwrap();
+        assert_eq!(
+            folders(&d),
+            [
+                ("Work".into(), FolderKind::Maildir),
+                ("INBOX".into(), FolderKind::Maildir)
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_plain_maildirs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("notmuch");
+        maildir(&root);
+        maildir(&root.join("foo"));
+        maildir(&root.join("foo/baz"));
+        let d = discover(&[root], Format::Auto).unwrap();
+        let names: Vec<_> = folders(&d).into_iter().map(|f| f.0).collect();
+        assert_eq!(names, ["INBOX", "foo", "foo/baz"]);
+    }
+
+    #[test]
+    fn mbox_file_and_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        fs::write(t.join("Inbox"), b"\nFrom a\n\n").unwrap();
+        fs::write(t.join("Archive.mbox"), b"From a\n\n").unwrap();
+        fs::create_dir(t.join("Archive.sbd")).unwrap();
+        fs::write(t.join("Archive.sbd/2018"), b"").unwrap();
+        fs::write(t.join("Archive.msf"), b"// mork").unwrap();
+        fs::write(t.join(".hidden"), b"x").unwrap();
+        fs::write(t.join("notes.txt"), b"hello\n").unwrap();
+        fs::write(t.join("old.gz"), b"\x1f\x8b").unwrap();
+        let d = discover(&[t.to_path_buf()], Format::Auto).unwrap();
+        let names: Vec<_> = folders(&d).into_iter().map(|f| f.0).collect();
+        assert_eq!(names, ["Archive", "Archive/2018", "INBOX"]);
+        assert!(d.folders.iter().all(|f| f.kind == FolderKind::Mbox));
+        let problems: Vec<_> = d
+            .problems
+            .iter()
+            .map(|p| {
+                p.origin
+                    .path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(problems, ["notes.txt", "old.gz"]);
+
+        let single = discover(&[t.join("Archive.mbox")], Format::Auto).unwrap();
+        assert_eq!(single.folders[0].folder, ["Archive"]);
+        let inbox = discover(&[t.join("Inbox")], Format::Auto).unwrap();
+        assert_eq!(inbox.folders[0].folder, ["INBOX"]);
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("nope");
+        let e = discover(std::slice::from_ref(&missing), Format::Auto).unwrap_err();
+        assert!(format!("{e:#}").contains("nope"), "{e:#}");
+        let text = tmp.path().join("notes.txt");
+        fs::write(&text, b"hello\n").unwrap();
+        let e = discover(std::slice::from_ref(&text), Format::Auto).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("notes.txt") && msg.contains("not an mbox file"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn format_forces_the_kind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("mail");
+        maildir(&root);
+        maildir(&root.join(".Sent"));
+        let d = discover(std::slice::from_ref(&root), Format::Maildir).unwrap();
+        assert_eq!(folders(&d), [("mail".into(), FolderKind::Maildir)]);
+        let d = discover(std::slice::from_ref(&root), Format::MaildirPlusPlus).unwrap();
+        assert_eq!(d.folders.len(), 2);
+        assert!(discover(&[root], Format::Mbox).is_err());
+    }
+
+    #[test]
+    fn plus_plus_names() {
+        assert_eq!(plus_plus_folder("Sent"), ["Sent"]);
+        assert_eq!(plus_plus_folder("A.B"), ["A", "B"]);
+        assert_eq!(plus_plus_folder("&AOk-t&AOk-"), ["été"]);
+    }
+}
