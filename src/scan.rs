@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::plan::PlannedFolder;
 use crate::report::{human_bytes, sanitize};
@@ -109,7 +109,9 @@ impl ScanReport {
             b += m.bytes;
             let range = match (m.oldest, m.newest) {
                 (Some(o), Some(w)) => {
-                    format!("{} .. {}", o.format("%Y-%m-%d"), w.format("%Y-%m-%d"))
+                    // Shown in UTC: in their own zones the ends can look reversed.
+                    let day = |d: DateTime<FixedOffset>| d.with_timezone(&Utc).format("%Y-%m-%d");
+                    format!("{} .. {} (UTC)", day(o), day(w))
                 }
                 _ => "no dates".into(),
             };
