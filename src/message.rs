@@ -151,6 +151,12 @@ pub struct Message {
     /// Things worth reporting that did not stop the message (e.g. an
     /// unparseable Date header, keywords that cannot be named).
     pub warnings: Vec<String>,
+    /// Folders this message goes to when the source routes message by message
+    /// (Gmail Takeout labels); empty means its source folder's mailbox.
+    pub targets: Vec<Vec<String>>,
+    /// Set when the source says not to upload it (e.g. "deleted in source"):
+    /// the reason, counted as skipped rather than failed.
+    pub skip: Option<String>,
 }
 
 impl Message {

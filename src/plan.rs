@@ -192,6 +192,8 @@ mod tests {
             flags: vec![],
             date: None,
             warnings: vec![],
+            targets: vec![],
+            skip: None,
         }
     }
 

@@ -151,6 +151,8 @@ pub(crate) fn build_message(
         flags,
         date,
         warnings,
+        targets: Vec::new(),
+        skip: None,
     };
     message.normalize_flags();
     message
