@@ -77,6 +77,22 @@ impl TargetMap {
         (name, notes)
     }
 
+    /// The mailboxes a message goes to: its own targets (Takeout labels)
+    /// mapped like folders, else its folder's mailbox.
+    pub fn targets_of(&self, msg: &Message, folder: &PlannedFolder) -> Vec<String> {
+        if msg.targets.is_empty() {
+            return vec![folder.mailbox.clone()];
+        }
+        let mut out: Vec<String> = Vec::new();
+        for t in &msg.targets {
+            let name = self.target(t).0;
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
     /// Plans every folder.
     pub fn plan(&self, folders: &[SourceFolder]) -> Vec<PlannedFolder> {
         folders
@@ -106,7 +122,8 @@ pub struct BatchLimits {
 pub struct BatchBuilder {
     limits: BatchLimits,
     pending: Vec<Message>,
-    pending_bytes: u64,
+    /// Bytes of the messages in `pending`.
+    pub pending_bytes: u64,
 }
 
 impl BatchBuilder {
@@ -148,6 +165,53 @@ impl BatchBuilder {
         }
         self.pending_bytes = 0;
         Some(std::mem::take(&mut self.pending))
+    }
+}
+
+/// Batches for several mailboxes at once, for sources that route message by
+/// message (Gmail Takeout). Order within each mailbox is kept; the bytes held
+/// across all mailboxes stay within one batch's byte limit.
+#[derive(Debug)]
+pub struct MailboxBatches {
+    limits: BatchLimits,
+    builders: Vec<(String, BatchBuilder)>,
+}
+
+impl MailboxBatches {
+    pub fn new(limits: BatchLimits) -> MailboxBatches {
+        MailboxBatches {
+            limits,
+            builders: Vec::new(),
+        }
+    }
+
+    /// Adds a message for `mailbox`; returns the batches ready to send.
+    pub fn push(&mut self, mailbox: &str, msg: Message) -> Vec<(String, Vec<Message>)> {
+        let i = match self.builders.iter().position(|(m, _)| m == mailbox) {
+            Some(i) => i,
+            None => {
+                self.builders
+                    .push((mailbox.to_string(), BatchBuilder::new(self.limits)));
+                self.builders.len() - 1
+            }
+        };
+        let mut ready = Vec::new();
+        if let Some(batch) = self.builders[i].1.push(msg) {
+            ready.push((mailbox.to_string(), batch));
+        }
+        let held: u64 = self.builders.iter().map(|(_, b)| b.pending_bytes).sum();
+        if held > self.limits.max_bytes {
+            ready.extend(self.finish());
+        }
+        ready
+    }
+
+    /// Every partial batch, in the order the mailboxes were first seen.
+    pub fn finish(&mut self) -> Vec<(String, Vec<Message>)> {
+        self.builders
+            .iter_mut()
+            .filter_map(|(m, b)| Some((m.clone(), b.finish()?)))
+            .collect()
     }
 }
 
@@ -217,5 +281,30 @@ mod tests {
             vec![vec![10, 10, 10], vec![10, 60], vec![50], vec![200], vec![5]]
         );
         assert!(b.finish().is_none());
+    }
+
+    #[test]
+    fn mailbox_batches_keep_order_and_bound_held_bytes() {
+        let mut b = MailboxBatches::new(BatchLimits {
+            max_messages: 2,
+            max_bytes: 100,
+        });
+        let mut out = Vec::new();
+        for (mb, size) in [("A", 10), ("B", 20), ("A", 11), ("B", 80), ("A", 12)] {
+            out.extend(b.push(mb, msg(size)));
+        }
+        out.extend(b.finish());
+        let got: Vec<(String, Vec<usize>)> = out
+            .into_iter()
+            .map(|(m, v)| (m, v.iter().map(|m| m.bytes.len()).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("A".to_string(), vec![10, 11]),
+                ("B".to_string(), vec![20, 80]),
+                ("A".to_string(), vec![12]),
+            ]
+        );
     }
 }

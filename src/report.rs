@@ -77,10 +77,19 @@ pub struct MailboxTally {
     pub bytes: u64,
 }
 
+/// One message not uploaded on purpose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip {
+    pub origin: String,
+    pub mailbox: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
     pub mailboxes: Vec<MailboxTally>,
     pub failures: Vec<Failure>,
+    pub skips: Vec<Skip>,
     /// Things that did not stop any message but are worth saying.
     pub warnings: Vec<String>,
     /// The upload mode, e.g. "MULTIAPPEND with LITERAL+".
@@ -122,6 +131,17 @@ impl Report {
             origin,
             mailbox: mailbox.to_string(),
             class,
+            reason,
+        });
+    }
+
+    /// A message the source said not to upload (e.g. deleted in the source).
+    pub fn skipped(&mut self, mailbox: &str, origin: String, reason: String) {
+        self.mailbox(mailbox).skipped += 1;
+        self.mailbox(mailbox).found += 1;
+        self.skips.push(Skip {
+            origin,
+            mailbox: mailbox.to_string(),
             reason,
         });
     }
@@ -190,6 +210,16 @@ impl Report {
             self.append_commands,
             if self.append_commands == 1 { "" } else { "s" }
         );
+        let mut reasons: Vec<(&str, usize)> = Vec::new();
+        for k in &self.skips {
+            match reasons.iter_mut().find(|(r, _)| *r == k.reason) {
+                Some((_, n)) => *n += 1,
+                None => reasons.push((&k.reason, 1)),
+            }
+        }
+        for (reason, n) in reasons {
+            let _ = writeln!(s, "skipped {n}: {}", sanitize(reason));
+        }
         s
     }
 

@@ -58,11 +58,11 @@ fn plan_sources(
     mailbox: Option<&str>,
     prefix: Option<&str>,
     delimiter: Option<char>,
-) -> Result<(Vec<PlannedFolder>, Vec<String>), Failure> {
+) -> Result<(Vec<PlannedFolder>, TargetMap, Vec<String>), Failure> {
     let discovery = source::discover(&src.sources, src.format).map_err(usage)?;
     let map = TargetMap::new(mailbox, prefix, delimiter);
     let problems = discovery.problems.iter().map(|p| p.to_string()).collect();
-    Ok((map.plan(&discovery.folders), problems))
+    Ok((map.plan(&discovery.folders), map, problems))
 }
 
 fn read_options(src: &SourceArgs) -> ReadOptions {
@@ -104,7 +104,7 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     source::discover(&args.source.sources, args.source.format).map_err(usage)?;
     let mut session = connect(&args.server)?;
     let delimiter = session.delimiter().map_err(connection)?;
-    let (folders, problems) = plan_sources(
+    let (folders, map, problems) = plan_sources(
         &args.source,
         args.target.mailbox.as_deref(),
         args.target.prefix.as_deref(),
@@ -130,7 +130,7 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         read: read_options(&args.source),
     };
     let progress = Progress::new(source_bytes(&folders), args.quiet);
-    let mut report = upload::upload(&mut session, &folders, &opts, &progress);
+    let mut report = upload::upload(&mut session, &folders, &map, &opts, &progress);
     report.warnings.extend(problems);
     session.logout();
     report
@@ -142,13 +142,13 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
 
 fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
     // Without a server, show hierarchy with '/'.
-    let (folders, problems) = plan_sources(
+    let (folders, map, problems) = plan_sources(
         &args.source,
         args.target.mailbox.as_deref(),
         args.target.prefix.as_deref(),
         Some('/'),
     )?;
-    let mut report = crate::scan::scan(&folders, &read_options(&args.source));
+    let mut report = crate::scan::scan(&folders, &map, &read_options(&args.source));
     report.warnings.extend(problems);
     print!("{}", report.render());
     for e in &report.errors {

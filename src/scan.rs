@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::plan::PlannedFolder;
+use crate::message::Message;
+use crate::plan::{PlannedFolder, TargetMap};
 use crate::report::{human_bytes, sanitize};
 use crate::source::ReadOptions;
 
@@ -16,6 +17,8 @@ use crate::source::ReadOptions;
 pub struct MailboxScan {
     pub name: String,
     pub messages: u64,
+    /// Messages the source says not to upload (deleted in source, chats).
+    pub skipped: u64,
     pub bytes: u64,
     pub oldest: Option<DateTime<FixedOffset>>,
     pub newest: Option<DateTime<FixedOffset>>,
@@ -33,20 +36,27 @@ pub struct ScanReport {
     pub warnings: Vec<String>,
 }
 
-/// Reads every planned folder.
-pub fn scan(folders: &[PlannedFolder], read: &ReadOptions) -> ScanReport {
-    let mut report = ScanReport::default();
-    for f in folders {
-        let i = match report.mailboxes.iter().position(|m| m.name == f.mailbox) {
+impl ScanReport {
+    fn mailbox(&mut self, name: &str) -> &mut MailboxScan {
+        let i = match self.mailboxes.iter().position(|m| m.name == name) {
             Some(i) => i,
             None => {
-                report.mailboxes.push(MailboxScan {
-                    name: f.mailbox.clone(),
+                self.mailboxes.push(MailboxScan {
+                    name: name.to_string(),
                     ..Default::default()
                 });
-                report.mailboxes.len() - 1
+                self.mailboxes.len() - 1
             }
         };
+        &mut self.mailboxes[i]
+    }
+}
+
+/// Reads every planned folder.
+pub fn scan(folders: &[PlannedFolder], map: &TargetMap, read: &ReadOptions) -> ScanReport {
+    let mut report = ScanReport::default();
+    for f in folders {
+        report.mailbox(&f.mailbox);
         report.warnings.extend(f.notes.iter().cloned());
         let messages = match f.source.messages(read) {
             Ok(m) => m,
@@ -75,29 +85,46 @@ pub fn scan(folders: &[PlannedFolder], read: &ReadOptions) -> ScanReport {
                 ));
                 continue;
             }
-            let m = &mut report.mailboxes[i];
-            m.messages += 1;
-            m.bytes += msg.bytes.len() as u64;
-            for flag in &msg.flags {
-                *m.flags.entry(flag.as_imap().to_string()).or_default() += 1;
+            let targets = map.targets_of(&msg, f);
+            if let Some(reason) = &msg.skip {
+                for t in &targets {
+                    report.mailbox(t).skipped += 1;
+                }
+                report
+                    .warnings
+                    .push(format!("{}: not uploaded: {reason}", msg.origin));
+                continue;
             }
-            match msg.date {
-                Some(d) => {
-                    *m.date_sources.entry(d.source.as_str()).or_default() += 1;
-                    m.oldest = Some(m.oldest.map_or(d.at, |o| o.min(d.at)));
-                    m.newest = Some(m.newest.map_or(d.at, |o| o.max(d.at)));
-                }
-                None => {
-                    *m.date_sources.entry("none (server's time)").or_default() += 1;
-                    report.warnings.push(format!(
-                        "{}: no usable date; the server will use the upload time",
-                        msg.origin
-                    ));
-                }
+            for t in &targets {
+                report.mailbox(t).add(&msg);
+            }
+            if msg.date.is_none() {
+                report.warnings.push(format!(
+                    "{}: no usable date; the server will use the upload time",
+                    msg.origin
+                ));
             }
         }
     }
     report
+}
+
+impl MailboxScan {
+    fn add(&mut self, msg: &Message) {
+        self.messages += 1;
+        self.bytes += msg.bytes.len() as u64;
+        for flag in &msg.flags {
+            *self.flags.entry(flag.as_imap().to_string()).or_default() += 1;
+        }
+        match msg.date {
+            Some(d) => {
+                *self.date_sources.entry(d.source.as_str()).or_default() += 1;
+                self.oldest = Some(self.oldest.map_or(d.at, |o| o.min(d.at)));
+                self.newest = Some(self.newest.map_or(d.at, |o| o.max(d.at)));
+            }
+            None => *self.date_sources.entry("none (server's time)").or_default() += 1,
+        }
+    }
 }
 
 impl ScanReport {
@@ -117,11 +144,16 @@ impl ScanReport {
             };
             let _ = writeln!(
                 s,
-                "{}: {} messages, {}, {}",
+                "{}: {} messages, {}, {}{}",
                 sanitize(&m.name),
                 m.messages,
                 human_bytes(m.bytes),
-                range
+                range,
+                if m.skipped > 0 {
+                    format!(", {} skipped", m.skipped)
+                } else {
+                    String::new()
+                }
             );
             if !m.flags.is_empty() {
                 let flags: Vec<String> = m.flags.iter().map(|(f, c)| format!("{f} {c}")).collect();

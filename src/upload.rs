@@ -6,12 +6,12 @@
 //! server refuses is split until the refused messages are isolated; every
 //! message ends up counted in the [`Report`] exactly once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::imap::{AppendItem, Capabilities, Code, ImapError, LiteralMode, Session};
 use crate::message::Message;
-use crate::plan::{BatchBuilder, BatchLimits, PlannedFolder};
+use crate::plan::{BatchLimits, MailboxBatches, PlannedFolder, TargetMap};
 use crate::progress::Progress;
 use crate::report::{FailureClass, Report};
 use crate::source::ReadOptions;
@@ -73,6 +73,8 @@ struct Uploader<'a> {
     progress: &'a Progress,
     /// Mailboxes known to exist on the server.
     existing: HashSet<String>,
+    /// Mailboxes the server refused to create, with the reason.
+    create_errors: HashMap<String, String>,
     append_limit: Option<u64>,
     done: u64,
 }
@@ -82,6 +84,7 @@ struct Uploader<'a> {
 pub fn upload(
     session: &mut Session,
     folders: &[PlannedFolder],
+    map: &TargetMap,
     opts: &UploadOptions,
     progress: &Progress,
 ) -> Report {
@@ -111,11 +114,12 @@ pub fn upload(
         report: &mut report,
         progress,
         existing,
+        create_errors: HashMap::new(),
         append_limit,
         done: 0,
     };
     for folder in folders {
-        if let Err(Fatal(e)) = up.folder(folder, opts) {
+        if let Err(Fatal(e)) = up.folder(folder, map, opts) {
             up.report.aborted = Some(e.to_string());
             break;
         }
@@ -128,14 +132,18 @@ pub fn upload(
 }
 
 impl Uploader<'_> {
-    fn folder(&mut self, folder: &PlannedFolder, opts: &UploadOptions) -> Result<(), Fatal> {
-        let mailbox = folder.mailbox.as_str();
-        self.progress.set_status(self.done, mailbox);
+    fn folder(
+        &mut self,
+        folder: &PlannedFolder,
+        map: &TargetMap,
+        opts: &UploadOptions,
+    ) -> Result<(), Fatal> {
+        self.progress.set_status(self.done, &folder.mailbox);
         let messages = match folder.source.messages(&opts.read) {
             Ok(m) => m,
             Err(e) => {
                 self.report.failed(
-                    mailbox,
+                    &folder.mailbox,
                     folder.source.path.display().to_string(),
                     FailureClass::Unreadable,
                     format!("{e:#}"),
@@ -143,23 +151,13 @@ impl Uploader<'_> {
                 return Ok(());
             }
         };
-        let mut create_error = None;
-        if !self.existing.contains(mailbox) {
-            match self.create(mailbox) {
-                Ok(()) => {}
-                Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
-                    create_error = Some(format!("cannot create mailbox: {e}"))
-                }
-                Err(e) => return Err(Fatal(e)),
-            }
-        }
-        let mut batches = BatchBuilder::new(opts.limits);
+        let mut batches = MailboxBatches::new(opts.limits);
         for item in messages {
             let msg = match item {
                 Ok(m) => m,
                 Err(e) => {
                     self.report.failed(
-                        mailbox,
+                        &folder.mailbox,
                         e.origin.to_string(),
                         FailureClass::Unreadable,
                         e.reason,
@@ -170,40 +168,82 @@ impl Uploader<'_> {
             for w in &msg.warnings {
                 self.report.warnings.push(format!("{}: {w}", msg.origin));
             }
-            if let Some(reason) = self.not_sendable(&msg, create_error.as_deref()) {
-                let class = if create_error.is_some() {
-                    FailureClass::Refused
-                } else {
-                    FailureClass::NotSent
-                };
-                self.report
-                    .failed(mailbox, msg.origin.to_string(), class, reason);
+            let targets = map.targets_of(&msg, folder);
+            if let Some(reason) = &msg.skip {
+                for t in &targets {
+                    self.report
+                        .skipped(t, msg.origin.to_string(), reason.clone());
+                }
                 self.progress.advance(msg.bytes.len() as u64);
                 continue;
             }
-            if let Some(batch) = batches.push(msg) {
-                self.send(mailbox, &batch)?;
+            let mut accepted = Vec::new();
+            for mailbox in targets {
+                let refusal = self.ensure_mailbox(&mailbox)?;
+                match refusal.or_else(|| self.not_sendable(&msg)) {
+                    Some((class, reason)) => {
+                        self.report
+                            .failed(&mailbox, msg.origin.to_string(), class, reason);
+                        self.progress.advance(msg.bytes.len() as u64);
+                    }
+                    None => accepted.push(mailbox),
+                }
+            }
+            // Every target but the last gets a copy; the last takes the message.
+            if let Some((last, others)) = accepted.split_last() {
+                for mailbox in others {
+                    for (mb, batch) in batches.push(mailbox, msg.clone()) {
+                        self.send(&mb, &batch)?;
+                    }
+                }
+                for (mb, batch) in batches.push(last, msg) {
+                    self.send(&mb, &batch)?;
+                }
             }
         }
-        if let Some(batch) = batches.finish() {
-            self.send(mailbox, &batch)?;
+        for (mb, batch) in batches.finish() {
+            self.send(&mb, &batch)?;
         }
         Ok(())
     }
 
-    /// Why a message must not be sent, if it must not.
-    fn not_sendable(&self, msg: &Message, create_error: Option<&str>) -> Option<String> {
-        if let Some(e) = create_error {
-            return Some(e.to_string());
+    /// Creates `mailbox` if the server does not have it. A refusal is kept and
+    /// returned for every message meant for that mailbox.
+    fn ensure_mailbox(&mut self, mailbox: &str) -> Result<Option<(FailureClass, String)>, Fatal> {
+        if let Some(e) = self.create_errors.get(mailbox) {
+            return Ok(Some((FailureClass::Refused, e.clone())));
         }
+        if self.existing.contains(mailbox) {
+            return Ok(None);
+        }
+        match self.create(mailbox) {
+            Ok(()) => Ok(None),
+            Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
+                let reason = format!("cannot create mailbox: {e}");
+                self.create_errors
+                    .insert(mailbox.to_string(), reason.clone());
+                Ok(Some((FailureClass::Refused, reason)))
+            }
+            Err(e) => Err(Fatal(e)),
+        }
+    }
+
+    /// Why a message must not be sent, if it must not.
+    fn not_sendable(&self, msg: &Message) -> Option<(FailureClass, String)> {
         if msg.bytes.is_empty() {
             // RFC 3502 §6.3.11: a zero-length literal cancels the whole command.
-            return Some("empty message (0 bytes); an IMAP server cannot store it".into());
+            return Some((
+                FailureClass::NotSent,
+                "empty message (0 bytes); an IMAP server cannot store it".into(),
+            ));
         }
         match self.append_limit {
-            Some(limit) if msg.bytes.len() as u64 > limit => Some(format!(
-                "{} bytes is larger than the server's APPENDLIMIT of {limit} bytes",
-                msg.bytes.len()
+            Some(limit) if msg.bytes.len() as u64 > limit => Some((
+                FailureClass::NotSent,
+                format!(
+                    "{} bytes is larger than the server's APPENDLIMIT of {limit} bytes",
+                    msg.bytes.len()
+                ),
             )),
             _ => None,
         }
