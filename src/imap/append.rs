@@ -51,7 +51,16 @@ impl Session {
         while self.broken.is_none() {
             while next < items.len() && in_flight.len() < PIPELINE_WINDOW {
                 let item = &items[next];
-                if item.bytes.is_empty() || literal_is_sync(mode, item.bytes.len()) {
+                if item.bytes.is_empty() {
+                    // RFC 3502 §6.3.11: never send a zero-length literal.
+                    results[next] = Some(Err(ImapError::Protocol(format!(
+                        "message {} is empty (0 bytes)",
+                        next + 1
+                    ))));
+                    next += 1;
+                    continue;
+                }
+                if literal_is_sync(mode, item.bytes.len()) {
                     if !in_flight.is_empty() {
                         break; // drain first: a `+` must not be mistaken
                     }
