@@ -357,3 +357,22 @@ fn list_create_select_fetch() {
     drop(s);
     h.join().unwrap();
 }
+
+#[test]
+fn starttls_sent_when_advertised_and_handshake_failure_is_tls() {
+    let (port, h) = peer(vec![
+        Send(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n"),
+        exp(b"A0001 STARTTLS\r\n"),
+        Send(b"A0001 OK Begin TLS negotiation now\r\n"),
+        Close,
+    ]);
+    let o = ConnectOptions {
+        allow_plaintext: false,
+        ..opts(port)
+    };
+    match Session::connect(&o) {
+        Err(ImapError::Tls(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    h.join().unwrap();
+}
