@@ -1,1 +1,466 @@
-//! TODO
+//! Command encoding, in one place: tags, atoms, quoted strings and literals,
+//! mailbox names (modified UTF-7), flag lists, date-times and APPEND.
+//!
+//! Encoding yields [`Fragment`]s, not one buffer (like imap-codec's
+//! `Encoded`): a command is lines and literals, and only the connection
+//! decides whether it must wait for a `+` continuation before a literal
+//! (`Literal { sync: true }`). This module does no I/O.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::imap::session::{AppendItem, LiteralMode};
+use crate::imap::{ImapError, utf7};
+use crate::message::{Flag, is_atom};
+
+/// RFC 7888 §5 (LITERAL-): non-synchronizing literals only up to this size.
+pub const LITERAL_MINUS_MAX: usize = 4096;
+
+/// A piece of an encoded command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fragment<'a> {
+    /// Protocol text; when a literal follows, it ends with the `{n}\r\n` header.
+    Line(Vec<u8>),
+    /// Literal bytes. `sync`: the header was `{n}`, so the server's `+`
+    /// must be awaited before sending them (RFC 3501 §7.5).
+    Literal { data: Cow<'a, [u8]>, sync: bool },
+}
+
+/// An encoded command with its tag.
+#[derive(Clone, Debug)]
+pub struct Command<'a> {
+    pub tag: String,
+    pub fragments: Vec<Fragment<'a>>,
+}
+
+impl Command<'_> {
+    /// All bytes as they go on the wire (for tests and byte counts).
+    pub fn dump(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for f in &self.fragments {
+            match f {
+                Fragment::Line(l) => out.extend_from_slice(l),
+                Fragment::Literal { data, .. } => out.extend_from_slice(data),
+            }
+        }
+        out
+    }
+
+    /// True when no literal needs a continuation: the whole command can be
+    /// written at once (and pipelined).
+    pub fn is_nonsync(&self) -> bool {
+        self.fragments
+            .iter()
+            .all(|f| !matches!(f, Fragment::Literal { sync: true, .. }))
+    }
+}
+
+/// Tag generator: `A0001`, `A0002`, …
+#[derive(Debug, Default)]
+pub struct Tags {
+    n: u32,
+}
+
+impl Tags {
+    pub fn next_tag(&mut self) -> String {
+        self.n += 1;
+        format!("A{:04}", self.n)
+    }
+}
+
+/// Whether a literal of `len` bytes must be synchronizing in `mode`.
+pub fn literal_is_sync(mode: LiteralMode, len: usize) -> bool {
+    match mode {
+        LiteralMode::Plus => false,
+        // RFC 7888 §5: LITERAL- allows `{n+}` only for n ≤ 4096.
+        LiteralMode::Minus => len > LITERAL_MINUS_MAX,
+        LiteralMode::Sync => true,
+    }
+}
+
+/// Builds a command: text accumulates in a line until a literal cuts it.
+#[derive(Debug)]
+pub struct Builder<'a> {
+    tag: String,
+    mode: LiteralMode,
+    line: Vec<u8>,
+    fragments: Vec<Fragment<'a>>,
+}
+
+impl<'a> Builder<'a> {
+    /// Starts `TAG NAME`.
+    pub fn new(tag: String, name: &str, mode: LiteralMode) -> Builder<'a> {
+        let mut line = Vec::with_capacity(128);
+        line.extend_from_slice(tag.as_bytes());
+        line.push(b' ');
+        line.extend_from_slice(name.as_bytes());
+        Builder {
+            tag,
+            mode,
+            line,
+            fragments: Vec::new(),
+        }
+    }
+
+    /// Raw protocol text (the caller guarantees it is valid there).
+    pub fn raw(&mut self, bytes: &[u8]) -> &mut Self {
+        self.line.extend_from_slice(bytes);
+        self
+    }
+
+    /// ` ` then raw text.
+    pub fn sp_raw(&mut self, bytes: &[u8]) -> &mut Self {
+        self.line.push(b' ');
+        self.raw(bytes)
+    }
+
+    /// A literal with the header matching the literal mode.
+    pub fn literal(&mut self, data: Cow<'a, [u8]>) -> &mut Self {
+        let sync = literal_is_sync(self.mode, data.len());
+        let header = if sync {
+            format!("{{{}}}\r\n", data.len())
+        } else {
+            format!("{{{}+}}\r\n", data.len())
+        };
+        self.line.extend_from_slice(header.as_bytes());
+        let line = std::mem::take(&mut self.line);
+        self.fragments.push(Fragment::Line(line));
+        self.fragments.push(Fragment::Literal { data, sync });
+        self
+    }
+
+    /// ` ` then an astring (RFC 3501 §9): atom if safe, quoted if possible,
+    /// literal otherwise.
+    pub fn sp_astring(&mut self, s: Cow<'a, [u8]>) -> &mut Self {
+        self.line.push(b' ');
+        self.string(s, false)
+    }
+
+    /// ` ` then a mailbox name: INBOX case-insensitively as `INBOX` (RFC 3501
+    /// §5.1), others in modified UTF-7 (§5.1.3).
+    pub fn sp_mailbox(&mut self, name: &str) -> &mut Self {
+        let wire = if name.eq_ignore_ascii_case("INBOX") {
+            "INBOX".to_string()
+        } else {
+            utf7::encode(name)
+        };
+        self.line.push(b' ');
+        self.string(Cow::Owned(wire.into_bytes()), false)
+    }
+
+    /// ` ` then a LIST pattern: like a mailbox, but `%` and `*` may stay
+    /// unquoted (RFC 3501 §9 `list-mailbox`).
+    pub fn sp_list_pattern(&mut self, pattern: &str) -> &mut Self {
+        self.line.push(b' ');
+        let wire = utf7::encode(pattern).into_bytes();
+        self.string(Cow::Owned(wire), true)
+    }
+
+    fn string(&mut self, s: Cow<'a, [u8]>, list_wildcards: bool) -> &mut Self {
+        let atom_ok = std::str::from_utf8(&s).is_ok_and(|t| {
+            !t.is_empty()
+                && t.split(['%', '*']).all(|p| p.is_empty() || is_atom(p))
+                && (list_wildcards || !t.contains(['%', '*']))
+                && !t.eq_ignore_ascii_case("NIL")
+        });
+        if atom_ok {
+            self.raw(&s)
+        } else if let Some(q) = quoted(&s) {
+            self.raw(&q)
+        } else {
+            self.literal(s)
+        }
+    }
+
+    /// ` ` then a flag list `(\Seen $Forwarded)`.
+    pub fn sp_flags(&mut self, flags: &[Flag]) -> &mut Self {
+        self.line.extend_from_slice(b" (");
+        for (i, f) in flags.iter().enumerate() {
+            if i > 0 {
+                self.line.push(b' ');
+            }
+            self.line.extend_from_slice(f.as_imap().as_bytes());
+        }
+        self.raw(b")")
+    }
+
+    /// ` ` then a date-time (RFC 3501 §9 `date-time`, `2DIGIT` day).
+    pub fn sp_date_time(&mut self, d: &DateTime<FixedOffset>) -> &mut Self {
+        let s = date_time(d);
+        self.sp_raw(s.as_bytes())
+    }
+
+    /// Ends the command with CRLF.
+    pub fn finish(mut self) -> Command<'a> {
+        self.line.extend_from_slice(b"\r\n");
+        self.fragments.push(Fragment::Line(self.line));
+        Command {
+            tag: self.tag,
+            fragments: self.fragments,
+        }
+    }
+}
+
+/// `"06-Jan-2020 09:15:00 +0000"` with quotes (RFC 3501 §9: `date-day-fixed`
+/// is `(SP DIGIT) / 2DIGIT`; we use `2DIGIT`).
+pub fn date_time(d: &DateTime<FixedOffset>) -> String {
+    d.format("\"%d-%b-%Y %H:%M:%S %z\"").to_string()
+}
+
+/// A quoted string, or `None` when `s` needs a literal (RFC 3501 §9:
+/// `QUOTED-CHAR` is any 7-bit TEXT-CHAR except CR, LF; `"` and `\` escaped).
+pub fn quoted(s: &[u8]) -> Option<Vec<u8>> {
+    if s.iter()
+        .any(|&b| b == 0 || b == b'\r' || b == b'\n' || b >= 0x80)
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len() + 2);
+    out.push(b'"');
+    for &b in s {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+    Some(out)
+}
+
+/// `TAG APPEND mailbox [flags] [date] literal [flags] [date] literal … CRLF`
+/// (RFC 3501 §6.3.11; RFC 3502 §6 for more than one message).
+pub fn append<'a>(
+    tag: String,
+    mailbox: &str,
+    items: &[AppendItem<'a>],
+    mode: LiteralMode,
+) -> Result<Command<'a>, ImapError> {
+    if items.is_empty() {
+        return Err(ImapError::Protocol("APPEND without messages".into()));
+    }
+    let mut b = Builder::new(tag, "APPEND", mode);
+    b.sp_mailbox(mailbox);
+    for (i, item) in items.iter().enumerate() {
+        // RFC 3502 §6.3.11: a zero-length literal cancels a MULTIAPPEND;
+        // an empty message is never sent.
+        if item.bytes.is_empty() {
+            return Err(ImapError::Protocol(format!(
+                "message {} of the APPEND is empty (0 bytes)",
+                i + 1
+            )));
+        }
+        if !item.flags.is_empty() {
+            b.sp_flags(item.flags);
+        }
+        if let Some(d) = &item.date {
+            b.sp_date_time(d);
+        }
+        b.raw(b" ");
+        b.literal(Cow::Borrowed(item.bytes));
+    }
+    Ok(b.finish())
+}
+
+/// Standard base64 (RFC 4648 §4), for SASL (RFC 3501 §6.2.2).
+pub fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn esc(b: &[u8]) -> String {
+        b.escape_ascii().to_string()
+    }
+
+    fn date() -> DateTime<FixedOffset> {
+        FixedOffset::east_opt(3600)
+            .unwrap()
+            .with_ymd_and_hms(2020, 1, 6, 9, 15, 0)
+            .unwrap()
+    }
+
+    fn cmd(f: impl FnOnce(&mut Builder<'static>), mode: LiteralMode) -> String {
+        let mut b = Builder::new("A0001".into(), "X", mode);
+        f(&mut b);
+        esc(&b.finish().dump())
+    }
+
+    #[test]
+    fn tags() {
+        let mut t = Tags::default();
+        assert_eq!(t.next_tag(), "A0001");
+        assert_eq!(t.next_tag(), "A0002");
+    }
+
+    #[test]
+    fn strings_atom_quoted_literal() {
+        let s = |v: &'static [u8]| {
+            cmd(
+                |b| {
+                    b.sp_astring(Cow::Borrowed(v));
+                },
+                LiteralMode::Plus,
+            )
+        };
+        assert_eq!(s(b"user"), "A0001 X user\\r\\n");
+        assert_eq!(s(b"two words"), "A0001 X \\\"two words\\\"\\r\\n");
+        assert_eq!(s(b"a\"b\\c"), esc(b"A0001 X \"a\\\"b\\\\c\"\r\n"));
+        assert_eq!(s(b""), esc(b"A0001 X \"\"\r\n"));
+        assert_eq!(s(b"NIL"), esc(b"A0001 X \"NIL\"\r\n"));
+        assert_eq!(s(b"p\xc3\xa4ss"), esc(b"A0001 X {5+}\r\np\xc3\xa4ss\r\n"));
+        assert_eq!(s(b"a\r\nb"), esc(b"A0001 X {4+}\r\na\r\nb\r\n"));
+        let sync = cmd(
+            |b| {
+                b.sp_astring(Cow::Borrowed(b"\0"));
+            },
+            LiteralMode::Sync,
+        );
+        assert_eq!(sync, esc(b"A0001 X {1}\r\n\0\r\n"));
+    }
+
+    #[test]
+    fn mailboxes_and_patterns() {
+        let m = |n: &str| {
+            let n = n.to_string();
+            cmd(
+                move |b| {
+                    b.sp_mailbox(&n);
+                },
+                LiteralMode::Sync,
+            )
+        };
+        assert_eq!(m("inbox"), esc(b"A0001 X INBOX\r\n"));
+        assert_eq!(m("Entwürfe"), esc(b"A0001 X Entw&APw-rfe\r\n"));
+        assert_eq!(m("My Folder"), esc(b"A0001 X \"My Folder\"\r\n"));
+        assert_eq!(m("a*b"), esc(b"A0001 X \"a*b\"\r\n"));
+        let p = |n: &'static str| {
+            cmd(
+                move |b| {
+                    b.sp_list_pattern(n);
+                },
+                LiteralMode::Sync,
+            )
+        };
+        assert_eq!(p("*"), esc(b"A0001 X *\r\n"));
+        assert_eq!(p("INBOX.%"), esc(b"A0001 X INBOX.%\r\n"));
+        assert_eq!(p(""), esc(b"A0001 X \"\"\r\n"));
+    }
+
+    #[test]
+    fn flags_and_dates() {
+        let f = vec![Flag::Seen, Flag::Keyword("$Forwarded".into())];
+        let out = cmd(
+            move |b| {
+                b.sp_flags(&f);
+            },
+            LiteralMode::Plus,
+        );
+        assert_eq!(out, esc(b"A0001 X (\\Seen $Forwarded)\r\n"));
+        assert_eq!(date_time(&date()), "\"06-Jan-2020 09:15:00 +0100\"");
+        let neg = FixedOffset::west_opt(5 * 3600 + 1800)
+            .unwrap()
+            .with_ymd_and_hms(1969, 12, 31, 23, 59, 59)
+            .unwrap();
+        assert_eq!(date_time(&neg), "\"31-Dec-1969 23:59:59 -0530\"");
+    }
+
+    #[test]
+    fn multiappend_fragments() {
+        let flags = [Flag::Seen];
+        let items = [
+            AppendItem {
+                flags: &flags,
+                date: Some(date()),
+                bytes: b"Hi\r\n",
+            },
+            AppendItem {
+                flags: &[],
+                date: None,
+                bytes: b"x",
+            },
+        ];
+        let c = append("A0007".into(), "INBOX", &items, LiteralMode::Plus).unwrap();
+        assert!(c.is_nonsync());
+        assert_eq!(
+            esc(&c.dump()),
+            esc(b"A0007 APPEND INBOX (\\Seen) \"06-Jan-2020 09:15:00 +0100\" {4+}\r\nHi\r\n {1+}\r\nx\r\n")
+        );
+        let c = append("A0008".into(), "Sent", &items, LiteralMode::Sync).unwrap();
+        assert!(!c.is_nonsync());
+        assert_eq!(c.fragments.len(), 5);
+        assert_eq!(
+            c.fragments[0],
+            Fragment::Line(
+                b"A0008 APPEND Sent (\\Seen) \"06-Jan-2020 09:15:00 +0100\" {4}\r\n".to_vec()
+            )
+        );
+        assert_eq!(c.fragments[2], Fragment::Line(b" {1}\r\n".to_vec()));
+        assert_eq!(c.fragments[4], Fragment::Line(b"\r\n".to_vec()));
+    }
+
+    #[test]
+    fn literal_minus_threshold() {
+        let big = vec![b'a'; LITERAL_MINUS_MAX + 1];
+        let small = vec![b'a'; LITERAL_MINUS_MAX];
+        let items = [
+            AppendItem {
+                flags: &[],
+                date: None,
+                bytes: &small,
+            },
+            AppendItem {
+                flags: &[],
+                date: None,
+                bytes: &big,
+            },
+        ];
+        let c = append("A1".into(), "INBOX", &items, LiteralMode::Minus).unwrap();
+        let d = c.dump();
+        assert!(d.starts_with(b"A1 APPEND INBOX {4096+}\r\n"));
+        assert!(d.windows(9).any(|w| w == b" {4097}\r\n"));
+    }
+
+    #[test]
+    fn empty_messages_refused() {
+        let items = [AppendItem {
+            flags: &[],
+            date: None,
+            bytes: b"",
+        }];
+        assert!(matches!(
+            append("A1".into(), "INBOX", &items, LiteralMode::Plus),
+            Err(ImapError::Protocol(_))
+        ));
+        assert!(append("A1".into(), "INBOX", &[], LiteralMode::Plus).is_err());
+    }
+
+    #[test]
+    fn base64_known_answers() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"\0user\0pass"), "AHVzZXIAcGFzcw==");
+    }
+}

@@ -6,15 +6,18 @@
 //! or Maildir: it is given mailbox names (UTF-8, server delimiter) and
 //! message bytes ready to send.
 
+mod append;
 pub mod command;
 pub mod connection;
+mod data;
 pub mod error;
+mod exec;
 pub mod response;
 pub mod session;
 pub mod utf7;
 
 pub use error::{Code, ImapError};
 pub use session::{
-    AppendItem, Appended, Capabilities, ConnectOptions, ListEntry, LiteralMode, Session,
-    SessionStats, TlsMode,
+    AppendItem, Appended, Capabilities, ConnectOptions, Fetched, ListEntry, LiteralMode,
+    MailboxStatus, Selected, Session, SessionStats, TlsMode,
 };

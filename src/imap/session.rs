@@ -1,11 +1,26 @@
 //! An authenticated IMAP session and the commands mailhaul sends.
+//!
+//! [`Session::connect`] walks the states of RFC 3501 §3: greeting, STARTTLS
+//! (never a silent plaintext fallback), authentication, capabilities re-read
+//! after each step (Dovecot shows MULTIAPPEND only after login). Commands are
+//! encoded by `command.rs` into fragments; [`Session`] sends them, waits for
+//! `+` only before synchronizing literals, and matches tagged responses.
+//! Untagged data is parsed by `data.rs`. A lost connection (or BYE) makes
+//! the session unusable: every later call fails with `ConnectionLost`, and
+//! the caller reconnects and resolves what was in flight.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::imap::ImapError;
+use std::fmt;
+
+use crate::imap::command::{self, Builder, Command, Fragment, Tags};
+use crate::imap::connection::{Connection, TlsOptions};
+use crate::imap::data;
+use crate::imap::response::{Response, StatusKind};
+use crate::imap::{Code, ImapError};
 use crate::message::Flag;
 use crate::secret::Secret;
 
@@ -102,55 +117,304 @@ pub struct ListEntry {
     pub attributes: Vec<String>,
 }
 
+/// What SELECT reported (RFC 3501 §6.3.1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selected {
+    pub exists: u32,
+    pub uid_validity: Option<u32>,
+    pub uid_next: Option<u32>,
+}
+
+/// What STATUS reported (RFC 3501 §6.3.10).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MailboxStatus {
+    pub messages: Option<u32>,
+    pub uid_validity: Option<u32>,
+    pub uid_next: Option<u32>,
+}
+
+/// One message read back by [`Session::fetch_all`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fetched {
+    pub uid: u32,
+    pub flags: Vec<String>,
+    pub internal_date: Option<DateTime<FixedOffset>>,
+    pub body: Vec<u8>,
+}
+
+/// Counters for the benchmark and the report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// APPEND commands sent (a MULTIAPPEND counts once).
+    pub append_commands: u64,
+    /// Bytes written to the connection (before TLS).
+    pub bytes_sent: u64,
+}
+
+/// Commands kept in flight by [`Session::append_pipelined`].
+pub const PIPELINE_WINDOW: usize = 8;
+
+/// An authenticated session. `Debug` shows no credentials (none are kept).
 pub struct Session {
-    _private: (),
+    pub(super) conn: Connection,
+    pub(super) caps: Capabilities,
+    pub(super) tags: Tags,
+    pub(super) append_commands: u64,
+    /// Text of an untagged BYE, if one arrived.
+    pub(super) bye: Option<String>,
+    /// Set once the connection is unusable.
+    pub(super) broken: Option<String>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("conn", &self.conn)
+            .field("caps", &self.caps)
+            .field("broken", &self.broken)
+            .finish()
+    }
 }
 
 impl Session {
     /// Connects, sets up TLS, reads capabilities, authenticates and reads the
     /// capabilities again.
     pub fn connect(opts: &ConnectOptions) -> Result<Session, ImapError> {
-        let _ = opts;
-        todo!()
+        let tls = TlsOptions {
+            ca_file: opts.ca_file.clone(),
+            insecure: opts.insecure,
+        };
+        let implicit = (opts.tls == TlsMode::Implicit).then_some(&tls);
+        let conn = Connection::connect(&opts.host, opts.port, implicit, opts.timeout)?;
+        let mut s = Session {
+            conn,
+            caps: Capabilities::default(),
+            tags: Tags::default(),
+            append_commands: 0,
+            bye: None,
+            broken: None,
+        };
+        // RFC 3501 §7.1.4/§7.1.5: the greeting is OK, PREAUTH or BYE.
+        let greeting = match s.read()? {
+            Response::Status(g) if g.tag.is_none() => g,
+            other => {
+                return Err(ImapError::Protocol(format!(
+                    "unexpected greeting {other:?}"
+                )));
+            }
+        };
+        let preauth = match greeting.kind {
+            StatusKind::Ok => false,
+            StatusKind::PreAuth => true,
+            StatusKind::Bye => {
+                return Err(ImapError::Bye {
+                    text: greeting.text,
+                });
+            }
+            _ => {
+                return Err(ImapError::Protocol(format!(
+                    "unexpected greeting {}",
+                    greeting.text
+                )));
+            }
+        };
+        match greeting.capabilities() {
+            Some(c) => s.caps = Capabilities(c),
+            None => s.refresh_capabilities()?,
+        }
+        if opts.tls == TlsMode::StartTls && !opts.allow_plaintext {
+            // RFC 3501 §6.2.1: STARTTLS exists only before authentication;
+            // a PREAUTH plaintext session would carry the mail in clear.
+            if preauth || !s.caps.has("STARTTLS") {
+                return Err(ImapError::PlaintextRefused);
+            }
+        }
+        if opts.tls == TlsMode::StartTls && !preauth && s.caps.has("STARTTLS") {
+            s.simple("STARTTLS")?;
+            s = s.upgrade(&opts.host, &tls)?;
+            // RFC 3501 §6.2.1: discard capabilities learned before TLS.
+            s.refresh_capabilities()?;
+        }
+        if !preauth {
+            s.authenticate(&opts.user, &opts.password)?;
+        }
+        Ok(s)
     }
-}
 
-/// Counters of what a session sent (for the summary and the tests).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SessionStats {
-    pub append_commands: u64,
-    pub bytes_sent: u64,
-}
+    fn upgrade(self, host: &str, tls: &TlsOptions) -> Result<Session, ImapError> {
+        let conn = self.conn.starttls(host, tls)?;
+        Ok(Session {
+            conn,
+            caps: Capabilities::default(),
+            ..self
+        })
+    }
 
-impl Session {
+    /// AUTHENTICATE PLAIN when offered, else LOGIN; then the capabilities
+    /// again (from the OK's `[CAPABILITY]` code when present).
+    fn authenticate(&mut self, user: &str, password: &Secret) -> Result<(), ImapError> {
+        let tag = self.tags.next_tag();
+        let cmd = if self.caps.has("AUTH=PLAIN") {
+            // RFC 4616 §2: message = [authzid] NUL authcid NUL passwd.
+            let mut msg = Vec::with_capacity(user.len() + password.expose().len() + 2);
+            msg.push(0);
+            msg.extend_from_slice(user.as_bytes());
+            msg.push(0);
+            msg.extend_from_slice(password.expose().as_bytes());
+            let ir = command::base64(&msg).into_bytes();
+            if self.caps.has("SASL-IR") {
+                // RFC 4959 §3: the initial response goes on the command line.
+                let mut line = format!("{tag} AUTHENTICATE PLAIN ").into_bytes();
+                line.extend_from_slice(&ir);
+                line.extend_from_slice(b"\r\n");
+                Command {
+                    tag,
+                    fragments: vec![Fragment::Line(line)],
+                }
+            } else {
+                // RFC 3501 §6.2.2: wait for the empty challenge `+ `.
+                Command {
+                    fragments: vec![
+                        Fragment::Line(format!("{tag} AUTHENTICATE PLAIN\r\n").into_bytes()),
+                        Fragment::Literal {
+                            data: ir.into(),
+                            sync: true,
+                        },
+                        Fragment::Line(b"\r\n".to_vec()),
+                    ],
+                    tag,
+                }
+            }
+        } else if self.caps.has("LOGINDISABLED") {
+            // RFC 3501 §6.2.3: the client MUST NOT send LOGIN.
+            return Err(ImapError::Auth(
+                "server disables LOGIN and offers no AUTH=PLAIN".into(),
+            ));
+        } else {
+            let mut b = Builder::new(tag, "LOGIN", self.caps.literal_mode());
+            b.sp_astring(user.as_bytes().into());
+            b.sp_astring(password.expose().as_bytes().into());
+            b.finish()
+        };
+        let done = self.run(cmd)?;
+        match done.status.kind {
+            StatusKind::Ok => {}
+            StatusKind::No => return Err(ImapError::Auth(done.status.text)),
+            _ => return Err(done.status.into_result().unwrap_err()),
+        }
+        match done
+            .status
+            .capabilities()
+            .or_else(|| data::capabilities(&done.data))
+        {
+            Some(c) => self.caps = Capabilities(c),
+            None => self.refresh_capabilities()?,
+        }
+        Ok(())
+    }
+
+    /// Sends CAPABILITY and stores the answer.
+    pub fn refresh_capabilities(&mut self) -> Result<(), ImapError> {
+        let done = self.simple("CAPABILITY")?;
+        self.caps = Capabilities(
+            data::capabilities(&done.data)
+                .ok_or_else(|| ImapError::Protocol("no CAPABILITY in the answer".into()))?,
+        );
+        Ok(())
+    }
+
     pub fn capabilities(&self) -> &Capabilities {
-        todo!()
+        &self.caps
     }
-    pub fn list(&mut self, reference: &str, pattern: &str) -> Result<Vec<ListEntry>, ImapError> {
-        let _ = (reference, pattern);
-        todo!()
-    }
-    pub fn delimiter(&mut self) -> Result<Option<char>, ImapError> {
-        todo!()
-    }
-    pub fn create(&mut self, mailbox: &str) -> Result<(), ImapError> {
-        let _ = mailbox;
-        todo!()
-    }
-    pub fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Appended, ImapError> {
-        let _ = (mailbox, items);
-        todo!()
-    }
-    pub fn append_pipelined(
-        &mut self,
-        mailbox: &str,
-        items: &[AppendItem],
-    ) -> Vec<Result<Appended, ImapError>> {
-        let _ = (mailbox, items);
-        todo!()
-    }
+
     pub fn stats(&self) -> SessionStats {
-        todo!()
+        SessionStats {
+            append_commands: self.append_commands,
+            bytes_sent: self.conn.bytes_sent(),
+        }
     }
-    pub fn logout(self) {}
+
+    /// LIST (RFC 3501 §6.3.8); names decoded from modified UTF-7.
+    pub fn list(&mut self, reference: &str, pattern: &str) -> Result<Vec<ListEntry>, ImapError> {
+        let mut b = self.builder("LIST");
+        b.sp_mailbox(reference);
+        b.sp_list_pattern(pattern);
+        let done = self.run(b.finish())?.ok()?;
+        Ok(done
+            .data
+            .iter()
+            .filter_map(|d| data::list_entry(d))
+            .collect())
+    }
+
+    /// The hierarchy delimiter, from `LIST "" ""` (RFC 3501 §6.3.8).
+    pub fn delimiter(&mut self) -> Result<Option<char>, ImapError> {
+        Ok(self.list("", "")?.into_iter().find_map(|e| e.delimiter))
+    }
+
+    /// CREATE (RFC 3501 §6.3.3); `NO [ALREADYEXISTS]` (RFC 5530) counts as done.
+    pub fn create(&mut self, mailbox: &str) -> Result<(), ImapError> {
+        let mut b = self.builder("CREATE");
+        b.sp_mailbox(mailbox);
+        match self.run(b.finish())?.ok() {
+            Err(ImapError::No {
+                code: Some(Code::Other(c)),
+                ..
+            }) if c.eq_ignore_ascii_case("ALREADYEXISTS") => Ok(()),
+            r => r.map(drop),
+        }
+    }
+
+    /// SELECT (RFC 3501 §6.3.1).
+    pub fn select(&mut self, mailbox: &str) -> Result<Selected, ImapError> {
+        let mut b = self.builder("SELECT");
+        b.sp_mailbox(mailbox);
+        let done = self.run(b.finish())?.ok()?;
+        let num = |name: &str| {
+            done.untagged
+                .iter()
+                .find_map(|s| s.code_args(name).and_then(|v| v.trim().parse().ok()))
+        };
+        Ok(Selected {
+            exists: data::exists(&done.data).unwrap_or(0),
+            uid_validity: num("UIDVALIDITY"),
+            uid_next: num("UIDNEXT"),
+        })
+    }
+
+    /// STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY) (RFC 3501 §6.3.10).
+    pub fn status(&mut self, mailbox: &str) -> Result<MailboxStatus, ImapError> {
+        let mut b = self.builder("STATUS");
+        b.sp_mailbox(mailbox);
+        b.raw(b" (MESSAGES UIDNEXT UIDVALIDITY)");
+        let done = self.run(b.finish())?.ok()?;
+        Ok(data::status(&done.data).unwrap_or_default())
+    }
+
+    /// NOOP: lets the server report, and checks the connection.
+    pub fn noop(&mut self) -> Result<(), ImapError> {
+        self.simple("NOOP").map(drop)
+    }
+
+    /// `UID FETCH 1:* (UID FLAGS INTERNALDATE BODY.PEEK[])` on the selected mailbox.
+    pub fn fetch_all(&mut self) -> Result<Vec<Fetched>, ImapError> {
+        let mut b = self.builder("UID FETCH");
+        b.raw(b" 1:* (UID FLAGS INTERNALDATE BODY.PEEK[])");
+        let done = self.run(b.finish())?.ok()?;
+        done.data
+            .iter()
+            .filter_map(|d| data::fetched(d).transpose())
+            .collect()
+    }
+
+    /// LOGOUT, best effort (RFC 3501 §6.1.3).
+    pub fn logout(mut self) {
+        if self.broken.is_none() {
+            let _ = self.simple("LOGOUT");
+        }
+    }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

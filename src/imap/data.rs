@@ -1,0 +1,208 @@
+//! Untagged data turned into mailhaul's small structs: CAPABILITY, LIST,
+//! STATUS, EXISTS and FETCH. imap-proto does the parsing; this module picks
+//! out what the session needs and decodes names (modified UTF-7) and dates.
+//! Frames that imap-proto cannot parse are skipped here (the tagged status
+//! decides success), except CAPABILITY, which has a lenient fallback.
+
+use chrono::{DateTime, FixedOffset};
+use imap_proto::{AttributeValue, Capability, MailboxDatum, NameAttribute, StatusAttribute};
+
+use crate::imap::response::parse_data;
+use crate::imap::session::{Fetched, ListEntry, MailboxStatus};
+use crate::imap::{ImapError, utf7};
+
+/// The capability list from `* CAPABILITY ...` data, upper-cased.
+pub fn capabilities(frames: &[Vec<u8>]) -> Option<Vec<String>> {
+    frames.iter().find_map(|f| match parse_data(f) {
+        Ok(imap_proto::Response::Capabilities(caps)) => Some(
+            caps.iter()
+                .map(|c| match c {
+                    Capability::Imap4rev1 => "IMAP4REV1".to_string(),
+                    Capability::Auth(m) => format!("AUTH={}", m.to_ascii_uppercase()),
+                    Capability::Atom(a) => a.to_ascii_uppercase(),
+                })
+                .collect(),
+        ),
+        _ => {
+            // Lenient: RFC 3501 §7.2.1 `capability-data`, split by spaces.
+            let line = std::str::from_utf8(f).ok()?.trim_end();
+            let rest = line
+                .get(..13)?
+                .eq_ignore_ascii_case("* CAPABILITY ")
+                .then(|| &line[13..])?;
+            Some(
+                rest.split_ascii_whitespace()
+                    .map(str::to_ascii_uppercase)
+                    .collect(),
+            )
+        }
+    })
+}
+
+/// A `* LIST` line as a [`ListEntry`].
+pub fn list_entry(frame: &[u8]) -> Option<ListEntry> {
+    let Ok(imap_proto::Response::MailboxData(MailboxDatum::List(l))) = parse_data(frame) else {
+        return None;
+    };
+    let attributes = l
+        .name_attributes
+        .iter()
+        .map(|a| match a {
+            NameAttribute::NoInferiors => "\\Noinferiors".to_string(),
+            NameAttribute::NoSelect => "\\Noselect".into(),
+            NameAttribute::Marked => "\\Marked".into(),
+            NameAttribute::Unmarked => "\\Unmarked".into(),
+            NameAttribute::All => "\\All".into(),
+            NameAttribute::Archive => "\\Archive".into(),
+            NameAttribute::Drafts => "\\Drafts".into(),
+            NameAttribute::Flagged => "\\Flagged".into(),
+            NameAttribute::Junk => "\\Junk".into(),
+            NameAttribute::Sent => "\\Sent".into(),
+            NameAttribute::Trash => "\\Trash".into(),
+            NameAttribute::Extension(e) => e.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    // A name that is not valid modified UTF-7 is kept as the server sent it.
+    let name = utf7::decode(&l.name).unwrap_or_else(|_| l.name.to_string());
+    Some(ListEntry {
+        name,
+        delimiter: l.delimiter.as_ref().and_then(|d| d.chars().next()),
+        attributes,
+    })
+}
+
+/// The last `* n EXISTS`.
+pub fn exists(frames: &[Vec<u8>]) -> Option<u32> {
+    frames.iter().rev().find_map(|f| match parse_data(f) {
+        Ok(imap_proto::Response::MailboxData(MailboxDatum::Exists(n))) => Some(n),
+        _ => None,
+    })
+}
+
+/// The `* STATUS` answer.
+pub fn status(frames: &[Vec<u8>]) -> Option<MailboxStatus> {
+    frames.iter().find_map(|f| match parse_data(f) {
+        Ok(imap_proto::Response::MailboxData(MailboxDatum::Status { status, .. })) => {
+            let mut s = MailboxStatus::default();
+            for a in status {
+                match a {
+                    StatusAttribute::Messages(n) => s.messages = Some(n),
+                    StatusAttribute::UidNext(n) => s.uid_next = Some(n),
+                    StatusAttribute::UidValidity(n) => s.uid_validity = Some(n),
+                    _ => {}
+                }
+            }
+            Some(s)
+        }
+        _ => None,
+    })
+}
+
+/// A `* n FETCH (UID FLAGS INTERNALDATE BODY[])` answer; `None` for other
+/// data (e.g. an EXISTS), an error for a FETCH without UID or body.
+pub fn fetched(frame: &[u8]) -> Result<Option<Fetched>, ImapError> {
+    let Ok(imap_proto::Response::Fetch(seq, attrs)) = parse_data(frame) else {
+        return Ok(None);
+    };
+    let (mut uid, mut flags, mut date, mut body) = (None, Vec::new(), None, None);
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => uid = Some(u),
+            AttributeValue::Flags(f) => flags = f.iter().map(|s| s.to_string()).collect(),
+            AttributeValue::InternalDate(d) => date = internal_date(&d),
+            AttributeValue::BodySection { data, .. } | AttributeValue::Rfc822(data) => {
+                body = Some(data.map(|d| d.into_owned()).unwrap_or_default())
+            }
+            _ => {}
+        }
+    }
+    match (uid, body) {
+        (Some(uid), Some(body)) => Ok(Some(Fetched {
+            uid,
+            flags,
+            internal_date: date,
+            body,
+        })),
+        // A FETCH pushed by the server for another reason (flag change).
+        (_, None) => Ok(None),
+        (None, Some(_)) => Err(ImapError::Protocol(format!("FETCH {seq} without UID"))),
+    }
+}
+
+/// RFC 3501 §9 `date-time` content, day padded with a zero or a space
+/// (Cyrus writes ` 1-Jan-2010`).
+pub fn internal_date(s: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_str(s.trim(), "%d-%b-%Y %H:%M:%S %z").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let a = internal_date(" 1-Jan-2010 10:00:00 +0000").unwrap();
+        let b = internal_date("01-Jan-2010 10:00:00 +0000").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            internal_date("17-Jul-1996 02:44:25 -0700")
+                .unwrap()
+                .to_rfc3339(),
+            "1996-07-17T02:44:25-07:00"
+        );
+        assert!(internal_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn capability_data() {
+        let f =
+            vec![b"* CAPABILITY IMAP4rev1 LITERAL+ AUTH=plain APPENDLIMIT=35651584\r\n".to_vec()];
+        assert_eq!(
+            capabilities(&f).unwrap(),
+            [
+                "IMAP4REV1",
+                "LITERAL+",
+                "AUTH=PLAIN",
+                "APPENDLIMIT=35651584"
+            ]
+        );
+    }
+
+    #[test]
+    fn list_lines() {
+        let e = list_entry(b"* LIST (\\HasNoChildren \\Drafts) \".\" Entw&APw-rfe\r\n").unwrap();
+        assert_eq!(e.name, "Entwürfe");
+        assert_eq!(e.delimiter, Some('.'));
+        assert_eq!(e.attributes, ["\\HasNoChildren", "\\Drafts"]);
+        let e = list_entry(b"* LIST (\\Noselect) \"/\" \"\"\r\n").unwrap();
+        assert_eq!((e.name.as_str(), e.delimiter), ("", Some('/')));
+        let e = list_entry(b"* LIST () NIL INBOX\r\n").unwrap();
+        assert_eq!(e.delimiter, None);
+    }
+
+    #[test]
+    fn status_and_exists() {
+        let f = vec![b"* STATUS INBOX (MESSAGES 3 UIDNEXT 9 UIDVALIDITY 77)\r\n".to_vec()];
+        let s = status(&f).unwrap();
+        assert_eq!(
+            (s.messages, s.uid_next, s.uid_validity),
+            (Some(3), Some(9), Some(77))
+        );
+        assert_eq!(
+            exists(&[b"* 1 EXISTS\r\n".to_vec(), b"* 2 EXISTS\r\n".to_vec()]),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn fetch_lines() {
+        let f = b"* 1 FETCH (UID 7 FLAGS (\\Seen $Forwarded) INTERNALDATE \" 1-Jan-2010 10:00:00 +0000\" BODY[] {5}\r\nHi\r\n!)\r\n";
+        let m = fetched(f).unwrap().unwrap();
+        assert_eq!(m.uid, 7);
+        assert_eq!(m.flags, ["\\Seen", "$Forwarded"]);
+        assert_eq!(m.body, b"Hi\r\n!");
+        assert!(m.internal_date.is_some());
+        assert_eq!(fetched(b"* 1 FETCH (FLAGS (\\Seen))\r\n").unwrap(), None);
+    }
+}
