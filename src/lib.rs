@@ -8,7 +8,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod fingerprint;
 pub mod imap;
+pub mod journal;
 pub mod message;
 pub mod plan;
 pub mod progress;

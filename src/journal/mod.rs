@@ -1,0 +1,459 @@
+//! The journal: an append-only file of what landed on the server, so that a
+//! rerun skips it and a killed run can be resolved. One journal per
+//! server+user, by default `$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal`.
+//!
+//! A batch is journaled in three steps: `Begin` (the mailbox's STATUS and
+//! the batch's fingerprints, synced before anything is sent), one `Landed`
+//! per message that the tagged OK confirmed (with its APPENDUID), and `End`
+//! (synced before the batch counts as done). A `Begin` without `End` on the
+//! next run is a batch of unknown fate: the uploader resolves it by looking
+//! at the server before sending anything ([`Journal::pending`]).
+//!
+//! Entries are keyed by (mailbox, fingerprint); a fingerprint can land more
+//! than once when the source holds identical copies, so each key keeps a list.
+//! This module does no IMAP: it is told what happened and remembers it.
+
+mod lock;
+mod record;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub use lock::{Lock, LockError};
+pub use record::Record;
+
+use crate::fingerprint::Fingerprint;
+
+/// Where a journaled message is on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Landed {
+    pub uidvalidity: Option<u32>,
+    pub uid: Option<u32>,
+}
+
+/// A batch begun but not ended by an earlier run: its fate is unknown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub batch: u64,
+    pub mailbox: String,
+    pub uidvalidity: Option<u32>,
+    pub uidnext: Option<u32>,
+    pub messages: Option<u32>,
+    pub fps: Vec<Fingerprint>,
+}
+
+/// The state of a mailbox's STATUS before a batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Before {
+    pub uidvalidity: Option<u32>,
+    pub uidnext: Option<u32>,
+    pub messages: Option<u32>,
+}
+
+#[derive(Debug)]
+pub enum JournalError {
+    /// Another run holds the journal's lock.
+    Locked {
+        path: PathBuf,
+        pid: Option<u32>,
+    },
+    /// The file is not a journal.
+    Foreign {
+        path: PathBuf,
+        why: String,
+    },
+    Io {
+        path: PathBuf,
+        error: io::Error,
+    },
+}
+
+impl fmt::Display for JournalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JournalError::Locked { path, pid } => {
+                write!(
+                    f,
+                    "the journal {} is in use by another mailhaul run",
+                    path.display()
+                )?;
+                if let Some(pid) = pid {
+                    write!(f, " (pid {pid})")?;
+                }
+                write!(f, "; wait for it, or use --wait-lock")
+            }
+            JournalError::Foreign { path, why } => write!(f, "{}: {why}", path.display()),
+            JournalError::Io { path, error } => write!(f, "journal {}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+/// An open, locked journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    _lock: Lock,
+    landed: HashMap<(String, Fingerprint), Vec<Landed>>,
+    pending: BTreeMap<u64, Pending>,
+    next_batch: u64,
+    /// Records written since the last sync.
+    buf: Vec<u8>,
+    /// What opening found worth saying (a torn tail dropped).
+    pub notes: Vec<String>,
+}
+
+impl Journal {
+    /// Opens (creating) the journal at `path` and locks it; `wait`: block
+    /// while another run holds the lock. A torn tail is cut off.
+    pub fn open(path: &Path, wait: bool) -> Result<Journal, JournalError> {
+        let io_err = |error| JournalError::Io {
+            path: path.to_path_buf(),
+            error,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io_err)?;
+        }
+        let mut lock_name = path.as_os_str().to_owned();
+        lock_name.push(".lock");
+        let lock = Lock::acquire(Path::new(&lock_name), wait).map_err(|e| match e {
+            LockError::Held { pid, .. } => JournalError::Locked {
+                path: path.to_path_buf(),
+                pid,
+            },
+            LockError::Io { path, error } => JournalError::Io { path, error },
+        })?;
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io_err(e)),
+        };
+        let decoded = record::decode(&data).map_err(|why| JournalError::Foreign {
+            path: path.to_path_buf(),
+            why,
+        })?;
+        let mut notes = Vec::new();
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io_err)?;
+        if decoded.valid_len < data.len() {
+            notes.push(format!(
+                "journal {}: dropped a torn or damaged tail of {} bytes (a run was interrupted while writing)",
+                path.display(),
+                data.len() - decoded.valid_len
+            ));
+        }
+        if decoded.valid_len < data.len() || data.len() < record::MAGIC.len() {
+            file.set_len(decoded.valid_len as u64).map_err(io_err)?;
+        }
+        let mut j = Journal {
+            path: path.to_path_buf(),
+            file,
+            _lock: lock,
+            landed: HashMap::new(),
+            pending: BTreeMap::new(),
+            next_batch: 1,
+            buf: Vec::new(),
+            notes,
+        };
+        if decoded.valid_len == 0 {
+            j.buf.extend_from_slice(record::MAGIC);
+            j.sync()?;
+        }
+        for r in decoded.records {
+            j.apply(r);
+        }
+        Ok(j)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn apply(&mut self, r: Record) {
+        match r {
+            Record::Begin {
+                batch,
+                mailbox,
+                uidvalidity,
+                uidnext,
+                messages,
+                fps,
+            } => {
+                self.next_batch = self.next_batch.max(batch + 1);
+                let fps = fps
+                    .iter()
+                    .filter_map(|f| Fingerprint::from_hex(f))
+                    .collect();
+                self.pending.insert(
+                    batch,
+                    Pending {
+                        batch,
+                        mailbox,
+                        uidvalidity,
+                        uidnext,
+                        messages,
+                        fps,
+                    },
+                );
+            }
+            Record::Landed {
+                mailbox,
+                fp,
+                uidvalidity,
+                uid,
+            } => {
+                if let Some(fp) = Fingerprint::from_hex(&fp) {
+                    self.landed
+                        .entry((mailbox, fp))
+                        .or_default()
+                        .push(Landed { uidvalidity, uid });
+                }
+            }
+            Record::End { batch } => {
+                self.pending.remove(&batch);
+            }
+        }
+    }
+
+    fn write(&mut self, r: Record) {
+        self.buf.extend(record::encode(&r));
+        self.apply(r);
+    }
+
+    /// Writes what is buffered and fsyncs it.
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let r = self
+            .file
+            .write_all(&self.buf)
+            .and_then(|()| self.file.sync_data());
+        self.buf.clear();
+        r.map_err(|error| JournalError::Io {
+            path: self.path.clone(),
+            error,
+        })
+    }
+
+    /// How often `fp` is journaled as landed in `mailbox`.
+    pub fn entries(&self, mailbox: &str, fp: &Fingerprint) -> &[Landed] {
+        self.landed
+            .get(&(mailbox.to_string(), *fp))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The UIDVALIDITY values recorded for `mailbox` that differ from `now`:
+    /// entries under them point at UIDs that no longer mean anything.
+    pub fn stale_uidvalidity(&self, mailbox: &str, now: u32) -> Option<u32> {
+        self.landed
+            .iter()
+            .filter(|((m, _), _)| m == mailbox)
+            .flat_map(|(_, v)| v.iter())
+            .find_map(|l| l.uidvalidity.filter(|&u| u != now))
+    }
+
+    /// Forgets every entry of `mailbox` (after its UIDVALIDITY changed); the
+    /// file keeps them, the caller re-learns from the server.
+    pub fn distrust(&mut self, mailbox: &str) {
+        self.landed.retain(|(m, _), _| m != mailbox);
+    }
+
+    /// Batches of unknown fate left by earlier runs.
+    pub fn pending(&self) -> Vec<Pending> {
+        self.pending.values().cloned().collect()
+    }
+
+    /// Records a batch about to be sent and syncs it; returns its id.
+    pub fn begin(
+        &mut self,
+        mailbox: &str,
+        before: Before,
+        fps: &[Fingerprint],
+    ) -> Result<u64, JournalError> {
+        let batch = self.next_batch;
+        self.write(Record::Begin {
+            batch,
+            mailbox: mailbox.to_string(),
+            uidvalidity: before.uidvalidity,
+            uidnext: before.uidnext,
+            messages: before.messages,
+            fps: fps.iter().map(Fingerprint::to_hex).collect(),
+        });
+        self.sync()?;
+        Ok(batch)
+    }
+
+    /// Records one landed message (buffered until [`Journal::end`] or [`Journal::sync`]).
+    pub fn landed(&mut self, mailbox: &str, fp: &Fingerprint, at: Landed) {
+        self.write(Record::Landed {
+            mailbox: mailbox.to_string(),
+            fp: fp.to_hex(),
+            uidvalidity: at.uidvalidity,
+            uid: at.uid,
+        });
+    }
+
+    /// Settles a batch and syncs.
+    pub fn end(&mut self, batch: u64) -> Result<(), JournalError> {
+        self.write(Record::End { batch });
+        self.sync()
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let _ = self.sync();
+    }
+}
+
+/// The default journal for a server and user: under `$XDG_STATE_HOME/mailhaul/`
+/// (else `~/.local/state/mailhaul/`), named after user, host and port.
+pub fn default_path(user: &str, host: &str, port: u16) -> Option<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state"))
+        })?;
+    let name: String = format!("{user}@{host}:{port}")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "@.:-_+".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(state.join("mailhaul").join(format!("{name}.journal")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(n: u8) -> Fingerprint {
+        Fingerprint::of(&[n])
+    }
+
+    #[test]
+    fn entries_survive_reopen_and_pending_batches_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/j.journal");
+        let before = Before {
+            uidvalidity: Some(5),
+            uidnext: Some(1),
+            messages: Some(0),
+        };
+        {
+            let mut j = Journal::open(&p, false).unwrap();
+            let b = j.begin("INBOX", before, &[fp(1), fp(2)]).unwrap();
+            for (i, f) in [fp(1), fp(2)].iter().enumerate() {
+                let at = Landed {
+                    uidvalidity: Some(5),
+                    uid: Some(i as u32 + 1),
+                };
+                j.landed("INBOX", f, at);
+            }
+            j.end(b).unwrap();
+            j.begin("Sent", before, &[fp(3)]).unwrap();
+        }
+        let j = Journal::open(&p, false).unwrap();
+        assert_eq!(j.entries("INBOX", &fp(2))[0].uid, Some(2));
+        assert!(j.entries("Sent", &fp(3)).is_empty());
+        let pending = j.pending();
+        assert_eq!(pending.len(), 1);
+        assert_eq!((pending[0].mailbox.as_str(), pending[0].batch), ("Sent", 2));
+        assert_eq!(pending[0].fps, [fp(3)]);
+        assert!(j.notes.is_empty());
+    }
+
+    #[test]
+    fn uidvalidity_change_is_detected_and_distrusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(&dir.path().join("j"), false).unwrap();
+        let at = Landed {
+            uidvalidity: Some(5),
+            uid: Some(1),
+        };
+        j.landed("INBOX", &fp(1), at);
+        j.landed("Sent", &fp(1), at);
+        assert_eq!(j.stale_uidvalidity("INBOX", 5), None);
+        assert_eq!(j.stale_uidvalidity("INBOX", 6), Some(5));
+        j.distrust("INBOX");
+        assert!(j.entries("INBOX", &fp(1)).is_empty());
+        assert_eq!(j.entries("Sent", &fp(1)).len(), 1);
+    }
+
+    #[test]
+    fn torn_tail_is_dropped_and_later_records_are_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j");
+        {
+            let mut j = Journal::open(&p, false).unwrap();
+            let at = Landed {
+                uidvalidity: Some(1),
+                uid: Some(1),
+            };
+            j.landed("INBOX", &fp(1), at);
+            j.sync().unwrap();
+        }
+        let mut data = std::fs::read(&p).unwrap();
+        data.extend_from_slice(b"120 {\"t\":\"landed\",\"mail");
+        std::fs::write(&p, &data).unwrap();
+        {
+            let mut j = Journal::open(&p, false).unwrap();
+            assert_eq!(j.notes.len(), 1, "{:?}", j.notes);
+            let at = Landed {
+                uidvalidity: Some(1),
+                uid: Some(2),
+            };
+            j.landed("INBOX", &fp(2), at);
+        }
+        let j = Journal::open(&p, false).unwrap();
+        assert!(j.notes.is_empty());
+        assert_eq!(j.entries("INBOX", &fp(1)).len(), 1);
+        assert_eq!(j.entries("INBOX", &fp(2)).len(), 1);
+    }
+
+    #[test]
+    fn second_open_is_locked_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j");
+        let _j = Journal::open(&p, false).unwrap();
+        let e = Journal::open(&p, false).unwrap_err();
+        assert!(matches!(e, JournalError::Locked { .. }), "{e}");
+        assert!(e.to_string().contains("--wait-lock"));
+    }
+
+    #[test]
+    fn foreign_file_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mbox");
+        std::fs::write(&p, "From a@b Thu Jan  1 00:00:00 2020\n").unwrap();
+        assert!(matches!(
+            Journal::open(&p, false),
+            Err(JournalError::Foreign { .. })
+        ));
+        assert!(std::fs::read(&p).unwrap().starts_with(b"From "));
+    }
+
+    #[test]
+    fn default_path_is_per_server_and_user() {
+        let p = default_path("me/x", "h", 993).unwrap();
+        assert!(
+            p.ends_with("mailhaul/me_x@h:993.journal"),
+            "{}",
+            p.display()
+        );
+    }
+}
