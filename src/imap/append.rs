@@ -25,7 +25,8 @@ impl Session {
     pub fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Appended, ImapError> {
         self.check_usable()?;
         let tag = self.tags.next_tag();
-        let cmd = command::append(tag, mailbox, items, self.caps.literal_mode())?;
+        let binary = self.caps.has("BINARY");
+        let cmd = command::append_with(tag, mailbox, items, self.caps.literal_mode(), binary)?;
         self.append_commands += 1;
         let done = self.run(cmd)?;
         appended(done.status)
@@ -43,6 +44,7 @@ impl Session {
         items: &[AppendItem],
     ) -> Vec<Result<Appended, ImapError>> {
         let mode = self.caps.literal_mode();
+        let binary = self.caps.has("BINARY");
         let mut results: Vec<Option<Result<Appended, ImapError>>> =
             items.iter().map(|_| None).collect();
         let mut in_flight: VecDeque<(String, usize)> = VecDeque::new();
@@ -72,7 +74,13 @@ impl Session {
                     continue;
                 }
                 let tag = self.tags.next_tag();
-                match command::append(tag.clone(), mailbox, slice::from_ref(item), mode) {
+                match command::append_with(
+                    tag.clone(),
+                    mailbox,
+                    slice::from_ref(item),
+                    mode,
+                    binary,
+                ) {
                     Ok(cmd) => {
                         out.extend_from_slice(&cmd.dump());
                         in_flight.push_back((tag, next));

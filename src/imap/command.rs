@@ -130,6 +130,13 @@ impl<'a> Builder<'a> {
         self
     }
 
+    /// A `literal8` (RFC 3516 §4.3, `~{n}`) for bytes that may hold NUL;
+    /// only for a server that has BINARY.
+    pub fn literal8(&mut self, data: Cow<'a, [u8]>) -> &mut Self {
+        self.line.push(b'~');
+        self.literal(data)
+    }
+
     /// ` ` then an astring (RFC 3501 §9): atom if safe, quoted if possible,
     /// literal otherwise.
     pub fn sp_astring(&mut self, s: Cow<'a, [u8]>) -> &mut Self {
@@ -236,6 +243,19 @@ pub fn append<'a>(
     items: &[AppendItem<'a>],
     mode: LiteralMode,
 ) -> Result<Command<'a>, ImapError> {
+    append_with(tag, mailbox, items, mode, false)
+}
+
+/// [`append`]; with `binary` (the server has BINARY, RFC 3516 §4.4), a
+/// message holding NUL bytes goes as a `~{n}` literal8. Without it such a
+/// message is refused here: a plain literal must not carry NUL (RFC 3501 §4.3).
+pub fn append_with<'a>(
+    tag: String,
+    mailbox: &str,
+    items: &[AppendItem<'a>],
+    mode: LiteralMode,
+    binary: bool,
+) -> Result<Command<'a>, ImapError> {
     if items.is_empty() {
         return Err(ImapError::Protocol("APPEND without messages".into()));
     }
@@ -257,7 +277,17 @@ pub fn append<'a>(
             b.sp_date_time(d);
         }
         b.raw(b" ");
-        b.literal(Cow::Borrowed(item.bytes));
+        if item.bytes.contains(&0) {
+            if !binary {
+                return Err(ImapError::Protocol(format!(
+                    "message {} holds NUL bytes and the server has no BINARY",
+                    i + 1
+                )));
+            }
+            b.literal8(Cow::Borrowed(item.bytes));
+        } else {
+            b.literal(Cow::Borrowed(item.bytes));
+        }
     }
     Ok(b.finish())
 }
@@ -453,6 +483,14 @@ mod tests {
             Err(ImapError::Protocol(_))
         ));
         assert!(append("A1".into(), "INBOX", &[], LiteralMode::Plus).is_err());
+        let nul = [AppendItem {
+            flags: &[],
+            date: None,
+            bytes: b"a\0b",
+        }];
+        assert!(append("A1".into(), "INBOX", &nul, LiteralMode::Plus).is_err());
+        let c = append_with("A2".into(), "INBOX", &nul, LiteralMode::Plus, true).unwrap();
+        assert_eq!(c.dump(), b"A2 APPEND INBOX ~{3+}\r\na\0b\r\n");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use imap_proto::{AttributeValue, Capability, MailboxDatum, NameAttribute, StatusAttribute};
 
 use crate::imap::response::parse_data;
-use crate::imap::session::{Fetched, ListEntry, MailboxStatus};
+use crate::imap::session::{Fetched, ListEntry, MailboxStatus, Summary};
 use crate::imap::{ImapError, utf7};
 
 /// The capability list from `* CAPABILITY ...` data, upper-cased.
@@ -130,6 +130,32 @@ pub fn fetched(frame: &[u8]) -> Result<Option<Fetched>, ImapError> {
     }
 }
 
+/// A `* n FETCH (UID RFC822.SIZE INTERNALDATE BODY[HEADER.FIELDS (MESSAGE-ID)])`
+/// answer; `None` for anything else (or a FETCH without UID or size).
+pub fn summary(frame: &[u8]) -> Option<Summary> {
+    let Ok(imap_proto::Response::Fetch(_, attrs)) = parse_data(frame) else {
+        return None;
+    };
+    let (mut uid, mut size, mut date, mut message_id) = (None, None, None, None);
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => uid = Some(u),
+            AttributeValue::Rfc822Size(n) => size = Some(n),
+            AttributeValue::InternalDate(d) => date = internal_date(&d),
+            AttributeValue::BodySection { data: Some(d), .. } => {
+                message_id = crate::fingerprint::message_id(&d)
+            }
+            _ => {}
+        }
+    }
+    Some(Summary {
+        uid: uid?,
+        size: size?,
+        internal_date: date,
+        message_id,
+    })
+}
+
 /// RFC 3501 §9 `date-time` content, day padded with a zero or a space
 /// (Cyrus writes ` 1-Jan-2010`).
 pub fn internal_date(s: &str) -> Option<DateTime<FixedOffset>> {
@@ -139,6 +165,19 @@ pub fn internal_date(s: &str) -> Option<DateTime<FixedOffset>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summaries() {
+        let f = b"* 3 FETCH (UID 9 RFC822.SIZE 1234 INTERNALDATE \"01-Jan-2010 10:00:00 +0000\" BODY[HEADER.FIELDS (MESSAGE-ID)] {21}\r\nMessage-ID: <a@b>\r\n\r\n)\r\n";
+        let s = summary(f).unwrap();
+        assert_eq!((s.uid, s.size), (9, 1234));
+        assert_eq!(s.message_id.as_deref(), Some("<a@b>"));
+        assert!(s.internal_date.is_some());
+        let f =
+            b"* 4 FETCH (UID 10 RFC822.SIZE 5 BODY[HEADER.FIELDS (MESSAGE-ID)] {2}\r\n\r\n)\r\n";
+        assert_eq!(summary(f).unwrap().message_id, None);
+        assert_eq!(summary(b"* 4 FETCH (FLAGS ())\r\n"), None);
+    }
 
     #[test]
     fn dates() {

@@ -19,5 +19,5 @@ pub mod utf7;
 pub use error::{Code, ImapError};
 pub use session::{
     AppendItem, Appended, Capabilities, ConnectOptions, Fetched, ListEntry, LiteralMode,
-    MailboxStatus, Selected, Session, SessionStats, TlsMode,
+    MailboxStatus, Selected, Session, SessionStats, Summary, TlsMode,
 };

@@ -142,6 +142,18 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
+/// What `--skip-existing` and `verify` read of a server message: enough to
+/// recognize it without downloading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub uid: u32,
+    /// RFC822.SIZE: the message's size in bytes (CRLF line ends).
+    pub size: u32,
+    pub internal_date: Option<DateTime<FixedOffset>>,
+    /// The Message-ID header's value, trimmed; `None` when absent.
+    pub message_id: Option<String>,
+}
+
 /// Counters for the benchmark and the report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SessionStats {
@@ -405,6 +417,31 @@ impl Session {
             .iter()
             .filter_map(|d| data::fetched(d).transpose())
             .collect()
+    }
+
+    /// `UID FETCH from:* (UID FLAGS INTERNALDATE BODY.PEEK[])` on the selected
+    /// mailbox: every message with a UID of at least `from`. RFC 3501 §6.4.8:
+    /// `from:*` also names the highest UID when it is below `from`, so that
+    /// one is filtered out here.
+    pub fn fetch_from(&mut self, from: u32) -> Result<Vec<Fetched>, ImapError> {
+        let mut b = self.builder("UID FETCH");
+        b.sp_raw(format!("{}:* (UID FLAGS INTERNALDATE BODY.PEEK[])", from.max(1)).as_bytes());
+        let done = self.run(b.finish())?.ok()?;
+        let all: Result<Vec<Fetched>, ImapError> = done
+            .data
+            .iter()
+            .filter_map(|d| data::fetched(d).transpose())
+            .collect();
+        Ok(all?.into_iter().filter(|f| f.uid >= from).collect())
+    }
+
+    /// `UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
+    /// (MESSAGE-ID)])` on the selected mailbox.
+    pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
+        let mut b = self.builder("UID FETCH");
+        b.raw(b" 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])");
+        let done = self.run(b.finish())?.ok()?;
+        Ok(done.data.iter().filter_map(|d| data::summary(d)).collect())
     }
 
     /// LOGOUT, best effort (RFC 3501 §6.1.3).
