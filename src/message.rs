@@ -69,7 +69,10 @@ pub fn is_atom(s: &str) -> bool {
     !s.is_empty()
         && s.bytes().all(|b| {
             (0x21..0x7f).contains(&b)
-                && !matches!(b, b'(' | b')' | b'{' | b' ' | b'%' | b'*' | b'"' | b'\\' | b']')
+                && !matches!(
+                    b,
+                    b'(' | b')' | b'{' | b' ' | b'%' | b'*' | b'"' | b'\\' | b']'
+                )
         })
 }
 
@@ -208,7 +211,13 @@ mod tests {
 
     #[test]
     fn flags_round_trip() {
-        for f in [Flag::Seen, Flag::Answered, Flag::Flagged, Flag::Deleted, Flag::Draft] {
+        for f in [
+            Flag::Seen,
+            Flag::Answered,
+            Flag::Flagged,
+            Flag::Deleted,
+            Flag::Draft,
+        ] {
             assert_eq!(Flag::from_imap(f.as_imap()), Some(f.clone()));
         }
         assert_eq!(Flag::from_imap("\\SEEN"), Some(Flag::Seen));

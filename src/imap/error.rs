@@ -14,7 +14,10 @@ pub enum Code {
     /// RFC 5530: the user's quota is exceeded.
     OverQuota,
     /// RFC 4315: `APPENDUID uidvalidity uid-set`, the UIDs in append order.
-    AppendUid { uid_validity: u32, uids: Vec<u32> },
+    AppendUid {
+        uid_validity: u32,
+        uids: Vec<u32>,
+    },
     /// Any other code, verbatim (atom and arguments).
     Other(String),
 }
@@ -49,7 +52,10 @@ impl fmt::Display for ImapError {
                 f,
                 "the server offers no TLS (STARTTLS); refusing to send credentials in plaintext (use --allow-plaintext to override)"
             ),
-            ImapError::No { code: Some(c), text } => write!(f, "NO [{}] {text}", code_name(c)),
+            ImapError::No {
+                code: Some(c),
+                text,
+            } => write!(f, "NO [{}] {text}", code_name(c)),
             ImapError::No { code: None, text } => write!(f, "NO {text}"),
             ImapError::Bad { text } => write!(f, "BAD {text}"),
             ImapError::Bye { text } => write!(f, "BYE {text}"),

@@ -14,4 +14,6 @@ pub mod session;
 pub mod utf7;
 
 pub use error::{Code, ImapError};
-pub use session::{Appended, AppendItem, Capabilities, ConnectOptions, ListEntry, LiteralMode, Session, TlsMode};
+pub use session::{
+    AppendItem, Appended, Capabilities, ConnectOptions, ListEntry, LiteralMode, Session, TlsMode,
+};

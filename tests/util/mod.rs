@@ -1,6 +1,6 @@
 //! Shared helpers for the integration tests. Not every test module uses
 //! every helper, hence the `dead_code` allowance.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod cmd;
 pub mod dovecot;
