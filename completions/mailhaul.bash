@@ -199,7 +199,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__scan)
-            opts="-h --format --keep-status-headers --mailbox --prefix --help"
+            opts="-h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,6 +214,22 @@ _mailhaul() {
                     return 0
                     ;;
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flatten)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --include)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -225,7 +241,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-q -h --format --keep-status-headers --mailbox --prefix --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --quiet --help"
+            opts="-n -q -h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --dry-run --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +256,22 @@ _mailhaul() {
                     return 0
                     ;;
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flatten)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --include)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

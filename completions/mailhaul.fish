@@ -38,6 +38,10 @@ maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l mailbox -d 'Put every message into this one mailbox instead of mirroring folders' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l prefix -d 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l map -d 'Rename a source folder (and its subfolders): `--map \'Old Mail=Archive/Old\'`. Paths use `/`; repeatable; the longest matching SOURCE wins' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l flatten -d 'Put every folder at the top level, joining its path with SEP (default `_`)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l include -d 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l exclude -d 'Leave out source folders whose path (with `/`) matches GLOB; repeatable' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l server -d 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-command -d 'Run this shell command and use its output as the password' -r
@@ -46,9 +50,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-size -d 'Most messages in one MULTIAPPEND command' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-bytes -d 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-special-use -d 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server\'s special-use mailboxes'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-multiappend -d 'Send one APPEND per message even when the server has MULTIAPPEND'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s n -l dry-run -d 'Connect and print the full plan with the server\'s names, but send nothing'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json -d 'Print the report as one JSON document on stdout instead of the summary'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s q -l quiet -d 'No progress bar and no summary; errors are still printed'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'
@@ -58,7 +65,13 @@ maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l mailbox -d 'Put every message into this one mailbox instead of mirroring folders' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l prefix -d 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l map -d 'Rename a source folder (and its subfolders): `--map \'Old Mail=Archive/Old\'`. Paths use `/`; repeatable; the longest matching SOURCE wins' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l flatten -d 'Put every folder at the top level, joining its path with SEP (default `_`)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l include -d 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l exclude -d 'Leave out source folders whose path (with `/`) matches GLOB; repeatable' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l no-special-use -d 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server\'s special-use mailboxes'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l json -d 'Print the scan as one JSON document on stdout'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l server -d 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F

@@ -71,6 +71,29 @@ pub struct TargetArgs {
     /// Put the mirrored folder tree under this mailbox (hierarchy with `/`).
     #[arg(long, value_name = "P")]
     pub prefix: Option<String>,
+
+    /// Rename a source folder (and its subfolders): `--map 'Old Mail=Archive/Old'`.
+    /// Paths use `/`; repeatable; the longest matching SOURCE wins.
+    #[arg(long = "map", value_name = "SOURCE=TARGET")]
+    pub maps: Vec<String>,
+
+    /// Put every folder at the top level, joining its path with SEP (default `_`).
+    #[arg(long, value_name = "SEP", num_args = 0..=1, default_missing_value = "_")]
+    pub flatten: Option<String>,
+
+    /// Upload only source folders whose path (with `/`) matches GLOB; repeatable.
+    /// `*` stays within one level, `**` crosses levels.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Leave out source folders whose path (with `/`) matches GLOB; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Keep Sent, Drafts, Trash, Junk and Archive folders under their own
+    /// names instead of uploading into the server's special-use mailboxes.
+    #[arg(long)]
+    pub no_special_use: bool,
 }
 
 /// How to reach and log in to the server. There is deliberately no option
@@ -130,6 +153,14 @@ pub struct UploadArgs {
     #[arg(long)]
     pub no_multiappend: bool,
 
+    /// Connect and print the full plan with the server's names, but send nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+
+    /// Print the report as one JSON document on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+
     /// No progress bar and no summary; errors are still printed.
     #[arg(short, long)]
     pub quiet: bool,
@@ -142,6 +173,10 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub target: TargetArgs,
+
+    /// Print the scan as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

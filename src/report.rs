@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::Duration;
 
+use serde::Serialize;
+
 /// The process exit status (documented in --help, README and the man page).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -31,7 +33,8 @@ impl ExitStatus {
 }
 
 /// Why a message did not land.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum FailureClass {
     /// The source could not be read.
     Unreadable,
@@ -55,7 +58,7 @@ impl FailureClass {
 }
 
 /// One message that did not land.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Failure {
     /// Where the message is in the source (file, index, offset).
     pub origin: String,
@@ -66,7 +69,7 @@ pub struct Failure {
 }
 
 /// Counts for one target mailbox.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MailboxTally {
     pub name: String,
     pub found: u64,
@@ -78,7 +81,7 @@ pub struct MailboxTally {
 }
 
 /// One message not uploaded on purpose.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Skip {
     pub origin: String,
     pub mailbox: String,
@@ -243,6 +246,25 @@ impl Report {
             let _ = writeln!(s, "mailhaul: stopped early: {}", sanitize(why));
         }
         s
+    }
+
+    /// The report as JSON (`--json`): counts per mailbox, every failure and
+    /// skip with its origin and reason, the mode, timings and the exit code.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "schema": crate::scan::JSON_SCHEMA,
+            "kind": "upload",
+            "mode": self.mode,
+            "elapsed_seconds": self.elapsed.as_secs_f64(),
+            "append_commands": self.append_commands,
+            "mailboxes": self.mailboxes,
+            "totals": self.totals(),
+            "failures": self.failures,
+            "skips": self.skips,
+            "warnings": self.warnings,
+            "aborted": self.aborted,
+            "exit_code": self.exit_status().code(),
+        })
     }
 
     /// Prints problems to stderr and, unless quiet, the summary to stdout.

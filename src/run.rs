@@ -7,10 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::CommandFactory;
 
-use crate::cli::{CheckArgs, Cli, Command, ScanArgs, ServerArgs, SourceArgs, UploadArgs};
+use std::io::Write as _;
+
+use crate::cli::{
+    CheckArgs, Cli, Command, ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs,
+};
 use crate::config;
 use crate::imap::{ImapError, Session};
-use crate::plan::{BatchLimits, PlannedFolder, TargetMap};
+use crate::plan::{BatchLimits, Plan, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
 use crate::progress::Progress;
 use crate::report::{ExitStatus, sanitize};
 use crate::source::{self, ReadOptions};
@@ -52,17 +56,57 @@ pub fn run(cli: Cli) -> ExitStatus {
     }
 }
 
-/// Discovers the sources and plans them against a delimiter.
+fn target_options(t: &TargetArgs) -> TargetOptions {
+    TargetOptions {
+        mailbox: t.mailbox.clone(),
+        prefix: t.prefix.clone(),
+        maps: t.maps.clone(),
+        flatten: t.flatten.clone(),
+        special_use: !t.no_special_use,
+        include: t.include.clone(),
+        exclude: t.exclude.clone(),
+    }
+}
+
+/// Discovers the sources and plans them against what the server said.
 fn plan_sources(
     src: &SourceArgs,
-    mailbox: Option<&str>,
-    prefix: Option<&str>,
-    delimiter: Option<char>,
-) -> Result<(Vec<PlannedFolder>, TargetMap, Vec<String>), Failure> {
+    target: &TargetArgs,
+    layout: ServerLayout,
+) -> Result<(Plan, TargetMap, Vec<String>), Failure> {
     let discovery = source::discover(&src.sources, src.format).map_err(usage)?;
-    let map = TargetMap::new(mailbox, prefix, delimiter);
+    let map = TargetMap::new(&target_options(target), layout).map_err(usage)?;
     let problems = discovery.problems.iter().map(|p| p.to_string()).collect();
     Ok((map.plan(&discovery.folders), map, problems))
+}
+
+/// Learns the server's delimiter, personal namespace and special-use mailboxes.
+fn server_layout(session: &mut Session) -> Result<ServerLayout, ImapError> {
+    let delimiter = session.delimiter()?;
+    let namespace = session.personal_namespace()?;
+    let mailboxes = session.list_all()?;
+    Ok(ServerLayout::from_server(delimiter, namespace, &mailboxes))
+}
+
+/// Prints the plan (source → mailbox, excluded folders) to stderr.
+fn print_plan(plan: &Plan, mode: Option<UploadMode>) {
+    match mode {
+        Some(mode) => eprintln!("mailhaul: plan ({mode}):"),
+        None => eprintln!("mailhaul: plan:"),
+    }
+    for f in &plan.folders {
+        eprintln!(
+            "  {} → {}",
+            sanitize(&f.source.path.display().to_string()),
+            sanitize(&f.mailbox)
+        );
+    }
+    for f in &plan.excluded {
+        eprintln!(
+            "  {} excluded (--include/--exclude)",
+            sanitize(&f.path.display().to_string())
+        );
+    }
 }
 
 fn read_options(src: &SourceArgs) -> ReadOptions {
@@ -103,23 +147,17 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     // Read the sources' layout first: a typo in a path should not cost a login.
     source::discover(&args.source.sources, args.source.format).map_err(usage)?;
     let mut session = connect(&args.server)?;
-    let delimiter = session.delimiter().map_err(connection)?;
-    let (folders, map, problems) = plan_sources(
-        &args.source,
-        args.target.mailbox.as_deref(),
-        args.target.prefix.as_deref(),
-        delimiter,
-    )?;
-    if !args.quiet {
-        let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
-        eprintln!("mailhaul: plan ({mode}):");
-        for f in &folders {
-            eprintln!(
-                "  {} → {}",
-                sanitize(&f.source.path.display().to_string()),
-                sanitize(&f.mailbox)
-            );
-        }
+    let layout = server_layout(&mut session).map_err(connection)?;
+    let (plan, map, problems) = plan_sources(&args.source, &args.target, layout)?;
+    let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
+    if args.dry_run {
+        session.logout();
+        let mut scan = crate::scan::scan(&plan, &map, &read_options(&args.source));
+        scan.warnings.extend(problems);
+        return print_scan(&scan, args.json, Some(mode));
+    }
+    if !args.quiet && !args.json {
+        print_plan(&plan, Some(mode));
     }
     let opts = UploadOptions {
         limits: BatchLimits {
@@ -129,33 +167,59 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         allow_multiappend: !args.no_multiappend,
         read: read_options(&args.source),
     };
-    let progress = Progress::new(source_bytes(&folders), args.quiet);
-    let mut report = upload::upload(&mut session, &folders, &map, &opts, &progress);
+    let progress = Progress::new(source_bytes(&plan.folders), args.quiet || args.json);
+    let mut report = upload::upload(&mut session, &plan.folders, &map, &opts, &progress);
     report.warnings.extend(problems);
     session.logout();
-    report
-        .print(args.quiet)
-        .context("cannot write the summary")
-        .map_err(usage)?;
+    let printed = if args.json {
+        let mut out = std::io::stdout();
+        serde_json::to_writer_pretty(&mut out, &report.to_json())
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        report.print(args.quiet)
+    };
+    printed.context("cannot write the report").map_err(usage)?;
     Ok(report.exit_status())
 }
 
 fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
-    // Without a server, show hierarchy with '/'.
-    let (folders, map, problems) = plan_sources(
-        &args.source,
-        args.target.mailbox.as_deref(),
-        args.target.prefix.as_deref(),
-        Some('/'),
-    )?;
-    let mut report = crate::scan::scan(&folders, &map, &read_options(&args.source));
+    let (plan, map, problems) = plan_sources(&args.source, &args.target, ServerLayout::offline())?;
+    let mut report = crate::scan::scan(&plan, &map, &read_options(&args.source));
     report.warnings.extend(problems);
-    print!("{}", report.render());
-    for e in &report.errors {
-        eprintln!("mailhaul: {}", sanitize(e));
-    }
-    for w in &report.warnings {
-        eprintln!("mailhaul: warning: {}", sanitize(w));
+    print_scan(&report, args.json, None)
+}
+
+/// Prints a scan (for `scan` and `upload --dry-run`); exit 1 when some
+/// messages could not be sent.
+fn print_scan(
+    report: &crate::scan::ScanReport,
+    json: bool,
+    mode: Option<UploadMode>,
+) -> Result<ExitStatus, Failure> {
+    let mut out = std::io::stdout();
+    let written = if json {
+        let mut doc = report.to_json();
+        if let Some(mode) = mode {
+            doc["mode"] = serde_json::Value::String(mode.to_string());
+        }
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        if let Some(mode) = mode {
+            println!("upload mode: {mode}");
+        }
+        out.write_all(report.render().as_bytes())
+    };
+    written.context("cannot write the scan").map_err(usage)?;
+    if !json {
+        for e in &report.errors {
+            eprintln!("mailhaul: {}", sanitize(e));
+        }
+        for w in &report.warnings {
+            eprintln!("mailhaul: warning: {}", sanitize(w));
+        }
     }
     Ok(if report.errors.is_empty() {
         ExitStatus::Success

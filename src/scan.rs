@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
 
 use crate::message::Message;
-use crate::plan::{PlannedFolder, TargetMap};
+use crate::plan::{Plan, TargetMap};
 use crate::report::{human_bytes, sanitize};
 use crate::source::ReadOptions;
 
 /// What one target mailbox would receive.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 pub struct MailboxScan {
     pub name: String,
     pub messages: u64,
@@ -27,9 +28,11 @@ pub struct MailboxScan {
     pub date_sources: BTreeMap<&'static str, u64>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 pub struct ScanReport {
     pub mailboxes: Vec<MailboxScan>,
+    /// Source folders left out by `--include`/`--exclude`.
+    pub excluded: Vec<String>,
     /// Messages that upload would not send (unreadable, empty), one line each.
     pub errors: Vec<String>,
     /// Things worth knowing that do not stop a message.
@@ -53,9 +56,16 @@ impl ScanReport {
 }
 
 /// Reads every planned folder.
-pub fn scan(folders: &[PlannedFolder], map: &TargetMap, read: &ReadOptions) -> ScanReport {
-    let mut report = ScanReport::default();
-    for f in folders {
+pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions) -> ScanReport {
+    let mut report = ScanReport {
+        excluded: plan
+            .excluded
+            .iter()
+            .map(|f| f.path.display().to_string())
+            .collect(),
+        ..Default::default()
+    };
+    for f in &plan.folders {
         report.mailbox(&f.mailbox);
         report.warnings.extend(f.notes.iter().cloned());
         let messages = match f.source.messages(read) {
@@ -127,7 +137,18 @@ impl MailboxScan {
     }
 }
 
+/// Version of the JSON documents' layout; bumped on incompatible changes.
+pub const JSON_SCHEMA: u32 = 1;
+
 impl ScanReport {
+    /// The scan as JSON (`--json`), with a schema version.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut doc = serde_json::to_value(self).unwrap_or_default();
+        doc["schema"] = JSON_SCHEMA.into();
+        doc["kind"] = "scan".into();
+        doc
+    }
+
     pub fn render(&self) -> String {
         let mut s = String::new();
         let (mut n, mut b) = (0, 0);
@@ -167,6 +188,9 @@ impl ScanReport {
                     .collect();
                 let _ = writeln!(s, "  dates from: {}", d.join(", "));
             }
+        }
+        for e in &self.excluded {
+            let _ = writeln!(s, "excluded: {}", sanitize(e));
         }
         let _ = writeln!(
             s,

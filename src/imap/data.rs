@@ -39,6 +39,41 @@ pub fn capabilities(frames: &[Vec<u8>]) -> Option<Vec<String>> {
     })
 }
 
+/// The first personal namespace from `* NAMESPACE (("prefix" "delim") ...) ...`
+/// (RFC 2342 §5): the prefix (decoded from modified UTF-7) and delimiter.
+pub fn personal_namespace(frame: &[u8]) -> Option<(String, Option<char>)> {
+    let line = std::str::from_utf8(frame).ok()?.trim_end();
+    let rest = line
+        .get(..12)?
+        .eq_ignore_ascii_case("* NAMESPACE ")
+        .then(|| &line[12..])?;
+    let rest = rest.strip_prefix("((")?;
+    let (prefix, rest) = quoted_string(rest)?;
+    let rest = rest.trim_start();
+    let delimiter = if rest.get(..3).is_some_and(|n| n.eq_ignore_ascii_case("NIL")) {
+        None
+    } else {
+        quoted_string(rest)?.0.chars().next()
+    };
+    let prefix = utf7::decode(&prefix).unwrap_or(prefix);
+    Some((prefix, delimiter))
+}
+
+/// A quoted string at the start of `s` (RFC 3501 §9 `quoted`), unescaped,
+/// and the rest of `s`.
+fn quoted_string(s: &str) -> Option<(String, &str)> {
+    let mut chars = s.strip_prefix('"')?.char_indices();
+    let mut out = String::new();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?.1),
+            '"' => return Some((out, &s[i + 2..])),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
 /// A `* LIST` line as a [`ListEntry`].
 pub fn list_entry(frame: &[u8]) -> Option<ListEntry> {
     let Ok(imap_proto::Response::MailboxData(MailboxDatum::List(l))) = parse_data(frame) else {
@@ -160,6 +195,29 @@ pub fn summary(frame: &[u8]) -> Option<Summary> {
 /// (Cyrus writes ` 1-Jan-2010`).
 pub fn internal_date(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_str(s.trim(), "%d-%b-%Y %H:%M:%S %z").ok()
+}
+
+#[cfg(test)]
+mod namespace_tests {
+    use super::*;
+
+    #[test]
+    fn personal_namespace_prefix_and_delimiter() {
+        assert_eq!(
+            personal_namespace(b"* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\"))\r\n"),
+            Some(("INBOX.".to_string(), Some('.')))
+        );
+        assert_eq!(
+            personal_namespace(b"* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n"),
+            Some((String::new(), Some('/')))
+        );
+        assert_eq!(
+            personal_namespace(b"* namespace ((\"\" NIL)) NIL NIL\r\n"),
+            Some((String::new(), None))
+        );
+        assert_eq!(personal_namespace(b"* NAMESPACE NIL NIL NIL\r\n"), None);
+        assert_eq!(personal_namespace(b"* LIST () \"/\" INBOX\r\n"), None);
+    }
 }
 
 #[cfg(test)]

@@ -359,6 +359,36 @@ impl Session {
             .collect())
     }
 
+    /// Every mailbox with its attributes; with SPECIAL-USE (RFC 6154 §2)
+    /// asks for the special-use attributes explicitly (`RETURN (SPECIAL-USE)`
+    /// needs LIST-EXTENDED, RFC 5258), else relies on a plain LIST carrying them.
+    pub fn list_all(&mut self) -> Result<Vec<ListEntry>, ImapError> {
+        if !(self.caps.has("SPECIAL-USE") && self.caps.has("LIST-EXTENDED")) {
+            return self.list("", "*");
+        }
+        let mut b = self.builder("LIST");
+        b.sp_mailbox("");
+        b.sp_list_pattern("*");
+        b.sp_raw(b"RETURN (SPECIAL-USE)");
+        let done = self.run(b.finish())?.ok()?;
+        Ok(done
+            .data
+            .iter()
+            .filter_map(|d| data::list_entry(d))
+            .collect())
+    }
+
+    /// The personal namespace's prefix and delimiter (RFC 2342), e.g.
+    /// `("INBOX.", Some('.'))` on Courier and Cyrus; `None` without NAMESPACE.
+    pub fn personal_namespace(&mut self) -> Result<Option<(String, Option<char>)>, ImapError> {
+        if !self.caps.has("NAMESPACE") {
+            return Ok(None);
+        }
+        let b = self.builder("NAMESPACE");
+        let done = self.run(b.finish())?.ok()?;
+        Ok(done.data.iter().find_map(|d| data::personal_namespace(d)))
+    }
+
     /// The hierarchy delimiter, from `LIST "" ""` (RFC 3501 §6.3.8).
     pub fn delimiter(&mut self) -> Result<Option<char>, ImapError> {
         Ok(self.list("", "")?.into_iter().find_map(|e| e.delimiter))

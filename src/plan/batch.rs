@@ -1,113 +1,9 @@
-//! Plan: decides where each source folder goes on the server and cuts the
-//! message stream into APPEND batches. It maps folder paths onto the server's
-//! hierarchy delimiter (`--mailbox`, `--prefix`, INBOX), and bounds batches by
-//! count and bytes. It does no I/O: `upload` feeds it messages and sends what
-//! it returns.
+//! Batches: cuts a mailbox's message stream into APPEND commands bounded by
+//! message count and bytes, and keeps several mailboxes' batches at once for
+//! sources that route message by message, without ever holding more than one
+//! batch's bytes.
 
 use crate::message::Message;
-use crate::source::SourceFolder;
-
-/// Maps source folder paths to server mailbox names.
-#[derive(Clone, Debug)]
-pub struct TargetMap {
-    /// `--mailbox`: everything goes here (components split on `/`).
-    pub single: Option<Vec<String>>,
-    /// `--prefix`: the mirrored tree goes under this (components split on `/`).
-    pub prefix: Vec<String>,
-    /// The server's hierarchy delimiter (from LIST); `None` for a flat server.
-    pub delimiter: Option<char>,
-}
-
-/// A source folder with the mailbox its messages go to.
-#[derive(Clone, Debug)]
-pub struct PlannedFolder {
-    pub source: SourceFolder,
-    /// The full server name (UTF-8, with the server's delimiter).
-    pub mailbox: String,
-    /// Why the name differs from the source name, if it does.
-    pub notes: Vec<String>,
-}
-
-/// Splits a user-given mailbox path on `/` (the separator on the command line,
-/// whatever the server uses), ignoring empty parts.
-pub fn split_user_path(s: &str) -> Vec<String> {
-    s.split('/')
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-impl TargetMap {
-    pub fn new(mailbox: Option<&str>, prefix: Option<&str>, delimiter: Option<char>) -> TargetMap {
-        TargetMap {
-            single: mailbox.map(split_user_path).filter(|p| !p.is_empty()),
-            prefix: prefix.map(split_user_path).unwrap_or_default(),
-            delimiter,
-        }
-    }
-
-    /// The server name for a source folder, and notes on any change made to
-    /// fit the server (a delimiter inside a folder name).
-    pub fn target(&self, folder: &[String]) -> (String, Vec<String>) {
-        let components: Vec<String> = match &self.single {
-            Some(single) => single.clone(),
-            None => self.prefix.iter().chain(folder).cloned().collect(),
-        };
-        let mut notes = Vec::new();
-        let parts: Vec<String> = components
-            .iter()
-            .map(|c| match self.delimiter {
-                Some(d) if c.contains(d) => {
-                    let fixed = c.replace(d, "_");
-                    notes.push(format!(
-                        "folder name {c:?} contains the server's hierarchy delimiter {d:?}; uploaded as {fixed:?}"
-                    ));
-                    fixed
-                }
-                _ => c.clone(),
-            })
-            .collect();
-        let mut name = match self.delimiter {
-            Some(d) => parts.join(&d.to_string()),
-            None => parts.join("_"),
-        };
-        if parts.len() == 1 && name.eq_ignore_ascii_case("INBOX") {
-            name = "INBOX".into();
-        }
-        (name, notes)
-    }
-
-    /// The mailboxes a message goes to: its own targets (Takeout labels)
-    /// mapped like folders, else its folder's mailbox.
-    pub fn targets_of(&self, msg: &Message, folder: &PlannedFolder) -> Vec<String> {
-        if msg.targets.is_empty() {
-            return vec![folder.mailbox.clone()];
-        }
-        let mut out: Vec<String> = Vec::new();
-        for t in &msg.targets {
-            let name = self.target(t).0;
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        }
-        out
-    }
-
-    /// Plans every folder.
-    pub fn plan(&self, folders: &[SourceFolder]) -> Vec<PlannedFolder> {
-        folders
-            .iter()
-            .map(|f| {
-                let (mailbox, notes) = self.target(&f.folder);
-                PlannedFolder {
-                    source: f.clone(),
-                    mailbox,
-                    notes,
-                }
-            })
-            .collect()
-    }
-}
 
 /// Limits for one APPEND command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,31 +115,6 @@ impl MailboxBatches {
 mod tests {
     use super::*;
     use crate::message::Origin;
-
-    fn names(map: &TargetMap, folder: &[&str]) -> String {
-        let f: Vec<String> = folder.iter().map(|s| s.to_string()).collect();
-        map.target(&f).0
-    }
-
-    #[test]
-    fn mapping() {
-        let m = TargetMap::new(None, None, Some('.'));
-        assert_eq!(names(&m, &["inbox"]), "INBOX");
-        assert_eq!(names(&m, &["Archive", "2019"]), "Archive.2019");
-        let m = TargetMap::new(None, Some("Old/Mail"), Some('/'));
-        assert_eq!(names(&m, &["INBOX"]), "Old/Mail/INBOX");
-        assert_eq!(names(&m, &["Sent"]), "Old/Mail/Sent");
-        let m = TargetMap::new(Some("Imported/2020"), Some("ignored"), Some('.'));
-        assert_eq!(names(&m, &["Sent"]), "Imported.2020");
-    }
-
-    #[test]
-    fn delimiter_inside_a_name_is_replaced_and_noted() {
-        let m = TargetMap::new(None, None, Some('.'));
-        let (name, notes) = m.target(&["v1.2 notes".to_string()]);
-        assert_eq!(name, "v1_2 notes");
-        assert_eq!(notes.len(), 1);
-    }
 
     fn msg(size: usize) -> Message {
         Message {

@@ -1,0 +1,154 @@
+//! [`MailhaulCommand`]: runs the mailhaul binary in an isolated environment
+//! (no `MAILHAUL_*` variables from the caller, HOME in a fresh temp dir) and,
+//! when an assertion fails, prints the command, status, stdout, stderr and the
+//! Dovecot log if one is attached.
+
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+use super::dovecot::Dovecot;
+
+pub struct MailhaulCommand {
+    cmd: Command,
+    home: TempDir,
+    dovecot_log: Option<PathBuf>,
+}
+
+impl Default for MailhaulCommand {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MailhaulCommand {
+    /// `mailhaul` with a clean environment: `MAILHAUL_*` removed, HOME set to
+    /// a new temp dir (also the working directory).
+    pub fn new() -> Self {
+        let home = tempfile::Builder::new()
+            .prefix("mailhaul-home-")
+            .tempdir()
+            .expect("creating HOME temp dir");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailhaul"));
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("MAILHAUL_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("NO_COLOR", "1")
+            .current_dir(home.path())
+            .stdin(Stdio::null());
+        MailhaulCommand {
+            cmd,
+            home,
+            dovecot_log: None,
+        }
+    }
+
+    /// `mailhaul upload SOURCES... --server imaps://user@127.0.0.1:PORT
+    /// --ca-file CERT` with `MAILHAUL_PASSWORD` set, log attached.
+    pub fn upload<S: AsRef<OsStr>>(dovecot: &Dovecot, sources: &[S]) -> Self {
+        let mut c = Self::new();
+        c.arg("upload").args(sources).server(dovecot);
+        c
+    }
+
+    /// Add `--server`, `--ca-file`, the password env var and attach the log.
+    pub fn server(&mut self, dovecot: &Dovecot) -> &mut Self {
+        self.arg("--server")
+            .arg(dovecot.imaps_url())
+            .arg("--ca-file")
+            .arg(dovecot.ca_file())
+            .env("MAILHAUL_PASSWORD", dovecot.password())
+            .attach(dovecot)
+    }
+
+    /// Print this Dovecot's log on failure.
+    pub fn attach(&mut self, dovecot: &Dovecot) -> &mut Self {
+        self.dovecot_log = Some(dovecot.log_path());
+        self
+    }
+
+    pub fn arg<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Self {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, args: I) -> &mut Self {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(&mut self, k: K, v: V) -> &mut Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn current_dir<P: AsRef<Path>>(&mut self, dir: P) -> &mut Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    /// The HOME (and default working) directory of the command.
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// Run and return the output, whatever the status.
+    pub fn run(&mut self) -> Output {
+        self.cmd
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {:?}: {e}", self.cmd))
+    }
+
+    /// Run; panic with the full picture unless the exit status is 0.
+    pub fn assert_success(&mut self) -> Output {
+        self.assert_exit_code(0)
+    }
+
+    /// Run; panic with the full picture unless the exit code is `code`.
+    pub fn assert_exit_code(&mut self, code: i32) -> Output {
+        let out = self.run();
+        if out.status.code() != Some(code) {
+            panic!("expected exit code {code}\n{}", self.explain(&out));
+        }
+        out
+    }
+
+    /// Run; panic unless it failed (nonzero exit).
+    pub fn assert_failure(&mut self) -> Output {
+        let out = self.run();
+        if out.status.success() {
+            panic!("expected failure\n{}", self.explain(&out));
+        }
+        out
+    }
+
+    /// Command, status, stdout, stderr and the Dovecot log, for a panic message.
+    pub fn explain(&self, out: &Output) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "command: {:?}", self.cmd);
+        let _ = writeln!(s, "status: {}", out.status);
+        let _ = writeln!(
+            s,
+            "--- stdout ---\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let _ = writeln!(
+            s,
+            "--- stderr ---\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if let Some(log) = &self.dovecot_log {
+            let text = std::fs::read_to_string(log)
+                .unwrap_or_else(|e| format!("(cannot read {}: {e})", log.display()));
+            let _ = writeln!(s, "--- dovecot log ---\n{text}");
+        }
+        s
+    }
+}

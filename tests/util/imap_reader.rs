@@ -1,0 +1,607 @@
+//! A minimal IMAP client for verifying what is on the server, independent of
+//! the mailhaul library: plain TCP, LOGIN, synchronizing literals, a small
+//! parser for the responses it needs (FETCH, LIST) with proper literals.
+//!
+//! Mailbox names given to and returned by the reader use `/` as the hierarchy
+//! separator and are decoded from modified UTF-7 (`Archive/2019`,
+//! `Entwürfe`), whatever the server's delimiter is.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, FixedOffset};
+
+/// One message as fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// Flags as the server sent them, e.g. `\Seen`, `$Forwarded`, except
+    /// `\Recent` (session state, not stored by the uploader).
+    pub flags: Vec<String>,
+    /// INTERNALDATE as sent, e.g. `01-Feb-2020 10:00:00 +0100`; see
+    /// [`parse_internal_date`].
+    pub internal_date: String,
+    /// BODY[] bytes.
+    pub body: Vec<u8>,
+}
+
+/// A parsed response value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Atom(String),
+    /// Quoted string or literal.
+    Str(Vec<u8>),
+    List(Vec<Value>),
+    Nil,
+}
+
+impl Value {
+    fn as_text(&self) -> Option<String> {
+        match self {
+            Value::Atom(a) => Some(a.clone()),
+            Value::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Untagged {
+    /// `* N FETCH (...)`
+    Fetch(u32, Vec<Value>),
+    /// `* LIST (...) delim name` values after LIST.
+    List(Vec<Value>),
+    /// Anything else, raw text after `* ` (e.g. `CAPABILITY IMAP4rev1 ...`).
+    Other(String),
+}
+
+/// The result of one command.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub untagged: Vec<Untagged>,
+    /// `OK`, `NO` or `BAD`.
+    pub status: String,
+    /// Text after the status, with response code: `[LIMIT] Mail size ...`.
+    pub text: String,
+}
+
+impl Response {
+    pub fn is_ok(&self) -> bool {
+        self.status == "OK"
+    }
+    /// `status text`, for messages.
+    pub fn line(&self) -> String {
+        format!("{} {}", self.status, self.text)
+    }
+}
+
+pub struct ImapReader {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    next_tag: u32,
+    delimiter: Option<char>,
+}
+
+impl ImapReader {
+    /// Connect to 127.0.0.1:`port` and LOGIN.
+    pub fn login(port: u16, user: &str, password: &str) -> Result<Self> {
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .with_context(|| format!("connecting to 127.0.0.1:{port}"))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(30)))?;
+        let mut r = ImapReader {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+            next_tag: 1,
+            delimiter: None,
+        };
+        let greeting = r.read_line()?;
+        if !greeting.starts_with(b"* OK") {
+            bail!("bad greeting {:?}", String::from_utf8_lossy(&greeting));
+        }
+        r.ok(&format!("LOGIN {} {}", quote(user), quote(password)))?;
+        Ok(r)
+    }
+
+    /// Send a command (without tag and CRLF) and read its response.
+    pub fn command(&mut self, cmd: &str) -> Result<Response> {
+        let tag = self.send(cmd)?;
+        self.read_response(&tag)
+    }
+
+    /// Like [`Self::command`], failing unless the status is OK.
+    pub fn ok(&mut self, cmd: &str) -> Result<Response> {
+        let r = self.command(cmd)?;
+        if !r.is_ok() {
+            let shown = if cmd.starts_with("LOGIN") {
+                "LOGIN ..."
+            } else {
+                cmd
+            };
+            bail!("{shown} -> {}", r.line());
+        }
+        Ok(r)
+    }
+
+    /// The capabilities from `CAPABILITY`.
+    pub fn capabilities(&mut self) -> Result<Vec<String>> {
+        let r = self.ok("CAPABILITY")?;
+        for u in &r.untagged {
+            if let Untagged::Other(t) = u
+                && let Some(rest) = t.strip_prefix("CAPABILITY ")
+            {
+                return Ok(rest.split_whitespace().map(str::to_string).collect());
+            }
+        }
+        bail!("no CAPABILITY response")
+    }
+
+    /// The server's hierarchy delimiter (from `LIST "" ""`).
+    pub fn delimiter(&mut self) -> Result<char> {
+        if let Some(d) = self.delimiter {
+            return Ok(d);
+        }
+        let r = self.ok(r#"LIST "" """#)?;
+        let d = r
+            .untagged
+            .iter()
+            .find_map(|u| match u {
+                Untagged::List(v) => v.get(1).and_then(Value::as_text),
+                _ => None,
+            })
+            .and_then(|s| s.chars().next())
+            .unwrap_or('/');
+        self.delimiter = Some(d);
+        Ok(d)
+    }
+
+    /// All mailboxes, decoded, with `/` as separator, sorted.
+    pub fn list_mailboxes(&mut self) -> Result<Vec<String>> {
+        let delim = self.delimiter()?;
+        let r = self.ok(r#"LIST "" "*""#)?;
+        let mut names = Vec::new();
+        for u in &r.untagged {
+            if let Untagged::List(v) = u {
+                let raw = v
+                    .get(2)
+                    .and_then(Value::as_text)
+                    .context("LIST without name")?;
+                names.push(self.local_name(&raw, delim));
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Every message in `mailbox` (EXAMINE, so \Recent/\Seen are untouched),
+    /// in sequence order.
+    pub fn fetch_all(&mut self, mailbox: &str) -> Result<Vec<Fetched>> {
+        let name = self.server_name(mailbox)?;
+        let r = self.ok(&format!("EXAMINE {}", quote(&name)))?;
+        let exists = r.untagged.iter().any(|u| match u {
+            Untagged::Other(t) => t.ends_with(" EXISTS") && !t.starts_with("0 "),
+            _ => false,
+        });
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let r = self.ok("FETCH 1:* (FLAGS INTERNALDATE BODY.PEEK[])")?;
+        let mut out = Vec::new();
+        for u in r.untagged {
+            if let Untagged::Fetch(_, items) = u {
+                out.push(fetched_from(&items)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// APPEND `bytes` to `mailbox` with no flags and no date.
+    pub fn append_raw(&mut self, mailbox: &str, bytes: &[u8]) -> Result<Response> {
+        self.append(mailbox, &[], None, bytes)
+    }
+
+    /// APPEND with flags (e.g. `\Seen`) and an INTERNALDATE
+    /// (`01-Feb-2020 10:00:00 +0100`). Uses a synchronizing literal; if the
+    /// server refuses the literal (`NO [LIMIT]`), that response is returned.
+    pub fn append(
+        &mut self,
+        mailbox: &str,
+        flags: &[&str],
+        date: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<Response> {
+        let name = self.server_name(mailbox)?;
+        let mut cmd = format!("APPEND {}", quote(&name));
+        if !flags.is_empty() {
+            cmd.push_str(&format!(" ({})", flags.join(" ")));
+        }
+        if let Some(d) = date {
+            cmd.push_str(&format!(" \"{d}\""));
+        }
+        cmd.push_str(&format!(" {{{}}}", bytes.len()));
+        let tag = self.send(&cmd)?;
+        let line = self.read_line()?;
+        if line.starts_with(b"+") {
+            self.writer.write_all(bytes)?;
+            self.writer.write_all(b"\r\n")?;
+            self.writer.flush()?;
+            return self.read_response(&tag);
+        }
+        // Tagged refusal of the literal.
+        let text = String::from_utf8_lossy(&line);
+        let rest = text
+            .strip_prefix(&format!("{tag} "))
+            .with_context(|| format!("unexpected line {text:?}"))?
+            .trim_end();
+        let (status, text) = rest.split_once(' ').unwrap_or((rest, ""));
+        Ok(Response {
+            untagged: Vec::new(),
+            status: status.to_string(),
+            text: text.to_string(),
+        })
+    }
+
+    /// LOGOUT (also done, ignoring errors, on drop).
+    pub fn logout(mut self) -> Result<()> {
+        self.ok("LOGOUT").map(|_| ())
+    }
+
+    fn local_name(&self, raw: &str, delim: char) -> String {
+        let decoded = decode_mutf7(raw);
+        if delim == '/' {
+            decoded
+        } else {
+            decoded.replace(delim, "/")
+        }
+    }
+
+    fn server_name(&mut self, name: &str) -> Result<String> {
+        let delim = self.delimiter()?;
+        Ok(encode_mutf7(&name.replace('/', &delim.to_string())))
+    }
+
+    fn send(&mut self, cmd: &str) -> Result<String> {
+        let tag = format!("R{}", self.next_tag);
+        self.next_tag += 1;
+        self.writer
+            .write_all(format!("{tag} {cmd}\r\n").as_bytes())?;
+        self.writer.flush()?;
+        Ok(tag)
+    }
+
+    fn read_line(&mut self) -> Result<Vec<u8>> {
+        let mut line = Vec::new();
+        let n = self.reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            bail!("connection closed by server");
+        }
+        Ok(line)
+    }
+
+    fn read_response(&mut self, tag: &str) -> Result<Response> {
+        let mut untagged = Vec::new();
+        loop {
+            let word = self.read_word()?;
+            if word == "*" {
+                untagged.push(self.read_untagged()?);
+            } else if word == tag {
+                let rest = String::from_utf8_lossy(&self.read_line()?)
+                    .trim_end()
+                    .to_string();
+                let (status, text) = rest.split_once(' ').unwrap_or((&rest, ""));
+                return Ok(Response {
+                    untagged,
+                    status: status.to_string(),
+                    text: text.to_string(),
+                });
+            } else {
+                let rest = self.read_line()?;
+                bail!(
+                    "unexpected response {word} {}",
+                    String::from_utf8_lossy(&rest).trim_end()
+                );
+            }
+        }
+    }
+
+    fn read_untagged(&mut self) -> Result<Untagged> {
+        let first = self.read_word()?;
+        if let Ok(n) = first.parse::<u32>() {
+            let second = self.read_word()?;
+            if second.eq_ignore_ascii_case("FETCH") {
+                let values = self.read_values()?;
+                return Ok(Untagged::Fetch(n, values));
+            }
+            let rest = self.rest_of_line()?;
+            return Ok(Untagged::Other(format!("{first} {second}{rest}")));
+        }
+        if first.eq_ignore_ascii_case("LIST") || first.eq_ignore_ascii_case("LSUB") {
+            return Ok(Untagged::List(self.read_values()?));
+        }
+        let rest = self.rest_of_line()?;
+        Ok(Untagged::Other(format!("{first}{rest}")))
+    }
+
+    /// A word up to a space or line end; the space is consumed, a line end not.
+    fn read_word(&mut self) -> Result<String> {
+        let mut w = Vec::new();
+        loop {
+            match self.peek()? {
+                b' ' => {
+                    self.reader.consume(1);
+                    break;
+                }
+                b'\r' | b'\n' => break,
+                b => {
+                    w.push(b);
+                    self.reader.consume(1);
+                }
+            }
+        }
+        Ok(String::from_utf8_lossy(&w).into_owned())
+    }
+
+    /// Rest of the line, with a leading space if there was more text.
+    fn rest_of_line(&mut self) -> Result<String> {
+        let line = self.read_line()?;
+        let t = String::from_utf8_lossy(&line).trim_end().to_string();
+        Ok(if t.is_empty() { t } else { format!(" {t}") })
+    }
+
+    fn peek(&mut self) -> Result<u8> {
+        let buf = self.reader.fill_buf()?;
+        match buf.first() {
+            Some(b) => Ok(*b),
+            None => bail!("connection closed by server"),
+        }
+    }
+
+    fn next(&mut self) -> Result<u8> {
+        let b = self.peek()?;
+        self.reader.consume(1);
+        Ok(b)
+    }
+
+    /// Values until CRLF (consumed).
+    fn read_values(&mut self) -> Result<Vec<Value>> {
+        let mut values = Vec::new();
+        loop {
+            match self.peek()? {
+                b' ' => self.reader.consume(1),
+                b'\r' => self.reader.consume(1),
+                b'\n' => {
+                    self.reader.consume(1);
+                    return Ok(values);
+                }
+                _ => values.push(self.read_value()?),
+            }
+        }
+    }
+
+    fn read_value(&mut self) -> Result<Value> {
+        match self.peek()? {
+            b'(' => {
+                self.reader.consume(1);
+                let mut items = Vec::new();
+                loop {
+                    match self.peek()? {
+                        b' ' => self.reader.consume(1),
+                        b')' => {
+                            self.reader.consume(1);
+                            return Ok(Value::List(items));
+                        }
+                        b'\r' | b'\n' => bail!("line ended inside a list"),
+                        _ => items.push(self.read_value()?),
+                    }
+                }
+            }
+            b'"' => {
+                self.reader.consume(1);
+                let mut s = Vec::new();
+                loop {
+                    match self.next()? {
+                        b'"' => return Ok(Value::Str(s)),
+                        b'\\' => s.push(self.next()?),
+                        b'\r' | b'\n' => bail!("line ended inside a quoted string"),
+                        b => s.push(b),
+                    }
+                }
+            }
+            b'{' | b'~' => {
+                if self.peek()? == b'~' {
+                    self.reader.consume(1);
+                }
+                let header = self.read_line()?;
+                let h = String::from_utf8_lossy(&header);
+                let n: usize = h
+                    .trim_end()
+                    .trim_start_matches('{')
+                    .trim_end_matches('}')
+                    .trim_end_matches('+')
+                    .parse()
+                    .with_context(|| format!("bad literal header {h:?}"))?;
+                let mut buf = vec![0; n];
+                self.reader.read_exact(&mut buf)?;
+                Ok(Value::Str(buf))
+            }
+            _ => {
+                // Atom, possibly with a [section] that may contain spaces
+                // and parens (BODY[HEADER.FIELDS (A B)]).
+                let mut a = Vec::new();
+                let mut depth = 0u32;
+                loop {
+                    let b = self.peek()?;
+                    match b {
+                        b'[' => depth += 1,
+                        b']' => depth = depth.saturating_sub(1),
+                        b' ' | b')' | b'(' if depth == 0 => break,
+                        b'\r' | b'\n' => break,
+                        _ => {}
+                    }
+                    a.push(b);
+                    self.reader.consume(1);
+                }
+                let a = String::from_utf8_lossy(&a).into_owned();
+                Ok(if a.eq_ignore_ascii_case("NIL") {
+                    Value::Nil
+                } else {
+                    Value::Atom(a)
+                })
+            }
+        }
+    }
+}
+
+impl Drop for ImapReader {
+    fn drop(&mut self) {
+        let _ = self.writer.write_all(b"Z LOGOUT\r\n");
+    }
+}
+
+fn fetched_from(items: &[Value]) -> Result<Fetched> {
+    let Some(Value::List(pairs)) = items.first() else {
+        bail!("FETCH without a list: {items:?}");
+    };
+    let mut flags = None;
+    let mut date = None;
+    let mut body = None;
+    for pair in pairs.chunks(2) {
+        let [Value::Atom(key), value] = pair else {
+            bail!("odd FETCH item {pair:?}");
+        };
+        match key.to_ascii_uppercase().as_str() {
+            "FLAGS" => {
+                let Value::List(f) = value else {
+                    bail!("FLAGS not a list")
+                };
+                flags = Some(
+                    f.iter()
+                        .filter_map(Value::as_text)
+                        .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
+                        .collect(),
+                );
+            }
+            "INTERNALDATE" => date = value.as_text(),
+            "BODY[]" => {
+                body = match value {
+                    Value::Str(b) => Some(b.clone()),
+                    Value::Nil => Some(Vec::new()),
+                    _ => bail!("BODY[] not a string"),
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(Fetched {
+        flags: flags.context("no FLAGS")?,
+        internal_date: date.context("no INTERNALDATE")?,
+        body: body.context("no BODY[]")?,
+    })
+}
+
+/// Parse an IMAP INTERNALDATE (`01-Feb-2020 10:00:00 +0100`, the day may be
+/// space-padded).
+pub fn parse_internal_date(s: &str) -> Result<DateTime<FixedOffset>> {
+    let t = s.trim();
+    DateTime::parse_from_str(t, "%d-%b-%Y %H:%M:%S %z")
+        .or_else(|_| DateTime::parse_from_str(&format!("0{t}"), "%d-%b-%Y %H:%M:%S %z"))
+        .with_context(|| format!("bad INTERNALDATE {s:?}"))
+}
+
+/// Quote as an IMAP quoted string.
+pub fn quote(s: &str) -> String {
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            q.push('\\');
+        }
+        q.push(c);
+    }
+    q.push('"');
+    q
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+/// Modified UTF-7 (RFC 3501 5.1.3) to a String; invalid input is kept as is.
+pub fn decode_mutf7(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(end) = after.find('-') else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let chunk = &after[..end];
+        if chunk.is_empty() {
+            out.push('&');
+        } else {
+            let mut bits = 0u32;
+            let mut nbits = 0;
+            let mut units = Vec::new();
+            for b in chunk.bytes() {
+                let Some(v) = B64.iter().position(|x| *x == b) else {
+                    out.push_str(&rest[i..i + 2 + end]);
+                    units.clear();
+                    break;
+                };
+                bits = (bits << 6) | v as u32;
+                nbits += 6;
+                if nbits >= 16 {
+                    nbits -= 16;
+                    units.push((bits >> nbits) as u16);
+                    bits &= (1 << nbits) - 1;
+                }
+            }
+            out.push_str(&String::from_utf16_lossy(&units));
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A String to modified UTF-7.
+pub fn encode_mutf7(s: &str) -> String {
+    let mut out = String::new();
+    let mut pending: Vec<u16> = Vec::new();
+    let flush = |pending: &mut Vec<u16>, out: &mut String| {
+        if pending.is_empty() {
+            return;
+        }
+        out.push('&');
+        let mut bits = 0u32;
+        let mut nbits = 0;
+        for u in pending.drain(..) {
+            bits = (bits << 16) | u as u32;
+            nbits += 16;
+            while nbits >= 6 {
+                nbits -= 6;
+                out.push(B64[((bits >> nbits) & 63) as usize] as char);
+            }
+        }
+        if nbits > 0 {
+            out.push(B64[((bits << (6 - nbits)) & 63) as usize] as char);
+        }
+        out.push('-');
+    };
+    for c in s.chars() {
+        if (' '..='~').contains(&c) {
+            flush(&mut pending, &mut out);
+            if c == '&' {
+                out.push_str("&-");
+            } else {
+                out.push(c);
+            }
+        } else {
+            let mut buf = [0u16; 2];
+            pending.extend_from_slice(c.encode_utf16(&mut buf));
+        }
+    }
+    flush(&mut pending, &mut out);
+    out
+}

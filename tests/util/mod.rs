@@ -1,0 +1,11 @@
+//! Shared helpers for the integration tests. Not every test module uses
+//! every helper, hence the `dead_code` allowance.
+#![allow(dead_code, unused_imports)]
+
+pub mod cmd;
+pub mod dovecot;
+pub mod imap_reader;
+
+pub use cmd::MailhaulCommand;
+pub use dovecot::{Dovecot, DovecotOptions};
+pub use imap_reader::{Fetched, ImapReader, parse_internal_date};
