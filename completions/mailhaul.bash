@@ -241,7 +241,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-n -q -h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --dry-run --json --quiet --help"
+            opts="-n -q -h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --journal --no-journal --wait-lock --skip-existing --retries --failed-out --dry-run --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,6 +300,18 @@ _mailhaul() {
                     return 0
                     ;;
                 --batch-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --failed-out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -49,11 +49,17 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l ca-file -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-size -d 'Most messages in one MULTIAPPEND command' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-bytes -d 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l journal -d 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l retries -d 'Reconnections tried after a lost connection, BYE or timeout (with backoff)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l failed-out -d 'Write every message that could not be uploaded into DIR (one .eml each, plus index.tsv with the reason)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-special-use -d 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server\'s special-use mailboxes'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-multiappend -d 'Send one APPEND per message even when the server has MULTIAPPEND'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-journal -d 'Keep no journal: a rerun then sends everything again unless --skip-existing is given'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l wait-lock -d 'Wait while another run holds the journal, instead of exiting with code 2'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l skip-existing -d 'Read each non-empty target mailbox first and skip messages already there (same Message-ID and size; without Message-ID, same size and date)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s n -l dry-run -d 'Connect and print the full plan with the server\'s names, but send nothing'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json -d 'Print the report as one JSON document on stdout instead of the summary'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s q -l quiet -d 'No progress bar and no summary; errors are still printed'

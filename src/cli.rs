@@ -14,7 +14,8 @@ Exit codes:
   0  everything was uploaded (or, for scan/check, nothing went wrong)
   1  some messages could not be uploaded or read (see the summary)
   2  usage or configuration error
-  3  connection, TLS or authentication failure";
+  3  connection, TLS or authentication failure (also: lost for good during the upload)
+  130  interrupted (SIGINT/SIGTERM); what landed is journaled, run again to finish";
 
 /// Upload local mail (mbox, Maildir, Maildir++) into an IMAP server, fast,
 /// keeping flags and dates, without losing or doubling a message.
@@ -152,6 +153,34 @@ pub struct UploadArgs {
     /// Send one APPEND per message even when the server has MULTIAPPEND.
     #[arg(long)]
     pub no_multiappend: bool,
+
+    /// The journal of what was uploaded (default: one per server and user
+    /// under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_journal")]
+    pub journal: Option<PathBuf>,
+
+    /// Keep no journal: a rerun then sends everything again unless
+    /// --skip-existing is given.
+    #[arg(long)]
+    pub no_journal: bool,
+
+    /// Wait while another run holds the journal, instead of exiting with code 2.
+    #[arg(long)]
+    pub wait_lock: bool,
+
+    /// Read each non-empty target mailbox first and skip messages already
+    /// there (same Message-ID and size; without Message-ID, same size and date).
+    #[arg(long)]
+    pub skip_existing: bool,
+
+    /// Reconnections tried after a lost connection, BYE or timeout (with backoff).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Write every message that could not be uploaded into DIR (one .eml
+    /// each, plus index.tsv with the reason).
+    #[arg(long, value_name = "DIR")]
+    pub failed_out: Option<PathBuf>,
 
     /// Connect and print the full plan with the server's names, but send nothing.
     #[arg(long, short = 'n')]

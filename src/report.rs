@@ -19,6 +19,9 @@ pub enum ExitStatus {
     Usage,
     /// 3: connection, TLS or authentication failure.
     Connection,
+    /// 130: stopped by SIGINT/SIGTERM (128 + 2, as shells report Ctrl-C);
+    /// everything confirmed so far is journaled.
+    Interrupted,
 }
 
 impl ExitStatus {
@@ -28,6 +31,7 @@ impl ExitStatus {
             ExitStatus::Partial => 1,
             ExitStatus::Usage => 2,
             ExitStatus::Connection => 3,
+            ExitStatus::Interrupted => 130,
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct MailboxTally {
     pub uploaded: u64,
     pub failed: u64,
     pub skipped: u64,
+    /// Of `skipped`: already on the server (journal or `--skip-existing`).
+    pub already_present: u64,
     /// Bytes uploaded.
     pub bytes: u64,
 }
@@ -101,6 +107,10 @@ pub struct Report {
     pub elapsed: Duration,
     /// Set when the run stopped early (connection lost, …).
     pub aborted: Option<String>,
+    /// The run stopped because the connection could not be restored.
+    pub connection_lost: bool,
+    /// The run stopped on SIGINT/SIGTERM.
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -149,6 +159,13 @@ impl Report {
         });
     }
 
+    /// A message already on the server (journaled, or found by
+    /// `--skip-existing`): skipped, and counted as present.
+    pub fn already_present(&mut self, mailbox: &str, origin: String, reason: String) {
+        self.skipped(mailbox, origin, reason);
+        self.mailbox(mailbox).already_present += 1;
+    }
+
     pub fn totals(&self) -> MailboxTally {
         let mut t = MailboxTally {
             name: "total".into(),
@@ -159,13 +176,18 @@ impl Report {
             t.uploaded += m.uploaded;
             t.failed += m.failed;
             t.skipped += m.skipped;
+            t.already_present += m.already_present;
             t.bytes += m.bytes;
         }
         t
     }
 
     pub fn exit_status(&self) -> ExitStatus {
-        if self.aborted.is_some() || !self.failures.is_empty() {
+        if self.interrupted {
+            ExitStatus::Interrupted
+        } else if self.connection_lost {
+            ExitStatus::Connection
+        } else if self.aborted.is_some() || !self.failures.is_empty() {
             ExitStatus::Partial
         } else {
             ExitStatus::Success

@@ -12,8 +12,12 @@ use std::io::Write as _;
 use crate::cli::{
     CheckArgs, Cli, Command, ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs,
 };
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use crate::config;
 use crate::imap::{ImapError, Session};
+use crate::journal::{self, Journal};
 use crate::plan::{BatchLimits, Plan, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
 use crate::progress::Progress;
 use crate::report::{ExitStatus, sanitize};
@@ -117,13 +121,57 @@ fn read_options(src: &SourceArgs) -> ReadOptions {
 }
 
 fn connect(args: &ServerArgs) -> Result<Session, Failure> {
+    let opts = connect_options(args)?;
+    Session::connect(&opts).map_err(connection)
+}
+
+fn connect_options(args: &ServerArgs) -> Result<crate::imap::ConnectOptions, Failure> {
     let opts = config::connect_options(args).map_err(usage)?;
     if opts.insecure {
         eprintln!(
             "mailhaul: warning: --insecure: the server's certificate is not verified; anyone on the path can read your mail and password"
         );
     }
-    Session::connect(&opts).map_err(connection)
+    Ok(opts)
+}
+
+/// Opens and locks the journal (`--journal`, else the default for this
+/// server and user), unless `--no-journal`. A held lock is a usage error (2).
+fn open_journal(
+    path: Option<&Path>,
+    disabled: bool,
+    wait: bool,
+    server: &crate::imap::ConnectOptions,
+) -> Result<Option<Journal>, Failure> {
+    if disabled {
+        return Ok(None);
+    }
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => journal::default_path(&server.user, &server.host, server.port).ok_or_else(|| {
+            usage(anyhow::anyhow!(
+                "no place for the journal: set XDG_STATE_HOME or HOME, or use --journal PATH or --no-journal"
+            ))
+        })?,
+    };
+    let j = Journal::open(&path, wait).map_err(|e| usage(e.into()))?;
+    for note in &j.notes {
+        eprintln!("mailhaul: warning: {}", sanitize(note));
+    }
+    Ok(Some(j))
+}
+
+/// SIGINT/SIGTERM set the returned flag (the upload stops before its next
+/// command, journals, prints the summary and exits 130); a second signal
+/// exits at once with 130 (the journal is synced after every batch).
+fn stop_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registration fails only for forbidden signals; these are allowed.
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&flag));
+        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+    }
+    flag
 }
 
 fn source_bytes(folders: &[PlannedFolder]) -> u64 {
@@ -146,7 +194,19 @@ fn source_bytes(folders: &[PlannedFolder]) -> u64 {
 fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     // Read the sources' layout first: a typo in a path should not cost a login.
     source::discover(&args.source.sources, args.source.format).map_err(usage)?;
-    let mut session = connect(&args.server)?;
+    let server = connect_options(&args.server)?;
+    let mut journal = if args.dry_run {
+        None
+    } else {
+        open_journal(
+            args.journal.as_deref(),
+            args.no_journal,
+            args.wait_lock,
+            &server,
+        )?
+    };
+    let stop = stop_flag();
+    let mut session = Session::connect(&server).map_err(connection)?;
     let layout = server_layout(&mut session).map_err(connection)?;
     let (plan, map, problems) = plan_sources(&args.source, &args.target, layout)?;
     let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
@@ -166,11 +226,23 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         },
         allow_multiappend: !args.no_multiappend,
         read: read_options(&args.source),
+        skip_existing: args.skip_existing,
+        retries: args.retries,
+        failed_out: args.failed_out.clone(),
+        stop,
     };
     let progress = Progress::new(source_bytes(&plan.folders), args.quiet || args.json);
-    let mut report = upload::upload(&mut session, &plan.folders, &map, &opts, &progress);
+    let reconnect = || Session::connect(&server);
+    let mut report = upload::upload(
+        session,
+        &reconnect,
+        journal.as_mut(),
+        &plan.folders,
+        &map,
+        &opts,
+        &progress,
+    );
     report.warnings.extend(problems);
-    session.logout();
     let printed = if args.json {
         let mut out = std::io::stdout();
         serde_json::to_writer_pretty(&mut out, &report.to_json())
@@ -303,7 +375,24 @@ Some messages could not be uploaded or read; each is named on stderr with the re
 Usage or configuration error (bad option, unreadable source path or password file).
 .TP
 \fB3\fR
-Connection, TLS or authentication failure, including a connection lost during the upload.
+Connection, TLS or authentication failure, including a connection lost during the upload
+and not restored after \fB\-\-retries\fR reconnections.
+.TP
+\fB130\fR
+Interrupted by SIGINT (Ctrl-C) or SIGTERM: the command in flight was allowed to finish, what
+landed is journaled, the summary is printed. A second signal exits at once. Run the same
+command again to finish.
+.SH JOURNAL
+Every message confirmed by the server is recorded (SHA-256 of the bytes sent, target mailbox,
+UIDVALIDITY, UID) in an append-only journal, synced to disk after each batch; a rerun skips
+what is journaled, so a run that stopped for any reason is finished by running it again.
+Before each batch the mailbox's STATUS is journaled; a batch whose answer never came is
+resolved by reading back the new messages and comparing fingerprints, and only the missing
+ones are sent again. If a mailbox's UIDVALIDITY changed, its entries are not trusted and the
+server's messages are checked instead. Default location:
+\fI$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal\fR (else \fI~/.local/state/mailhaul/\fR);
+\fB\-\-journal\fR and \fB\-\-no\-journal\fR change that. A lock keeps two runs from using
+one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.
 .SH "INTERNAL DATES"
 The internal date of a message is taken from, in order: the mbox From_ line; the top-most
 Received header (the final delivery hop); the Date header; the Maildir file name's timestamp;

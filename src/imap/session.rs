@@ -335,6 +335,11 @@ impl Session {
         Ok(())
     }
 
+    /// True once the connection is unusable (lost, BYE, out of step).
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
     pub fn capabilities(&self) -> &Capabilities {
         &self.caps
     }

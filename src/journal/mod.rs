@@ -261,6 +261,17 @@ impl Journal {
             .find_map(|l| l.uidvalidity.filter(|&u| u != now))
     }
 
+    /// UIDs journaled in `mailbox` under `uidvalidity`.
+    pub fn uids(&self, mailbox: &str, uidvalidity: Option<u32>) -> std::collections::HashSet<u32> {
+        self.landed
+            .iter()
+            .filter(|((m, _), _)| m == mailbox)
+            .flat_map(|(_, v)| v.iter())
+            .filter(|l| l.uidvalidity == uidvalidity)
+            .filter_map(|l| l.uid)
+            .collect()
+    }
+
     /// Forgets every entry of `mailbox` (after its UIDVALIDITY changed); the
     /// file keeps them, the caller re-learns from the server.
     pub fn distrust(&mut self, mailbox: &str) {
