@@ -13,3 +13,8 @@ mod util;
 // and the reader and the rawlog command counter see what was sent. They do
 // not run the mailhaul binary.
 mod harness;
+
+// Never lose, never double (issue 4): cuts by a fault-injecting proxy in
+// both directions, SIGKILLed runs, reruns with the journal, --skip-existing,
+// the journal lock.
+mod resume;

@@ -83,10 +83,14 @@ impl Uploader<'_> {
                 Err(e) => last = e.to_string(),
             }
         }
-        Err(Stop::Connection(format!(
-            "{why}; gave up after {} reconnection attempts (last: {last})",
-            self.opts.retries
-        )))
+        Err(Stop::Connection(if self.opts.retries == 0 {
+            format!("{why} (--retries 0: not reconnecting)")
+        } else {
+            format!(
+                "{why}; gave up after {} reconnection attempts (last: {last})",
+                self.opts.retries
+            )
+        }))
     }
 
     /// Sends one batch for `mailbox` until every message has landed, been

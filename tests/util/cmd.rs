@@ -106,6 +106,15 @@ impl MailhaulCommand {
             .unwrap_or_else(|e| panic!("could not run {:?}: {e}", self.cmd))
     }
 
+    /// Start without waiting (stdout and stderr discarded), e.g. to kill it.
+    pub fn spawn(&mut self) -> std::process::Child {
+        self.cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {:?}: {e}", self.cmd))
+    }
+
     /// Run; panic with the full picture unless the exit status is 0.
     pub fn assert_success(&mut self) -> Output {
         self.assert_exit_code(0)

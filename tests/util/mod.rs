@@ -5,7 +5,9 @@
 pub mod cmd;
 pub mod dovecot;
 pub mod imap_reader;
+pub mod proxy;
 
 pub use cmd::MailhaulCommand;
 pub use dovecot::{Dovecot, DovecotOptions};
 pub use imap_reader::{Fetched, ImapReader, parse_internal_date};
+pub use proxy::{At, Cut, Dir, FaultProxy};
