@@ -13,3 +13,8 @@ mod util;
 // and the reader and the rawlog command counter see what was sent. They do
 // not run the mailhaul binary.
 mod harness;
+
+// End-to-end uploads into a private Dovecot, read back and compared: bytes,
+// flags, dates, mailboxes; MULTIAPPEND and serial paths; refusals; TLS and
+// authentication failures; scan and check.
+mod upload;
