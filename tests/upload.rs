@@ -110,11 +110,21 @@ fn write_mbox(dir: &Path, name: &str) -> (PathBuf, Vec<Expected>) {
     (path, expected)
 }
 
+/// (folder, cur or new, file name, content, flags, internal date)
+type MaildirFile = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    DateTime<FixedOffset>,
+);
+
 /// Writes a Maildir++ tree (INBOX, Archive, Archive/2019) into `dir/Maildir`.
 fn write_maildir(dir: &Path) -> (PathBuf, Expectation) {
     let root = dir.join("Maildir");
     let mut expected = Expectation::new();
-    let files: [(&str, &str, &str, &str, &[&str], DateTime<FixedOffset>); 4] = [
+    let files: [MaildirFile; 4] = [
         (
             "",
             "cur",
