@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload messages from SOURCE paths into the server')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Show what upload would do, without any network access')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, authenticate and show the capabilities and the upload mode')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Work with the config file')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and the man page into DIR (for packagers)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -41,10 +42,13 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels')
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out source folders whose path (with `/`) matches GLOB; repeatable')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Use this account from the config file (server, credentials, options)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from this file (first line; trailing newline removed)')
             [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run this shell command and use its output as the password')
+            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust this PEM certificate (a private CA or a self-signed server certificate)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network read/write timeout in seconds')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network read/write timeout in seconds [default: 120]')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most messages in one MULTIAPPEND command')
             [CompletionResult]::new('--batch-bytes', '--batch-bytes', [CompletionResultType]::ParameterName, 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)')
             [CompletionResult]::new('--keep-status-headers', '--keep-status-headers', [CompletionResultType]::ParameterName, 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags')
@@ -78,14 +82,41 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
         }
         'mailhaul;check' {
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Use this account from the config file (server, credentials, options)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from this file (first line; trailing newline removed)')
             [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run this shell command and use its output as the password')
+            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust this PEM certificate (a private CA or a self-signed server certificate)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network read/write timeout in seconds')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network read/write timeout in seconds [default: 120]')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (prints a warning)')
             [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'With imap://, log in even if the server offers no STARTTLS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mailhaul;config' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate the config file: syntax (with the line), accounts, the files they name')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mailhaul;config;check' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mailhaul;config;help' {
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate the config file: syntax (with the line), accounts, the files they name')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mailhaul;config;help;check' {
+            break
+        }
+        'mailhaul;config;help;help' {
             break
         }
         'mailhaul;generate' {
@@ -97,6 +128,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload messages from SOURCE paths into the server')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Show what upload would do, without any network access')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, authenticate and show the capabilities and the upload mode')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Work with the config file')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and the man page into DIR (for packagers)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -108,6 +140,13 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             break
         }
         'mailhaul;help;check' {
+            break
+        }
+        'mailhaul;help;config' {
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate the config file: syntax (with the line), accounts, the files they name')
+            break
+        }
+        'mailhaul;help;config;check' {
             break
         }
         'mailhaul;help;generate' {

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand upload 'Upload messages from SOURCE paths into the server'
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
+            cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -37,10 +38,13 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --include 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels'
             cand --exclude 'Leave out source folders whose path (with `/`) matches GLOB; repeatable'
             cand --server 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)'
+            cand --account 'Use this account from the config file (server, credentials, options)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
             cand --password-file 'Read the password from this file (first line; trailing newline removed)'
             cand --password-command 'Run this shell command and use its output as the password'
+            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
-            cand --timeout 'Network read/write timeout in seconds'
+            cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --batch-size 'Most messages in one MULTIAPPEND command'
             cand --batch-bytes 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)'
             cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
@@ -72,14 +76,36 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         }
         &'mailhaul;check'= {
             cand --server 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)'
+            cand --account 'Use this account from the config file (server, credentials, options)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
             cand --password-file 'Read the password from this file (first line; trailing newline removed)'
             cand --password-command 'Run this shell command and use its output as the password'
+            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
-            cand --timeout 'Network read/write timeout in seconds'
+            cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'mailhaul;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand check 'Validate the config file: syntax (with the line), accounts, the files they name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailhaul;config;check'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mailhaul;config;help'= {
+            cand check 'Validate the config file: syntax (with the line), accounts, the files they name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailhaul;config;help;check'= {
+        }
+        &'mailhaul;config;help;help'= {
         }
         &'mailhaul;generate'= {
             cand -h 'Print help'
@@ -89,6 +115,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand upload 'Upload messages from SOURCE paths into the server'
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
+            cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -97,6 +124,11 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         &'mailhaul;help;scan'= {
         }
         &'mailhaul;help;check'= {
+        }
+        &'mailhaul;help;config'= {
+            cand check 'Validate the config file: syntax (with the line), accounts, the files they name'
+        }
+        &'mailhaul;help;config;check'= {
         }
         &'mailhaul;help;generate'= {
         }

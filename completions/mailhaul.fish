@@ -29,6 +29,7 @@ complete -c mailhaul -n "__fish_mailhaul_needs_command" -s V -l version -d 'Prin
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "scan" -d 'Show what upload would do, without any network access'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
+complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "config" -d 'Work with the config file'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'
@@ -43,10 +44,13 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l flatten -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l include -d 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l exclude -d 'Leave out source folders whose path (with `/`) matches GLOB; repeatable' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l server -d 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l account -d 'Use this account from the config file (server, credentials, options)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-command -d 'Run this shell command and use its output as the password' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-size -d 'Most messages in one MULTIAPPEND command' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-bytes -d 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
@@ -74,16 +78,28 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l no-special-us
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l json -d 'Print the scan as one JSON document on stdout'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l server -d 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l account -d 'Use this account from the config file (server, credentials, options)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-command -d 'Run this shell command and use its output as the password' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l timeout -d 'Network read/write timeout in seconds' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "config" -d 'Work with the config file'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'

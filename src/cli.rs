@@ -29,18 +29,33 @@ pub struct Cli {
 pub enum Command {
     /// Upload messages from SOURCE paths into the server.
     #[command(after_help = EXIT_CODES_HELP)]
-    Upload(UploadArgs),
+    Upload(Box<UploadArgs>),
     /// Show what upload would do, without any network access.
     #[command(after_help = EXIT_CODES_HELP)]
     Scan(ScanArgs),
     /// Connect, authenticate and show the capabilities and the upload mode.
     #[command(after_help = EXIT_CODES_HELP)]
     Check(CheckArgs),
+    /// Work with the config file.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Write shell completions and the man page into DIR (for packagers).
     #[command(hide = true)]
     Generate {
         /// Output directory; `completions/` and `man/` are created inside it.
         dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate the config file: syntax (with the line), accounts, the files they name.
+    Check {
+        /// Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml].
+        #[arg(long, value_name = "PATH", env = "MAILHAUL_CONFIG")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -103,15 +118,28 @@ pub struct ServerArgs {
     /// imaps://user@host[:port] (implicit TLS, default port 993) or
     /// imap://user@host[:port] (STARTTLS, default port 143).
     #[arg(long, value_name = "URL", env = "MAILHAUL_SERVER")]
-    pub server: String,
+    pub server: Option<String>,
+
+    /// Use this account from the config file (server, credentials, options).
+    #[arg(long, value_name = "NAME", env = "MAILHAUL_ACCOUNT")]
+    pub account: Option<String>,
+
+    /// Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml].
+    #[arg(long, value_name = "PATH", env = "MAILHAUL_CONFIG")]
+    pub config: Option<PathBuf>,
 
     /// Read the password from this file (first line; trailing newline removed).
-    #[arg(long, value_name = "PATH", conflicts_with = "password_command")]
+    #[arg(long, value_name = "PATH", group = "secret")]
     pub password_file: Option<PathBuf>,
 
     /// Run this shell command and use its output as the password.
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, value_name = "CMD", group = "secret")]
     pub password_command: Option<String>,
+
+    /// Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or
+    /// XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it.
+    #[arg(long, value_name = "CMD", group = "secret")]
+    pub oauth2_token_command: Option<String>,
 
     /// Trust this PEM certificate (a private CA or a self-signed server certificate).
     #[arg(long, value_name = "PEM")]
@@ -125,9 +153,9 @@ pub struct ServerArgs {
     #[arg(long)]
     pub allow_plaintext: bool,
 
-    /// Network read/write timeout in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    pub timeout: u64,
+    /// Network read/write timeout in seconds [default: 120].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use std::io::Write as _;
 
 use crate::cli::{
-    CheckArgs, Cli, Command, ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs,
+    CheckArgs, Cli, Command, ConfigAction, ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs,
 };
 use crate::config;
 use crate::imap::{ImapError, Session};
@@ -46,6 +46,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Scan(args) => run_scan(&args),
         Command::Check(args) => run_check(&args),
         Command::Generate { dir } => generate(&dir).map_err(usage),
+        Command::Config {
+            action: ConfigAction::Check { config },
+        } => run_config_check(config.as_deref()),
     };
     match result {
         Ok(status) => status,
@@ -117,13 +120,78 @@ fn read_options(src: &SourceArgs) -> ReadOptions {
 }
 
 fn connect(args: &ServerArgs) -> Result<Session, Failure> {
-    let opts = config::connect_options(args).map_err(usage)?;
-    if opts.insecure {
+    let mut settings = config::ServerSettings::resolve(args).map_err(usage)?;
+    if settings.connect.insecure {
         eprintln!(
             "mailhaul: warning: --insecure: the server's certificate is not verified; anyone on the path can read your mail and password"
         );
     }
-    Session::connect(&opts).map_err(connection)
+    match Session::connect(&settings.connect) {
+        Err(ImapError::Auth(_)) if settings.secret.is_oauth2() => {
+            // The token may have expired between the command and the login:
+            // ask for a fresh one, once.
+            settings.refresh_secret().map_err(usage)?;
+            Session::connect(&settings.connect).map_err(connection)
+        }
+        r => r.map_err(connection),
+    }
+}
+
+/// `mailhaul config check`: parses the config file and validates every
+/// account (server URL, files it names), naming the bad line or field.
+fn run_config_check(path: Option<&Path>) -> Result<ExitStatus, Failure> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => config::file::default_path()
+            .context("cannot find the config file: HOME is not set")
+            .map_err(usage)?,
+    };
+    let file = config::ConfigFile::load(&path, true).map_err(usage)?;
+    let mut problems = Vec::new();
+    for (name, account) in &file.accounts {
+        if let Some(server) = &account.server
+            && let Err(e) = config::ServerUrl::parse(server)
+        {
+            problems.push(format!("[accounts.{name}] server: {e:#}"));
+        }
+        for (key, p) in [
+            ("password_file", &account.password_file),
+            ("ca_file", &account.ca_file),
+        ] {
+            if let Some(p) = p
+                && let Err(e) = std::fs::metadata(p)
+            {
+                problems.push(format!("[accounts.{name}] {key} {}: {e}", p.display()));
+            }
+        }
+        let secrets = [
+            account.password_file.is_some(),
+            account.password_command.is_some(),
+            account.oauth2_token_command.is_some(),
+        ];
+        if secrets.iter().filter(|s| **s).count() > 1 {
+            problems.push(format!(
+                "[accounts.{name}]: give only one of password_file, password_command, oauth2_token_command"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        let names: Vec<&str> = file.accounts.keys().map(String::as_str).collect();
+        println!(
+            "{}: ok ({} account{}{}{})",
+            path.display(),
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            if names.is_empty() { "" } else { ": " },
+            names.join(", ")
+        );
+        Ok(ExitStatus::Success)
+    } else {
+        for p in &problems {
+            eprintln!("mailhaul: {}: {}", path.display(), sanitize(p));
+        }
+        Ok(ExitStatus::Usage)
+    }
 }
 
 fn source_bytes(folders: &[PlannedFolder]) -> u64 {

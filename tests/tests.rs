@@ -18,3 +18,7 @@ mod harness;
 // flags, dates, mailboxes; MULTIAPPEND and serial paths; refusals; TLS and
 // authentication failures; scan and check.
 mod upload;
+
+// The config file's accounts and the precedence flag > environment > config;
+// `mailhaul config check`.
+mod config;
