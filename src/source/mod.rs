@@ -11,6 +11,7 @@
 pub mod date;
 pub mod dateparse;
 pub mod discover;
+pub mod eml;
 pub mod headers;
 pub mod maildir;
 pub mod mbox;
@@ -50,7 +51,10 @@ pub enum Format {
 /// How a folder's messages are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FolderKind {
+    /// One file holding many messages (mbox, Thunderbird, Gmail Takeout, `.gz`).
     Mbox,
+    /// A directory of one-message files: a Maildir (cur/, new/) or, when the
+    /// directory has no cur/, a folder of `.eml` files.
     Maildir,
 }
 
@@ -142,6 +146,9 @@ impl SourceFolder {
         let iter: MessageIter = match self.kind {
             FolderKind::Mbox => {
                 Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::Maildir if !self.path.join("cur").is_dir() => {
+                Box::new(eml::EmlReader::open(&self.path, opts).with_context(context)?)
             }
             FolderKind::Maildir => {
                 Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
