@@ -34,6 +34,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
         }
         'mailhaul;upload' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Source format; detected from the files by default')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time')
+            [CompletionResult]::new('--mbox-variant', '--mbox-variant', [CompletionResultType]::ParameterName, 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting')
+            [CompletionResult]::new('--takeout-archive', '--takeout-archive', [CompletionResultType]::ParameterName, 'Mailbox for Takeout messages that have no folder label')
             [CompletionResult]::new('--mailbox', '--mailbox', [CompletionResultType]::ParameterName, 'Put every message into this one mailbox instead of mirroring folders')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)')
@@ -44,6 +47,10 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most messages in one MULTIAPPEND command')
             [CompletionResult]::new('--batch-bytes', '--batch-bytes', [CompletionResultType]::ParameterName, 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)')
             [CompletionResult]::new('--keep-status-headers', '--keep-status-headers', [CompletionResultType]::ParameterName, 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them')
+            [CompletionResult]::new('--takeout', '--takeout', [CompletionResultType]::ParameterName, 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default')
+            [CompletionResult]::new('--no-takeout', '--no-takeout', [CompletionResultType]::ParameterName, 'Never treat mbox files as Gmail Takeout')
+            [CompletionResult]::new('--takeout-chats', '--takeout-chats', [CompletionResultType]::ParameterName, 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (prints a warning)')
             [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'With imap://, log in even if the server offers no STARTTLS')
             [CompletionResult]::new('--no-multiappend', '--no-multiappend', [CompletionResultType]::ParameterName, 'Send one APPEND per message even when the server has MULTIAPPEND')
@@ -55,9 +62,16 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
         }
         'mailhaul;scan' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Source format; detected from the files by default')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time')
+            [CompletionResult]::new('--mbox-variant', '--mbox-variant', [CompletionResultType]::ParameterName, 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting')
+            [CompletionResult]::new('--takeout-archive', '--takeout-archive', [CompletionResultType]::ParameterName, 'Mailbox for Takeout messages that have no folder label')
             [CompletionResult]::new('--mailbox', '--mailbox', [CompletionResultType]::ParameterName, 'Put every message into this one mailbox instead of mirroring folders')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)')
             [CompletionResult]::new('--keep-status-headers', '--keep-status-headers', [CompletionResultType]::ParameterName, 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them')
+            [CompletionResult]::new('--takeout', '--takeout', [CompletionResultType]::ParameterName, 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default')
+            [CompletionResult]::new('--no-takeout', '--no-takeout', [CompletionResultType]::ParameterName, 'Never treat mbox files as Gmail Takeout')
+            [CompletionResult]::new('--takeout-chats', '--takeout-chats', [CompletionResultType]::ParameterName, 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

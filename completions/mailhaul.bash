@@ -199,7 +199,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__scan)
-            opts="-h --format --keep-status-headers --mailbox --prefix --help"
+            opts="-h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -207,6 +207,18 @@ _mailhaul() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -W "auto delivery header mtime now" -- "${cur}"))
+                    return 0
+                    ;;
+                --mbox-variant)
+                    COMPREPLY=($(compgen -W "auto mboxo mboxrd mboxcl mboxcl2" -- "${cur}"))
+                    return 0
+                    ;;
+                --takeout-archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --mailbox)
@@ -225,7 +237,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-q -h --format --keep-status-headers --mailbox --prefix --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --quiet --help"
+            opts="-q -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,6 +245,18 @@ _mailhaul() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -W "auto delivery header mtime now" -- "${cur}"))
+                    return 0
+                    ;;
+                --mbox-variant)
+                    COMPREPLY=($(compgen -W "auto mboxo mboxrd mboxcl mboxcl2" -- "${cur}"))
+                    return 0
+                    ;;
+                --takeout-archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --mailbox)
