@@ -79,9 +79,18 @@ impl HeaderMode {
 pub fn process_headers(msg: &mut Vec<u8>, mode: HeaderMode) -> HeaderFacts {
     let mut facts = HeaderFacts::default();
     let header_end = header_block_len(msg);
-    let mut kept: Vec<u8> = Vec::new();
-    let mut removed_any = false;
+    // Byte ranges of removed fields; the message is rebuilt only if any.
+    let mut removed: Vec<(usize, usize)> = Vec::new();
+    let base = msg.as_ptr() as usize;
     for field in split_fields(&msg[..header_end]) {
+        // Fast path: most fields matter to nobody; look at the name only.
+        let raw_name = field
+            .iter()
+            .position(|&b| b == b':')
+            .map_or(&field[..0], |i| &field[..i]);
+        if !is_interesting(raw_name) {
+            continue;
+        }
         let (name, value) = name_and_value(field);
         let lname = name.to_ascii_lowercase();
         match lname.as_str() {
@@ -97,16 +106,36 @@ pub fn process_headers(msg: &mut Vec<u8>, mode: HeaderMode) -> HeaderFacts {
             read_state_flags(&lname, &value, &mut facts);
         }
         if is_state && !mode.keep() {
-            removed_any = true;
-        } else {
-            kept.extend_from_slice(field);
+            let start = field.as_ptr() as usize - base;
+            removed.push((start, start + field.len()));
         }
     }
-    if removed_any {
-        kept.extend_from_slice(&msg[header_end..]);
+    if !removed.is_empty() {
+        let mut kept = Vec::with_capacity(msg.len());
+        let mut pos = 0;
+        for (start, end) in removed {
+            kept.extend_from_slice(&msg[pos..start]);
+            pos = end;
+        }
+        kept.extend_from_slice(&msg[pos..]);
         *msg = kept;
     }
     facts
+}
+
+/// Whether a field name is one this module reads (cheap, no allocation).
+fn is_interesting(name: &[u8]) -> bool {
+    const NAMES: [&[u8]; 5] = [
+        b"date",
+        b"received",
+        b"x-label",
+        b"x-evolution",
+        b"x-gmail-labels",
+    ];
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+        || CLIENT_STATE
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Length of the header block: everything before the first empty line (a
