@@ -35,6 +35,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
         }
         'mailhaul;upload' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Source format; detected from the files by default')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time')
+            [CompletionResult]::new('--mbox-variant', '--mbox-variant', [CompletionResultType]::ParameterName, 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting')
+            [CompletionResult]::new('--takeout-archive', '--takeout-archive', [CompletionResultType]::ParameterName, 'Mailbox for Takeout messages that have no folder label')
             [CompletionResult]::new('--mailbox', '--mailbox', [CompletionResultType]::ParameterName, 'Put every message into this one mailbox instead of mirroring folders')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)')
             [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'Rename a source folder (and its subfolders): `--map ''Old Mail=Archive/Old''`. Paths use `/`; repeatable; the longest matching SOURCE wins')
@@ -52,6 +55,10 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most messages in one MULTIAPPEND command')
             [CompletionResult]::new('--batch-bytes', '--batch-bytes', [CompletionResultType]::ParameterName, 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)')
             [CompletionResult]::new('--keep-status-headers', '--keep-status-headers', [CompletionResultType]::ParameterName, 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them')
+            [CompletionResult]::new('--takeout', '--takeout', [CompletionResultType]::ParameterName, 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default')
+            [CompletionResult]::new('--no-takeout', '--no-takeout', [CompletionResultType]::ParameterName, 'Never treat mbox files as Gmail Takeout')
+            [CompletionResult]::new('--takeout-chats', '--takeout-chats', [CompletionResultType]::ParameterName, 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them')
             [CompletionResult]::new('--no-special-use', '--no-special-use', [CompletionResultType]::ParameterName, 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (prints a warning)')
             [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'With imap://, log in even if the server offers no STARTTLS')
@@ -67,6 +74,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
         }
         'mailhaul;scan' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Source format; detected from the files by default')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time')
+            [CompletionResult]::new('--mbox-variant', '--mbox-variant', [CompletionResultType]::ParameterName, 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting')
+            [CompletionResult]::new('--takeout-archive', '--takeout-archive', [CompletionResultType]::ParameterName, 'Mailbox for Takeout messages that have no folder label')
             [CompletionResult]::new('--mailbox', '--mailbox', [CompletionResultType]::ParameterName, 'Put every message into this one mailbox instead of mirroring folders')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)')
             [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'Rename a source folder (and its subfolders): `--map ''Old Mail=Archive/Old''`. Paths use `/`; repeatable; the longest matching SOURCE wins')
@@ -74,6 +84,10 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels')
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out source folders whose path (with `/`) matches GLOB; repeatable')
             [CompletionResult]::new('--keep-status-headers', '--keep-status-headers', [CompletionResultType]::ParameterName, 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them')
+            [CompletionResult]::new('--takeout', '--takeout', [CompletionResultType]::ParameterName, 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default')
+            [CompletionResult]::new('--no-takeout', '--no-takeout', [CompletionResultType]::ParameterName, 'Never treat mbox files as Gmail Takeout')
+            [CompletionResult]::new('--takeout-chats', '--takeout-chats', [CompletionResultType]::ParameterName, 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them')
             [CompletionResult]::new('--no-special-use', '--no-special-use', [CompletionResultType]::ParameterName, 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the scan as one JSON document on stdout')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -334,7 +334,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__scan)
-            opts="-h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --help"
+            opts="-h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,6 +342,18 @@ _mailhaul() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -W "auto delivery header mtime now" -- "${cur}"))
+                    return 0
+                    ;;
+                --mbox-variant)
+                    COMPREPLY=($(compgen -W "auto mboxo mboxrd mboxcl mboxcl2" -- "${cur}"))
+                    return 0
+                    ;;
+                --takeout-archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --mailbox)
@@ -376,7 +388,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-n -q -h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --dry-run --json --quiet --help"
+            opts="-n -q -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --dry-run --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,6 +396,18 @@ _mailhaul() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -W "auto delivery header mtime now" -- "${cur}"))
+                    return 0
+                    ;;
+                --mbox-variant)
+                    COMPREPLY=($(compgen -W "auto mboxo mboxrd mboxcl mboxcl2" -- "${cur}"))
+                    return 0
+                    ;;
+                --takeout-archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --mailbox)

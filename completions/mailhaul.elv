@@ -31,6 +31,9 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         }
         &'mailhaul;upload'= {
             cand --format 'Source format; detected from the files by default'
+            cand --date 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time'
+            cand --mbox-variant 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting'
+            cand --takeout-archive 'Mailbox for Takeout messages that have no folder label'
             cand --mailbox 'Put every message into this one mailbox instead of mirroring folders'
             cand --prefix 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)'
             cand --map 'Rename a source folder (and its subfolders): `--map ''Old Mail=Archive/Old''`. Paths use `/`; repeatable; the longest matching SOURCE wins'
@@ -48,6 +51,10 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --batch-size 'Most messages in one MULTIAPPEND command'
             cand --batch-bytes 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)'
             cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
+            cand --include-deleted 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them'
+            cand --takeout 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
+            cand --no-takeout 'Never treat mbox files as Gmail Takeout'
+            cand --takeout-chats 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
             cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
@@ -62,6 +69,9 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         }
         &'mailhaul;scan'= {
             cand --format 'Source format; detected from the files by default'
+            cand --date 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time'
+            cand --mbox-variant 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting'
+            cand --takeout-archive 'Mailbox for Takeout messages that have no folder label'
             cand --mailbox 'Put every message into this one mailbox instead of mirroring folders'
             cand --prefix 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)'
             cand --map 'Rename a source folder (and its subfolders): `--map ''Old Mail=Archive/Old''`. Paths use `/`; repeatable; the longest matching SOURCE wins'
@@ -69,6 +79,10 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --include 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels'
             cand --exclude 'Leave out source folders whose path (with `/`) matches GLOB; repeatable'
             cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
+            cand --include-deleted 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them'
+            cand --takeout 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
+            cand --no-takeout 'Never treat mbox files as Gmail Takeout'
+            cand --takeout-chats 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
             cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
             cand --json 'Print the scan as one JSON document on stdout'
             cand -h 'Print help (see more with ''--help'')'

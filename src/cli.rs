@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::source::Format;
+use crate::source::{DatePolicy, Format, MboxVariant};
 
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -62,7 +62,8 @@ pub enum ConfigAction {
 /// Where the messages come from and how they are read.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// mbox files, Maildirs, Maildir++ trees or directories of mbox files.
+    /// mbox files (also .gz, Thunderbird, Gmail Takeout), Maildirs, Maildir++
+    /// trees, folders of .eml files, or directories holding any of these.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 
@@ -74,6 +75,40 @@ pub struct SourceArgs {
     /// instead of removing them once their meaning is carried by IMAP flags.
     #[arg(long)]
     pub keep_status_headers: bool,
+
+    /// Which date becomes each message's internal date: auto (delivery time
+    /// from the From_ line or Received, then Date header, file name, mtime),
+    /// or one of those first; now lets the server stamp the upload time.
+    #[arg(long = "date", value_enum, value_name = "POLICY", default_value_t = DatePolicy::Auto)]
+    pub date_policy: DatePolicy,
+
+    /// How mbox files are split: auto trusts a Content-Length that ends at a
+    /// From_ line and otherwise undoes mboxrd quoting.
+    #[arg(long, value_enum, value_name = "VARIANT", default_value_t = MboxVariant::Auto)]
+    pub mbox_variant: MboxVariant,
+
+    /// Upload messages a client marked expunged (X-Mozilla-Status 0x0008)
+    /// with \Deleted instead of skipping them.
+    #[arg(long)]
+    pub include_deleted: bool,
+
+    /// Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message);
+    /// detected from the first message by default.
+    #[arg(long, conflicts_with = "no_takeout")]
+    pub takeout: bool,
+
+    /// Never treat mbox files as Gmail Takeout.
+    #[arg(long)]
+    pub no_takeout: bool,
+
+    /// Mailbox for Takeout messages that have no folder label.
+    #[arg(long, value_name = "NAME", default_value = "Archive")]
+    pub takeout_archive: String,
+
+    /// Upload Gmail chat transcripts (label Chat) into Chats instead of
+    /// skipping them.
+    #[arg(long)]
+    pub takeout_chats: bool,
 }
 
 /// Where the messages go on the server.

@@ -113,8 +113,19 @@ fn print_plan(plan: &Plan, mode: Option<UploadMode>) {
 }
 
 fn read_options(src: &SourceArgs) -> ReadOptions {
+    let takeout = match (src.takeout, src.no_takeout) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
     ReadOptions {
         keep_status_headers: src.keep_status_headers,
+        date_policy: src.date_policy,
+        mbox_variant: src.mbox_variant,
+        include_deleted: src.include_deleted,
+        takeout,
+        takeout_archive: src.takeout_archive.clone(),
+        takeout_chats: src.takeout_chats,
         ..ReadOptions::default()
     }
 }

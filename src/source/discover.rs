@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use walkdir::WalkDir;
 
+use super::eml;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
 use super::mutf7::decode_mutf7;
@@ -51,10 +52,14 @@ fn single_mbox(path: &Path, check: bool, out: &mut Discovery) -> anyhow::Result<
     {
         bail!("{}: {NOT_MBOX}", path.display());
     }
-    let stem = path
-        .file_stem()
+    let name = path
+        .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "INBOX".into());
+    let name = strip_suffix_ci(&name, &[".gz"]);
+    let stem = Path::new(name)
+        .file_stem()
+        .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned());
     out.folders.push(SourceFolder {
         path: path.to_path_buf(),
         kind: FolderKind::Mbox,
@@ -176,59 +181,149 @@ fn nested_children(root: &Path) -> Vec<(PathBuf, Vec<String>)> {
         .collect()
 }
 
-/// A directory tree of mbox files: each file a mailbox, directories (and
-/// Thunderbird `X.sbd` directories) are hierarchy.
+/// A directory tree: mbox files (each a mailbox; `X.sbd` directories are
+/// hierarchy, `.msf` indexes ignored), folders of `.eml` files, and Maildirs
+/// (with their fs-layout or Maildir++ children) anywhere inside.
 fn mbox_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
-    let walk = WalkDir::new(root)
-        .min_depth(1)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walk {
-        let entry = entry.with_context(|| format!("{}: cannot walk directory", root.display()))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let path = entry.path();
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        if ext == "msf" {
-            continue;
-        }
-        if matches!(ext.as_str(), "gz" | "bz2" | "xz" | "zst" | "zip") {
-            out.problems.push(problem(
-                path.into(),
-                "compressed file, not read; not uploaded",
-            ));
-            continue;
-        }
-        match looks_like_mbox(path) {
-            Ok(true) => {}
-            Ok(false) => {
-                out.problems
-                    .push(problem(path.into(), &format!("{NOT_MBOX}, not uploaded")));
-                continue;
-            }
-            Err(e) => {
-                out.problems
-                    .push(problem(path.into(), &format!("cannot read: {e}")));
-                continue;
+    if is_eml_folder(root)? {
+        let name = maildir_name(root, false);
+        return walk_dir(root, root, Some(vec![name]), out);
+    }
+    walk_dir(root, root, None, out)
+}
+
+/// Reads one directory of a tree. `eml_folder` is its folder name when it
+/// is a folder of single-message files.
+fn walk_dir(
+    root: &Path,
+    dir: &Path,
+    eml_folder: Option<Vec<String>>,
+    out: &mut Discovery,
+) -> anyhow::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list directory", dir.display()))?
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    let is_eml = eml_folder.is_some();
+    if let Some(folder) = eml_folder {
+        for e in &entries {
+            if e.file_type().is_ok_and(|t| t.is_file())
+                && !is_ignored_file(&e.file_name().to_string_lossy())
+                && eml::file_shape(&e.path()).ok() != Some(eml::FileShape::Message)
+            {
+                out.problems.push(problem(
+                    e.path(),
+                    "not a message (no header at the start), not uploaded",
+                ));
             }
         }
-        let rel = path.strip_prefix(root).unwrap_or(path);
         out.folders.push(SourceFolder {
-            path: path.to_path_buf(),
-            kind: FolderKind::Mbox,
-            folder: tree_folder(rel),
+            path: dir.to_path_buf(),
+            kind: FolderKind::Maildir,
+            folder,
         });
+    }
+    for e in entries {
+        let path = e.path();
+        let rel = path.strip_prefix(root).unwrap_or(&path);
+        let Ok(ty) = e.file_type() else { continue };
+        if ty.is_dir() {
+            if path.join("cur").is_dir() {
+                let prefix = tree_folder(rel, true);
+                add_maildir(&path, prefix.clone(), out)?;
+                let mut children = plus_plus_children(&path)?;
+                if children.is_empty() {
+                    children = nested_children(&path);
+                }
+                let children = children
+                    .into_iter()
+                    .map(|(p, f)| (p, prefix.iter().cloned().chain(f).collect()));
+                add_children(children.collect(), out)?;
+            } else if is_eml_folder(&path)? {
+                walk_dir(root, &path, Some(tree_folder(rel, true)), out)?;
+            } else {
+                walk_dir(root, &path, None, out)?;
+            }
+        } else if ty.is_file() && !is_eml {
+            mbox_file(&path, rel, out);
+        }
     }
     Ok(())
 }
 
-/// Folder components for a file at `rel` in an mbox tree.
-fn tree_folder(rel: &Path) -> Vec<String> {
+/// Server and client metadata that is never mail.
+fn is_ignored_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".msf") || is_maildir_housekeeping(name)
+}
+
+/// A directory without cur/ is a folder of single-message files when any of
+/// its files has a message extension, or when more of its files start with
+/// a header than look like mbox files.
+fn is_eml_folder(dir: &Path) -> anyhow::Result<bool> {
+    if dir.join("cur").is_dir() {
+        return Ok(false);
+    }
+    let (mut messages, mut mboxes) = (0, 0);
+    let entries =
+        fs::read_dir(dir).with_context(|| format!("{}: cannot list directory", dir.display()))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.')
+            || is_ignored_file(&name)
+            || !e.file_type().is_ok_and(|t| t.is_file())
+        {
+            continue;
+        }
+        if eml::has_message_extension(&e.path()) {
+            return Ok(true);
+        }
+        match eml::file_shape(&e.path()) {
+            Ok(eml::FileShape::Message) => messages += 1,
+            Ok(eml::FileShape::Mbox) => mboxes += 1,
+            _ => {}
+        }
+    }
+    Ok(messages > 0 && messages > mboxes)
+}
+
+/// One file in an mbox tree: a mailbox, ignored metadata, or a problem.
+fn mbox_file(path: &Path, rel: &Path, out: &mut Discovery) {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    if is_ignored_file(&name) {
+        return;
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if matches!(ext.as_str(), "bz2" | "xz" | "zst" | "zip") {
+        out.problems.push(problem(
+            path.into(),
+            "compressed file (only .gz is read), not uploaded",
+        ));
+        return;
+    }
+    match looks_like_mbox(path) {
+        Ok(true) => out.folders.push(SourceFolder {
+            path: path.to_path_buf(),
+            kind: FolderKind::Mbox,
+            folder: tree_folder(rel, false),
+        }),
+        Ok(false) => out
+            .problems
+            .push(problem(path.into(), &format!("{NOT_MBOX}, not uploaded"))),
+        Err(e) => out
+            .problems
+            .push(problem(path.into(), &format!("cannot read: {e}"))),
+    }
+}
+
+/// Folder components for a file (or, with `dir`, a directory) at `rel` in
+/// a tree: `.sbd` stripped from directories, `.gz`, `.mbox`, `.mbx` from files.
+fn tree_folder(rel: &Path, dir: bool) -> Vec<String> {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -238,12 +333,12 @@ fn tree_folder(rel: &Path) -> Vec<String> {
         .into_iter()
         .enumerate()
         .map(|(i, p)| {
-            let suffixes: &[&str] = if i == last {
-                &[".mbox", ".mbx"]
+            if i == last && !dir {
+                let p = strip_suffix_ci(&p, &[".gz"]);
+                strip_suffix_ci(p, &[".mbox", ".mbx"]).to_string()
             } else {
-                &[".sbd"]
-            };
-            strip_suffix_ci(&p, suffixes).to_string()
+                strip_suffix_ci(&p, &[".sbd"]).to_string()
+            }
         })
         .collect();
     if folder.len() == 1 {
