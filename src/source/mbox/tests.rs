@@ -122,3 +122,145 @@ fn reader_builds_messages() {
     assert_eq!(msgs[1].origin.offset, Some(72));
     assert_eq!(msgs[1].bytes, b"Subject: b\r\n");
 }
+
+fn split_v(input: &[u8], v: MboxVariant) -> Vec<RawMboxMessage> {
+    MboxSplitter::with_variant(input, v)
+        .collect::<io::Result<Vec<_>>>()
+        .unwrap()
+}
+
+#[test]
+fn from_inside_rfc822_part_does_not_split() {
+    let input = b"From a Mon Jan  6 09:15:00 2020\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: message/rfc822\n\nFrom b Mon Jan  6 09:15:00 2020\nSubject: inner\n\n--B--\nFrom c\nS: 2\n";
+    let msgs = split(input);
+    assert_eq!(
+        msgs.len(),
+        2,
+        "inner From_ kept, From c after the closing boundary splits"
+    );
+    assert_eq!(msgs[1].from_line, b"From c\n");
+}
+
+#[test]
+fn content_length_consistent_and_not() {
+    // mboxcl2: an unquoted From_ line inside a body delimited by Content-Length.
+    let good = b"From a Mon Jan  6 09:15:00 2020\nContent-Length: 34\n\nFrom b Mon Jan  6 09:15:00 2020\nx\n\nFrom c Mon Jan  6 09:15:00 2020\nS: 2\n";
+    let msgs = split(good);
+    assert_eq!(msgs.len(), 2);
+    assert!(msgs[0].warnings.is_empty());
+    assert!(
+        msgs[0]
+            .bytes
+            .ends_with(b"From b Mon Jan  6 09:15:00 2020\r\nx\r\n")
+    );
+    let bad = b"From a Mon Jan  6 09:15:00 2020\nContent-Length: 3\n\nbody\n\nFrom c\nS: 2\n";
+    let msgs = split(bad);
+    assert_eq!(msgs.len(), 2);
+    assert!(
+        msgs[0].warnings[0].contains("Content-Length 3"),
+        "{:?}",
+        msgs[0].warnings
+    );
+    assert_eq!(msgs[0].bytes, b"Content-Length: 3\r\n\r\nbody\r\n");
+    assert_eq!(
+        split_v(good, MboxVariant::Mboxrd).len(),
+        3,
+        "mboxrd ignores Content-Length"
+    );
+}
+
+#[test]
+fn variants_and_quoting() {
+    let input = b"From a\nS: 1\n\n>From x\n>>From y\n";
+    assert_eq!(
+        split_v(input, MboxVariant::Mboxrd)[0].bytes,
+        b"S: 1\r\n\r\nFrom x\r\n>From y\r\n"
+    );
+    assert_eq!(
+        split_v(input, MboxVariant::Mboxo)[0].bytes,
+        b"S: 1\r\n\r\n>From x\r\n>>From y\r\n"
+    );
+    assert_eq!(
+        split_v(input, MboxVariant::Mboxcl2)[0].bytes,
+        b"S: 1\r\n\r\n>From x\r\n>>From y\r\n"
+    );
+}
+
+#[test]
+fn preamble_is_reported() {
+    let msgs = split(b"junk line\n\nFrom a Mon Jan  6 09:15:00 2020\nS: 1\n");
+    assert_eq!(msgs.len(), 1);
+    assert!(
+        msgs[0].warnings[0].contains("11 bytes"),
+        "{:?}",
+        msgs[0].warnings
+    );
+    assert_eq!(msgs[0].offset, 11);
+}
+
+#[test]
+fn separator_forms_without_blank_line() {
+    let input = b"From a\nS: 1\n\nx\nFrom id@xxx Mon Jan 06 09:15:00 +0000 2020\nS: 2\n\ny\nFrom b Sat Sep  1 20:58 EDT 2001\nS: 3\n";
+    assert_eq!(split(input).len(), 3);
+}
+
+#[test]
+fn gzip_mbox_is_streamed() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.mbox.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(
+        b"From a Mon Jan  6 09:15:00 2020\nS: 1\n\nFrom b Mon Jan  6 09:15:00 2020\nS: 2\n",
+    )
+    .unwrap();
+    enc.finish().unwrap();
+    assert!(looks_like_mbox(&path).unwrap());
+    let n = MboxReader::open(&path, &ReadOptions::default())
+        .unwrap()
+        .count();
+    assert_eq!(n, 2);
+    let d = crate::source::discover(&[path], crate::source::Format::Auto).unwrap();
+    assert_eq!(d.folders[0].folder, ["old"]);
+}
+
+#[test]
+fn takeout_and_expunged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("All mail.mbox");
+    std::fs::write(
+        &path,
+        b"From 1@xxx Mon Jan 06 09:15:00 +0000 2020\nX-Gmail-Labels: Inbox,Starred,\"A, b\",Opened\nS: 1\n\n\
+          From 2@xxx Mon Jan 06 09:15:00 +0000 2020\nX-Gmail-Labels: Chat\nS: 2\n\n\
+          From 3@xxx Mon Jan 06 09:15:00 +0000 2020\nX-Mozilla-Status: 0009\nS: 3\n",
+    )
+    .unwrap();
+    let msgs: Vec<Message> = MboxReader::open(&path, &ReadOptions::default())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        msgs[0].targets,
+        vec![vec!["INBOX".to_string()], vec!["A, b".to_string()]]
+    );
+    assert_eq!(msgs[0].bytes, b"S: 1\r\n");
+    assert_eq!(msgs[1].skip.as_deref(), Some("Gmail chat transcript"));
+    assert_eq!(
+        msgs[2].skip.as_deref(),
+        Some("deleted in source (X-Mozilla-Status 0x0008)")
+    );
+    let opts = ReadOptions {
+        include_deleted: true,
+        takeout: Some(false),
+        ..ReadOptions::default()
+    };
+    let msgs: Vec<Message> = MboxReader::open(&path, &opts)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(msgs[0].targets.is_empty(), "--no-takeout");
+    assert!(msgs[2].skip.is_none() && msgs[2].flags.contains(&crate::message::Flag::Deleted));
+}
