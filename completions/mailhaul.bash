@@ -341,7 +341,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -395,7 +395,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml" -- "${cur}"))
                     return 0
                     ;;
                 --date)

@@ -209,15 +209,25 @@ fn source_bytes(folders: &[PlannedFolder]) -> u64 {
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     folders
         .iter()
-        .map(|f| match f.source.kind {
-            source::FolderKind::Mbox => size(&f.source.path),
-            source::FolderKind::Maildir => ["cur", "new"]
-                .iter()
-                .filter_map(|d| std::fs::read_dir(f.source.path.join(d)).ok())
-                .flatten()
-                .filter_map(|e| e.ok()?.metadata().ok())
-                .map(|m| m.len())
-                .sum(),
+        .map(|f| {
+            let dir_size = |dir: &Path| -> u64 {
+                std::fs::read_dir(dir)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            };
+            match f.source.kind {
+                source::FolderKind::Mbox => size(&f.source.path),
+                source::FolderKind::Maildir => ["cur", "new"]
+                    .iter()
+                    .map(|d| dir_size(&f.source.path.join(d)))
+                    .sum(),
+                source::FolderKind::Eml if f.source.path.is_file() => size(&f.source.path),
+                source::FolderKind::Eml => dir_size(&f.source.path),
+            }
         })
         .sum()
 }
