@@ -148,7 +148,7 @@ fn a_single_eml_file_is_one_message_for_inbox() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("note.eml");
     std::fs::write(&file, "From: a@example.org\nSubject: one\n\nbody\n").unwrap();
-    let d = discover(&[file.clone()], Format::Auto).unwrap();
+    let d = discover(std::slice::from_ref(&file), Format::Auto).unwrap();
     assert_eq!(folders(&d), [("INBOX".into(), FolderKind::Eml)]);
     let msgs: Vec<_> = d.folders[0]
         .messages(&crate::source::ReadOptions::default())
