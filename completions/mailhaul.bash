@@ -19,6 +19,9 @@ _mailhaul() {
             mailhaul,check)
                 cmd="mailhaul__subcmd__check"
                 ;;
+            mailhaul,config)
+                cmd="mailhaul__subcmd__config"
+                ;;
             mailhaul,generate)
                 cmd="mailhaul__subcmd__generate"
                 ;;
@@ -31,8 +34,23 @@ _mailhaul() {
             mailhaul,upload)
                 cmd="mailhaul__subcmd__upload"
                 ;;
+            mailhaul__subcmd__config,check)
+                cmd="mailhaul__subcmd__config__subcmd__check"
+                ;;
+            mailhaul__subcmd__config,help)
+                cmd="mailhaul__subcmd__config__subcmd__help"
+                ;;
+            mailhaul__subcmd__config__subcmd__help,check)
+                cmd="mailhaul__subcmd__config__subcmd__help__subcmd__check"
+                ;;
+            mailhaul__subcmd__config__subcmd__help,help)
+                cmd="mailhaul__subcmd__config__subcmd__help__subcmd__help"
+                ;;
             mailhaul__subcmd__help,check)
                 cmd="mailhaul__subcmd__help__subcmd__check"
+                ;;
+            mailhaul__subcmd__help,config)
+                cmd="mailhaul__subcmd__help__subcmd__config"
                 ;;
             mailhaul__subcmd__help,generate)
                 cmd="mailhaul__subcmd__help__subcmd__generate"
@@ -46,6 +64,9 @@ _mailhaul() {
             mailhaul__subcmd__help,upload)
                 cmd="mailhaul__subcmd__help__subcmd__upload"
                 ;;
+            mailhaul__subcmd__help__subcmd__config,check)
+                cmd="mailhaul__subcmd__help__subcmd__config__subcmd__check"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +74,7 @@ _mailhaul() {
 
     case "${cmd}" in
         mailhaul)
-            opts="-h -V --help --version upload scan check generate help"
+            opts="-h -V --help --version upload scan check config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -67,13 +88,21 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__check)
-            opts="-h --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --help"
+            opts="-h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -85,6 +114,10 @@ _mailhaul() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --oauth2-token-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -93,6 +126,80 @@ _mailhaul() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__config)
+            opts="-h --help check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__config__subcmd__check)
+            opts="-h --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__config__subcmd__help)
+            opts="check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__config__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -115,7 +222,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__help)
-            opts="upload scan check generate help"
+            opts="upload scan check config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,6 +238,34 @@ _mailhaul() {
         mailhaul__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__help__subcmd__config)
+            opts="check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -199,14 +334,26 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__scan)
-            opts="-h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --help"
+            opts="-h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml" -- "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -W "auto delivery header mtime now" -- "${cur}"))
+                    return 0
+                    ;;
+                --mbox-variant)
+                    COMPREPLY=($(compgen -W "auto mboxo mboxrd mboxcl mboxcl2" -- "${cur}"))
+                    return 0
+                    ;;
+                --takeout-archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --mailbox)
@@ -241,14 +388,26 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-n -q -h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --journal --no-journal --wait-lock --skip-existing --retries --failed-out --dry-run --json --quiet --help"
+            opts="-n -q -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --journal --no-journal --wait-lock --skip-existing --retries --failed-out --dry-run --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml" -- "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -W "auto delivery header mtime now" -- "${cur}"))
+                    return 0
+                    ;;
+                --mbox-variant)
+                    COMPREPLY=($(compgen -W "auto mboxo mboxrd mboxcl mboxcl2" -- "${cur}"))
+                    return 0
+                    ;;
+                --takeout-archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --mailbox)
@@ -279,11 +438,23 @@ _mailhaul() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --password-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-token-command)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -25,11 +25,15 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand upload 'Upload messages from SOURCE paths into the server'
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
+            cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailhaul;upload'= {
             cand --format 'Source format; detected from the files by default'
+            cand --date 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time'
+            cand --mbox-variant 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting'
+            cand --takeout-archive 'Mailbox for Takeout messages that have no folder label'
             cand --mailbox 'Put every message into this one mailbox instead of mirroring folders'
             cand --prefix 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)'
             cand --map 'Rename a source folder (and its subfolders): `--map ''Old Mail=Archive/Old''`. Paths use `/`; repeatable; the longest matching SOURCE wins'
@@ -37,16 +41,23 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --include 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels'
             cand --exclude 'Leave out source folders whose path (with `/`) matches GLOB; repeatable'
             cand --server 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)'
+            cand --account 'Use this account from the config file (server, credentials, options)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
             cand --password-file 'Read the password from this file (first line; trailing newline removed)'
             cand --password-command 'Run this shell command and use its output as the password'
+            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
-            cand --timeout 'Network read/write timeout in seconds'
+            cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --batch-size 'Most messages in one MULTIAPPEND command'
             cand --batch-bytes 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)'
             cand --journal 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)'
             cand --retries 'Reconnections tried after a lost connection, BYE or timeout (with backoff)'
             cand --failed-out 'Write every message that could not be uploaded into DIR (one .eml each, plus index.tsv with the reason)'
             cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
+            cand --include-deleted 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them'
+            cand --takeout 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
+            cand --no-takeout 'Never treat mbox files as Gmail Takeout'
+            cand --takeout-chats 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
             cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
@@ -64,6 +75,9 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         }
         &'mailhaul;scan'= {
             cand --format 'Source format; detected from the files by default'
+            cand --date 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time'
+            cand --mbox-variant 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting'
+            cand --takeout-archive 'Mailbox for Takeout messages that have no folder label'
             cand --mailbox 'Put every message into this one mailbox instead of mirroring folders'
             cand --prefix 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)'
             cand --map 'Rename a source folder (and its subfolders): `--map ''Old Mail=Archive/Old''`. Paths use `/`; repeatable; the longest matching SOURCE wins'
@@ -71,6 +85,10 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --include 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels'
             cand --exclude 'Leave out source folders whose path (with `/`) matches GLOB; repeatable'
             cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
+            cand --include-deleted 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them'
+            cand --takeout 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
+            cand --no-takeout 'Never treat mbox files as Gmail Takeout'
+            cand --takeout-chats 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
             cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
             cand --json 'Print the scan as one JSON document on stdout'
             cand -h 'Print help (see more with ''--help'')'
@@ -78,14 +96,36 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         }
         &'mailhaul;check'= {
             cand --server 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)'
+            cand --account 'Use this account from the config file (server, credentials, options)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
             cand --password-file 'Read the password from this file (first line; trailing newline removed)'
             cand --password-command 'Run this shell command and use its output as the password'
+            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
-            cand --timeout 'Network read/write timeout in seconds'
+            cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'mailhaul;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand check 'Validate the config file: syntax (with the line), accounts, the files they name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailhaul;config;check'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mailhaul;config;help'= {
+            cand check 'Validate the config file: syntax (with the line), accounts, the files they name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailhaul;config;help;check'= {
+        }
+        &'mailhaul;config;help;help'= {
         }
         &'mailhaul;generate'= {
             cand -h 'Print help'
@@ -95,6 +135,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand upload 'Upload messages from SOURCE paths into the server'
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
+            cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -103,6 +144,11 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         &'mailhaul;help;scan'= {
         }
         &'mailhaul;help;check'= {
+        }
+        &'mailhaul;help;config'= {
+            cand check 'Validate the config file: syntax (with the line), accounts, the files they name'
+        }
+        &'mailhaul;help;config;check'= {
         }
         &'mailhaul;help;generate'= {
         }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::source::Format;
+use crate::source::{DatePolicy, Format, MboxVariant};
 
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -30,13 +30,18 @@ pub struct Cli {
 pub enum Command {
     /// Upload messages from SOURCE paths into the server.
     #[command(after_help = EXIT_CODES_HELP)]
-    Upload(UploadArgs),
+    Upload(Box<UploadArgs>),
     /// Show what upload would do, without any network access.
     #[command(after_help = EXIT_CODES_HELP)]
     Scan(ScanArgs),
     /// Connect, authenticate and show the capabilities and the upload mode.
     #[command(after_help = EXIT_CODES_HELP)]
     Check(CheckArgs),
+    /// Work with the config file.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Write shell completions and the man page into DIR (for packagers).
     #[command(hide = true)]
     Generate {
@@ -45,10 +50,21 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate the config file: syntax (with the line), accounts, the files they name.
+    Check {
+        /// Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml].
+        #[arg(long, value_name = "PATH", env = "MAILHAUL_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
 /// Where the messages come from and how they are read.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// mbox files, Maildirs, Maildir++ trees or directories of mbox files.
+    /// mbox files (also .gz, Thunderbird, Gmail Takeout), Maildirs, Maildir++
+    /// trees, folders of .eml files, or directories holding any of these.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 
@@ -60,6 +76,40 @@ pub struct SourceArgs {
     /// instead of removing them once their meaning is carried by IMAP flags.
     #[arg(long)]
     pub keep_status_headers: bool,
+
+    /// Which date becomes each message's internal date: auto (delivery time
+    /// from the From_ line or Received, then Date header, file name, mtime),
+    /// or one of those first; now lets the server stamp the upload time.
+    #[arg(long = "date", value_enum, value_name = "POLICY", default_value_t = DatePolicy::Auto)]
+    pub date_policy: DatePolicy,
+
+    /// How mbox files are split: auto trusts a Content-Length that ends at a
+    /// From_ line and otherwise undoes mboxrd quoting.
+    #[arg(long, value_enum, value_name = "VARIANT", default_value_t = MboxVariant::Auto)]
+    pub mbox_variant: MboxVariant,
+
+    /// Upload messages a client marked expunged (X-Mozilla-Status 0x0008)
+    /// with \Deleted instead of skipping them.
+    #[arg(long)]
+    pub include_deleted: bool,
+
+    /// Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message);
+    /// detected from the first message by default.
+    #[arg(long, conflicts_with = "no_takeout")]
+    pub takeout: bool,
+
+    /// Never treat mbox files as Gmail Takeout.
+    #[arg(long)]
+    pub no_takeout: bool,
+
+    /// Mailbox for Takeout messages that have no folder label.
+    #[arg(long, value_name = "NAME", default_value = "Archive")]
+    pub takeout_archive: String,
+
+    /// Upload Gmail chat transcripts (label Chat) into Chats instead of
+    /// skipping them.
+    #[arg(long)]
+    pub takeout_chats: bool,
 }
 
 /// Where the messages go on the server.
@@ -104,15 +154,28 @@ pub struct ServerArgs {
     /// imaps://user@host[:port] (implicit TLS, default port 993) or
     /// imap://user@host[:port] (STARTTLS, default port 143).
     #[arg(long, value_name = "URL", env = "MAILHAUL_SERVER")]
-    pub server: String,
+    pub server: Option<String>,
+
+    /// Use this account from the config file (server, credentials, options).
+    #[arg(long, value_name = "NAME", env = "MAILHAUL_ACCOUNT")]
+    pub account: Option<String>,
+
+    /// Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml].
+    #[arg(long, value_name = "PATH", env = "MAILHAUL_CONFIG")]
+    pub config: Option<PathBuf>,
 
     /// Read the password from this file (first line; trailing newline removed).
-    #[arg(long, value_name = "PATH", conflicts_with = "password_command")]
+    #[arg(long, value_name = "PATH", group = "secret")]
     pub password_file: Option<PathBuf>,
 
     /// Run this shell command and use its output as the password.
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, value_name = "CMD", group = "secret")]
     pub password_command: Option<String>,
+
+    /// Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or
+    /// XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it.
+    #[arg(long, value_name = "CMD", group = "secret")]
+    pub oauth2_token_command: Option<String>,
 
     /// Trust this PEM certificate (a private CA or a self-signed server certificate).
     #[arg(long, value_name = "PEM")]
@@ -126,9 +189,9 @@ pub struct ServerArgs {
     #[arg(long)]
     pub allow_plaintext: bool,
 
-    /// Network read/write timeout in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    pub timeout: u64,
+    /// Network read/write timeout in seconds [default: 120].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

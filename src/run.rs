@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use std::io::Write as _;
 
 use crate::cli::{
-    CheckArgs, Cli, Command, ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs,
+    CheckArgs, Cli, Command, ConfigAction, ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs,
 };
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -50,6 +50,9 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Scan(args) => run_scan(&args),
         Command::Check(args) => run_check(&args),
         Command::Generate { dir } => generate(&dir).map_err(usage),
+        Command::Config {
+            action: ConfigAction::Check { config },
+        } => run_config_check(config.as_deref()),
     };
     match result {
         Ok(status) => status,
@@ -114,25 +117,48 @@ fn print_plan(plan: &Plan, mode: Option<UploadMode>) {
 }
 
 fn read_options(src: &SourceArgs) -> ReadOptions {
+    let takeout = match (src.takeout, src.no_takeout) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
     ReadOptions {
         keep_status_headers: src.keep_status_headers,
+        date_policy: src.date_policy,
+        mbox_variant: src.mbox_variant,
+        include_deleted: src.include_deleted,
+        takeout,
+        takeout_archive: src.takeout_archive.clone(),
+        takeout_chats: src.takeout_chats,
         ..ReadOptions::default()
     }
 }
 
 fn connect(args: &ServerArgs) -> Result<Session, Failure> {
-    let opts = connect_options(args)?;
-    Session::connect(&opts).map_err(connection)
+    let mut settings = server_settings(args)?;
+    connect_with(&mut settings)
 }
 
-fn connect_options(args: &ServerArgs) -> Result<crate::imap::ConnectOptions, Failure> {
-    let opts = config::connect_options(args).map_err(usage)?;
-    if opts.insecure {
+fn connect_with(settings: &mut config::ServerSettings) -> Result<Session, Failure> {
+    match Session::connect(&settings.connect) {
+        Err(ImapError::Auth(_)) if settings.secret.is_oauth2() => {
+            // The token may have expired between the command and the login:
+            // ask for a fresh one, once.
+            settings.refresh_secret().map_err(usage)?;
+            Session::connect(&settings.connect).map_err(connection)
+        }
+        r => r.map_err(connection),
+    }
+}
+
+fn server_settings(args: &ServerArgs) -> Result<config::ServerSettings, Failure> {
+    let settings = config::ServerSettings::resolve(args).map_err(usage)?;
+    if settings.connect.insecure {
         eprintln!(
             "mailhaul: warning: --insecure: the server's certificate is not verified; anyone on the path can read your mail and password"
         );
     }
-    Ok(opts)
+    Ok(settings)
 }
 
 /// Opens and locks the journal (`--journal`, else the default for this
@@ -174,19 +200,86 @@ fn stop_flag() -> Arc<AtomicBool> {
     flag
 }
 
+/// `mailhaul config check`: parses the config file and validates every
+/// account (server URL, files it names), naming the bad line or field.
+fn run_config_check(path: Option<&Path>) -> Result<ExitStatus, Failure> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => config::file::default_path()
+            .context("cannot find the config file: HOME is not set")
+            .map_err(usage)?,
+    };
+    let file = config::ConfigFile::load(&path, true).map_err(usage)?;
+    let mut problems = Vec::new();
+    for (name, account) in &file.accounts {
+        if let Some(server) = &account.server
+            && let Err(e) = config::ServerUrl::parse(server)
+        {
+            problems.push(format!("[accounts.{name}] server: {e:#}"));
+        }
+        for (key, p) in [
+            ("password_file", &account.password_file),
+            ("ca_file", &account.ca_file),
+        ] {
+            if let Some(p) = p
+                && let Err(e) = std::fs::metadata(p)
+            {
+                problems.push(format!("[accounts.{name}] {key} {}: {e}", p.display()));
+            }
+        }
+        let secrets = [
+            account.password_file.is_some(),
+            account.password_command.is_some(),
+            account.oauth2_token_command.is_some(),
+        ];
+        if secrets.iter().filter(|s| **s).count() > 1 {
+            problems.push(format!(
+                "[accounts.{name}]: give only one of password_file, password_command, oauth2_token_command"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        let names: Vec<&str> = file.accounts.keys().map(String::as_str).collect();
+        println!(
+            "{}: ok ({} account{}{}{})",
+            path.display(),
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            if names.is_empty() { "" } else { ": " },
+            names.join(", ")
+        );
+        Ok(ExitStatus::Success)
+    } else {
+        for p in &problems {
+            eprintln!("mailhaul: {}: {}", path.display(), sanitize(p));
+        }
+        Ok(ExitStatus::Usage)
+    }
+}
+
 fn source_bytes(folders: &[PlannedFolder]) -> u64 {
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     folders
         .iter()
-        .map(|f| match f.source.kind {
-            source::FolderKind::Mbox => size(&f.source.path),
-            source::FolderKind::Maildir => ["cur", "new"]
-                .iter()
-                .filter_map(|d| std::fs::read_dir(f.source.path.join(d)).ok())
-                .flatten()
-                .filter_map(|e| e.ok()?.metadata().ok())
-                .map(|m| m.len())
-                .sum(),
+        .map(|f| {
+            let dir_size = |dir: &Path| -> u64 {
+                std::fs::read_dir(dir)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            };
+            match f.source.kind {
+                source::FolderKind::Mbox => size(&f.source.path),
+                source::FolderKind::Maildir => ["cur", "new"]
+                    .iter()
+                    .map(|d| dir_size(&f.source.path.join(d)))
+                    .sum(),
+                source::FolderKind::Eml if f.source.path.is_file() => size(&f.source.path),
+                source::FolderKind::Eml => dir_size(&f.source.path),
+            }
         })
         .sum()
 }
@@ -194,7 +287,7 @@ fn source_bytes(folders: &[PlannedFolder]) -> u64 {
 fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     // Read the sources' layout first: a typo in a path should not cost a login.
     source::discover(&args.source.sources, args.source.format).map_err(usage)?;
-    let server = connect_options(&args.server)?;
+    let mut settings = server_settings(&args.server)?;
     let mut journal = if args.dry_run {
         None
     } else {
@@ -202,11 +295,11 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
             args.journal.as_deref(),
             args.no_journal,
             args.wait_lock,
-            &server,
+            &settings.connect,
         )?
     };
     let stop = stop_flag();
-    let mut session = Session::connect(&server).map_err(connection)?;
+    let mut session = connect_with(&mut settings)?;
     let layout = server_layout(&mut session).map_err(connection)?;
     let (plan, map, problems) = plan_sources(&args.source, &args.target, layout)?;
     let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
@@ -232,7 +325,7 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         stop,
     };
     let progress = Progress::new(source_bytes(&plan.folders), args.quiet || args.json);
-    let reconnect = || Session::connect(&server);
+    let reconnect = || Session::connect(&settings.connect);
     let mut report = upload::upload(
         session,
         &reconnect,

@@ -18,3 +18,12 @@ mod harness;
 // both directions, SIGKILLed runs, reruns with the journal, --skip-existing,
 // the journal lock.
 mod resume;
+
+// End-to-end uploads into a private Dovecot, read back and compared: bytes,
+// flags, dates, mailboxes; MULTIAPPEND and serial paths; refusals; TLS and
+// authentication failures; scan and check.
+mod upload;
+
+// The config file's accounts and the precedence flag > environment > config;
+// `mailhaul config check`.
+mod config;

@@ -12,6 +12,7 @@ pub mod connection;
 mod data;
 pub mod error;
 mod exec;
+pub mod oauth2;
 pub mod response;
 pub mod session;
 pub mod utf7;

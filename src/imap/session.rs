@@ -40,7 +40,10 @@ pub struct ConnectOptions {
     pub port: u16,
     pub tls: TlsMode,
     pub user: String,
+    /// The password, or with `oauth2` the OAuth2 access token.
     pub password: Secret,
+    /// Authenticate with OAUTHBEARER / XOAUTH2 using `password` as the token.
+    pub oauth2: bool,
     /// Extra trusted CA / self-signed certificate (PEM).
     pub ca_file: Option<PathBuf>,
     /// Skip certificate verification.
@@ -247,7 +250,9 @@ impl Session {
             // RFC 3501 §6.2.1: discard capabilities learned before TLS.
             s.refresh_capabilities()?;
         }
-        if !preauth {
+        if !preauth && opts.oauth2 {
+            s.authenticate_oauth2(&opts.user, &opts.password, &opts.host, opts.port)?;
+        } else if !preauth {
             s.authenticate(&opts.user, &opts.password)?;
         }
         Ok(s)
@@ -310,15 +315,20 @@ impl Session {
         };
         let done = self.run(cmd)?;
         match done.status.kind {
-            StatusKind::Ok => {}
-            StatusKind::No => return Err(ImapError::Auth(done.status.text)),
-            _ => return Err(done.status.into_result().unwrap_err()),
+            StatusKind::Ok => self.after_authentication(done.status, done.data),
+            StatusKind::No => Err(ImapError::Auth(done.status.text)),
+            _ => Err(done.status.into_result().unwrap_err()),
         }
-        match done
-            .status
-            .capabilities()
-            .or_else(|| data::capabilities(&done.data))
-        {
+    }
+
+    /// RFC 3501 §6.2: capabilities may change after authentication; take
+    /// them from the tagged OK's code or untagged data, else ask again.
+    pub(super) fn after_authentication(
+        &mut self,
+        status: crate::imap::response::Status,
+        data: Vec<Vec<u8>>,
+    ) -> Result<(), ImapError> {
+        match status.capabilities().or_else(|| data::capabilities(&data)) {
             Some(c) => self.caps = Capabilities(c),
             None => self.refresh_capabilities()?,
         }

@@ -65,6 +65,7 @@ fn peer(script: Vec<Step>) -> (u16, JoinHandle<()>) {
 
 fn opts(port: u16) -> ConnectOptions {
     ConnectOptions {
+        oauth2: false,
         host: "127.0.0.1".into(),
         port,
         tls: TlsMode::StartTls,
@@ -375,4 +376,90 @@ fn starttls_sent_when_advertised_and_handshake_failure_is_tls() {
         other => panic!("{other:?}"),
     }
     h.join().unwrap();
+}
+
+fn oauth_opts(port: u16) -> ConnectOptions {
+    ConnectOptions {
+        oauth2: true,
+        user: "me@example.org".into(),
+        password: Secret::new("ya29.token".into()),
+        ..opts(port)
+    }
+}
+
+#[test]
+fn oauthbearer_with_sasl_ir_sends_the_exact_message() {
+    // The port is part of the OAUTHBEARER message, so this peer is built by
+    // hand around a listener whose port is known before the script.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let want = format!(
+        "A0001 AUTHENTICATE OAUTHBEARER {}\r\n",
+        command::base64(
+            format!(
+                "n,a=me@example.org,\x01host=127.0.0.1\x01port={port}\x01auth=Bearer ya29.token\x01\x01"
+            )
+            .as_bytes()
+        )
+    );
+    let h = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=OAUTHBEARER AUTH=XOAUTH2] hi\r\n")
+            .unwrap();
+        let mut got = vec![0; want.len()];
+        s.read_exact(&mut got).unwrap();
+        assert_eq!(
+            got.escape_ascii().to_string(),
+            want.as_bytes().escape_ascii().to_string()
+        );
+        s.write_all(b"A0001 OK [CAPABILITY IMAP4rev1 MULTIAPPEND] logged in\r\n")
+            .unwrap();
+    });
+    let s = Session::connect(&oauth_opts(port)).unwrap();
+    assert!(s.capabilities().has("MULTIAPPEND"));
+    h.join().unwrap();
+}
+
+#[test]
+fn xoauth2_refused_token_answers_the_error_challenge_and_hides_the_token() {
+    let challenge = command::base64(br#"{"status":"401","schemes":"Bearer"}"#);
+    let challenge_line: &'static [u8] =
+        Box::leak(format!("+ {challenge}\r\n").into_bytes().into_boxed_slice());
+    let (port, h) = peer(vec![
+        Send(b"* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] hi\r\n"),
+        exp(b"A0001 AUTHENTICATE XOAUTH2\r\n"),
+        Send(b"+ \r\n"),
+        Expect(
+            format!(
+                "{}\r\n",
+                command::base64(b"user=me@example.org\x01auth=Bearer ya29.token\x01\x01")
+            )
+            .into_bytes(),
+        ),
+        Send(challenge_line),
+        exp(b"\r\n"),
+        Send(b"A0001 NO [AUTHENTICATIONFAILED] Invalid credentials\r\n"),
+    ]);
+    let Err(err) = Session::connect(&oauth_opts(port)) else {
+        panic!("the server refused, the client accepted")
+    };
+    h.join().unwrap();
+    let shown = format!("{err} {err:?}");
+    assert!(matches!(err, ImapError::Auth(_)), "{shown}");
+    assert!(shown.contains("status 401"), "{shown}");
+    assert!(!shown.contains("ya29"), "token leaked: {shown}");
+}
+
+#[test]
+fn oauth2_without_a_mechanism_is_an_auth_error() {
+    let (port, h) = peer(vec![Send(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n")]);
+    let Err(err) = Session::connect(&oauth_opts(port)) else {
+        panic!("the server refused, the client accepted")
+    };
+    h.join().unwrap();
+    assert!(
+        matches!(&err, ImapError::Auth(t) if t.contains("OAUTHBEARER")),
+        "{err}"
+    );
 }

@@ -3,9 +3,27 @@
 //! name's timestamp, the file mtime) and picking the first sane one in the
 //! order DESIGN.md "Metadata rules" gives. Pure functions, no I/O.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 
+pub use super::dateparse::{parse_from_line, parse_rfc2822};
 use crate::message::{DateSource, InternalDate};
+
+/// Which date becomes the internal date (`--date`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DatePolicy {
+    /// Delivery time (From_ line, top-most Received), then Date header, then
+    /// Maildir file name, then file mtime; insane dates fall through.
+    #[default]
+    Auto,
+    /// Delivery time first (From_ line, Received), then as `auto`.
+    Delivery,
+    /// The Date header first, then as `auto`.
+    Header,
+    /// The file's modification time first, then as `auto`.
+    Mtime,
+    /// No date: the server stamps the time of upload.
+    Now,
+}
 
 /// Everything a message offers as an internal date, unparsed where it is text.
 #[derive(Clone, Debug, Default)]
@@ -22,14 +40,33 @@ pub struct DateCandidates {
     pub mtime: Option<DateTime<Utc>>,
 }
 
-/// Picks the internal date: the first candidate that parses and lies between
-/// 1900 and `now` + 1 day. Adds a warning when a `Date:` header is present
-/// but cannot be parsed.
+/// Picks the internal date with the `auto` policy (see [`choose_date_with`]).
 pub fn choose_date(
     c: &DateCandidates,
     now: DateTime<Utc>,
     warnings: &mut Vec<String>,
 ) -> Option<InternalDate> {
+    choose_date_with(DatePolicy::Auto, c, now, warnings)
+}
+
+/// Picks the internal date: the policy's preferred source, then the `auto`
+/// order; the first candidate that parses and lies between 1900 and `now` +
+/// 1 day wins (valid dates before 1970 are kept). Adds a warning when a
+/// `Date:` header is present but cannot be parsed.
+///
+/// Under `auto`, a delivery date (From_ line, Received) more than a day
+/// *before* the Date header is inconsistent (mail cannot arrive before it was
+/// written; Thunderbird writes the placeholder `From - Mon Jan 1 00:00:00
+/// 1965`), so the Date header wins and a warning says so.
+pub fn choose_date_with(
+    policy: DatePolicy,
+    c: &DateCandidates,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> Option<InternalDate> {
+    if policy == DatePolicy::Now {
+        return None;
+    }
     let received = c.received.as_deref().and_then(|r| {
         let after = r.rsplit_once(';').map(|(_, d)| d)?;
         parse_rfc2822(after)
@@ -46,138 +83,38 @@ pub fn choose_date(
         .and_then(|s| Utc.timestamp_opt(s, 0).single())
         .map(|d| d.fixed_offset());
     let mtime = c.mtime.map(|d| d.fixed_offset());
-    let ordered = [
-        (c.from_line, DateSource::FromLine),
-        (received, DateSource::Received),
-        (date_header, DateSource::DateHeader),
-        (file_name, DateSource::FileName),
-        (mtime, DateSource::Mtime),
-    ];
     let latest = now + Duration::days(1);
     let earliest = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
-    ordered.into_iter().find_map(|(at, source)| {
-        let at = at?;
-        (at >= earliest && at <= latest).then_some(InternalDate { at, source })
-    })
-}
-
-/// Parses an RFC 2822 date leniently (missing seconds, zone names, two-digit
-/// years, comments), via chrono first and then mail-parser.
-pub fn parse_rfc2822(s: &str) -> Option<DateTime<FixedOffset>> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        return Some(d);
-    }
-    let Some(d) = mail_parser::DateTime::parse_rfc822(s) else {
-        // ctime format (`Wed Feb  1 19:06:09 2006`), as some archivers write.
-        return parse_asctime(&format!("- {s}"));
-    };
-    let offset_secs =
-        (d.tz_hour as i32 * 3600 + d.tz_minute as i32 * 60) * if d.tz_before_gmt { -1 } else { 1 };
-    let offset = FixedOffset::east_opt(offset_secs)?;
-    let naive = NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)?.and_hms_opt(
-        d.hour as u32,
-        d.minute as u32,
-        d.second as u32,
-    )?;
-    offset.from_local_datetime(&naive).single()
-}
-
-const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-
-/// Parses the asctime date on an mbox From_ line (`From sender Mon Jan  6
-/// 09:15:00 2020`), also with a numeric or named zone after the year or
-/// before it, and without seconds. The sender may contain spaces. No zone
-/// means UTC. `None` when the line has no such date.
-pub fn parse_from_line(line: &[u8]) -> Option<DateTime<FixedOffset>> {
-    let text = String::from_utf8_lossy(line);
-    parse_asctime(text.strip_prefix("From ")?)
-}
-
-/// `sender asctime-date [zone]`: the date part of a From_ line.
-fn parse_asctime(rest: &str) -> Option<DateTime<FixedOffset>> {
-    let tokens: Vec<&str> = rest.split_whitespace().collect();
-    // The date starts at a weekday followed by a month; the sender is before it.
-    let start = (1..tokens.len().saturating_sub(1)).find(|&i| {
-        WEEKDAYS.contains(&tokens[i].to_ascii_lowercase().as_str())
-            && month_number(tokens[i + 1]).is_some()
-    })?;
-    let month = month_number(tokens[start + 1])?;
-    let mut rest = tokens[start + 2..].iter();
-    let day: u32 = rest.next()?.parse().ok()?;
-    let (hour, minute, second) = parse_time(rest.next()?)?;
-    let mut year = None;
-    let mut offset = 0;
-    for t in rest {
-        if let Some(y) = t
-            .parse::<i32>()
-            .ok()
-            .filter(|_| t.len() == 4 || t.len() == 2)
-        {
-            if year.is_some() {
-                return None;
+    let sane = |d: Option<DateTime<FixedOffset>>| d.filter(|at| *at >= earliest && *at <= latest);
+    let (mut from_line, mut received) = (sane(c.from_line), sane(received));
+    let date_header = sane(date_header);
+    if let Some(written) = date_header {
+        for (delivery, what) in [(&mut from_line, "From_ line"), (&mut received, "Received")] {
+            if delivery.is_some_and(|d| d < written - Duration::days(1)) {
+                warnings.push(format!(
+                    "{what} date is before the Date header; using the Date header"
+                ));
+                *delivery = None;
             }
-            year = Some(if t.len() == 2 { two_digit_year(y) } else { y });
-        } else {
-            offset = zone_offset(t)?;
         }
     }
-    let naive = NaiveDate::from_ymd_opt(year?, month, day)?.and_hms_opt(hour, minute, second)?;
-    FixedOffset::east_opt(offset)?
-        .from_local_datetime(&naive)
-        .single()
-}
-
-fn month_number(t: &str) -> Option<u32> {
-    let t = t.to_ascii_lowercase();
-    MONTHS.iter().position(|m| *m == t).map(|i| i as u32 + 1)
-}
-
-fn two_digit_year(y: i32) -> i32 {
-    if y < 50 { 2000 + y } else { 1900 + y }
-}
-
-fn parse_time(t: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = t.split(':');
-    let h = parts.next()?.parse().ok()?;
-    let m = parts.next()?.parse().ok()?;
-    let s = match parts.next() {
-        Some(s) => s.parse().ok()?,
-        None => 0,
+    let mut ordered = vec![
+        (from_line, DateSource::FromLine),
+        (received, DateSource::Received),
+        (date_header, DateSource::DateHeader),
+        (sane(file_name), DateSource::FileName),
+        (sane(mtime), DateSource::Mtime),
+    ];
+    let first: &[DateSource] = match policy {
+        DatePolicy::Header => &[DateSource::DateHeader],
+        DatePolicy::Mtime => &[DateSource::Mtime],
+        DatePolicy::Delivery => &[DateSource::FromLine, DateSource::Received],
+        DatePolicy::Auto | DatePolicy::Now => &[],
     };
-    parts.next().is_none().then_some((h, m, s))
-}
-
-/// Seconds east of UTC for `+hhmm`/`-hhmm` or a common zone name; unknown
-/// alphabetic names count as UTC, anything else is not a zone.
-fn zone_offset(t: &str) -> Option<i32> {
-    let b = t.as_bytes();
-    if b.len() == 5 && (b[0] == b'+' || b[0] == b'-') && b[1..].iter().all(u8::is_ascii_digit) {
-        let n: i32 = t[1..].parse().ok()?;
-        let secs = (n / 100) * 3600 + (n % 100) * 60;
-        return Some(if b[0] == b'-' { -secs } else { secs });
-    }
-    if !t.bytes().all(|c| c.is_ascii_alphabetic()) {
-        return None;
-    }
-    let hours = match t.to_ascii_uppercase().as_str() {
-        "EDT" => -4,
-        "EST" | "CDT" => -5,
-        "CST" | "MDT" => -6,
-        "MST" | "PDT" => -7,
-        "PST" => -8,
-        "CET" => 1,
-        "CEST" | "EET" => 2,
-        "EEST" => 3,
-        _ => 0,
-    };
-    Some(hours * 3600)
+    ordered.sort_by_key(|(_, source)| !first.contains(source));
+    ordered
+        .into_iter()
+        .find_map(|(at, source)| Some(InternalDate { at: at?, source }))
 }
 
 /// The Unix timestamp at the start of a Maildir file name (digits before the
@@ -203,48 +140,45 @@ mod tests {
     }
 
     #[test]
-    fn from_line_dates() {
-        let d = parse_from_line(b"From sender Mon Jan  6 09:15:00 2020").unwrap();
-        assert_eq!(d, utc("2020-01-06T09:15:00Z"));
-        let d = parse_from_line(b"From a@b Sat Sep  1 12:30:05 2001 -0400\r\n").unwrap();
-        assert_eq!(d, utc("2001-09-01T12:30:05-04:00"));
-        let d = parse_from_line(b"From a@b Sat Sep  1 20:58 EDT 2001\n").unwrap();
-        assert_eq!(d, utc("2001-09-01T20:58:00-04:00"));
-        let d = parse_from_line(b"From upi at papat.org  Wed Feb  1 19:06:04 2006").unwrap();
-        assert_eq!(d, utc("2006-02-01T19:06:04Z"));
-        let d = parse_from_line(b"From - Tue Oct 02 00:26:47 2007").unwrap();
-        assert_eq!(d, utc("2007-10-02T00:26:47Z"));
-        assert!(parse_from_line(b"From - Sun 24 Jan 2016 21:57:32").is_none());
-        assert!(parse_from_line(b"From here on we go").is_none());
-        assert!(parse_from_line(b"From ").is_none());
+    fn policies() {
+        let c = DateCandidates {
+            from_line: Some(utc("2020-01-04T00:00:00Z")),
+            date_header: Some("Fri, 3 Jan 2020 00:00:00 +0000".into()),
+            mtime: Some(Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap()),
+            ..Default::default()
+        };
+        let pick = |p| choose_date_with(p, &c, now(), &mut Vec::new()).map(|d| d.source);
+        assert_eq!(pick(DatePolicy::Auto), Some(DateSource::FromLine));
+        assert_eq!(pick(DatePolicy::Delivery), Some(DateSource::FromLine));
+        assert_eq!(pick(DatePolicy::Header), Some(DateSource::DateHeader));
+        assert_eq!(pick(DatePolicy::Mtime), Some(DateSource::Mtime));
+        assert_eq!(pick(DatePolicy::Now), None);
+        let only_from = DateCandidates {
+            from_line: c.from_line,
+            ..Default::default()
+        };
+        let d = choose_date_with(DatePolicy::Header, &only_from, now(), &mut Vec::new());
+        assert_eq!(d.unwrap().source, DateSource::FromLine, "falls through");
     }
 
     #[test]
-    fn rfc2822_lenient() {
-        assert_eq!(
-            parse_rfc2822("Sat, 07 Jun 2008 04:23:42 +0530"),
-            Some(utc("2008-06-06T22:53:42Z"))
-        );
-        assert_eq!(
-            parse_rfc2822(" Tue, 13 Jan 98 09:10:37 -0500"),
-            Some(utc("1998-01-13T14:10:37Z"))
-        );
-        assert_eq!(
-            parse_rfc2822("Mon, 6 Jan 2020 09:15 +0000"),
-            Some(utc("2020-01-06T09:15:00Z"))
-        );
-        assert_eq!(
-            parse_rfc2822("Wed Feb  1 19:06:09 2006"),
-            Some(utc("2006-02-01T19:06:09Z"))
-        );
-        assert!(parse_rfc2822("TBD").is_none());
-        assert!(parse_rfc2822("").is_none());
+    fn delivery_before_date_header_is_not_trusted() {
+        let c = DateCandidates {
+            from_line: Some(utc("1965-01-01T00:00:00Z")),
+            date_header: Some("Tue, 9 Dec 2008 16:49:02 +0200".into()),
+            ..Default::default()
+        };
+        let mut w = Vec::new();
+        let d = choose_date(&c, now(), &mut w).unwrap();
+        assert_eq!(d.source, DateSource::DateHeader);
+        assert_eq!(d.at, utc("2008-12-09T14:49:02Z"));
+        assert_eq!(w.len(), 1);
     }
 
     #[test]
     fn choice_order() {
         let mut c = DateCandidates {
-            from_line: Some(utc("2020-01-01T00:00:00Z")),
+            from_line: Some(utc("2020-01-03T12:00:00Z")),
             received: Some("from x by y; Thu, 2 Jan 2020 00:00:00 +0000".into()),
             date_header: Some("Fri, 3 Jan 2020 00:00:00 +0000".into()),
             file_name: Some(1_600_000_000),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use walkdir::WalkDir;
 
+use super::eml;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
 use super::mutf7::decode_mutf7;
@@ -26,6 +27,7 @@ pub(super) fn discover_path(
         .with_context(|| format!("{}: cannot read source path", path.display()))?;
     let is_maildir = path.join("cur").is_dir();
     match format {
+        Format::Auto if meta.is_file() && is_single_message(path)? => single_message(path, out),
         Format::Auto if meta.is_file() => single_mbox(path, true, out),
         Format::Auto if is_maildir => maildir_root(path, true, out),
         Format::Auto if meta.is_dir() => mbox_tree(path, out),
@@ -42,7 +44,28 @@ pub(super) fn discover_path(
             add_maildir(path, vec!["INBOX".into()], out)?;
             add_children(plus_plus_children(path)?, out)
         }
+        Format::Eml if meta.is_file() => single_message(path, out),
+        Format::Eml => walk_dir(path, path, Some(vec![maildir_name(path, false)]), out),
     }
+}
+
+/// A file given on the command line that holds one message (RFC 5322
+/// headers first, no From_ line): an `.eml` export.
+fn is_single_message(path: &Path) -> anyhow::Result<bool> {
+    let shape =
+        eml::file_shape(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(shape == eml::FileShape::Message
+        && !looks_like_mbox(path).with_context(|| format!("{}: cannot read", path.display()))?)
+}
+
+/// One message file: it goes to INBOX (or where `--mailbox` says).
+fn single_message(path: &Path, out: &mut Discovery) -> anyhow::Result<()> {
+    out.folders.push(SourceFolder {
+        path: path.to_path_buf(),
+        kind: FolderKind::Eml,
+        folder: vec!["INBOX".into()],
+    });
+    Ok(())
 }
 
 fn single_mbox(path: &Path, check: bool, out: &mut Discovery) -> anyhow::Result<()> {
@@ -51,10 +74,14 @@ fn single_mbox(path: &Path, check: bool, out: &mut Discovery) -> anyhow::Result<
     {
         bail!("{}: {NOT_MBOX}", path.display());
     }
-    let stem = path
-        .file_stem()
+    let name = path
+        .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "INBOX".into());
+    let name = strip_suffix_ci(&name, &[".gz"]);
+    let stem = Path::new(name)
+        .file_stem()
+        .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned());
     out.folders.push(SourceFolder {
         path: path.to_path_buf(),
         kind: FolderKind::Mbox,
@@ -176,59 +203,149 @@ fn nested_children(root: &Path) -> Vec<(PathBuf, Vec<String>)> {
         .collect()
 }
 
-/// A directory tree of mbox files: each file a mailbox, directories (and
-/// Thunderbird `X.sbd` directories) are hierarchy.
+/// A directory tree: mbox files (each a mailbox; `X.sbd` directories are
+/// hierarchy, `.msf` indexes ignored), folders of `.eml` files, and Maildirs
+/// (with their fs-layout or Maildir++ children) anywhere inside.
 fn mbox_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
-    let walk = WalkDir::new(root)
-        .min_depth(1)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walk {
-        let entry = entry.with_context(|| format!("{}: cannot walk directory", root.display()))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let path = entry.path();
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        if ext == "msf" {
-            continue;
-        }
-        if matches!(ext.as_str(), "gz" | "bz2" | "xz" | "zst" | "zip") {
-            out.problems.push(problem(
-                path.into(),
-                "compressed file, not read; not uploaded",
-            ));
-            continue;
-        }
-        match looks_like_mbox(path) {
-            Ok(true) => {}
-            Ok(false) => {
-                out.problems
-                    .push(problem(path.into(), &format!("{NOT_MBOX}, not uploaded")));
-                continue;
-            }
-            Err(e) => {
-                out.problems
-                    .push(problem(path.into(), &format!("cannot read: {e}")));
-                continue;
+    if is_eml_folder(root)? {
+        let name = maildir_name(root, false);
+        return walk_dir(root, root, Some(vec![name]), out);
+    }
+    walk_dir(root, root, None, out)
+}
+
+/// Reads one directory of a tree. `eml_folder` is its folder name when it
+/// is a folder of single-message files.
+fn walk_dir(
+    root: &Path,
+    dir: &Path,
+    eml_folder: Option<Vec<String>>,
+    out: &mut Discovery,
+) -> anyhow::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list directory", dir.display()))?
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    let is_eml = eml_folder.is_some();
+    if let Some(folder) = eml_folder {
+        for e in &entries {
+            if e.file_type().is_ok_and(|t| t.is_file())
+                && !is_ignored_file(&e.file_name().to_string_lossy())
+                && eml::file_shape(&e.path()).ok() != Some(eml::FileShape::Message)
+            {
+                out.problems.push(problem(
+                    e.path(),
+                    "not a message (no header at the start), not uploaded",
+                ));
             }
         }
-        let rel = path.strip_prefix(root).unwrap_or(path);
         out.folders.push(SourceFolder {
-            path: path.to_path_buf(),
-            kind: FolderKind::Mbox,
-            folder: tree_folder(rel),
+            path: dir.to_path_buf(),
+            kind: FolderKind::Eml,
+            folder,
         });
+    }
+    for e in entries {
+        let path = e.path();
+        let rel = path.strip_prefix(root).unwrap_or(&path);
+        let Ok(ty) = e.file_type() else { continue };
+        if ty.is_dir() {
+            if path.join("cur").is_dir() {
+                let prefix = tree_folder(rel, true);
+                add_maildir(&path, prefix.clone(), out)?;
+                let mut children = plus_plus_children(&path)?;
+                if children.is_empty() {
+                    children = nested_children(&path);
+                }
+                let children = children
+                    .into_iter()
+                    .map(|(p, f)| (p, prefix.iter().cloned().chain(f).collect()));
+                add_children(children.collect(), out)?;
+            } else if is_eml_folder(&path)? {
+                walk_dir(root, &path, Some(tree_folder(rel, true)), out)?;
+            } else {
+                walk_dir(root, &path, None, out)?;
+            }
+        } else if ty.is_file() && !is_eml {
+            mbox_file(&path, rel, out);
+        }
     }
     Ok(())
 }
 
-/// Folder components for a file at `rel` in an mbox tree.
-fn tree_folder(rel: &Path) -> Vec<String> {
+/// Server and client metadata that is never mail.
+fn is_ignored_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".msf") || is_maildir_housekeeping(name)
+}
+
+/// A directory without cur/ is a folder of single-message files when any of
+/// its files has a message extension, or when more of its files start with
+/// a header than look like mbox files.
+fn is_eml_folder(dir: &Path) -> anyhow::Result<bool> {
+    if dir.join("cur").is_dir() {
+        return Ok(false);
+    }
+    let (mut messages, mut mboxes) = (0, 0);
+    let entries =
+        fs::read_dir(dir).with_context(|| format!("{}: cannot list directory", dir.display()))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.')
+            || is_ignored_file(&name)
+            || !e.file_type().is_ok_and(|t| t.is_file())
+        {
+            continue;
+        }
+        if eml::has_message_extension(&e.path()) {
+            return Ok(true);
+        }
+        match eml::file_shape(&e.path()) {
+            Ok(eml::FileShape::Message) => messages += 1,
+            Ok(eml::FileShape::Mbox) => mboxes += 1,
+            _ => {}
+        }
+    }
+    Ok(messages > 0 && messages > mboxes)
+}
+
+/// One file in an mbox tree: a mailbox, ignored metadata, or a problem.
+fn mbox_file(path: &Path, rel: &Path, out: &mut Discovery) {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    if is_ignored_file(&name) {
+        return;
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if matches!(ext.as_str(), "bz2" | "xz" | "zst" | "zip") {
+        out.problems.push(problem(
+            path.into(),
+            "compressed file (only .gz is read), not uploaded",
+        ));
+        return;
+    }
+    match looks_like_mbox(path) {
+        Ok(true) => out.folders.push(SourceFolder {
+            path: path.to_path_buf(),
+            kind: FolderKind::Mbox,
+            folder: tree_folder(rel, false),
+        }),
+        Ok(false) => out
+            .problems
+            .push(problem(path.into(), &format!("{NOT_MBOX}, not uploaded"))),
+        Err(e) => out
+            .problems
+            .push(problem(path.into(), &format!("cannot read: {e}"))),
+    }
+}
+
+/// Folder components for a file (or, with `dir`, a directory) at `rel` in
+/// a tree: `.sbd` stripped from directories, `.gz`, `.mbox`, `.mbx` from files.
+fn tree_folder(rel: &Path, dir: bool) -> Vec<String> {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -238,12 +355,12 @@ fn tree_folder(rel: &Path) -> Vec<String> {
         .into_iter()
         .enumerate()
         .map(|(i, p)| {
-            let suffixes: &[&str] = if i == last {
-                &[".mbox", ".mbx"]
+            if i == last && !dir {
+                let p = strip_suffix_ci(&p, &[".gz"]);
+                strip_suffix_ci(p, &[".mbox", ".mbx"]).to_string()
             } else {
-                &[".sbd"]
-            };
-            strip_suffix_ci(&p, suffixes).to_string()
+                strip_suffix_ci(&p, &[".sbd"]).to_string()
+            }
         })
         .collect();
     if folder.len() == 1 {
@@ -281,147 +398,5 @@ fn problem(path: PathBuf, reason: &str) -> SourceError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::source::discover;
-
-    fn folders(d: &Discovery) -> Vec<(String, FolderKind)> {
-        d.folders
-            .iter()
-            .map(|f| (f.folder.join("/"), f.kind))
-            .collect()
-    }
-
-    fn maildir(dir: &Path) {
-        fs::create_dir_all(dir.join("cur")).unwrap();
-        fs::create_dir_all(dir.join("new")).unwrap();
-    }
-
-    #[test]
-    fn maildir_plus_plus_tree() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("mail");
-        maildir(&root);
-        maildir(&root.join(".Sent"));
-        maildir(&root.join(".A.B"));
-        maildir(&root.join(".&AOk-t&AOk-"));
-        fs::create_dir(root.join(".NotAFolder")).unwrap();
-        fs::write(root.join("dovecot-uidlist"), b"").unwrap();
-        fs::write(root.join("subscriptions"), b"").unwrap();
-        fs::write(root.join("01:2,"), b"Subject: x\n").unwrap();
-        let d = discover(std::slice::from_ref(&root), Format::Auto).unwrap();
-        assert_eq!(
-            folders(&d),
-            [
-                ("INBOX".into(), FolderKind::Maildir),
-                ("A/B".into(), FolderKind::Maildir),
-                ("Sent".into(), FolderKind::Maildir),
-                ("été".into(), FolderKind::Maildir),
-            ]
-        );
-        assert_eq!(d.problems.len(), 1);
-        assert_eq!(d.problems[0].origin.path, root.join("01:2,"));
-        assert!(d.problems[0].reason.contains("not in cur/ or new/"));
-    }
-
-    #[test]
-    fn single_maildir_names() {
-        let tmp = tempfile::tempdir().unwrap();
-        let work = tmp.path().join("Work");
-        maildir(&work);
-        let md = tmp.path().join("Maildir");
-        maildir(&md);
-        let d = discover(&[work, md], Format::Auto).unwrap();
-        assert_eq!(
-            folders(&d),
-            [
-                ("Work".into(), FolderKind::Maildir),
-                ("INBOX".into(), FolderKind::Maildir)
-            ]
-        );
-    }
-
-    #[test]
-    fn nested_plain_maildirs() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("notmuch");
-        maildir(&root);
-        maildir(&root.join("foo"));
-        maildir(&root.join("foo/baz"));
-        let d = discover(&[root], Format::Auto).unwrap();
-        let names: Vec<_> = folders(&d).into_iter().map(|f| f.0).collect();
-        assert_eq!(names, ["INBOX", "foo", "foo/baz"]);
-    }
-
-    #[test]
-    fn mbox_file_and_tree() {
-        let tmp = tempfile::tempdir().unwrap();
-        let t = tmp.path();
-        fs::write(t.join("Inbox"), b"\nFrom a\n\n").unwrap();
-        fs::write(t.join("Archive.mbox"), b"From a\n\n").unwrap();
-        fs::create_dir(t.join("Archive.sbd")).unwrap();
-        fs::write(t.join("Archive.sbd/2018"), b"").unwrap();
-        fs::write(t.join("Archive.msf"), b"// mork").unwrap();
-        fs::write(t.join(".hidden"), b"x").unwrap();
-        fs::write(t.join("notes.txt"), b"hello\n").unwrap();
-        fs::write(t.join("old.gz"), b"\x1f\x8b").unwrap();
-        let d = discover(&[t.to_path_buf()], Format::Auto).unwrap();
-        let names: Vec<_> = folders(&d).into_iter().map(|f| f.0).collect();
-        assert_eq!(names, ["Archive", "Archive/2018", "INBOX"]);
-        assert!(d.folders.iter().all(|f| f.kind == FolderKind::Mbox));
-        let problems: Vec<_> = d
-            .problems
-            .iter()
-            .map(|p| {
-                p.origin
-                    .path
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        assert_eq!(problems, ["notes.txt", "old.gz"]);
-
-        let single = discover(&[t.join("Archive.mbox")], Format::Auto).unwrap();
-        assert_eq!(single.folders[0].folder, ["Archive"]);
-        let inbox = discover(&[t.join("Inbox")], Format::Auto).unwrap();
-        assert_eq!(inbox.folders[0].folder, ["INBOX"]);
-    }
-
-    #[test]
-    fn errors_name_the_path() {
-        let tmp = tempfile::tempdir().unwrap();
-        let missing = tmp.path().join("nope");
-        let e = discover(std::slice::from_ref(&missing), Format::Auto).unwrap_err();
-        assert!(format!("{e:#}").contains("nope"), "{e:#}");
-        let text = tmp.path().join("notes.txt");
-        fs::write(&text, b"hello\n").unwrap();
-        let e = discover(std::slice::from_ref(&text), Format::Auto).unwrap_err();
-        let msg = format!("{e:#}");
-        assert!(
-            msg.contains("notes.txt") && msg.contains("not an mbox file"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn format_forces_the_kind() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("mail");
-        maildir(&root);
-        maildir(&root.join(".Sent"));
-        let d = discover(std::slice::from_ref(&root), Format::Maildir).unwrap();
-        assert_eq!(folders(&d), [("mail".into(), FolderKind::Maildir)]);
-        let d = discover(std::slice::from_ref(&root), Format::MaildirPlusPlus).unwrap();
-        assert_eq!(d.folders.len(), 2);
-        assert!(discover(&[root], Format::Mbox).is_err());
-    }
-
-    #[test]
-    fn plus_plus_names() {
-        assert_eq!(plus_plus_folder("Sent"), ["Sent"]);
-        assert_eq!(plus_plus_folder("A.B"), ["A", "B"]);
-        assert_eq!(plus_plus_folder("&AOk-t&AOk-"), ["été"]);
-    }
-}
+#[path = "discover_tests.rs"]
+mod tests;

@@ -32,6 +32,10 @@ pub struct HeaderFacts {
     pub date: Option<String>,
     /// The unfolded value of the first (top-most) `Received:` header.
     pub received: Option<String>,
+    /// `X-Mozilla-Status` has the expunged bit (0x0008).
+    pub expunged: bool,
+    /// The raw `X-Gmail-Labels` value (Takeout mode only).
+    pub gmail_labels: Option<String>,
 }
 
 /// How the header block of a message is treated.
@@ -40,7 +44,33 @@ pub enum HeaderMode {
     /// Maildir: read dates only; nothing is interpreted or removed.
     DatesOnly,
     /// mbox: read client-state flags; remove those headers unless `keep`.
-    Mbox { keep: bool },
+    /// With `takeout`, `X-Gmail-Labels` is read and (being client state whose
+    /// meaning moves into mailboxes and flags) removed too unless `keep`.
+    Mbox { keep: bool, takeout: bool },
+    /// A single-message file: client-state flags read and removed as for
+    /// mbox (Thunderbird saves them into .eml files), but `Content-Length`
+    /// is not mbox framing here and stays.
+    Eml { keep: bool },
+}
+
+impl HeaderMode {
+    fn keep(self) -> bool {
+        match self {
+            HeaderMode::DatesOnly => true,
+            HeaderMode::Mbox { keep, .. } | HeaderMode::Eml { keep } => keep,
+        }
+    }
+
+    /// Whether the (lowercase) field is client state read in this mode.
+    fn is_state(self, lname: &str) -> bool {
+        match self {
+            HeaderMode::DatesOnly => false,
+            HeaderMode::Mbox { takeout, .. } => {
+                CLIENT_STATE.contains(&lname) || (takeout && lname == "x-gmail-labels")
+            }
+            HeaderMode::Eml { .. } => CLIENT_STATE.contains(&lname) && lname != "content-length",
+        }
+    }
 }
 
 /// Reads the header block of `msg` and, for [`HeaderMode::Mbox`] without
@@ -49,9 +79,18 @@ pub enum HeaderMode {
 pub fn process_headers(msg: &mut Vec<u8>, mode: HeaderMode) -> HeaderFacts {
     let mut facts = HeaderFacts::default();
     let header_end = header_block_len(msg);
-    let mut kept: Vec<u8> = Vec::new();
-    let mut removed_any = false;
+    // Byte ranges of removed fields; the message is rebuilt only if any.
+    let mut removed: Vec<(usize, usize)> = Vec::new();
+    let base = msg.as_ptr() as usize;
     for field in split_fields(&msg[..header_end]) {
+        // Fast path: most fields matter to nobody; look at the name only.
+        let raw_name = field
+            .iter()
+            .position(|&b| b == b':')
+            .map_or(&field[..0], |i| &field[..i]);
+        if !is_interesting(raw_name) {
+            continue;
+        }
         let (name, value) = name_and_value(field);
         let lname = name.to_ascii_lowercase();
         match lname.as_str() {
@@ -59,21 +98,44 @@ pub fn process_headers(msg: &mut Vec<u8>, mode: HeaderMode) -> HeaderFacts {
             "received" if facts.received.is_none() => facts.received = Some(value.clone()),
             _ => {}
         }
-        let is_state = matches!(mode, HeaderMode::Mbox { .. }) && CLIENT_STATE.contains(&&*lname);
+        if mode != HeaderMode::DatesOnly && matches!(lname.as_str(), "x-label" | "x-evolution") {
+            read_state_flags(&lname, &value, &mut facts);
+        }
+        let is_state = mode.is_state(&lname);
         if is_state {
             read_state_flags(&lname, &value, &mut facts);
         }
-        if is_state && mode == (HeaderMode::Mbox { keep: false }) {
-            removed_any = true;
-        } else {
-            kept.extend_from_slice(field);
+        if is_state && !mode.keep() {
+            let start = field.as_ptr() as usize - base;
+            removed.push((start, start + field.len()));
         }
     }
-    if removed_any {
-        kept.extend_from_slice(&msg[header_end..]);
+    if !removed.is_empty() {
+        let mut kept = Vec::with_capacity(msg.len());
+        let mut pos = 0;
+        for (start, end) in removed {
+            kept.extend_from_slice(&msg[pos..start]);
+            pos = end;
+        }
+        kept.extend_from_slice(&msg[pos..]);
         *msg = kept;
     }
     facts
+}
+
+/// Whether a field name is one this module reads (cheap, no allocation).
+fn is_interesting(name: &[u8]) -> bool {
+    const NAMES: [&[u8]; 5] = [
+        b"date",
+        b"received",
+        b"x-label",
+        b"x-evolution",
+        b"x-gmail-labels",
+    ];
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+        || CLIENT_STATE
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Length of the header block: everything before the first empty line (a
@@ -145,8 +207,6 @@ fn read_state_flags(lname: &str, value: &str, facts: &mut HeaderFacts) {
                     (0x1, Flag::Seen),
                     (0x2, Flag::Answered),
                     (0x4, Flag::Flagged),
-                    // Expunged in Thunderbird: upload as deleted rather than live.
-                    (0x8, Flag::Deleted),
                     (0x1000, Flag::Keyword("$Forwarded".into())),
                 ];
                 for (bit, flag) in map {
@@ -154,14 +214,47 @@ fn read_state_flags(lname: &str, value: &str, facts: &mut HeaderFacts) {
                         facts.flags.push(flag);
                     }
                 }
+                // Expunged in Thunderbird: skipped (or \Deleted) by the caller.
+                facts.expunged |= bits & 0x8 != 0;
             }
             Err(_) if value.is_empty() => {}
             Err(_) => facts.warnings.push(format!(
                 "X-Mozilla-Status {value:?} is not hexadecimal; ignored"
             )),
         },
-        "x-keywords" | "x-mozilla-keys" => {
-            for word in value.split([',', ' ', '\t']).filter(|w| !w.is_empty()) {
+        "x-gmail-labels" => facts.gmail_labels = Some(value.to_string()),
+        // Evolution: `X-Evolution: uid-flags`, flags hex (camel-folder-summary.h).
+        "x-evolution" => {
+            let bits = value
+                .split_once('-')
+                .and_then(|(_, f)| u32::from_str_radix(f.trim(), 16).ok());
+            match bits {
+                Some(bits) => {
+                    let map = [
+                        (0x1, Flag::Answered),
+                        (0x2, Flag::Deleted),
+                        (0x4, Flag::Draft),
+                        (0x8, Flag::Flagged),
+                        (0x10, Flag::Seen),
+                    ];
+                    for (bit, flag) in map {
+                        if bits & bit != 0 {
+                            facts.flags.push(flag);
+                        }
+                    }
+                }
+                None => facts
+                    .warnings
+                    .push(format!("X-Evolution {value:?} is not uid-flags; ignored")),
+            }
+        }
+        "x-keywords" | "x-mozilla-keys" | "x-label" => {
+            let seps: &[char] = if lname == "x-label" {
+                &[',']
+            } else {
+                &[',', ' ', '\t']
+            };
+            for word in value.split(seps).map(str::trim).filter(|w| !w.is_empty()) {
                 match Flag::keyword(word) {
                     Some(f) => facts.flags.push(f),
                     None => facts.warnings.push(format!(
@@ -178,7 +271,10 @@ fn read_state_flags(lname: &str, value: &str, facts: &mut HeaderFacts) {
 mod tests {
     use super::*;
 
-    const MBOX: HeaderMode = HeaderMode::Mbox { keep: false };
+    const MBOX: HeaderMode = HeaderMode::Mbox {
+        keep: false,
+        takeout: false,
+    };
 
     #[test]
     fn strips_client_state_with_folded_lines() {
@@ -199,7 +295,13 @@ mod tests {
     fn keep_option_keeps_bytes_but_reads_flags() {
         let orig = b"Status: RO\r\nX-Status: AF\r\n\r\nbody\r\n".to_vec();
         let mut m = orig.clone();
-        let f = process_headers(&mut m, HeaderMode::Mbox { keep: true });
+        let f = process_headers(
+            &mut m,
+            HeaderMode::Mbox {
+                keep: true,
+                takeout: false,
+            },
+        );
         assert_eq!(m, orig);
         assert_eq!(f.flags, vec![Flag::Seen, Flag::Answered, Flag::Flagged]);
     }
@@ -229,6 +331,68 @@ mod tests {
         );
         assert_eq!(f.warnings.len(), 1);
         assert_eq!(m, b"\r\n");
+    }
+
+    #[test]
+    fn expunged_is_not_a_flag() {
+        let mut m = b"X-Mozilla-Status: 0009\r\n\r\n".to_vec();
+        let f = process_headers(&mut m, MBOX);
+        assert_eq!(f.flags, vec![Flag::Seen]);
+        assert!(f.expunged);
+        let mut m = b"X-Mozilla-Status: 0010\r\n\r\n".to_vec();
+        let f = process_headers(&mut m, MBOX);
+        assert!(
+            f.flags.is_empty() && !f.expunged,
+            "0x10 (HasRe) is not a flag"
+        );
+    }
+
+    #[test]
+    fn other_client_headers() {
+        let mut m =
+            b"X-Label: work, to do\r\nX-Evolution: 00000abc-0019\r\nX-Gmail-Labels: Inbox\r\n\r\n"
+                .to_vec();
+        let orig = m.clone();
+        let f = process_headers(&mut m, MBOX);
+        assert_eq!(
+            m, orig,
+            "X-Label, X-Evolution kept; X-Gmail-Labels only read in Takeout"
+        );
+        assert_eq!(
+            f.flags,
+            vec![
+                Flag::Keyword("work".into()),
+                Flag::Answered,
+                Flag::Flagged,
+                Flag::Seen
+            ]
+        );
+        assert_eq!(
+            f.warnings.len(),
+            1,
+            "\"to do\" is not an atom: {:?}",
+            f.warnings
+        );
+        assert_eq!(f.gmail_labels, None);
+        let f = process_headers(
+            &mut m,
+            HeaderMode::Mbox {
+                keep: false,
+                takeout: true,
+            },
+        );
+        assert_eq!(f.gmail_labels.as_deref(), Some("Inbox"));
+        assert!(!m.windows(14).any(|w| w == b"X-Gmail-Labels"));
+        let mut m = b"X-Evolution: junk\r\n\r\n".to_vec();
+        assert_eq!(process_headers(&mut m, MBOX).warnings.len(), 1);
+    }
+
+    #[test]
+    fn eml_mode_keeps_content_length() {
+        let mut m = b"Content-Length: 3\r\nStatus: RO\r\n\r\nabc".to_vec();
+        let f = process_headers(&mut m, HeaderMode::Eml { keep: false });
+        assert_eq!(m, b"Content-Length: 3\r\n\r\nabc");
+        assert_eq!(f.flags, vec![Flag::Seen]);
     }
 
     #[test]

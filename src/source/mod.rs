@@ -9,11 +9,14 @@
 //! the size of the mailbox.
 
 pub mod date;
+pub mod dateparse;
 pub mod discover;
+pub mod eml;
 pub mod headers;
 pub mod maildir;
 pub mod mbox;
 pub mod mutf7;
+pub mod takeout;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -25,7 +28,9 @@ use anyhow::Context;
 use crate::message::{Flag, Message, Origin};
 
 use self::date::DateCandidates;
+pub use self::date::DatePolicy;
 use self::headers::HeaderMode;
+pub use self::mbox::MboxVariant;
 
 /// What kind of source a path is; `Auto` detects it (`--format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -41,13 +46,20 @@ pub enum Format {
     /// A Maildir++ tree: the root is INBOX, `.A.B` is A/B.
     #[value(name = "maildir++", alias = "maildirpp")]
     MaildirPlusPlus,
+    /// A directory of single-message files (.eml, .msg), or one such file.
+    Eml,
 }
 
 /// How a folder's messages are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FolderKind {
+    /// One file holding many messages (mbox, Thunderbird, Gmail Takeout, `.gz`).
     Mbox,
+    /// A Maildir: one-message files in cur/ and new/.
     Maildir,
+    /// One-message files (`.eml`, `.msg`, or no extension): a directory of
+    /// them, or a single such file.
+    Eml,
 }
 
 /// One source mailbox: where it is, how it is stored and which folder it is.
@@ -68,6 +80,19 @@ pub struct ReadOptions {
     pub keep_status_headers: bool,
     /// "Now", for the sanity check that a date is not in the future.
     pub now: DateTime<Utc>,
+    /// Which date becomes the internal date.
+    pub date_policy: DatePolicy,
+    /// How mbox files are split and unquoted.
+    pub mbox_variant: MboxVariant,
+    /// Upload messages a client marked expunged (Thunderbird 0x0008) with
+    /// `\Deleted` instead of skipping them.
+    pub include_deleted: bool,
+    /// Gmail Takeout handling: `None` detects it from the first message.
+    pub takeout: Option<bool>,
+    /// Mailbox for Takeout messages without a folder label.
+    pub takeout_archive: String,
+    /// Upload Takeout chat transcripts instead of skipping them.
+    pub takeout_chats: bool,
 }
 
 impl Default for ReadOptions {
@@ -75,6 +100,12 @@ impl Default for ReadOptions {
         ReadOptions {
             keep_status_headers: false,
             now: Utc::now(),
+            date_policy: DatePolicy::Auto,
+            mbox_variant: MboxVariant::Auto,
+            include_deleted: false,
+            takeout: None,
+            takeout_archive: "Archive".into(),
+            takeout_chats: false,
         }
     }
 }
@@ -120,6 +151,9 @@ impl SourceFolder {
             FolderKind::Mbox => {
                 Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
             }
+            FolderKind::Eml => {
+                Box::new(eml::EmlReader::open(&self.path, opts).with_context(context)?)
+            }
             FolderKind::Maildir => {
                 Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
             }
@@ -139,20 +173,41 @@ pub(crate) fn build_message(
     mut warnings: Vec<String>,
     opts: &ReadOptions,
 ) -> Message {
+    let takeout = matches!(mode, HeaderMode::Mbox { takeout: true, .. });
     let facts = headers::process_headers(&mut bytes, mode);
     flags.extend(facts.flags);
     warnings.extend(facts.warnings);
+    let mut skip = None;
+    if facts.expunged {
+        if opts.include_deleted {
+            flags.push(Flag::Deleted);
+        } else {
+            skip = Some("deleted in source (X-Mozilla-Status 0x0008)".to_string());
+        }
+    }
+    let mut targets = Vec::new();
+    if takeout {
+        let labels = facts
+            .gmail_labels
+            .as_deref()
+            .map(takeout::parse_labels)
+            .unwrap_or_default();
+        let routing = takeout::route(&labels, &opts.takeout_archive, opts.takeout_chats);
+        flags.extend(routing.flags);
+        targets = routing.targets;
+        skip = skip.or(routing.skip);
+    }
     candidates.received = facts.received;
     candidates.date_header = facts.date;
-    let date = date::choose_date(&candidates, opts.now, &mut warnings);
+    let date = date::choose_date_with(opts.date_policy, &candidates, opts.now, &mut warnings);
     let mut message = Message {
         origin,
         bytes,
         flags,
         date,
         warnings,
-        targets: Vec::new(),
-        skip: None,
+        targets,
+        skip,
     };
     message.normalize_flags();
     message

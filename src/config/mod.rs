@@ -3,7 +3,7 @@
 //! command or environment variable, limits checked. Errors here are
 //! configuration errors (exit code 2) and never contain a secret.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -13,8 +13,18 @@ use crate::cli::ServerArgs;
 use crate::imap::{ConnectOptions, TlsMode};
 use crate::secret::Secret;
 
+pub mod file;
+
+pub use file::{Account, ConfigFile};
+
 /// The environment variable holding the password.
 pub const PASSWORD_ENV: &str = "MAILHAUL_PASSWORD";
+
+/// The environment variable holding an OAuth2 access token.
+pub const OAUTH2_TOKEN_ENV: &str = "MAILHAUL_OAUTH2_TOKEN";
+
+/// `--timeout` when neither the command line nor the config file sets it.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 
 /// A parsed `--server` URL (no password: URLs end up in shell history and `ps`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,25 +123,80 @@ fn percent_decode(s: &str) -> anyhow::Result<String> {
     String::from_utf8(out).context("not UTF-8")
 }
 
-/// Reads the password: `--password-file`, else `--password-command`, else the
-/// `MAILHAUL_PASSWORD` environment variable. There is no argument form.
-pub fn read_password(args: &ServerArgs) -> anyhow::Result<Secret> {
-    let password = if let Some(path) = &args.password_file {
-        password_from_file(path)?
-    } else if let Some(cmd) = &args.password_command {
-        password_from_command(cmd)?
-    } else if let Some(v) = std::env::var_os(PASSWORD_ENV) {
-        v.into_string()
-            .map_err(|_| anyhow::anyhow!("{PASSWORD_ENV} is not valid UTF-8"))?
-    } else {
+/// Where the secret comes from, after flags, environment and config file
+/// were weighed (flag > environment > config file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    PasswordFile(PathBuf),
+    PasswordCommand(String),
+    PasswordEnv,
+    /// An OAuth2 access token printed by a command (run again on expiry).
+    OAuth2Command(String),
+    /// An OAuth2 access token in `MAILHAUL_OAUTH2_TOKEN`.
+    OAuth2Env,
+}
+
+impl SecretSource {
+    fn choose(args: &ServerArgs, account: Option<&Account>) -> anyhow::Result<SecretSource> {
+        let env_set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        if let Some(p) = &args.password_file {
+            return Ok(SecretSource::PasswordFile(p.clone()));
+        }
+        if let Some(c) = &args.password_command {
+            return Ok(SecretSource::PasswordCommand(c.clone()));
+        }
+        if let Some(c) = &args.oauth2_token_command {
+            return Ok(SecretSource::OAuth2Command(c.clone()));
+        }
+        if env_set(PASSWORD_ENV) {
+            return Ok(SecretSource::PasswordEnv);
+        }
+        if env_set(OAUTH2_TOKEN_ENV) {
+            return Ok(SecretSource::OAuth2Env);
+        }
+        if let Some(a) = account {
+            if let Some(p) = &a.password_file {
+                return Ok(SecretSource::PasswordFile(p.clone()));
+            }
+            if let Some(c) = &a.password_command {
+                return Ok(SecretSource::PasswordCommand(c.clone()));
+            }
+            if let Some(c) = &a.oauth2_token_command {
+                return Ok(SecretSource::OAuth2Command(c.clone()));
+            }
+        }
         bail!(
-            "no password given: use --password-file PATH, --password-command CMD or the {PASSWORD_ENV} environment variable"
-        );
-    };
-    if password.is_empty() {
-        bail!("the password is empty");
+            "no password given: use --password-file PATH, --password-command CMD, --oauth2-token-command CMD, the {PASSWORD_ENV} or {OAUTH2_TOKEN_ENV} environment variable, or an account in the config file"
+        )
     }
-    Ok(Secret::new(password))
+
+    pub fn is_oauth2(&self) -> bool {
+        matches!(
+            self,
+            SecretSource::OAuth2Command(_) | SecretSource::OAuth2Env
+        )
+    }
+
+    /// Reads the secret (runs the command again each time).
+    pub fn read(&self) -> anyhow::Result<Secret> {
+        let env = |name: &str| {
+            std::env::var_os(name)
+                .unwrap_or_default()
+                .into_string()
+                .map_err(|_| anyhow::anyhow!("{name} is not valid UTF-8"))
+        };
+        let value = match self {
+            SecretSource::PasswordFile(p) => password_from_file(p)?,
+            SecretSource::PasswordCommand(c) => secret_from_command(c, "--password-command")?,
+            SecretSource::OAuth2Command(c) => secret_from_command(c, "--oauth2-token-command")?,
+            SecretSource::PasswordEnv => env(PASSWORD_ENV)?,
+            SecretSource::OAuth2Env => env(OAUTH2_TOKEN_ENV)?,
+        };
+        if value.is_empty() {
+            bail!("the password or token is empty");
+        }
+        Ok(Secret::new(value))
+    }
 }
 
 fn strip_line_end(mut s: String) -> String {
@@ -152,40 +217,84 @@ fn password_from_file(path: &Path) -> anyhow::Result<String> {
     Ok(strip_line_end(first))
 }
 
-fn password_from_command(cmd: &str) -> anyhow::Result<String> {
+fn secret_from_command(cmd: &str, option: &str) -> anyhow::Result<String> {
     let out = Command::new("sh")
         .arg("-c")
         .arg(cmd)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .context("cannot run --password-command")?;
+        .with_context(|| format!("cannot run {option}"))?;
     if !out.status.success() {
         // Its stdout is not shown: it may hold part of a secret.
-        bail!("--password-command failed ({})", out.status);
+        bail!("{option} failed ({})", out.status);
     }
-    let text = String::from_utf8(out.stdout).context("--password-command printed non-UTF-8")?;
+    let text =
+        String::from_utf8(out.stdout).with_context(|| format!("{option} printed non-UTF-8"))?;
     Ok(strip_line_end(text))
 }
 
-/// Builds the connection settings from the server arguments.
-pub fn connect_options(args: &ServerArgs) -> anyhow::Result<ConnectOptions> {
-    let url = ServerUrl::parse(&args.server)?;
-    if let Some(ca) = &args.ca_file {
-        std::fs::metadata(ca).with_context(|| format!("cannot read --ca-file {}", ca.display()))?;
+/// The resolved server settings: how to connect, and where the secret
+/// comes from (so an expired OAuth2 token can be fetched again).
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    pub connect: ConnectOptions,
+    pub secret: SecretSource,
+}
+
+impl ServerSettings {
+    /// Merges the command line (and its environment variables) over the
+    /// config file's account, then reads the secret.
+    pub fn resolve(args: &ServerArgs) -> anyhow::Result<ServerSettings> {
+        let (config, path) = match &args.config {
+            Some(p) => (ConfigFile::load(p, true)?, p.clone()),
+            None => match file::default_path() {
+                Some(p) => (ConfigFile::load(&p, false)?, p),
+                None => (ConfigFile::default(), PathBuf::from("config.toml")),
+            },
+        };
+        let account = config.account(args.account.as_deref(), &path)?;
+        let server = args
+            .server
+            .clone()
+            .or_else(|| account.and_then(|a| a.server.clone()))
+            .context("no server given: use --server URL, MAILHAUL_SERVER, or --account NAME with a config file")?;
+        let url = ServerUrl::parse(&server)?;
+        let ca_file = args
+            .ca_file
+            .clone()
+            .or_else(|| account.and_then(|a| a.ca_file.clone()));
+        if let Some(ca) = &ca_file {
+            std::fs::metadata(ca)
+                .with_context(|| format!("cannot read --ca-file {}", ca.display()))?;
+        }
+        let secret = SecretSource::choose(args, account)?;
+        let timeout = args
+            .timeout
+            .or_else(|| account.and_then(|a| a.timeout))
+            .unwrap_or(DEFAULT_TIMEOUT_SECS);
+        Ok(ServerSettings {
+            connect: ConnectOptions {
+                host: url.host,
+                port: url.port,
+                tls: url.tls,
+                user: url.user,
+                password: secret.read()?,
+                oauth2: secret.is_oauth2(),
+                ca_file,
+                insecure: args.insecure || account.is_some_and(|a| a.insecure),
+                allow_plaintext: args.allow_plaintext || account.is_some_and(|a| a.allow_plaintext),
+                timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
+            },
+            secret,
+        })
     }
-    let password = read_password(args)?;
-    Ok(ConnectOptions {
-        host: url.host,
-        port: url.port,
-        tls: url.tls,
-        user: url.user,
-        password,
-        ca_file: args.ca_file.clone(),
-        insecure: args.insecure,
-        allow_plaintext: args.allow_plaintext,
-        timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
-    })
+
+    /// Reads the secret again (an OAuth2 token command prints a fresh token).
+    pub fn refresh_secret(&mut self) -> anyhow::Result<()> {
+        self.connect.password = self.secret.read()?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -232,8 +341,8 @@ mod tests {
         let file = dir.path().join("pw");
         std::fs::write(&file, "pa ss\r\nignored\n").unwrap();
         assert_eq!(password_from_file(&file).unwrap(), "pa ss");
-        assert_eq!(password_from_command("printf 'abc\\n'").unwrap(), "abc");
-        assert!(password_from_command("exit 3").is_err());
+        assert_eq!(secret_from_command("printf 'abc\\n'", "x").unwrap(), "abc");
+        assert!(secret_from_command("exit 3", "x").is_err());
         let err = password_from_file(&dir.path().join("missing")).unwrap_err();
         assert!(format!("{err:#}").contains("missing"));
     }

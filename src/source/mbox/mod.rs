@@ -1,0 +1,149 @@
+//! mbox reading: [`MboxSplitter`] (in `splitter`) cuts a byte stream into
+//! messages; [`MboxReader`] opens a file (plain, or gzip-compressed `.gz`
+//! read as a stream) and turns each cut into a [`Message`] with flags, a date
+//! and, for Gmail Takeout files, per-message target folders.
+
+mod mime;
+mod splitter;
+mod variant;
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+pub use self::splitter::{MboxSplitter, RawMboxMessage};
+use self::splitter::{is_blank, trim_eol};
+pub use self::variant::MboxVariant;
+use super::date::{self, DateCandidates};
+use super::headers::HeaderMode;
+use super::{ReadOptions, SourceError, build_message};
+use crate::message::{Message, Origin};
+
+/// Reads an mbox file's messages as [`Message`]s.
+pub struct MboxReader {
+    splitter: MboxSplitter<Box<dyn BufRead>>,
+    path: PathBuf,
+    opts: ReadOptions,
+    mtime: Option<DateTime<Utc>>,
+    index: usize,
+}
+
+/// True when `path` names a gzip-compressed file (`.gz`).
+pub fn is_gzip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Opens `path` as a buffered stream, decompressing `.gz` files on the fly.
+pub fn open_stream(path: &Path) -> io::Result<(Box<dyn BufRead>, File)> {
+    let file = File::open(path)?;
+    let reader: Box<dyn BufRead> = if is_gzip(path) {
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::read::MultiGzDecoder::new(file.try_clone()?),
+        ))
+    } else {
+        Box::new(BufReader::with_capacity(256 * 1024, file.try_clone()?))
+    };
+    Ok((reader, file))
+}
+
+impl MboxReader {
+    pub fn open(path: &Path, opts: &ReadOptions) -> io::Result<MboxReader> {
+        let (reader, file) = open_stream(path)?;
+        let mtime = file.metadata()?.modified().ok().map(DateTime::<Utc>::from);
+        Ok(MboxReader {
+            splitter: MboxSplitter::with_variant(reader, opts.mbox_variant),
+            path: path.to_path_buf(),
+            opts: opts.clone(),
+            mtime,
+            index: 0,
+        })
+    }
+
+    fn build(&mut self, raw: RawMboxMessage) -> Message {
+        if self.opts.takeout.is_none() {
+            // Takeout is decided by the file's first message.
+            self.opts.takeout = Some(has_header(&raw.bytes, b"x-gmail-labels:"));
+        }
+        let origin = Origin {
+            path: self.path.clone(),
+            index: self.index,
+            offset: Some(raw.offset),
+        };
+        let candidates = DateCandidates {
+            from_line: date::parse_from_line(trim_eol(&raw.from_line)),
+            mtime: self.mtime,
+            ..Default::default()
+        };
+        let mode = HeaderMode::Mbox {
+            keep: self.opts.keep_status_headers,
+            takeout: self.opts.takeout == Some(true),
+        };
+        build_message(
+            origin,
+            raw.bytes,
+            mode,
+            candidates,
+            Vec::new(),
+            raw.warnings,
+            &self.opts,
+        )
+    }
+}
+
+impl Iterator for MboxReader {
+    type Item = Result<Message, SourceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let raw = self.splitter.next()?;
+        self.index += 1;
+        Some(match raw {
+            Ok(raw) => Ok(self.build(raw)),
+            Err(e) => Err(SourceError {
+                origin: Origin {
+                    path: self.path.clone(),
+                    index: self.index,
+                    offset: Some(self.splitter.offset()),
+                },
+                reason: e.to_string(),
+            }),
+        })
+    }
+}
+
+/// True when the header block of `msg` has a field named `name` (lowercase,
+/// with the colon).
+pub fn has_header(msg: &[u8], name: &[u8]) -> bool {
+    for line in msg.split_inclusive(|&b| b == b'\n') {
+        if is_blank(line) {
+            return false;
+        }
+        if line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name) {
+            return true;
+        }
+    }
+    false
+}
+
+/// True when the file is empty or, after blank lines, starts with a From_
+/// line (gzip files are looked at decompressed).
+pub fn looks_like_mbox(path: &Path) -> io::Result<bool> {
+    let (reader, _) = open_stream(path)?;
+    let mut reader = reader.take(64 * 1024);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(true);
+        }
+        if !is_blank(&line) {
+            return Ok(line.starts_with(b"From "));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
