@@ -27,3 +27,8 @@ mod upload;
 // The config file's accounts and the precedence flag > environment > config;
 // `mailhaul config check`.
 mod config;
+
+// Refusals and misbehaviour played by a scripted fake server: NO mid-batch,
+// BYE, stored-but-unanswered batches, refused continuation, OVERQUOTA,
+// garbage, NUL bytes and BINARY.
+mod faults;

@@ -5,9 +5,11 @@
 pub mod cmd;
 pub mod dovecot;
 pub mod imap_reader;
+pub mod peer;
 pub mod proxy;
 
 pub use cmd::MailhaulCommand;
 pub use dovecot::{Dovecot, DovecotOptions};
 pub use imap_reader::{Fetched, ImapReader, parse_internal_date};
+pub use peer::{AppendCtx, FakeImap, Fault};
 pub use proxy::{At, Cut, Dir, FaultProxy};
