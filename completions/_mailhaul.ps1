@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload messages from SOURCE paths into the server')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Show what upload would do, without any network access')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, authenticate and show the capabilities and the upload mode')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Work with the config file')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and the man page into DIR (for packagers)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -66,7 +67,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (prints a warning)')
             [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'With imap://, log in even if the server offers no STARTTLS')
             [CompletionResult]::new('--no-multiappend', '--no-multiappend', [CompletionResultType]::ParameterName, 'Send one APPEND per message even when the server has MULTIAPPEND')
-            [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Keep no journal: a rerun then sends everything again unless --skip-existing is given')
+            [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Keep no journal: a rerun then sends everything again unless --skip-existing is given. The last of --journal and --no-journal wins')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'Wait while another run holds the journal, instead of exiting with code 2')
             [CompletionResult]::new('--skip-existing', '--skip-existing', [CompletionResultType]::ParameterName, 'Read each non-empty target mailbox first and skip messages already there (same Message-ID and size; without Message-ID, same size and date)')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Connect and print the full plan with the server''s names, but send nothing')
@@ -115,6 +116,39 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mailhaul;verify' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Source format; detected from the files by default')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time')
+            [CompletionResult]::new('--mbox-variant', '--mbox-variant', [CompletionResultType]::ParameterName, 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting')
+            [CompletionResult]::new('--takeout-archive', '--takeout-archive', [CompletionResultType]::ParameterName, 'Mailbox for Takeout messages that have no folder label')
+            [CompletionResult]::new('--mailbox', '--mailbox', [CompletionResultType]::ParameterName, 'Put every message into this one mailbox instead of mirroring folders')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)')
+            [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'Rename a source folder (and its subfolders): `--map ''Old Mail=Archive/Old''`. Paths use `/`; repeatable; the longest matching SOURCE wins')
+            [CompletionResult]::new('--flatten', '--flatten', [CompletionResultType]::ParameterName, 'Put every folder at the top level, joining its path with SEP (default `_`)')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out source folders whose path (with `/`) matches GLOB; repeatable')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Use this account from the config file (server, credentials, options)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from this file (first line; trailing newline removed)')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run this shell command and use its output as the password')
+            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust this PEM certificate (a private CA or a self-signed server certificate)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network read/write timeout in seconds [default: 120]')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'The journal written by upload (default: the one for this server and user)')
+            [CompletionResult]::new('--keep-status-headers', '--keep-status-headers', [CompletionResultType]::ParameterName, 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them')
+            [CompletionResult]::new('--takeout', '--takeout', [CompletionResultType]::ParameterName, 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default')
+            [CompletionResult]::new('--no-takeout', '--no-takeout', [CompletionResultType]::ParameterName, 'Never treat mbox files as Gmail Takeout')
+            [CompletionResult]::new('--takeout-chats', '--takeout-chats', [CompletionResultType]::ParameterName, 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them')
+            [CompletionResult]::new('--no-special-use', '--no-special-use', [CompletionResultType]::ParameterName, 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (prints a warning)')
+            [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'With imap://, log in even if the server offers no STARTTLS')
+            [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Ignore the journal: match by Message-ID and size only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mailhaul;config' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -148,6 +182,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload messages from SOURCE paths into the server')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Show what upload would do, without any network access')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, authenticate and show the capabilities and the upload mode')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Work with the config file')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and the man page into DIR (for packagers)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -160,6 +195,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             break
         }
         'mailhaul;help;check' {
+            break
+        }
+        'mailhaul;help;verify' {
             break
         }
         'mailhaul;help;config' {

@@ -34,6 +34,9 @@ _mailhaul() {
             mailhaul,upload)
                 cmd="mailhaul__subcmd__upload"
                 ;;
+            mailhaul,verify)
+                cmd="mailhaul__subcmd__verify"
+                ;;
             mailhaul__subcmd__config,check)
                 cmd="mailhaul__subcmd__config__subcmd__check"
                 ;;
@@ -64,6 +67,9 @@ _mailhaul() {
             mailhaul__subcmd__help,upload)
                 cmd="mailhaul__subcmd__help__subcmd__upload"
                 ;;
+            mailhaul__subcmd__help,verify)
+                cmd="mailhaul__subcmd__help__subcmd__verify"
+                ;;
             mailhaul__subcmd__help__subcmd__config,check)
                 cmd="mailhaul__subcmd__help__subcmd__config__subcmd__check"
                 ;;
@@ -74,7 +80,7 @@ _mailhaul() {
 
     case "${cmd}" in
         mailhaul)
-            opts="-h -V --help --version upload scan check config generate help"
+            opts="-h -V --help --version upload scan check verify config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,7 +228,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__help)
-            opts="upload scan check config generate help"
+            opts="upload scan check verify config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,6 +326,20 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__help__subcmd__upload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -483,6 +503,96 @@ _mailhaul() {
                     return 0
                     ;;
                 --failed-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__verify)
+            opts="-h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --journal --no-journal --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml" -- "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -W "auto delivery header mtime now" -- "${cur}"))
+                    return 0
+                    ;;
+                --mbox-variant)
+                    COMPREPLY=($(compgen -W "auto mboxo mboxrd mboxcl mboxcl2" -- "${cur}"))
+                    return 0
+                    ;;
+                --takeout-archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mailbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flatten)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --include)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-token-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

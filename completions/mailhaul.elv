@@ -25,6 +25,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand upload 'Upload messages from SOURCE paths into the server'
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
+            cand verify 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
             cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -62,7 +63,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand --no-multiappend 'Send one APPEND per message even when the server has MULTIAPPEND'
-            cand --no-journal 'Keep no journal: a rerun then sends everything again unless --skip-existing is given'
+            cand --no-journal 'Keep no journal: a rerun then sends everything again unless --skip-existing is given. The last of --journal and --no-journal wins'
             cand --wait-lock 'Wait while another run holds the journal, instead of exiting with code 2'
             cand --skip-existing 'Read each non-empty target mailbox first and skip messages already there (same Message-ID and size; without Message-ID, same size and date)'
             cand -n 'Connect and print the full plan with the server''s names, but send nothing'
@@ -108,6 +109,38 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mailhaul;verify'= {
+            cand --format 'Source format; detected from the files by default'
+            cand --date 'Which date becomes each message''s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time'
+            cand --mbox-variant 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting'
+            cand --takeout-archive 'Mailbox for Takeout messages that have no folder label'
+            cand --mailbox 'Put every message into this one mailbox instead of mirroring folders'
+            cand --prefix 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)'
+            cand --map 'Rename a source folder (and its subfolders): `--map ''Old Mail=Archive/Old''`. Paths use `/`; repeatable; the longest matching SOURCE wins'
+            cand --flatten 'Put every folder at the top level, joining its path with SEP (default `_`)'
+            cand --include 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels'
+            cand --exclude 'Leave out source folders whose path (with `/`) matches GLOB; repeatable'
+            cand --server 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)'
+            cand --account 'Use this account from the config file (server, credentials, options)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
+            cand --password-file 'Read the password from this file (first line; trailing newline removed)'
+            cand --password-command 'Run this shell command and use its output as the password'
+            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
+            cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
+            cand --timeout 'Network read/write timeout in seconds [default: 120]'
+            cand --journal 'The journal written by upload (default: the one for this server and user)'
+            cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
+            cand --include-deleted 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them'
+            cand --takeout 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
+            cand --no-takeout 'Never treat mbox files as Gmail Takeout'
+            cand --takeout-chats 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
+            cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
+            cand --insecure 'Do not verify the server''s certificate (prints a warning)'
+            cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
+            cand --no-journal 'Ignore the journal: match by Message-ID and size only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mailhaul;config'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -135,6 +168,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand upload 'Upload messages from SOURCE paths into the server'
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
+            cand verify 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
             cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -144,6 +178,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         &'mailhaul;help;scan'= {
         }
         &'mailhaul;help;check'= {
+        }
+        &'mailhaul;help;verify'= {
         }
         &'mailhaul;help;config'= {
             cand check 'Validate the config file: syntax (with the line), accounts, the files they name'

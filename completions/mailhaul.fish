@@ -29,6 +29,7 @@ complete -c mailhaul -n "__fish_mailhaul_needs_command" -s V -l version -d 'Prin
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "scan" -d 'Show what upload would do, without any network access'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
+complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "config" -d 'Work with the config file'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -77,7 +78,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-special-
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-multiappend -d 'Send one APPEND per message even when the server has MULTIAPPEND'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-journal -d 'Keep no journal: a rerun then sends everything again unless --skip-existing is given'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-journal -d 'Keep no journal: a rerun then sends everything again unless --skip-existing is given. The last of --journal and --no-journal wins'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l wait-lock -d 'Wait while another run holds the journal, instead of exiting with code 2'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l skip-existing -d 'Read each non-empty target mailbox first and skip messages already there (same Message-ID and size; without Message-ID, same size and date)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s n -l dry-run -d 'Connect and print the full plan with the server\'s names, but send nothing'
@@ -126,6 +127,48 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l timeout -d '
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'
+mbox\t'A single mbox file'
+mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
+maildir\t'A single Maildir (cur/ and new/)'
+maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
+eml\t'A directory of single-message files (.eml, .msg), or one such file'"
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
+delivery\t'Delivery time first (From_ line, Received), then as `auto`'
+header\t'The Date header first, then as `auto`'
+mtime\t'The file\'s modification time first, then as `auto`'
+now\t'No date: the server stamps the time of upload'"
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l mbox-variant -d 'How mbox files are split: auto trusts a Content-Length that ends at a From_ line and otherwise undoes mboxrd quoting' -r -f -a "auto\t'Detect per message: a Content-Length that points exactly at the next From_ line (or the end) is trusted, as mboxcl2 writes it; otherwise split at From_ lines and undo mboxrd quoting'
+mboxo\t'From_ lines split; `>From ` quoting is ambiguous, so nothing is unquoted'
+mboxrd\t'From_ lines split; `>From `, `>>From ` … lose one `>`'
+mboxcl\t'Content-Length delimits bodies; `>From ` quoting is left as it is'
+mboxcl2\t'Content-Length delimits bodies; nothing is quoted'"
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l takeout-archive -d 'Mailbox for Takeout messages that have no folder label' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l mailbox -d 'Put every message into this one mailbox instead of mirroring folders' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l prefix -d 'Put the mirrored folder tree under this mailbox (hierarchy with `/`)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l map -d 'Rename a source folder (and its subfolders): `--map \'Old Mail=Archive/Old\'`. Paths use `/`; repeatable; the longest matching SOURCE wins' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l flatten -d 'Put every folder at the top level, joining its path with SEP (default `_`)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l include -d 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l exclude -d 'Leave out source folders whose path (with `/`) matches GLOB; repeatable' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l server -d 'imaps://user@host[:port] (implicit TLS, default port 993) or imap://user@host[:port] (STARTTLS, default port 143)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l account -d 'Use this account from the config file (server, credentials, options)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l password-command -d 'Run this shell command and use its output as the password' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l journal -d 'The journal written by upload (default: the one for this server and user)' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l takeout -d 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-takeout -d 'Never treat mbox files as Gmail Takeout'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l takeout-chats -d 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-special-use -d 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server\'s special-use mailboxes'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-journal -d 'Ignore the journal: match by Message-ID and size only'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -134,10 +177,11 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_see
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "config" -d 'Work with the config file'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "config" -d 'Work with the config file'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'

@@ -37,6 +37,12 @@ pub enum Command {
     /// Connect, authenticate and show the capabilities and the upload mode.
     #[command(after_help = EXIT_CODES_HELP)]
     Check(CheckArgs),
+    /// Compare SOURCE with the server: list messages missing, present more
+    /// than once, or on the server but not in the source (journal first,
+    /// else Message-ID and size). Exit 0 only when every message is there
+    /// exactly once, 1 otherwise.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Verify(Box<VerifyArgs>),
     /// Work with the config file.
     Config {
         #[command(subcommand)]
@@ -219,12 +225,12 @@ pub struct UploadArgs {
 
     /// The journal of what was uploaded (default: one per server and user
     /// under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/).
-    #[arg(long, value_name = "PATH", conflicts_with = "no_journal")]
+    #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 
     /// Keep no journal: a rerun then sends everything again unless
-    /// --skip-existing is given.
-    #[arg(long)]
+    /// --skip-existing is given. The last of --journal and --no-journal wins.
+    #[arg(long, overrides_with = "journal")]
     pub no_journal: bool,
 
     /// Wait while another run holds the journal, instead of exiting with code 2.
@@ -269,6 +275,26 @@ pub struct ScanArgs {
     /// Print the scan as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// The journal written by upload (default: the one for this server and user).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+
+    /// Ignore the journal: match by Message-ID and size only.
+    #[arg(long, overrides_with = "journal")]
+    pub no_journal: bool,
 }
 
 #[derive(Debug, Args)]

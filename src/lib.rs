@@ -20,3 +20,4 @@ pub mod scan;
 pub mod secret;
 pub mod source;
 pub mod upload;
+pub mod verify;

@@ -10,19 +10,23 @@ use clap::CommandFactory;
 use std::io::Write as _;
 
 use crate::cli::{
-    CheckArgs, Cli, Command, ConfigAction, ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs,
+    CheckArgs, Cli, Command, ConfigAction, ScanArgs, ServerArgs, SourceArgs, TargetArgs,
+    UploadArgs, VerifyArgs,
 };
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::config;
+use crate::fingerprint::Fingerprint;
 use crate::imap::{ImapError, Session};
 use crate::journal::{self, Journal};
 use crate::plan::{BatchLimits, Plan, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
 use crate::progress::Progress;
 use crate::report::{ExitStatus, sanitize};
 use crate::source::{self, ReadOptions};
+use crate::upload::resolve::ServerKey;
 use crate::upload::{self, UploadMode, UploadOptions};
+use crate::verify;
 
 /// A failure that ends the run, with the exit status it maps to.
 struct Failure {
@@ -49,6 +53,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Upload(args) => run_upload(&args),
         Command::Scan(args) => run_scan(&args),
         Command::Check(args) => run_check(&args),
+        Command::Verify(args) => run_verify(&args),
         Command::Generate { dir } => generate(&dir).map_err(usage),
         Command::Config {
             action: ConfigAction::Check { config },
@@ -346,6 +351,90 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     };
     printed.context("cannot write the report").map_err(usage)?;
     Ok(report.exit_status())
+}
+
+/// `mailhaul verify`: see [`crate::verify`].
+fn run_verify(args: &VerifyArgs) -> Result<ExitStatus, Failure> {
+    source::discover(&args.source.sources, args.source.format).map_err(usage)?;
+    let mut settings = server_settings(&args.server)?;
+    let journal = open_journal(
+        args.journal.as_deref(),
+        args.no_journal,
+        false,
+        &settings.connect,
+    )?;
+    let mut session = connect_with(&mut settings)?;
+    let layout = server_layout(&mut session).map_err(connection)?;
+    let (plan, map, problems) = plan_sources(&args.source, &args.target, layout)?;
+    for p in &problems {
+        eprintln!("mailhaul: warning: {}", sanitize(p));
+    }
+    let read = read_options(&args.source);
+    let mut per: Vec<(String, Vec<verify::SourceItem>)> = Vec::new();
+    let mut unreadable = 0;
+    for folder in &plan.folders {
+        let messages = match folder.source.messages(&read) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("mailhaul: {}", sanitize(&format!("{e:#}")));
+                unreadable += 1;
+                continue;
+            }
+        };
+        for item in messages {
+            let msg = match item {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("mailhaul: {}: {}", e.origin, sanitize(&e.reason));
+                    unreadable += 1;
+                    continue;
+                }
+            };
+            if msg.skip.is_some() || msg.bytes.is_empty() {
+                continue; // never uploaded on purpose
+            }
+            let item = verify::SourceItem {
+                origin: msg.origin.to_string(),
+                fp: Fingerprint::of(&msg.bytes),
+                key: ServerKey::of_message(&msg),
+            };
+            for mailbox in map.targets_of(&msg, folder) {
+                match per.iter_mut().find(|(m, _)| *m == mailbox) {
+                    Some((_, v)) => v.push(item.clone()),
+                    None => per.push((mailbox, vec![item.clone()])),
+                }
+            }
+        }
+    }
+    let existing: std::collections::HashSet<String> = session
+        .list("", "*")
+        .map_err(connection)?
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let mut exact = true;
+    for (mailbox, items) in &per {
+        let (server, uidvalidity) = if existing.contains(mailbox) {
+            let sel = session.select(mailbox).map_err(connection)?;
+            let all = if sel.exists > 0 {
+                session.fetch_summaries().map_err(connection)?
+            } else {
+                Vec::new()
+            };
+            (all, sel.uid_validity)
+        } else {
+            (Vec::new(), None)
+        };
+        let c = verify::check(mailbox, items, &server, journal.as_ref(), uidvalidity);
+        print!("{}", c.render());
+        exact &= c.is_exact();
+    }
+    session.logout();
+    Ok(if exact && unreadable == 0 {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Partial
+    })
 }
 
 fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {

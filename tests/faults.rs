@@ -192,7 +192,10 @@ fn refused_continuation_toobig_is_reported() {
     let out = run(&peer, &src, &tmp.path().join("j"), &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("refuses messages this big (TOOBIG)"), "{stderr}");
+    assert!(
+        stderr.contains("refuses messages this big (TOOBIG)"),
+        "{stderr}"
+    );
     want.remove(3);
     assert_eq!(sorted(peer.messages("Target")), sorted(want));
 }

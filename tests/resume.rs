@@ -335,3 +335,57 @@ fn sigkill_at_random_moments_then_rerun() {
         "only {killed_running} kills hit a running upload"
     );
 }
+
+/// verify: exit 0 after an upload; a deleted message is reported missing
+/// and an extra copy doubled (exit 1), with the journal and without.
+#[test]
+fn verify_reports_missing_and_doubled() {
+    let s = setup();
+    s.upload("ver", None, &[]).assert_success();
+    let verify = |extra: &[&str]| {
+        let mut c = MailhaulCommand::new();
+        c.arg("verify")
+            .arg(&s.src)
+            .server(&s.dovecot)
+            .args(["--prefix", "ver"])
+            .arg("--journal")
+            .arg(s.work.join("ver.journal"))
+            .args(extra);
+        c
+    };
+    let out = verify(&[]).assert_success();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("0 missing, 0 doubled"), "{stdout}");
+
+    let mut r = s.dovecot.reader().unwrap();
+    let d = r.delimiter().unwrap();
+    let beta = format!("ver{d}Beta");
+    r.ok(&format!(
+        "SELECT {}",
+        crate::util::imap_reader::quote(&beta)
+    ))
+    .unwrap();
+    r.ok("STORE 3 +FLAGS (\\Deleted)").unwrap();
+    r.ok("EXPUNGE").unwrap();
+    let copy = s.expected[0].1[5].clone();
+    assert!(r.append_raw("ver/Alpha", &copy).unwrap().is_ok());
+    for extra in [&[][..], &["--no-journal"][..]] {
+        let out = verify(extra).assert_exit_code(1);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("ver.Alpha: 70 in the source, 71 on the server: 0 missing, 1 doubled")
+                || stdout.contains(
+                    "ver/Alpha: 70 in the source, 71 on the server: 0 missing, 1 doubled"
+                ),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("Beta: 60 in the source, 59 on the server: 1 missing, 0 doubled"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("  missing: ") && stdout.contains("  doubled: UID "),
+            "{stdout}"
+        );
+    }
+}
