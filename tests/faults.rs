@@ -290,3 +290,57 @@ fn nul_bytes_need_binary() {
     let headers = binary.state.lock().unwrap().literal_headers.clone();
     assert!(headers.iter().any(|h| h.starts_with("~{")), "{headers:?}");
 }
+
+/// SIGTERM during an upload: the APPEND in flight finishes, the summary is
+/// printed, exit 130; a rerun finishes without doubling.
+#[test]
+fn sigterm_stops_cleanly_with_130() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, want) = source(tmp.path());
+    let slow = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let s2 = slow.clone();
+    let peer = FakeImap::start(
+        CAPS,
+        move |_| {
+            if s2.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(150));
+            }
+            Fault::Accept
+        },
+        |_, _| None,
+    );
+    let journal = tmp.path().join("j");
+    let mut c = MailhaulCommand::new();
+    c.arg("upload")
+        .arg(&src)
+        .arg("--server")
+        .arg(format!("imap://user@127.0.0.1:{}", peer.port()))
+        .arg("--allow-plaintext")
+        .env("MAILHAUL_PASSWORD", "secret")
+        .args(["--mailbox", "Target", "--batch-size", "1", "--timeout", "5"])
+        .arg("--journal")
+        .arg(&journal);
+    let child = c.spawn_piped();
+    // Wait until a few APPENDs went through, then SIGTERM.
+    while peer.state.lock().unwrap().appends < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: kill(2) on the pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("messages uploaded"));
+    let stored = peer.messages("Target").len();
+    assert!((3..10).contains(&stored), "{stored}");
+    slow.store(false, std::sync::atomic::Ordering::SeqCst);
+    let out = run(&peer, &src, &journal, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(sorted(peer.messages("Target")), sorted(want));
+}

@@ -115,6 +115,15 @@ impl MailhaulCommand {
             .unwrap_or_else(|e| panic!("could not start {:?}: {e}", self.cmd))
     }
 
+    /// Start without waiting, stdout and stderr captured (`wait_with_output`).
+    pub fn spawn_piped(&mut self) -> std::process::Child {
+        self.cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {:?}: {e}", self.cmd))
+    }
+
     /// Run; panic with the full picture unless the exit status is 0.
     pub fn assert_success(&mut self) -> Output {
         self.assert_exit_code(0)
