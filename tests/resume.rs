@@ -389,3 +389,29 @@ fn verify_reports_missing_and_doubled() {
         );
     }
 }
+
+/// A mailbox recreated between runs (new UIDVALIDITY) holding one of the
+/// messages, and another deleted outright: the journal's entries for them
+/// are not trusted; the rerun says so, checks the server, and fills both.
+#[test]
+fn recreated_and_deleted_mailboxes_are_refilled() {
+    let s = setup();
+    s.upload("uv", None, &[]).assert_success();
+    let mut r = s.dovecot.reader().unwrap();
+    let d = r.delimiter().unwrap();
+    let q = crate::util::imap_reader::quote;
+    r.ok(&format!("DELETE {}", q(&format!("uv{d}Alpha"))))
+        .unwrap();
+    r.ok(&format!("CREATE {}", q(&format!("uv{d}Alpha"))))
+        .unwrap();
+    let kept = s.expected[0].1[10].clone();
+    assert!(r.append_raw("uv/Alpha", &kept).unwrap().is_ok());
+    r.ok(&format!("DELETE {}", q(&format!("uv{d}Beta"))))
+        .unwrap();
+    drop(r);
+    let out = s.upload("uv", None, &[]).assert_success();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("UIDVALIDITY changed"), "{stderr}");
+    assert!(stderr.contains("no such mailbox"), "{stderr}");
+    s.assert_exactly_once("uv", "after recreate/delete");
+}

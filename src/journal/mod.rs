@@ -261,6 +261,11 @@ impl Journal {
             .find_map(|l| l.uidvalidity.filter(|&u| u != now))
     }
 
+    /// True when any message is journaled for `mailbox`.
+    pub fn has_entries(&self, mailbox: &str) -> bool {
+        self.landed.keys().any(|(m, _)| m == mailbox)
+    }
+
     /// UIDs journaled in `mailbox` under `uidvalidity`.
     pub fn uids(&self, mailbox: &str, uidvalidity: Option<u32>) -> std::collections::HashSet<u32> {
         self.landed

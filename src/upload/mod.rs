@@ -358,6 +358,15 @@ impl Uploader<'_> {
             Ok(()) => {
                 self.existing.insert(mailbox.to_string());
                 self.checked.insert(mailbox.to_string());
+                if let Some(j) = self.journal.as_deref_mut()
+                    && j.has_entries(mailbox)
+                {
+                    // Deleted since an earlier run: what it held is gone.
+                    j.distrust(mailbox);
+                    self.report.warnings.push(format!(
+                        "{mailbox}: the journal has entries for it but the server had no such mailbox (deleted?); uploading everything into it again"
+                    ));
+                }
                 Ok(None)
             }
             Err(e) => {

@@ -45,9 +45,16 @@ impl Uploader<'_> {
         &mut self,
         mut f: impl FnMut(&mut Session) -> Result<T, ImapError>,
     ) -> Result<Result<T, ImapError>, Stop> {
+        let mut failures = 0;
         loop {
             match f(&mut self.session) {
                 Err(e) if is_lost(&e) || self.session.is_broken() => {
+                    failures += 1;
+                    if failures > self.opts.retries {
+                        // The server accepts a login but drops the command
+                        // every time: stop rather than loop.
+                        return Err(Stop::Connection(format!("{e} ({failures} times in a row)")));
+                    }
                     self.reconnect(&e.to_string())?
                 }
                 r => return Ok(r),
