@@ -22,3 +22,6 @@ mod upload;
 // The config file's accounts and the precedence flag > environment > config;
 // `mailhaul config check`.
 mod config;
+
+// The progress bar and the summary in a real 80-column terminal (tmux).
+mod terminal;
