@@ -238,6 +238,10 @@ pub struct UploadArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Write progress as newline-delimited JSON events on stderr.
+    #[arg(long)]
+    pub json_progress: bool,
+
     /// No progress bar and no summary; errors are still printed.
     #[arg(short, long)]
     pub quiet: bool,

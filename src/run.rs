@@ -15,7 +15,7 @@ use crate::cli::{
 use crate::config;
 use crate::imap::{ImapError, Session};
 use crate::plan::{BatchLimits, Plan, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressMode};
 use crate::report::{ExitStatus, sanitize};
 use crate::source::{self, ReadOptions};
 use crate::upload::{self, UploadMode, UploadOptions};
@@ -256,7 +256,14 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         allow_multiappend: !args.no_multiappend,
         read: read_options(&args.source),
     };
-    let progress = Progress::new(source_bytes(&plan.folders), args.quiet || args.json);
+    let mode = if args.json_progress {
+        ProgressMode::Json
+    } else if args.quiet || args.json {
+        ProgressMode::Hidden
+    } else {
+        ProgressMode::Auto
+    };
+    let progress = Progress::new(source_bytes(&plan.folders), mode);
     let mut report = upload::upload(&mut session, &plan.folders, &map, &opts, &progress);
     report.warnings.extend(problems);
     session.logout();
