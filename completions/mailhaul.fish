@@ -83,6 +83,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l wait-lock -
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l skip-existing -d 'Read each non-empty target mailbox first and skip messages already there (same Message-ID and size; without Message-ID, same size and date)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s n -l dry-run -d 'Connect and print the full plan with the server\'s names, but send nothing'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json -d 'Print the report as one JSON document on stdout instead of the summary'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json-progress -d 'Write progress as newline-delimited JSON events on stderr'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s q -l quiet -d 'No progress bar and no summary; errors are still printed'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'

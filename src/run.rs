@@ -21,7 +21,7 @@ use crate::fingerprint::Fingerprint;
 use crate::imap::{ImapError, Session};
 use crate::journal::{self, Journal};
 use crate::plan::{BatchLimits, Plan, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressMode};
 use crate::report::{ExitStatus, sanitize};
 use crate::source::{self, ReadOptions};
 use crate::upload::resolve::ServerKey;
@@ -329,7 +329,14 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         failed_out: args.failed_out.clone(),
         stop,
     };
-    let progress = Progress::new(source_bytes(&plan.folders), args.quiet || args.json);
+    let mode = if args.json_progress {
+        ProgressMode::Json
+    } else if args.quiet || args.json {
+        ProgressMode::Hidden
+    } else {
+        ProgressMode::Auto
+    };
+    let progress = Progress::new(source_bytes(&plan.folders), mode);
     let reconnect = || Session::connect(&settings.connect);
     let mut report = upload::upload(
         session,

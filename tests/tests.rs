@@ -32,3 +32,6 @@ mod config;
 // BYE, stored-but-unanswered batches, refused continuation, OVERQUOTA,
 // garbage, NUL bytes and BINARY.
 mod faults;
+
+// The progress bar and the summary in a real 80-column terminal (tmux).
+mod terminal;
