@@ -340,6 +340,23 @@ mod tests {
         assert_eq!(r.exit_status(), ExitStatus::Partial);
         let t = r.totals();
         assert_eq!((t.found, t.uploaded, t.failed, t.bytes), (2, 1, 1, 10));
+        r.connection_lost = true;
+        assert_eq!(r.exit_status().code(), 3);
+        r.interrupted = true;
+        assert_eq!(r.exit_status().code(), 130);
+    }
+
+    #[test]
+    fn already_present_counts_as_skipped() {
+        let mut r = Report::default();
+        r.already_present("INBOX", "a".into(), "already uploaded (journal)".into());
+        let t = r.totals();
+        assert_eq!((t.found, t.skipped, t.already_present), (1, 1, 1));
+        assert_eq!(r.exit_status(), ExitStatus::Success);
+        assert!(
+            r.summary()
+                .contains("skipped 1: already uploaded (journal)")
+        );
     }
 
     #[test]

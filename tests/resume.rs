@@ -156,7 +156,11 @@ fn code(out: &Output) -> Option<i32> {
 
 /// One faulty run through the proxy, then a clean rerun; exactly once after.
 fn cut_case(s: &Setup, case: &str, cut: Cut, extra: &[&str]) {
-    let proxy = FaultProxy::start(s.dovecot.plain_port(), Some(cut.clone()), true);
+    cut_case_hiding(s, case, cut, extra, &["STARTTLS"]);
+}
+
+fn cut_case_hiding(s: &Setup, case: &str, cut: Cut, extra: &[&str], hide: &[&str]) {
+    let proxy = FaultProxy::start_hiding(s.dovecot.plain_port(), Some(cut.clone()), hide);
     let first = s.upload(case, Some(&proxy), extra).run();
     assert!(
         matches!(code(&first), Some(0 | 1 | 3)),
@@ -269,6 +273,36 @@ fn cut_before_tagged_ok_then_rerun() {
     ];
     for (i, (cut, extra)) in cases.into_iter().enumerate() {
         cut_case(&s, &format!("s2c{i}"), cut, extra);
+    }
+}
+
+/// LITERAL+ hidden, so every literal waits for `+`: cuts just before a
+/// continuation arrives (the client waits with the literal unsent) and just
+/// after one (the literal is on its way).
+#[test]
+fn cut_in_continuation_wait_then_rerun() {
+    let s = setup();
+    let hide = ["STARTTLS", "LITERAL+"];
+    let cases: Vec<(Cut, &[&str])> = vec![
+        (
+            pattern(Dir::ServerToClient, "\r\n+ ", 1, 2),
+            &["--retries", "0"],
+        ),
+        (
+            pattern(Dir::ServerToClient, "\r\n+ ", 7, 2),
+            &["--retries", "2"],
+        ),
+        (
+            pattern(Dir::ServerToClient, "\r\n+ ", 25, 2),
+            &["--retries", "1", "--no-multiappend"],
+        ),
+        (
+            pattern(Dir::ClientToServer, "}\r\n", 12, 3),
+            &["--retries", "0"],
+        ),
+    ];
+    for (i, (cut, extra)) in cases.into_iter().enumerate() {
+        cut_case_hiding(&s, &format!("cw{i}"), cut, extra, &hide);
     }
 }
 

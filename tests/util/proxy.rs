@@ -7,7 +7,8 @@
 //!
 //! `strip_starttls` hides STARTTLS from the server's capabilities, so that
 //! `imap://` with `--allow-plaintext` stays in clear text and patterns can be
-//! seen on the wire.
+//! seen on the wire; [`FaultProxy::start_hiding`] hides others (LITERAL+, to
+//! force synchronizing literals and so continuation waits).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -54,6 +55,17 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Proxies 127.0.0.1:`upstream`, cutting the first connection at `cut`.
     pub fn start(upstream: u16, cut: Option<Cut>, strip_starttls: bool) -> FaultProxy {
+        let hide: &[&str] = if strip_starttls { &["STARTTLS"] } else { &[] };
+        FaultProxy::start_hiding(upstream, cut, hide)
+    }
+
+    /// Like [`FaultProxy::start`], hiding these capabilities from the client
+    /// (each replaced by as many `X`s, so byte offsets stay the same).
+    pub fn start_hiding(upstream: u16, cut: Option<Cut>, hide: &[&str]) -> FaultProxy {
+        let hide: Vec<(Vec<u8>, Vec<u8>)> = hide
+            .iter()
+            .map(|h| (h.as_bytes().to_vec(), vec![b'X'; h.len()]))
+            .collect();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -91,14 +103,13 @@ impl FaultProxy {
                     let others = [client.try_clone().ok(), server.try_clone().ok()];
                     let cut = cut.clone().filter(|c| c.dir == dir);
                     let (h, f) = (h.clone(), f.clone());
+                    let hide = if dir == Dir::ServerToClient {
+                        hide.clone()
+                    } else {
+                        Vec::new()
+                    };
                     std::thread::spawn(move || {
-                        let sent = pump(
-                            from,
-                            to,
-                            cut,
-                            strip_starttls && dir == Dir::ServerToClient,
-                            &h,
-                        );
+                        let sent = pump(from, to, cut, &hide, &h);
                         if first {
                             let mut g = f.lock().unwrap();
                             match dir {
@@ -153,7 +164,7 @@ fn pump(
     mut from: TcpStream,
     mut to: TcpStream,
     cut: Option<Cut>,
-    strip_starttls: bool,
+    hide: &[(Vec<u8>, Vec<u8>)],
     cut_happened: &AtomicBool,
 ) -> usize {
     let mut seen: Vec<u8> = Vec::new();
@@ -165,9 +176,8 @@ fn pump(
             Ok(n) => n,
         };
         let mut chunk = buf[..n].to_vec();
-        if strip_starttls {
-            replace_all(&mut chunk, b"STARTTLS", b"XNOTLS00");
-            replace_all(&mut chunk, b"LOGINDISABLED", b"XLOGINALLOWED");
+        for (from, to) in hide {
+            replace_all(&mut chunk, from, to);
         }
         seen.extend_from_slice(&chunk);
         let limit = cut.as_ref().and_then(|c| cut_position(&c.at, &seen));
