@@ -5,7 +5,7 @@
 //! A batch is journaled in three steps: `Begin` (the mailbox's STATUS and
 //! the batch's fingerprints, synced before anything is sent), one `Landed`
 //! per message that the tagged OK confirmed (with its APPENDUID), and `End`
-//! (synced before the batch counts as done). A `Begin` without `End` on the
+//! (synced together with the next batch's `Begin`, so one fsync per batch). A `Begin` without `End` on the
 //! next run is a batch of unknown fate: the uploader resolves it by looking
 //! at the server before sending anything ([`Journal::pending`]).
 //!
@@ -318,10 +318,13 @@ impl Journal {
         });
     }
 
-    /// Settles a batch and syncs.
+    /// Settles a batch. Synced with the next [`Journal::begin`] (or
+    /// [`Journal::sync`], or on drop): one fsync per batch, and no batch is
+    /// sent before the previous one's records are on disk. Lost by a power
+    /// cut in between, the batch is merely resolved by looking.
     pub fn end(&mut self, batch: u64) -> Result<(), JournalError> {
         self.write(Record::End { batch });
-        self.sync()
+        Ok(())
     }
 }
 
