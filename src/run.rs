@@ -17,14 +17,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::config;
-use crate::fingerprint::Fingerprint;
 use crate::imap::{ImapError, Session};
 use crate::journal::{self, Journal};
 use crate::plan::{BatchLimits, Plan, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
 use crate::progress::{Progress, ProgressMode};
 use crate::report::{ExitStatus, sanitize};
 use crate::source::{self, ReadOptions};
-use crate::upload::resolve::ServerKey;
 use crate::upload::{self, UploadMode, UploadOptions};
 use crate::verify;
 
@@ -376,63 +374,16 @@ fn run_verify(args: &VerifyArgs) -> Result<ExitStatus, Failure> {
     for p in &problems {
         eprintln!("mailhaul: warning: {}", sanitize(p));
     }
-    let read = read_options(&args.source);
-    let mut per: Vec<(String, Vec<verify::SourceItem>)> = Vec::new();
-    let mut unreadable = 0;
-    for folder in &plan.folders {
-        let messages = match folder.source.messages(&read) {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("mailhaul: {}", sanitize(&format!("{e:#}")));
-                unreadable += 1;
-                continue;
-            }
-        };
-        for item in messages {
-            let msg = match item {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("mailhaul: {}: {}", e.origin, sanitize(&e.reason));
-                    unreadable += 1;
-                    continue;
-                }
-            };
-            if msg.skip.is_some() || msg.bytes.is_empty() {
-                continue; // never uploaded on purpose
-            }
-            let item = verify::SourceItem {
-                origin: msg.origin.to_string(),
-                fp: Fingerprint::of(&msg.bytes),
-                key: ServerKey::of_message(&msg),
-            };
-            for mailbox in map.targets_of(&msg, folder) {
-                match per.iter_mut().find(|(m, _)| *m == mailbox) {
-                    Some((_, v)) => v.push(item.clone()),
-                    None => per.push((mailbox, vec![item.clone()])),
-                }
-            }
-        }
-    }
-    let existing: std::collections::HashSet<String> = session
-        .list("", "*")
-        .map_err(connection)?
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    let (checks, unreadable) = verify::verify(
+        &mut session,
+        &plan.folders,
+        &map,
+        &read_options(&args.source),
+        journal.as_ref(),
+    )
+    .map_err(connection)?;
     let mut exact = true;
-    for (mailbox, items) in &per {
-        let (server, uidvalidity) = if existing.contains(mailbox) {
-            let sel = session.select(mailbox).map_err(connection)?;
-            let all = if sel.exists > 0 {
-                session.fetch_summaries().map_err(connection)?
-            } else {
-                Vec::new()
-            };
-            (all, sel.uid_validity)
-        } else {
-            (Vec::new(), None)
-        };
-        let c = verify::check(mailbox, items, &server, journal.as_ref(), uidvalidity);
+    for c in &checks {
         print!("{}", c.render());
         exact &= c.is_exact();
     }

@@ -14,10 +14,76 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::Summary;
+use crate::imap::{ImapError, Session, Summary};
 use crate::journal::Journal;
+use crate::plan::{PlannedFolder, TargetMap};
 use crate::report::sanitize;
+use crate::source::ReadOptions;
 use crate::upload::resolve::ServerKey;
+
+/// Reads every planned folder and every target mailbox, and checks each
+/// mailbox. Unreadable sources are printed to stderr and counted.
+pub fn verify(
+    session: &mut Session,
+    folders: &[PlannedFolder],
+    map: &TargetMap,
+    read: &ReadOptions,
+    journal: Option<&Journal>,
+) -> Result<(Vec<MailboxCheck>, usize), ImapError> {
+    let mut per: Vec<(String, Vec<SourceItem>)> = Vec::new();
+    let mut unreadable = 0;
+    for folder in folders {
+        let messages = match folder.source.messages(read) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("mailhaul: {}", sanitize(&format!("{e:#}")));
+                unreadable += 1;
+                continue;
+            }
+        };
+        for item in messages {
+            let msg = match item {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("mailhaul: {}: {}", e.origin, sanitize(&e.reason));
+                    unreadable += 1;
+                    continue;
+                }
+            };
+            if msg.skip.is_some() || msg.bytes.is_empty() {
+                continue; // never uploaded on purpose
+            }
+            let item = SourceItem {
+                origin: msg.origin.to_string(),
+                fp: Fingerprint::of(&msg.bytes),
+                key: ServerKey::of_message(&msg),
+            };
+            for mailbox in map.targets_of(&msg, folder) {
+                match per.iter_mut().find(|(m, _)| *m == mailbox) {
+                    Some((_, v)) => v.push(item.clone()),
+                    None => per.push((mailbox, vec![item.clone()])),
+                }
+            }
+        }
+    }
+    let existing: HashSet<String> = session.list("", "*")?.into_iter().map(|e| e.name).collect();
+    let mut checks = Vec::new();
+    for (mailbox, items) in &per {
+        let (server, uidvalidity) = if existing.contains(mailbox) {
+            let sel = session.select(mailbox)?;
+            let all = if sel.exists > 0 {
+                session.fetch_summaries()?
+            } else {
+                Vec::new()
+            };
+            (all, sel.uid_validity)
+        } else {
+            (Vec::new(), None)
+        };
+        checks.push(check(mailbox, items, &server, journal, uidvalidity));
+    }
+    Ok((checks, unreadable))
+}
 
 /// A source message as verify needs it.
 #[derive(Clone, Debug)]

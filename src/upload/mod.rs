@@ -11,17 +11,19 @@
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
 mod failed_out;
+mod mode;
 pub mod resolve;
 mod send;
 
+pub use mode::UploadMode;
+
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::{AppendItem, Capabilities, Code, ImapError, LiteralMode, Session};
+use crate::imap::{AppendItem, Code, ImapError, Session};
 use crate::journal::{Journal, JournalError};
 use crate::message::Message;
 use crate::plan::{BatchLimits, MailboxBatches, PlannedFolder, TargetMap};
@@ -31,45 +33,6 @@ use crate::source::ReadOptions;
 
 use failed_out::FailedOut;
 use resolve::{ServerIndex, ServerKey};
-
-/// How messages go to the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UploadMode {
-    /// One APPEND command per batch (RFC 3502).
-    MultiAppend(LiteralMode),
-    /// One APPEND command per message.
-    Serial(LiteralMode),
-}
-
-impl UploadMode {
-    /// MULTIAPPEND only when advertised: Courier stores the first message of
-    /// an unadvertised MULTIAPPEND and then answers NO (DESIGN.md).
-    pub fn choose(caps: &Capabilities, allow_multiappend: bool) -> UploadMode {
-        let literals = caps.literal_mode();
-        if allow_multiappend && caps.has("MULTIAPPEND") {
-            UploadMode::MultiAppend(literals)
-        } else {
-            UploadMode::Serial(literals)
-        }
-    }
-}
-
-impl fmt::Display for UploadMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let literals = |m: &LiteralMode| match m {
-            LiteralMode::Plus => "LITERAL+",
-            LiteralMode::Minus => "LITERAL- (non-synchronizing up to 4096 bytes)",
-            LiteralMode::Sync => "synchronizing literals",
-        };
-        match self {
-            UploadMode::MultiAppend(m) => write!(f, "MULTIAPPEND with {}", literals(m)),
-            UploadMode::Serial(LiteralMode::Sync) => {
-                write!(f, "serial APPEND with synchronizing literals")
-            }
-            UploadMode::Serial(m) => write!(f, "serial APPEND, pipelined with {}", literals(m)),
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct UploadOptions {
@@ -482,30 +445,4 @@ fn is_trycreate<T>(r: &Result<T, ImapError>) -> bool {
             ..
         })
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mode_choice() {
-        let caps = |s: &str| Capabilities(s.split(' ').map(String::from).collect());
-        assert_eq!(
-            UploadMode::choose(&caps("IMAP4rev1 MULTIAPPEND LITERAL+"), true),
-            UploadMode::MultiAppend(LiteralMode::Plus)
-        );
-        assert_eq!(
-            UploadMode::choose(&caps("IMAP4rev1 MULTIAPPEND LITERAL+"), false),
-            UploadMode::Serial(LiteralMode::Plus)
-        );
-        assert_eq!(
-            UploadMode::choose(&caps("IMAP4rev1 LITERAL-"), true),
-            UploadMode::Serial(LiteralMode::Minus)
-        );
-        assert_eq!(
-            UploadMode::choose(&caps("IMAP4rev1 UIDPLUS"), true).to_string(),
-            "serial APPEND with synchronizing literals"
-        );
-    }
 }
