@@ -3,9 +3,16 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cmd;
+pub mod courier;
+pub mod cyrus;
 pub mod dovecot;
 pub mod imap_reader;
+pub mod server;
+pub mod sys;
 
 pub use cmd::MailhaulCommand;
+pub use courier::Courier;
+pub use cyrus::Cyrus;
 pub use dovecot::{Dovecot, DovecotOptions};
 pub use imap_reader::{Fetched, ImapReader, parse_internal_date};
+pub use server::{ImapServer, ServerKind};
