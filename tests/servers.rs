@@ -134,6 +134,14 @@ fn check(kind: ServerKind) {
         stdout.contains("hierarchy delimiter: '.'") || kind == ServerKind::Dovecot,
         "{kind:?}: {stdout}"
     );
+    assert!(
+        stdout.contains(&format!("personal namespace: {:?}\n", t.namespace_prefix)),
+        "{kind:?}: {stdout}"
+    );
+    assert!(
+        stdout.contains("special-use mailboxes: "),
+        "{kind:?}: {stdout}"
+    );
     if kind == ServerKind::Cyrus {
         // Cyrus adds LOGINDISABLED once logged in; the capabilities shown
         // are the ones re-read after login.
