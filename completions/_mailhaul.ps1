@@ -66,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Connect and print the full plan with the server''s names, but send nothing')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Connect and print the full plan with the server''s names, but send nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON document on stdout instead of the summary')
+            [CompletionResult]::new('--json-progress', '--json-progress', [CompletionResultType]::ParameterName, 'Write progress as newline-delimited JSON events on stderr')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no summary; errors are still printed')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar and no summary; errors are still printed')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -341,7 +341,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -388,14 +388,14 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-n -q -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --dry-run --json --quiet --help"
+            opts="-n -q -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --dry-run --json --json-progress --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml" -- "${cur}"))
                     return 0
                     ;;
                 --date)

@@ -62,6 +62,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand -n 'Connect and print the full plan with the server''s names, but send nothing'
             cand --dry-run 'Connect and print the full plan with the server''s names, but send nothing'
             cand --json 'Print the report as one JSON document on stdout instead of the summary'
+            cand --json-progress 'Write progress as newline-delimited JSON events on stderr'
             cand -q 'No progress bar and no summary; errors are still printed'
             cand --quiet 'No progress bar and no summary; errors are still printed'
             cand -h 'Print help (see more with ''--help'')'

@@ -36,7 +36,8 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l format -d '
 mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
-maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'"
+maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
+eml\t'A directory of single-message files (.eml, .msg), or one such file'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
@@ -75,13 +76,15 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l allow-plain
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-multiappend -d 'Send one APPEND per message even when the server has MULTIAPPEND'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s n -l dry-run -d 'Connect and print the full plan with the server\'s names, but send nothing'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json -d 'Print the report as one JSON document on stdout instead of the summary'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json-progress -d 'Write progress as newline-delimited JSON events on stderr'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s q -l quiet -d 'No progress bar and no summary; errors are still printed'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'
 mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
-maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'"
+maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
+eml\t'A directory of single-message files (.eml, .msg), or one such file'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'

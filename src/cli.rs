@@ -16,10 +16,24 @@ Exit codes:
   2  usage or configuration error
   3  connection, TLS or authentication failure";
 
+/// `mailhaul --version`: the version and what this build can do.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout",
+    "\nprotocol: MULTIAPPEND, LITERAL+, LITERAL-, UIDPLUS, BINARY, SPECIAL-USE, NAMESPACE",
+    "\nauthentication: PLAIN (SASL-IR), LOGIN, OAUTHBEARER, XOAUTH2",
+    "\ntls: native-tls (system OpenSSL), STARTTLS and implicit TLS"
+);
+
 /// Upload local mail (mbox, Maildir, Maildir++) into an IMAP server, fast,
 /// keeping flags and dates, without losing or doubling a message.
 #[derive(Debug, Parser)]
-#[command(name = "mailhaul", version, after_help = EXIT_CODES_HELP)]
+#[command(
+    name = "mailhaul",
+    version,
+    long_version = LONG_VERSION,
+    after_help = EXIT_CODES_HELP
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -223,6 +237,10 @@ pub struct UploadArgs {
     /// Print the report as one JSON document on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+
+    /// Write progress as newline-delimited JSON events on stderr.
+    #[arg(long)]
+    pub json_progress: bool,
 
     /// No progress bar and no summary; errors are still printed.
     #[arg(short, long)]

@@ -15,7 +15,7 @@ use crate::cli::{
 use crate::config;
 use crate::imap::{ImapError, Session};
 use crate::plan::{BatchLimits, Plan, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressMode};
 use crate::report::{ExitStatus, sanitize};
 use crate::source::{self, ReadOptions};
 use crate::upload::{self, UploadMode, UploadOptions};
@@ -209,15 +209,25 @@ fn source_bytes(folders: &[PlannedFolder]) -> u64 {
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     folders
         .iter()
-        .map(|f| match f.source.kind {
-            source::FolderKind::Mbox => size(&f.source.path),
-            source::FolderKind::Maildir => ["cur", "new"]
-                .iter()
-                .filter_map(|d| std::fs::read_dir(f.source.path.join(d)).ok())
-                .flatten()
-                .filter_map(|e| e.ok()?.metadata().ok())
-                .map(|m| m.len())
-                .sum(),
+        .map(|f| {
+            let dir_size = |dir: &Path| -> u64 {
+                std::fs::read_dir(dir)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            };
+            match f.source.kind {
+                source::FolderKind::Mbox => size(&f.source.path),
+                source::FolderKind::Maildir => ["cur", "new"]
+                    .iter()
+                    .map(|d| dir_size(&f.source.path.join(d)))
+                    .sum(),
+                source::FolderKind::Eml if f.source.path.is_file() => size(&f.source.path),
+                source::FolderKind::Eml => dir_size(&f.source.path),
+            }
         })
         .sum()
 }
@@ -246,7 +256,14 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         allow_multiappend: !args.no_multiappend,
         read: read_options(&args.source),
     };
-    let progress = Progress::new(source_bytes(&plan.folders), args.quiet || args.json);
+    let mode = if args.json_progress {
+        ProgressMode::Json
+    } else if args.quiet || args.json {
+        ProgressMode::Hidden
+    } else {
+        ProgressMode::Auto
+    };
+    let progress = Progress::new(source_bytes(&plan.folders), mode);
     let mut report = upload::upload(&mut session, &plan.folders, &map, &opts, &progress);
     report.warnings.extend(problems);
     session.logout();

@@ -327,7 +327,7 @@ fn corpus_counts_flags_and_dates() {
         for (i, m) in msgs.iter().enumerate() {
             // mbox rows are in file order; Maildir and eml rows by file name
             // (mailhaul sorts Maildir files by their leading timestamp).
-            let row = if folder.kind == source::FolderKind::Maildir {
+            let row = if folder.kind != source::FolderKind::Mbox {
                 let Some(row) = tsv.iter().find(|r| m.origin.path.ends_with(&r.file)) else {
                     failures.push(format!(
                         "{label}: {} not in the TSV",

@@ -27,3 +27,6 @@ mod servers;
 // The config file's accounts and the precedence flag > environment > config;
 // `mailhaul config check`.
 mod config;
+
+// The progress bar and the summary in a real 80-column terminal (tmux).
+mod terminal;

@@ -470,3 +470,65 @@ fn scan_needs_no_server() {
     assert!(stdout.contains("\\Seen 1"), "{stdout}");
     assert!(stdout.contains("total: 7 messages"), "{stdout}");
 }
+
+#[test]
+fn json_report_and_json_progress_events() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (sources, expected) = fixture(dir.path());
+    let empty = dir.path().join("empty-one.mbox");
+    std::fs::write(
+        &empty,
+        "From a@b Mon Jan  6 09:15:00 2020\n\nFrom a@b Mon Jan  6 09:16:00 2020\nSubject: x\n\nbody\n",
+    )
+    .unwrap();
+    let out = MailhaulCommand::upload(&dovecot, &sources)
+        .arg(&empty)
+        .args(["--json", "--json-progress"])
+        .assert_exit_code(1);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["kind"], "upload");
+    assert_eq!(doc["exit_code"], 1);
+    let total: usize = expected.values().map(Vec::len).sum();
+    assert_eq!(doc["totals"]["uploaded"], total + 1);
+    assert_eq!(doc["totals"]["failed"], 1);
+    let failure = &doc["failures"][0];
+    assert_eq!(failure["class"], "not-sent");
+    assert!(
+        failure["origin"]
+            .as_str()
+            .unwrap()
+            .contains("empty-one.mbox message 1"),
+        "{failure}"
+    );
+    let names: Vec<&str> = doc["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"letters") && names.contains(&"INBOX"),
+        "{names:?}"
+    );
+
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("stderr line is not JSON ({e}): {l}"))
+        })
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "progress" && e["mailbox"] == "letters"),
+        "{events:?}"
+    );
+    assert_eq!(events.last().unwrap()["event"], "done", "{events:?}");
+}

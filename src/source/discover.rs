@@ -27,6 +27,7 @@ pub(super) fn discover_path(
         .with_context(|| format!("{}: cannot read source path", path.display()))?;
     let is_maildir = path.join("cur").is_dir();
     match format {
+        Format::Auto if meta.is_file() && is_single_message(path)? => single_message(path, out),
         Format::Auto if meta.is_file() => single_mbox(path, true, out),
         Format::Auto if is_maildir => maildir_root(path, true, out),
         Format::Auto if meta.is_dir() => mbox_tree(path, out),
@@ -43,7 +44,28 @@ pub(super) fn discover_path(
             add_maildir(path, vec!["INBOX".into()], out)?;
             add_children(plus_plus_children(path)?, out)
         }
+        Format::Eml if meta.is_file() => single_message(path, out),
+        Format::Eml => walk_dir(path, path, Some(vec![maildir_name(path, false)]), out),
     }
+}
+
+/// A file given on the command line that holds one message (RFC 5322
+/// headers first, no From_ line): an `.eml` export.
+fn is_single_message(path: &Path) -> anyhow::Result<bool> {
+    let shape =
+        eml::file_shape(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(shape == eml::FileShape::Message
+        && !looks_like_mbox(path).with_context(|| format!("{}: cannot read", path.display()))?)
+}
+
+/// One message file: it goes to INBOX (or where `--mailbox` says).
+fn single_message(path: &Path, out: &mut Discovery) -> anyhow::Result<()> {
+    out.folders.push(SourceFolder {
+        path: path.to_path_buf(),
+        kind: FolderKind::Eml,
+        folder: vec!["INBOX".into()],
+    });
+    Ok(())
 }
 
 fn single_mbox(path: &Path, check: bool, out: &mut Discovery) -> anyhow::Result<()> {
@@ -221,7 +243,7 @@ fn walk_dir(
         }
         out.folders.push(SourceFolder {
             path: dir.to_path_buf(),
-            kind: FolderKind::Maildir,
+            kind: FolderKind::Eml,
             folder,
         });
     }
@@ -376,147 +398,5 @@ fn problem(path: PathBuf, reason: &str) -> SourceError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::source::discover;
-
-    fn folders(d: &Discovery) -> Vec<(String, FolderKind)> {
-        d.folders
-            .iter()
-            .map(|f| (f.folder.join("/"), f.kind))
-            .collect()
-    }
-
-    fn maildir(dir: &Path) {
-        fs::create_dir_all(dir.join("cur")).unwrap();
-        fs::create_dir_all(dir.join("new")).unwrap();
-    }
-
-    #[test]
-    fn maildir_plus_plus_tree() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("mail");
-        maildir(&root);
-        maildir(&root.join(".Sent"));
-        maildir(&root.join(".A.B"));
-        maildir(&root.join(".&AOk-t&AOk-"));
-        fs::create_dir(root.join(".NotAFolder")).unwrap();
-        fs::write(root.join("dovecot-uidlist"), b"").unwrap();
-        fs::write(root.join("subscriptions"), b"").unwrap();
-        fs::write(root.join("01:2,"), b"Subject: x\n").unwrap();
-        let d = discover(std::slice::from_ref(&root), Format::Auto).unwrap();
-        assert_eq!(
-            folders(&d),
-            [
-                ("INBOX".into(), FolderKind::Maildir),
-                ("A/B".into(), FolderKind::Maildir),
-                ("Sent".into(), FolderKind::Maildir),
-                ("été".into(), FolderKind::Maildir),
-            ]
-        );
-        assert_eq!(d.problems.len(), 1);
-        assert_eq!(d.problems[0].origin.path, root.join("01:2,"));
-        assert!(d.problems[0].reason.contains("not in cur/ or new/"));
-    }
-
-    #[test]
-    fn single_maildir_names() {
-        let tmp = tempfile::tempdir().unwrap();
-        let work = tmp.path().join("Work");
-        maildir(&work);
-        let md = tmp.path().join("Maildir");
-        maildir(&md);
-        let d = discover(&[work, md], Format::Auto).unwrap();
-        assert_eq!(
-            folders(&d),
-            [
-                ("Work".into(), FolderKind::Maildir),
-                ("INBOX".into(), FolderKind::Maildir)
-            ]
-        );
-    }
-
-    #[test]
-    fn nested_plain_maildirs() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("notmuch");
-        maildir(&root);
-        maildir(&root.join("foo"));
-        maildir(&root.join("foo/baz"));
-        let d = discover(&[root], Format::Auto).unwrap();
-        let names: Vec<_> = folders(&d).into_iter().map(|f| f.0).collect();
-        assert_eq!(names, ["INBOX", "foo", "foo/baz"]);
-    }
-
-    #[test]
-    fn mbox_file_and_tree() {
-        let tmp = tempfile::tempdir().unwrap();
-        let t = tmp.path();
-        fs::write(t.join("Inbox"), b"\nFrom a\n\n").unwrap();
-        fs::write(t.join("Archive.mbox"), b"From a\n\n").unwrap();
-        fs::create_dir(t.join("Archive.sbd")).unwrap();
-        fs::write(t.join("Archive.sbd/2018"), b"").unwrap();
-        fs::write(t.join("Archive.msf"), b"// mork").unwrap();
-        fs::write(t.join(".hidden"), b"x").unwrap();
-        fs::write(t.join("notes.txt"), b"hello\n").unwrap();
-        fs::write(t.join("old.gz"), b"\x1f\x8b").unwrap();
-        let d = discover(&[t.to_path_buf()], Format::Auto).unwrap();
-        let names: Vec<_> = folders(&d).into_iter().map(|f| f.0).collect();
-        assert_eq!(names, ["Archive", "Archive/2018", "INBOX"]);
-        assert!(d.folders.iter().all(|f| f.kind == FolderKind::Mbox));
-        let problems: Vec<_> = d
-            .problems
-            .iter()
-            .map(|p| {
-                p.origin
-                    .path
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        assert_eq!(problems, ["notes.txt", "old.gz"]);
-
-        let single = discover(&[t.join("Archive.mbox")], Format::Auto).unwrap();
-        assert_eq!(single.folders[0].folder, ["Archive"]);
-        let inbox = discover(&[t.join("Inbox")], Format::Auto).unwrap();
-        assert_eq!(inbox.folders[0].folder, ["INBOX"]);
-    }
-
-    #[test]
-    fn errors_name_the_path() {
-        let tmp = tempfile::tempdir().unwrap();
-        let missing = tmp.path().join("nope");
-        let e = discover(std::slice::from_ref(&missing), Format::Auto).unwrap_err();
-        assert!(format!("{e:#}").contains("nope"), "{e:#}");
-        let text = tmp.path().join("notes.txt");
-        fs::write(&text, b"hello\n").unwrap();
-        let e = discover(std::slice::from_ref(&text), Format::Auto).unwrap_err();
-        let msg = format!("{e:#}");
-        assert!(
-            msg.contains("notes.txt") && msg.contains("not an mbox file"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn format_forces_the_kind() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("mail");
-        maildir(&root);
-        maildir(&root.join(".Sent"));
-        let d = discover(std::slice::from_ref(&root), Format::Maildir).unwrap();
-        assert_eq!(folders(&d), [("mail".into(), FolderKind::Maildir)]);
-        let d = discover(std::slice::from_ref(&root), Format::MaildirPlusPlus).unwrap();
-        assert_eq!(d.folders.len(), 2);
-        assert!(discover(&[root], Format::Mbox).is_err());
-    }
-
-    #[test]
-    fn plus_plus_names() {
-        assert_eq!(plus_plus_folder("Sent"), ["Sent"]);
-        assert_eq!(plus_plus_folder("A.B"), ["A", "B"]);
-        assert_eq!(plus_plus_folder("&AOk-t&AOk-"), ["été"]);
-    }
-}
+#[path = "discover_tests.rs"]
+mod tests;

@@ -78,9 +78,15 @@ pub struct EmlReader {
 }
 
 impl EmlReader {
-    pub fn open(dir: &Path, opts: &ReadOptions) -> io::Result<EmlReader> {
+    /// Reads the message files of a directory, or the one file `path` is.
+    pub fn open(path: &Path, opts: &ReadOptions) -> io::Result<EmlReader> {
+        let files = if fs::metadata(path)?.is_file() {
+            vec![path.to_path_buf()]
+        } else {
+            message_files(path)?
+        };
         Ok(EmlReader {
-            files: message_files(dir)?.into_iter(),
+            files: files.into_iter(),
             opts: opts.clone(),
             index: 0,
         })

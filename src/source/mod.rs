@@ -46,6 +46,8 @@ pub enum Format {
     /// A Maildir++ tree: the root is INBOX, `.A.B` is A/B.
     #[value(name = "maildir++", alias = "maildirpp")]
     MaildirPlusPlus,
+    /// A directory of single-message files (.eml, .msg), or one such file.
+    Eml,
 }
 
 /// How a folder's messages are stored.
@@ -53,9 +55,11 @@ pub enum Format {
 pub enum FolderKind {
     /// One file holding many messages (mbox, Thunderbird, Gmail Takeout, `.gz`).
     Mbox,
-    /// A directory of one-message files: a Maildir (cur/, new/) or, when the
-    /// directory has no cur/, a folder of `.eml` files.
+    /// A Maildir: one-message files in cur/ and new/.
     Maildir,
+    /// One-message files (`.eml`, `.msg`, or no extension): a directory of
+    /// them, or a single such file.
+    Eml,
 }
 
 /// One source mailbox: where it is, how it is stored and which folder it is.
@@ -147,7 +151,7 @@ impl SourceFolder {
             FolderKind::Mbox => {
                 Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
             }
-            FolderKind::Maildir if !self.path.join("cur").is_dir() => {
+            FolderKind::Eml => {
                 Box::new(eml::EmlReader::open(&self.path, opts).with_context(context)?)
             }
             FolderKind::Maildir => {

@@ -1,0 +1,143 @@
+//! The terminal experience, in a real terminal: tmux runs mailhaul in an
+//! 80×24 pane; the bytes the terminal received are recorded (pipe-pane) to
+//! see the progress bar was drawn, and the final screen is read back to check
+//! the summary is readable within 80 columns.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::util::Dovecot;
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Tmux {
+        Tmux {
+            socket: format!("mailhaul-test-{}-{:?}", std::process::id(), Instant::now()),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux must be installed (scripts/install-test-deps installs it)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+fn write_mbox(path: &Path, n: usize) {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "From a@example.org Mon Jan  6 09:15:00 2020\nSubject: message {i}\nMessage-ID: <t{i}@example.org>\n\n{}\n",
+            "some text to make the message a few kilobytes long\n".repeat(60)
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[test]
+fn progress_bar_renders_and_summary_fits_80_columns() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("terminal.mbox");
+    write_mbox(&mbox, 400);
+    let record = dir.path().join("terminal-bytes.log");
+    let tmux = Tmux::new();
+    let command = format!(
+        "tmux -L {sock} wait-for go; env -u NO_COLOR MAILHAUL_PASSWORD={pw} {bin} upload {mbox} --server {url} --ca-file {ca} --batch-size 10; echo EXIT=$?; sleep 60",
+        sock = shell_quote(&tmux.socket),
+        pw = shell_quote(dovecot.password()),
+        bin = shell_quote(env!("CARGO_BIN_EXE_mailhaul")),
+        mbox = shell_quote(&mbox.display().to_string()),
+        url = shell_quote(&dovecot.imaps_url()),
+        ca = shell_quote(&dovecot.ca_file().display().to_string()),
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-s",
+        "t",
+        &command,
+    ]);
+    tmux.run(&[
+        "pipe-pane",
+        "-t",
+        "t",
+        "-o",
+        &format!("cat >> {}", shell_quote(&record.display().to_string())),
+    ]);
+    tmux.run(&["wait-for", "-S", "go"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let screen = loop {
+        // -J joins lines tmux wrapped, so an over-long line stays long.
+        let screen = tmux.run(&["capture-pane", "-p", "-J", "-t", "t"]);
+        if screen.contains("EXIT=") {
+            break screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "mailhaul did not finish:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    let recorded = String::from_utf8_lossy(&std::fs::read(&record).unwrap()).into_owned();
+    assert!(
+        recorded.contains("ETA") && recorded.contains("msgs → terminal"),
+        "no progress bar was drawn; the terminal received:\n{recorded}"
+    );
+    let summary: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("mailbox"))
+        .take_while(|l| !l.starts_with("EXIT="))
+        .collect();
+    assert!(
+        summary
+            .iter()
+            .any(|l| l.starts_with("total") && l.contains("400")),
+        "{screen}"
+    );
+    assert!(
+        summary
+            .iter()
+            .any(|l| l.contains("400 of 400 messages uploaded")),
+        "{screen}"
+    );
+    for line in &summary {
+        assert!(line.chars().count() <= 80, "{line}");
+    }
+    assert!(
+        !screen.contains("\u{fffd}"),
+        "replacement characters on screen:\n{screen}"
+    );
+}
