@@ -2,7 +2,8 @@
 //! single `[[test]]` in Cargo.toml), so the test code is compiled and linked
 //! once. Each `mod` below is one area; add new areas here.
 
-// Shared harness: a private Dovecot server per test (`util::dovecot`), an
+// Shared harness: a private Dovecot, Cyrus or Courier server per test
+// (`util::{dovecot,cyrus,courier}`, one `util::server::ImapServer` trait), an
 // independent IMAP reader to verify what landed on the server
 // (`util::imap_reader`) and a wrapper around the mailhaul binary that explains
 // failures (`util::cmd`). No tests live here.
@@ -23,6 +24,10 @@ mod resume;
 // flags, dates, mailboxes; MULTIAPPEND and serial paths; refusals; TLS and
 // authentication failures; scan and check.
 mod upload;
+
+// The round trip and `mailhaul check` against Dovecot, Cyrus and Courier
+// (private instances; Cyrus and Courier unpacked by scripts/install-test-deps).
+mod servers;
 
 // The config file's accounts and the precedence flag > environment > config;
 // `mailhaul config check`.

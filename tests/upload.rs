@@ -11,30 +11,30 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
-use crate::util::{Dovecot, DovecotOptions, MailhaulCommand, parse_internal_date};
+use crate::util::{Dovecot, DovecotOptions, ImapServer, MailhaulCommand, parse_internal_date};
 
 /// What the server must hold for one message.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Expected {
-    body: Vec<u8>,
-    flags: Vec<String>,
-    date: DateTime<FixedOffset>,
+pub(crate) struct Expected {
+    pub body: Vec<u8>,
+    pub flags: Vec<String>,
+    pub date: DateTime<FixedOffset>,
 }
 
 /// Mailbox (reader's `/` form) → messages in upload order.
-type Expectation = BTreeMap<String, Vec<Expected>>;
+pub(crate) type Expectation = BTreeMap<String, Vec<Expected>>;
 
-fn crlf(s: &str) -> Vec<u8> {
+pub(crate) fn crlf(s: &str) -> Vec<u8> {
     s.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
 }
 
-fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<FixedOffset> {
+pub(crate) fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<FixedOffset> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
         .unwrap()
         .fixed_offset()
 }
 
-fn flags(list: &[&str]) -> Vec<String> {
+pub(crate) fn flags(list: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
     v.sort();
     v
@@ -177,9 +177,10 @@ fn write_maildir(dir: &Path) -> (PathBuf, Expectation) {
     (root, expected)
 }
 
-/// Reads every mailbox back and compares with `want`.
-fn assert_server_holds(dovecot: &Dovecot, want: &Expectation) {
-    let mut reader = dovecot.reader().unwrap();
+/// Reads every mailbox back and compares with `want` (on any server: the
+/// reader's names are relative to the personal namespace).
+pub(crate) fn assert_server_holds(server: &dyn ImapServer, want: &Expectation) {
+    let mut reader = server.reader().unwrap();
     let mailboxes = reader.list_mailboxes().unwrap();
     for (mailbox, expected) in want {
         assert!(
@@ -216,14 +217,14 @@ fn assert_server_holds(dovecot: &Dovecot, want: &Expectation) {
 }
 
 /// The fixture: an mbox named `letters` plus a Maildir++ tree.
-fn fixture(dir: &Path) -> (Vec<PathBuf>, Expectation) {
+pub(crate) fn fixture(dir: &Path) -> (Vec<PathBuf>, Expectation) {
     let (mbox, mbox_expected) = write_mbox(dir, "letters");
     let (maildir, mut expected) = write_maildir(dir);
     expected.insert("letters".into(), mbox_expected);
     (vec![mbox, maildir], expected)
 }
 
-fn batches(expected: &Expectation, size: usize) -> usize {
+pub(crate) fn batches(expected: &Expectation, size: usize) -> usize {
     expected.values().map(|v| v.len().div_ceil(size)).sum()
 }
 

@@ -1,7 +1,8 @@
 //! [`MailhaulCommand`]: runs the mailhaul binary in an isolated environment
 //! (no `MAILHAUL_*` variables from the caller, HOME in a fresh temp dir) and,
 //! when an assertion fails, prints the command, status, stdout, stderr and the
-//! Dovecot log if one is attached.
+//! server's logs if one is attached (Dovecot, Cyrus or Courier: any
+//! [`ImapServer`]).
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -10,12 +11,13 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-use super::dovecot::Dovecot;
+use super::server::ImapServer;
 
 pub struct MailhaulCommand {
     cmd: Command,
     home: TempDir,
-    dovecot_log: Option<PathBuf>,
+    /// The attached server's log files.
+    server_logs: Vec<PathBuf>,
 }
 
 impl Default for MailhaulCommand {
@@ -46,31 +48,31 @@ impl MailhaulCommand {
         MailhaulCommand {
             cmd,
             home,
-            dovecot_log: None,
+            server_logs: Vec::new(),
         }
     }
 
     /// `mailhaul upload SOURCES... --server imaps://user@127.0.0.1:PORT
     /// --ca-file CERT` with `MAILHAUL_PASSWORD` set, log attached.
-    pub fn upload<S: AsRef<OsStr>>(dovecot: &Dovecot, sources: &[S]) -> Self {
+    pub fn upload<S: AsRef<OsStr>>(server: &dyn ImapServer, sources: &[S]) -> Self {
         let mut c = Self::new();
-        c.arg("upload").args(sources).server(dovecot);
+        c.arg("upload").args(sources).server(server);
         c
     }
 
     /// Add `--server`, `--ca-file`, the password env var and attach the log.
-    pub fn server(&mut self, dovecot: &Dovecot) -> &mut Self {
+    pub fn server(&mut self, server: &dyn ImapServer) -> &mut Self {
         self.arg("--server")
-            .arg(dovecot.imaps_url())
+            .arg(server.imaps_url())
             .arg("--ca-file")
-            .arg(dovecot.ca_file())
-            .env("MAILHAUL_PASSWORD", dovecot.password())
-            .attach(dovecot)
+            .arg(server.ca_file())
+            .env("MAILHAUL_PASSWORD", server.password())
+            .attach(server)
     }
 
-    /// Print this Dovecot's log on failure.
-    pub fn attach(&mut self, dovecot: &Dovecot) -> &mut Self {
-        self.dovecot_log = Some(dovecot.log_path());
+    /// Print this server's logs on failure.
+    pub fn attach(&mut self, server: &dyn ImapServer) -> &mut Self {
+        self.server_logs = server.log_paths();
         self
     }
 
@@ -147,7 +149,7 @@ impl MailhaulCommand {
         out
     }
 
-    /// Command, status, stdout, stderr and the Dovecot log, for a panic message.
+    /// Command, status, stdout, stderr and the server's logs, for a panic message.
     pub fn explain(&self, out: &Output) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "command: {:?}", self.cmd);
@@ -162,10 +164,10 @@ impl MailhaulCommand {
             "--- stderr ---\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        if let Some(log) = &self.dovecot_log {
+        for log in &self.server_logs {
             let text = std::fs::read_to_string(log)
                 .unwrap_or_else(|e| format!("(cannot read {}: {e})", log.display()));
-            let _ = writeln!(s, "--- dovecot log ---\n{text}");
+            let _ = writeln!(s, "--- {} ---\n{text}", log.display());
         }
         s
     }

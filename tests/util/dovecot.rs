@@ -229,6 +229,9 @@ impl Dovecot {
         writeln!(c, "state_dir = {root}/state")?;
         writeln!(c, "log_path = {root}/dovecot.log")?;
         writeln!(c, "instance_name = {name}")?;
+        // Readiness checks the greeting names this instance, not another
+        // test's server that got the same port.
+        writeln!(c, "login_greeting = Dovecot {name} ready.")?;
         writeln!(c, "listen = 127.0.0.1")?;
         writeln!(c, "protocols = imap")?;
         writeln!(c, "ssl = yes")?;
@@ -313,7 +316,7 @@ impl Dovecot {
         let mut last_err = String::from("no attempt");
         while Instant::now() < deadline {
             match greet(self.plain_port) {
-                Ok(line) if line.starts_with("* OK") => {
+                Ok(line) if line.starts_with("* OK") && line.contains(&self.instance()) => {
                     // The TLS listener is opened by the same process; check it's there.
                     TcpStream::connect(("127.0.0.1", self.tls_port))
                         .with_context(|| format!("TLS port {} not open", self.tls_port))?;
@@ -334,6 +337,15 @@ impl Dovecot {
             std::fs::read_to_string(&self.conf).unwrap_or_default(),
             self.log()
         )
+    }
+
+    /// The instance name (the temp dir's name).
+    pub fn instance(&self) -> String {
+        self.dir
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     pub fn host(&self) -> &'static str {
@@ -448,10 +460,20 @@ impl Dovecot {
             return;
         };
         let _ = Command::new("kill").arg(pid.to_string()).status();
-        if !wait_exit(pid, STOP_TIMEOUT) {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            if !wait_exit(pid, Duration::from_secs(1)) {
-                eprintln!("dovecot master {pid} did not exit");
+        // Wait for the master and its children (log, imap-login, ... whose
+        // titles carry the instance name) to be gone; SIGKILL leftovers.
+        let name = self
+            .dir
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !wait_gone(&name, STOP_TIMEOUT) {
+            for p in instance_pids(&name) {
+                let _ = Command::new("kill").args(["-9", &p.to_string()]).status();
+            }
+            if !wait_gone(&name, Duration::from_secs(1)) {
+                eprintln!("dovecot instance {name} did not exit");
             }
         }
     }
@@ -612,15 +634,29 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
         .with_context(|| format!("chmod {}", path.display()))
 }
 
-fn wait_exit(pid: u32, timeout: Duration) -> bool {
+fn wait_gone(name: &str, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
-    while process_alive(pid) {
+    while !instance_pids(name).is_empty() {
         if Instant::now() > deadline {
             return false;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     true
+}
+
+/// Live processes whose command line mentions this instance (temp dir name).
+pub fn instance_pids(name: &str) -> Vec<u32> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(name))
+                && process_alive(*pid)
+        })
+        .collect()
 }
 
 fn process_alive(pid: u32) -> bool {

@@ -4,7 +4,11 @@
 //!
 //! Mailbox names given to and returned by the reader use `/` as the hierarchy
 //! separator and are decoded from modified UTF-7 (`Archive/2019`,
-//! `Entwürfe`), whatever the server's delimiter is.
+//! `Entwürfe`), whatever the server's delimiter is. They are relative to the
+//! personal namespace: on a server whose NAMESPACE puts personal mailboxes
+//! under `INBOX.` (Courier, Cyrus by default) the server's `INBOX.Archive.2019`
+//! is the reader's `Archive/2019`, and `INBOX` stays `INBOX`. So the same
+//! expectations hold on Dovecot, Cyrus and Courier.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -81,6 +85,8 @@ pub struct ImapReader {
     writer: TcpStream,
     next_tag: u32,
     delimiter: Option<char>,
+    /// The personal namespace prefix (`INBOX.` or empty), from NAMESPACE.
+    prefix: String,
 }
 
 impl ImapReader {
@@ -95,13 +101,31 @@ impl ImapReader {
             writer: stream,
             next_tag: 1,
             delimiter: None,
+            prefix: String::new(),
         };
         let greeting = r.read_line()?;
         if !greeting.starts_with(b"* OK") {
             bail!("bad greeting {:?}", String::from_utf8_lossy(&greeting));
         }
         r.ok(&format!("LOGIN {} {}", quote(user), quote(password)))?;
+        let ns = r.command("NAMESPACE")?;
+        if ns.is_ok() {
+            r.prefix = ns
+                .untagged
+                .iter()
+                .find_map(|u| match u {
+                    Untagged::Other(t) => t.strip_prefix("NAMESPACE ").map(personal_prefix),
+                    _ => None,
+                })
+                .unwrap_or_default();
+        }
         Ok(r)
+    }
+
+    /// The personal namespace prefix the server reported (`INBOX.` on
+    /// Courier and Cyrus, empty on Dovecot).
+    pub fn namespace_prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// Send a command (without tag and CRLF) and read its response.
@@ -248,6 +272,10 @@ impl ImapReader {
     }
 
     fn local_name(&self, raw: &str, delim: char) -> String {
+        let raw = match raw.strip_prefix(&self.prefix) {
+            Some(rest) if !self.prefix.is_empty() && !rest.is_empty() => rest,
+            _ => raw,
+        };
         let decoded = decode_mutf7(raw);
         if delim == '/' {
             decoded
@@ -258,7 +286,11 @@ impl ImapReader {
 
     fn server_name(&mut self, name: &str) -> Result<String> {
         let delim = self.delimiter()?;
-        Ok(encode_mutf7(&name.replace('/', &delim.to_string())))
+        let encoded = encode_mutf7(&name.replace('/', &delim.to_string()));
+        if name.eq_ignore_ascii_case("INBOX") {
+            return Ok(encoded);
+        }
+        Ok(format!("{}{encoded}", self.prefix))
     }
 
     fn send(&mut self, cmd: &str) -> Result<String> {
@@ -498,6 +530,15 @@ fn fetched_from(items: &[Value]) -> Result<Fetched> {
         internal_date: date.context("no INTERNALDATE")?,
         body: body.context("no BODY[]")?,
     })
+}
+
+/// The first personal namespace's prefix from the text after `NAMESPACE `:
+/// `(("INBOX." ".")) NIL NIL` gives `INBOX.`, `NIL ...` or `(("" "/"))` gives "".
+fn personal_prefix(text: &str) -> String {
+    text.strip_prefix("((\"")
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(prefix, _)| prefix.to_string())
+        .unwrap_or_default()
 }
 
 /// Parse an IMAP INTERNALDATE (`01-Feb-2020 10:00:00 +0100`, the day may be

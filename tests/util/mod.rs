@@ -3,13 +3,20 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cmd;
+pub mod courier;
+pub mod cyrus;
 pub mod dovecot;
 pub mod imap_reader;
 pub mod peer;
 pub mod proxy;
+pub mod server;
+pub mod sys;
 
 pub use cmd::MailhaulCommand;
+pub use courier::Courier;
+pub use cyrus::Cyrus;
 pub use dovecot::{Dovecot, DovecotOptions};
 pub use imap_reader::{Fetched, ImapReader, parse_internal_date};
 pub use peer::{AppendCtx, FakeImap, Fault};
 pub use proxy::{At, Cut, Dir, FaultProxy};
+pub use server::{ImapServer, ServerKind};
