@@ -40,6 +40,3 @@ mod faults;
 
 // The progress bar and the summary in a real 80-column terminal (tmux).
 mod terminal;
-
-// Not run by default: the cost of the journal.
-mod bench_journal;
