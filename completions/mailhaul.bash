@@ -67,7 +67,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__check)
-            opts="-h --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --help"
+            opts="-h --server --password-file --password-command --ca-file --insecure --allow-plaintext --no-compress --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,7 +241,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-n -q -h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --password-file --password-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --dry-run --json --quiet --help"
+            opts="-n -q -h --format --keep-status-headers --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --password-file --password-command --ca-file --insecure --allow-plaintext --no-compress --timeout --batch-size --batch-bytes --no-multiappend --dry-run --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

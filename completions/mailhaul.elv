@@ -47,6 +47,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
+            cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand --no-multiappend 'Send one APPEND per message even when the server has MULTIAPPEND'
             cand -n 'Connect and print the full plan with the server''s names, but send nothing'
             cand --dry-run 'Connect and print the full plan with the server''s names, but send nothing'
@@ -78,6 +79,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --timeout 'Network read/write timeout in seconds'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
+            cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand -h 'Print help'
             cand --help 'Print help'
         }

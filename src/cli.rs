@@ -125,6 +125,10 @@ pub struct ServerArgs {
     #[arg(long)]
     pub allow_plaintext: bool,
 
+    /// Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it.
+    #[arg(long)]
+    pub no_compress: bool,
+
     /// Network read/write timeout in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub timeout: u64,

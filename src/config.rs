@@ -185,6 +185,7 @@ pub fn connect_options(args: &ServerArgs) -> anyhow::Result<ConnectOptions> {
         insecure: args.insecure,
         allow_plaintext: args.allow_plaintext,
         timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
+        compress: !args.no_compress,
     })
 }
 

@@ -18,3 +18,7 @@ mod harness;
 // flags, dates, mailboxes; MULTIAPPEND and serial paths; refusals; TLS and
 // authentication failures; scan and check.
 mod upload;
+
+// COMPRESS=DEFLATE end to end: uploads land byte-exact and fewer bytes cross
+// the wire (counted by a forwarder), against a Dovecot offering it.
+mod compress;

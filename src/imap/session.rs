@@ -49,6 +49,8 @@ pub struct ConnectOptions {
     pub allow_plaintext: bool,
     /// Read and write timeout.
     pub timeout: Option<Duration>,
+    /// COMPRESS=DEFLATE (RFC 4978) after login when the server offers it.
+    pub compress: bool,
 }
 
 /// Literal flavour the server allows (RFC 7888).
@@ -237,6 +239,9 @@ impl Session {
         }
         if !preauth {
             s.authenticate(&opts.user, &opts.password)?;
+        }
+        if opts.compress && s.caps.has("COMPRESS=DEFLATE") {
+            s = s.start_compression()?;
         }
         Ok(s)
     }
