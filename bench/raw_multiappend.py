@@ -3,7 +3,9 @@
 # messages or 16 MiB) before the clock starts; then logs in and sends them
 # with up to 4 commands in flight, reading only for tagged OK lines. No
 # parsing beyond that, no disk reading while timed. Prints
-# "ELAPSED seconds" (login to last OK) on stdout.
+# "ELAPSED seconds" (login to last OK) on stdout. Optional arguments WINDOW
+# (commands in flight, default 4) and BATCH (messages per command, default
+# 100): BATCH 1 gives the bound for pipelined serial APPENDs.
 import os
 import socket
 import sys
@@ -50,7 +52,8 @@ def build(maildir, batch_n=100, batch_bytes=16 << 20):
 def main():
     maildir, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     window = int(sys.argv[5]) if len(sys.argv) > 5 else 4
-    cmds, n = build(maildir)
+    batch = int(sys.argv[6]) if len(sys.argv) > 6 else 100
+    cmds, n = build(maildir, batch_n=batch)
     start = time.monotonic()
     s = socket.create_connection(("127.0.0.1", port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
