@@ -94,7 +94,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__check)
-            opts="-h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --help"
+            opts="-h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --no-compress --timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,7 +408,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-n -q -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --batch-size --batch-bytes --no-multiappend --journal --no-journal --wait-lock --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --help"
+            opts="-n -q -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --no-compress --timeout --batch-size --batch-bytes --no-multiappend --journal --no-journal --wait-lock --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,7 +514,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__verify)
-            opts="-h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --timeout --journal --no-journal --help"
+            opts="-h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --no-compress --timeout --journal --no-journal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -62,6 +62,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
+            cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand --no-multiappend 'Send one APPEND per message even when the server has MULTIAPPEND'
             cand --no-journal 'Keep no journal: a rerun then sends everything again unless --skip-existing is given. The last of --journal and --no-journal wins'
             cand --wait-lock 'Wait while another run holds the journal, instead of exiting with code 2'
@@ -107,6 +108,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
+            cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -138,6 +140,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
+            cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand --no-journal 'Ignore the journal: match by Message-ID and size only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

@@ -209,6 +209,10 @@ pub struct ServerArgs {
     #[arg(long)]
     pub allow_plaintext: bool,
 
+    /// Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it.
+    #[arg(long)]
+    pub no_compress: bool,
+
     /// Network read/write timeout in seconds [default: 120].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,

@@ -40,3 +40,7 @@ mod faults;
 
 // The progress bar and the summary in a real 80-column terminal (tmux).
 mod terminal;
+
+// COMPRESS=DEFLATE end to end: uploads land byte-exact and fewer bytes cross
+// the wire (counted by a forwarder), against a Dovecot offering it.
+mod compress;

@@ -281,6 +281,7 @@ impl ServerSettings {
                 user: url.user,
                 password: secret.read()?,
                 oauth2: secret.is_oauth2(),
+                compress: !args.no_compress,
                 ca_file,
                 insecure: args.insecure || account.is_some_and(|a| a.insecure),
                 allow_plaintext: args.allow_plaintext || account.is_some_and(|a| a.allow_plaintext),

@@ -5,7 +5,8 @@
 //! Why one write: a command, its literal and the closing CRLF written as
 //! separate small writes stall ~40 ms per message on delayed ACKs (see
 //! DESIGN.md). This module knows bytes and frames, not commands: waiting
-//! for `+` and matching tags is `session.rs`'s job.
+//! for `+` and matching tags is `session.rs`'s job. After COMPRESS DEFLATE
+//! (RFC 4978) the stream is wrapped by [`crate::imap::compress::Deflate`].
 
 use std::fmt;
 use std::io::{self, BufReader, Read, Write};
@@ -16,12 +17,24 @@ use std::time::Duration;
 use native_tls::{Certificate, HandshakeError, TlsConnector, TlsStream};
 
 use crate::imap::ImapError;
+use crate::imap::compress::Deflate;
 use crate::imap::response::{self, Response};
 
-/// A plain or TLS stream.
+/// A plain or TLS stream, possibly deflated (RFC 4978) on top.
 pub enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+    Deflate(Box<Deflate<Stream>>),
+}
+
+impl Stream {
+    fn is_tls(&self) -> bool {
+        match self {
+            Stream::Plain(_) => false,
+            Stream::Tls(_) => true,
+            Stream::Deflate(d) => d.get_ref().is_tls(),
+        }
+    }
 }
 
 impl Read for Stream {
@@ -29,6 +42,7 @@ impl Read for Stream {
         match self {
             Stream::Plain(s) => s.read(buf),
             Stream::Tls(s) => s.read(buf),
+            Stream::Deflate(s) => s.read(buf),
         }
     }
 }
@@ -38,12 +52,14 @@ impl Write for Stream {
         match self {
             Stream::Plain(s) => s.write(buf),
             Stream::Tls(s) => s.write(buf),
+            Stream::Deflate(s) => s.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.flush(),
             Stream::Tls(s) => s.flush(),
+            Stream::Deflate(s) => s.flush(),
         }
     }
 }
@@ -70,6 +86,8 @@ impl fmt::Debug for Connection {
         let kind = match self.reader.get_ref() {
             Stream::Plain(_) => "plain",
             Stream::Tls(_) => "tls",
+            Stream::Deflate(d) if d.get_ref().is_tls() => "tls+deflate",
+            Stream::Deflate(_) => "plain+deflate",
         };
         f.debug_struct("Connection")
             .field("stream", &kind)
@@ -147,13 +165,32 @@ impl Connection {
                 c.bytes_sent = bytes_sent;
                 Ok(c)
             }
-            Stream::Tls(_) => Err(ImapError::Protocol("STARTTLS on a TLS connection".into())),
+            _ => Err(ImapError::Protocol("STARTTLS on a TLS connection".into())),
         }
+    }
+
+    /// Switches to deflate both ways (RFC 4978), after the server's OK to
+    /// COMPRESS. Bytes the reader already buffered are compressed ones.
+    pub fn compress(self) -> Result<Connection, ImapError> {
+        if matches!(self.reader.get_ref(), Stream::Deflate(_)) {
+            return Err(ImapError::Protocol("COMPRESS twice".into()));
+        }
+        let pending = self.reader.buffer().to_vec();
+        let bytes_sent = self.bytes_sent;
+        let stream = Stream::Deflate(Box::new(Deflate::new(self.reader.into_inner(), &pending)));
+        let mut c = Connection::from_stream(stream);
+        c.bytes_sent = bytes_sent;
+        Ok(c)
     }
 
     /// True after TLS was set up (implicit or STARTTLS).
     pub fn is_tls(&self) -> bool {
-        matches!(self.reader.get_ref(), Stream::Tls(_))
+        self.reader.get_ref().is_tls()
+    }
+
+    /// True once COMPRESS DEFLATE is active.
+    pub fn is_compressed(&self) -> bool {
+        matches!(self.reader.get_ref(), Stream::Deflate(_))
     }
 
     /// Writes `bytes` in one go and flushes.

@@ -8,6 +8,7 @@
 
 mod append;
 pub mod command;
+pub mod compress;
 pub mod connection;
 mod data;
 pub mod error;

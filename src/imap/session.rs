@@ -52,6 +52,8 @@ pub struct ConnectOptions {
     pub allow_plaintext: bool,
     /// Read and write timeout.
     pub timeout: Option<Duration>,
+    /// COMPRESS=DEFLATE (RFC 4978) after login when the server offers it.
+    pub compress: bool,
 }
 
 /// Literal flavour the server allows (RFC 7888).
@@ -254,6 +256,9 @@ impl Session {
             s.authenticate_oauth2(&opts.user, &opts.password, &opts.host, opts.port)?;
         } else if !preauth {
             s.authenticate(&opts.user, &opts.password)?;
+        }
+        if opts.compress && s.caps.has("COMPRESS=DEFLATE") {
+            s = s.start_compression()?;
         }
         Ok(s)
     }

@@ -75,6 +75,7 @@ fn opts(port: u16) -> ConnectOptions {
         insecure: false,
         allow_plaintext: true,
         timeout: Some(Duration::from_secs(5)),
+        compress: false,
     }
 }
 
