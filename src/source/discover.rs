@@ -283,7 +283,7 @@ fn is_ignored_file(name: &str) -> bool {
 
 /// A directory without cur/ is a folder of single-message files when any of
 /// its files has a message extension, or when more of its files start with
-/// a header than look like mbox files.
+/// a header than look like mbox files (start with a From_ line).
 fn is_eml_folder(dir: &Path) -> anyhow::Result<bool> {
     if dir.join("cur").is_dir() {
         return Ok(false);
@@ -302,9 +302,15 @@ fn is_eml_folder(dir: &Path) -> anyhow::Result<bool> {
         if eml::has_message_extension(&e.path()) {
             return Ok(true);
         }
+        // A file without a message extension that starts with a From_ line
+        // is an mbox, even with one message (a Thunderbird folder holding a
+        // single message looks like a saved .eml otherwise); the same rule
+        // as for a file given on the command line.
         match eml::file_shape(&e.path()) {
-            Ok(eml::FileShape::Message) => messages += 1,
-            Ok(eml::FileShape::Mbox) => mboxes += 1,
+            Ok(eml::FileShape::Message) if !looks_like_mbox(&e.path()).unwrap_or(false) => {
+                messages += 1
+            }
+            Ok(eml::FileShape::Message | eml::FileShape::Mbox) => mboxes += 1,
             _ => {}
         }
     }
