@@ -11,6 +11,7 @@ pub mod config;
 pub mod fingerprint;
 pub mod imap;
 pub mod journal;
+pub mod logger;
 pub mod message;
 pub mod plan;
 pub mod progress;

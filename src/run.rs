@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::config;
+use crate::imap::trace::TraceSink;
 use crate::imap::{ImapError, Session};
 use crate::journal::{self, Journal};
 use crate::plan::{BatchLimits, Plan, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
@@ -143,19 +144,39 @@ fn connect(args: &ServerArgs) -> Result<Session, Failure> {
 }
 
 fn connect_with(settings: &mut config::ServerSettings) -> Result<Session, Failure> {
-    match Session::connect(&settings.connect) {
+    let session = match Session::connect(&settings.connect) {
         Err(ImapError::Auth(_)) if settings.secret.is_oauth2() => {
             // The token may have expired between the command and the login:
             // ask for a fresh one, once.
+            log::info!("token refused; asking the token command for a fresh one");
             settings.refresh_secret().map_err(usage)?;
             Session::connect(&settings.connect).map_err(connection)
         }
         r => r.map_err(connection),
-    }
+    }?;
+    log::info!(
+        "logged in; capabilities: {}",
+        session.capabilities().0.join(" ")
+    );
+    Ok(session)
 }
 
 fn server_settings(args: &ServerArgs) -> Result<config::ServerSettings, Failure> {
-    let settings = config::ServerSettings::resolve(args).map_err(usage)?;
+    let mut settings = config::ServerSettings::resolve(args).map_err(usage)?;
+    if settings.connect.trace.is_none() && log::log_enabled!(log::Level::Debug) {
+        // -vv: the redacted exchange on stderr.
+        settings.connect.trace = Some(TraceSink::new(Box::new(std::io::stderr())));
+    }
+    log::info!(
+        "server {}:{} as {} ({})",
+        settings.connect.host,
+        settings.connect.port,
+        settings.connect.user,
+        match settings.connect.tls {
+            crate::imap::TlsMode::Implicit => "implicit TLS",
+            crate::imap::TlsMode::StartTls => "STARTTLS",
+        }
+    );
     if settings.connect.insecure {
         eprintln!(
             "mailhaul: warning: --insecure: the server's certificate is not verified; anyone on the path can read your mail and password"
@@ -306,6 +327,7 @@ fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     let layout = server_layout(&mut session).map_err(connection)?;
     let (plan, map, problems) = plan_sources(&args.source, &args.target, layout)?;
     let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
+    log::info!("upload mode: {mode}");
     if args.dry_run {
         session.logout();
         let mut scan = crate::scan::scan(&plan, &map, &read_options(&args.source));

@@ -44,3 +44,6 @@ mod terminal;
 // COMPRESS=DEFLATE end to end: uploads land byte-exact and fewer bytes cross
 // the wire (counted by a forwarder), against a Dovecot offering it.
 mod compress;
+
+// --trace and -v/-vv: the exchange recorded, secrets and bodies never.
+mod trace;

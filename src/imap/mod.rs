@@ -16,6 +16,7 @@ mod exec;
 pub mod oauth2;
 pub mod response;
 pub mod session;
+pub mod trace;
 pub mod utf7;
 
 pub use error::{Code, ImapError};
