@@ -13,6 +13,7 @@ pub mod imap;
 pub mod journal;
 pub mod logger;
 pub mod message;
+pub mod mutf7;
 pub mod plan;
 pub mod progress;
 pub mod report;
