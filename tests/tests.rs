@@ -49,3 +49,6 @@ mod compress;
 // .eml, Thunderbird, Gmail Takeout, --date, special-use and folder mapping,
 // read back from a private Dovecot; `scan --json` on the same fixtures.
 mod sources;
+
+// --trace and -v/-vv: the exchange recorded, secrets and bodies never.
+mod trace;

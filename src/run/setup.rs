@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::cli::{ServerArgs, SourceArgs, TargetArgs};
 use crate::config;
+use crate::imap::trace::TraceSink;
 use crate::imap::{ImapError, Session};
 use crate::journal::{self, Journal};
 use crate::plan::{Plan, ServerLayout, TargetMap, TargetOptions};
@@ -70,19 +71,39 @@ pub(super) fn connect(args: &ServerArgs) -> Result<Session, Failure> {
 }
 
 pub(super) fn connect_with(settings: &mut config::ServerSettings) -> Result<Session, Failure> {
-    match Session::connect(&settings.connect) {
+    let session = match Session::connect(&settings.connect) {
         Err(ImapError::Auth(_)) if settings.secret.is_oauth2() => {
             // The token may have expired between the command and the login:
             // ask for a fresh one, once.
+            log::info!("token refused; asking the token command for a fresh one");
             settings.refresh_secret().map_err(usage)?;
             Session::connect(&settings.connect).map_err(connection)
         }
         r => r.map_err(connection),
-    }
+    }?;
+    log::info!(
+        "logged in; capabilities: {}",
+        session.capabilities().0.join(" ")
+    );
+    Ok(session)
 }
 
 pub(super) fn server_settings(args: &ServerArgs) -> Result<config::ServerSettings, Failure> {
-    let settings = config::ServerSettings::resolve(args).map_err(usage)?;
+    let mut settings = config::ServerSettings::resolve(args).map_err(usage)?;
+    if settings.connect.trace.is_none() && log::log_enabled!(log::Level::Debug) {
+        // -vv: the redacted exchange on stderr.
+        settings.connect.trace = Some(TraceSink::new(Box::new(std::io::stderr())));
+    }
+    log::info!(
+        "server {}:{} as {} ({})",
+        settings.connect.host,
+        settings.connect.port,
+        settings.connect.user,
+        match settings.connect.tls {
+            crate::imap::TlsMode::Implicit => "implicit TLS",
+            crate::imap::TlsMode::StartTls => "STARTTLS",
+        }
+    );
     if settings.connect.insecure {
         eprintln!(
             "mailhaul: warning: --insecure: the server's certificate is not verified; anyone on the path can read your mail and password"

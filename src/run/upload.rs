@@ -102,6 +102,7 @@ pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     let layout = server_layout(&mut session).map_err(connection)?;
     let (plan, map, problems) = plan_sources(&args.source, &args.target, layout)?;
     let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
+    log::info!("upload mode: {mode}");
     if args.dry_run {
         session.logout();
         let mut scan = crate::scan::scan(&plan, &map, &read_options(&args.source));

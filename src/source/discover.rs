@@ -11,7 +11,6 @@ use walkdir::WalkDir;
 use super::eml;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
-use super::mutf7::decode_mutf7;
 use super::{Discovery, FolderKind, Format, SourceError, SourceFolder};
 use crate::message::Origin;
 
@@ -173,7 +172,7 @@ fn plus_plus_children(root: &Path) -> anyhow::Result<Vec<(PathBuf, Vec<String>)>
 pub fn plus_plus_folder(name: &str) -> Vec<String> {
     name.split('.')
         .filter(|c| !c.is_empty())
-        .map(|c| decode_mutf7(c).unwrap_or_else(|| c.to_string()))
+        .map(|c| crate::mutf7::decode(c).unwrap_or_else(|_| c.to_string()))
         .collect()
 }
 
