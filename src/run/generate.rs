@@ -98,15 +98,47 @@ folder .A.B becomes A/B; in a directory of mbox files, each file is a mailbox an
 are hierarchy. Names are mapped onto the server's hierarchy delimiter; \fB\-\-prefix\fR
 puts the tree under a mailbox, \fB\-\-mailbox\fR puts everything into one.
 .SH ENVIRONMENT
-.TP
-\fBMAILHAUL_PASSWORD\fR
-The password, when neither \fB\-\-password\-file\fR nor \fB\-\-password\-command\fR is given.
+Command-line options win over environment variables, which win over the config file.
 .TP
 \fBMAILHAUL_SERVER\fR
 The server URL, when \fB\-\-server\fR is not given.
 .TP
+\fBMAILHAUL_PASSWORD\fR
+The password, when none of \fB\-\-password\-file\fR, \fB\-\-password\-command\fR and
+\fB\-\-oauth2\-token\-command\fR is given.
+.TP
+\fBMAILHAUL_OAUTH2_TOKEN\fR
+An OAuth2 access token (SASL OAUTHBEARER or XOAUTH2), used like \fBMAILHAUL_PASSWORD\fR.
+.TP
+\fBMAILHAUL_ACCOUNT\fR
+The config file account, when \fB\-\-account\fR is not given.
+.TP
+\fBMAILHAUL_CONFIG\fR
+The config file, when \fB\-\-config\fR is not given.
+.TP
+\fBXDG_CONFIG_HOME\fR, \fBXDG_STATE_HOME\fR, \fBHOME\fR
+Where the config file and the journals are looked for (see FILES).
+.TP
 \fBNO_COLOR\fR
 Disables colour in the progress bar.
+.SH FILES
+.TP
+\fI$XDG_CONFIG_HOME/mailhaul/config.toml\fR (else \fI~/.config/mailhaul/config.toml\fR)
+Named accounts: \fBdefault_account = "NAME"\fR and \fB[accounts.NAME]\fR tables with
+\fBserver\fR, \fBpassword_file\fR, \fBpassword_command\fR, \fBoauth2_token_command\fR,
+\fBca_file\fR, \fBinsecure\fR, \fBallow_plaintext\fR and \fBtimeout\fR.
+\fBmailhaul config check\fR validates it and names the line of a mistake.
+.TP
+\fI$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal\fR (else \fI~/.local/state/mailhaul/\fR)
+The journal of what landed on that server for that user, and its \fI.lock\fR.
+.TP
+\fB\-\-trace\fR \fIFILE\fR
+The IMAP exchange with credentials and message bodies redacted, created with mode 0600.
+.SH SECURITY
+There is no option that takes a password: command lines are visible to every user of the
+machine. Passwords and tokens never appear in output, logs, traces or error messages.
+Certificates are verified unless \fB\-\-insecure\fR; \fBimap://\fR refuses to log in
+without STARTTLS unless \fB\-\-allow\-plaintext\fR.
 "#;
 
 /// One man page for the whole tool: the top level, then each subcommand's
