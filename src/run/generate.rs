@@ -81,9 +81,13 @@ server's messages are checked instead. Default location:
 \fB\-\-journal\fR and \fB\-\-no\-journal\fR change that. A lock keeps two runs from using
 one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.
 .SH "INTERNAL DATES"
-The internal date of a message is taken from, in order: the mbox From_ line; the top-most
-Received header (the final delivery hop); the Date header; the Maildir file name's timestamp;
-the file's modification time. A date in the future or before 1900 falls through to the next.
+With \fB\-\-date auto\fR (the default) the internal date of a message is taken from, in
+order: the mbox From_ line; the top-most Received header (the final delivery hop); the Date
+header; the Maildir file name's timestamp; the file's modification time. A date in the
+future or before 1900 falls through to the next, and so does a delivery date more than a
+day before the Date header. \fB\-\-date delivery\fR, \fBheader\fR and \fBmtime\fR prefer
+one source, \fBnow\fR leaves the date to the server. \fBmailhaul scan\fR reports which
+source gave each date, per mailbox.
 .SH FLAGS
 Maildir info letters after :2, (also !2, and ;2,): P $Forwarded, R \eAnswered, S \eSeen,
 T \eDeleted, D \eDraft, F \eFlagged; a\(enz name keywords from dovecot-keywords.
@@ -94,9 +98,22 @@ uploaded message unless \fB\-\-keep\-status\-headers\fR is given; nothing else i
 except line ends, which are sent as CRLF.
 .SH FOLDERS
 A single mbox file becomes a mailbox named after the file; a Maildir++ root is INBOX and its
-folder .A.B becomes A/B; in a directory of mbox files, each file is a mailbox and directories
-are hierarchy. Names are mapped onto the server's hierarchy delimiter; \fB\-\-prefix\fR
-puts the tree under a mailbox, \fB\-\-mailbox\fR puts everything into one.
+folder .A.B becomes A/B (names stored in modified UTF-7 are decoded); nested Maildirs and
+Thunderbird X.sbd/ directories are hierarchy; in a directory of mbox files, each file is a
+mailbox and directories are hierarchy; a folder of .eml files is one mailbox; a single .eml
+file goes to INBOX. Gmail Takeout labels name the mailboxes of each message (Inbox is
+INBOX; a message with no folder label goes to \fB\-\-takeout\-archive\fR).
+.PP
+Then, in order: \fB\-\-include\fR/\fB\-\-exclude\fR globs on the source path (written
+with /) decide whether a folder goes at all; \fB\-\-mailbox\fR sends everything to one
+mailbox; \fB\-\-map\fR SOURCE=TARGET renames a subtree (the longest SOURCE wins); a folder
+named Sent, Sent Items, Gesendet, Drafts, Trash, Deleted Items, Junk, Spam, Archive or the
+like goes to the server's mailbox with that SPECIAL-USE attribute (RFC 6154) when it has
+one, unless \fB\-\-no\-special\-use\fR; \fB\-\-prefix\fR puts the tree under a mailbox;
+\fB\-\-flatten\fR joins the path into one level. The components are joined with the
+server's hierarchy delimiter (a delimiter inside a name becomes _ and is reported), the
+server's personal namespace prefix (e.g. INBOX. on Courier and Cyrus) goes in front, and
+names are sent in modified UTF-7. INBOX is matched case-insensitively.
 .SH ENVIRONMENT
 Command-line options win over environment variables, which win over the config file.
 .TP
