@@ -45,5 +45,13 @@ mod terminal;
 // the wire (counted by a forwarder), against a Dovecot offering it.
 mod compress;
 
+// Round trips per source kind (issue 3): mbox variants, Maildir layouts,
+// .eml, Thunderbird, Gmail Takeout, --date, special-use and folder mapping,
+// read back from a private Dovecot; `scan --json` on the same fixtures.
+mod sources;
+
+// --trace and -v/-vv: the exchange recorded, secrets and bodies never.
+mod trace;
+
 // Several batches in flight: a NO splits only its batch; cuts resolved.
 mod pipeline;
