@@ -54,6 +54,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --batch-size 'Most messages in one MULTIAPPEND command'
             cand --batch-bytes 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)'
+            cand --max-rate 'Send at most this many messages per second, over all connections (decimals accepted). For providers that limit uploads; see --max-bytes-rate'
+            cand --max-bytes-rate 'Send at most this many message bytes per second, over all connections (suffixes K, M, G accepted). Gmail: about 500 MB per day via IMAP as documented by Google (check current limits), i.e. --max-bytes-rate 5K for a long upload; Microsoft 365 throttles per user too'
             cand --journal 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)'
             cand --retries 'Reconnections tried after a lost connection, BYE or timeout (with backoff)'
             cand --failed-out 'Write every message that could not be uploaded into DIR (one .eml each, plus index.tsv with the reason)'

@@ -68,6 +68,8 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l trace -d 'W
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-size -d 'Most messages in one MULTIAPPEND command' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-bytes -d 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-rate -d 'Send at most this many messages per second, over all connections (decimals accepted). For providers that limit uploads; see --max-bytes-rate' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-bytes-rate -d 'Send at most this many message bytes per second, over all connections (suffixes K, M, G accepted). Gmail: about 500 MB per day via IMAP as documented by Google (check current limits), i.e. --max-bytes-rate 5K for a long upload; Microsoft 365 throttles per user too' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l journal -d 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l retries -d 'Reconnections tried after a lost connection, BYE or timeout (with backoff)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l failed-out -d 'Write every message that could not be uploaded into DIR (one .eml each, plus index.tsv with the reason)' -r -F

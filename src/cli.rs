@@ -252,6 +252,18 @@ pub struct UploadArgs {
     #[arg(long)]
     pub no_multiappend: bool,
 
+    /// Send at most this many messages per second, over all connections
+    /// (decimals accepted). For providers that limit uploads; see --max-bytes-rate.
+    #[arg(long, value_name = "MSGS_PER_S", value_parser = parse_rate)]
+    pub max_rate: Option<f64>,
+
+    /// Send at most this many message bytes per second, over all connections
+    /// (suffixes K, M, G accepted). Gmail: about 500 MB per day via IMAP as
+    /// documented by Google (check current limits), i.e. --max-bytes-rate 5K
+    /// for a long upload; Microsoft 365 throttles per user too.
+    #[arg(long, value_name = "BYTES_PER_S", value_parser = parse_size)]
+    pub max_bytes_rate: Option<u64>,
+
     /// The journal of what was uploaded (default: one per server and user
     /// under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/).
     #[arg(long, value_name = "PATH")]
@@ -361,6 +373,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     }
 }
 
+/// Parses a positive rate (messages per second, decimals accepted).
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("{s:?} is not a positive rate (e.g. 10 or 0.5)")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +399,9 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("x").is_err());
         assert!(parse_size("5T").is_err());
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("-1").is_err());
+        assert!(parse_rate("inf").is_err());
     }
 }

@@ -55,3 +55,7 @@ mod trace;
 
 // Several batches in flight: a NO splits only its batch; cuts resolved.
 mod pipeline;
+
+// Throttles (--max-rate, --max-bytes-rate) and parallel connections (--jobs,
+// --unordered) against Dovecot: exactly once, order within a mailbox kept.
+mod parallel;

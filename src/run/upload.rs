@@ -123,6 +123,7 @@ pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         retries: args.retries,
         failed_out: args.failed_out.clone(),
         stop,
+        throttle: upload::Throttle::new(args.max_rate, args.max_bytes_rate).map(Arc::new),
     };
     let mode = if args.json_progress {
         ProgressMode::Json

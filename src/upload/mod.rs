@@ -15,9 +15,11 @@ mod failed_out;
 mod mode;
 pub mod resolve;
 mod send;
+mod throttle;
 mod window;
 
 pub use mode::UploadMode;
+pub use throttle::Throttle;
 pub use window::WindowLimits;
 
 use std::collections::{HashMap, HashSet};
@@ -51,6 +53,8 @@ pub struct UploadOptions {
     pub failed_out: Option<PathBuf>,
     /// Set by SIGINT/SIGTERM: stop before the next command.
     pub stop: Arc<AtomicBool>,
+    /// `--max-rate`, `--max-bytes-rate`: shared by all connections.
+    pub throttle: Option<Arc<Throttle>>,
 }
 
 /// Opens a new authenticated session (for reconnecting).

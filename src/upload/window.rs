@@ -118,6 +118,11 @@ impl Uploader<'_> {
         {
             self.complete_front()?;
         }
+        if let Some(t) = &self.opts.throttle
+            && !t.wait(msgs.len(), bytes, &self.opts.stop)
+        {
+            return Err(Stop::Interrupted);
+        }
         let before = self.snapshot(mailbox)?;
         let fps: Vec<Fingerprint> = msgs.iter().map(|m| Fingerprint::of(&m.bytes)).collect();
         let batch_id = match self.journal.as_deref_mut() {

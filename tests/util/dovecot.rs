@@ -423,6 +423,12 @@ impl Dovecot {
     /// LOGIN/AUTHENTICATE are not included (the rawlog starts after login),
     /// nor anything after COMPRESS DEFLATE (the rawlog holds deflated bytes).
     pub fn client_commands(&self) -> Vec<String> {
+        self.session_commands().into_iter().flatten().collect()
+    }
+
+    /// [`Self::client_commands`] grouped by session (one entry per rawlog
+    /// `*.in` file, in session start order).
+    pub fn session_commands(&self) -> Vec<Vec<String>> {
         let dir = self.dir.path().join("rawlog").join(&self.user);
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map(|rd| {
@@ -432,13 +438,11 @@ impl Dovecot {
             })
             .unwrap_or_default();
         files.sort();
-        let mut commands = Vec::new();
-        for f in files {
-            if let Ok(raw) = std::fs::read(&f) {
-                commands.extend(parse_rawlog_commands(&strip_rawlog_timestamps(&raw)));
-            }
-        }
-        commands
+        files
+            .iter()
+            .filter_map(|f| std::fs::read(f).ok())
+            .map(|raw| parse_rawlog_commands(&strip_rawlog_timestamps(&raw)))
+            .collect()
     }
 
     /// How many commands with this verb (case-insensitive, e.g. `"APPEND"`)
