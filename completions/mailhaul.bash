@@ -412,7 +412,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --batch-size --batch-bytes --no-multiappend --max-rate --max-bytes-rate --journal --no-journal --wait-lock --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
+            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --journal --no-journal --wait-lock --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,6 +499,14 @@ _mailhaul() {
                     return 0
                     ;;
                 --batch-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

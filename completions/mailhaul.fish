@@ -68,6 +68,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l trace -d 'W
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-size -d 'Most messages in one MULTIAPPEND command' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-bytes -d 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s j -l jobs -d 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox\'s order kept' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-rate -d 'Send at most this many messages per second, over all connections (decimals accepted). For providers that limit uploads; see --max-bytes-rate' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-bytes-rate -d 'Send at most this many message bytes per second, over all connections (suffixes K, M, G accepted). Gmail: about 500 MB per day via IMAP as documented by Google (check current limits), i.e. --max-bytes-rate 5K for a long upload; Microsoft 365 throttles per user too' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l journal -d 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)' -r -F
@@ -83,6 +84,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l insecure -d
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-multiappend -d 'Send one APPEND per message even when the server has MULTIAPPEND'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l unordered -d 'With --jobs: a mailbox larger than a fair share may be split across connections; its messages then land in any order (each still once)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-journal -d 'Keep no journal: a rerun then sends everything again unless --skip-existing is given. The last of --journal and --no-journal wins'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l wait-lock -d 'Wait while another run holds the journal, instead of exiting with code 2'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l skip-existing -d 'Read each non-empty target mailbox first and skip messages already there (same Message-ID and size; without Message-ID, same size and date)'

@@ -252,6 +252,16 @@ pub struct UploadArgs {
     #[arg(long)]
     pub no_multiappend: bool,
 
+    /// Upload over N connections in parallel; mailboxes are shared out
+    /// among them (largest first), each mailbox's order kept.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub jobs: usize,
+
+    /// With --jobs: a mailbox larger than a fair share may be split across
+    /// connections; its messages then land in any order (each still once).
+    #[arg(long)]
+    pub unordered: bool,
+
     /// Send at most this many messages per second, over all connections
     /// (decimals accepted). For providers that limit uploads; see --max-bytes-rate.
     #[arg(long, value_name = "MSGS_PER_S", value_parser = parse_rate)]

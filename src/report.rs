@@ -166,6 +166,29 @@ impl Report {
         self.mailbox(mailbox).already_present += 1;
     }
 
+    /// Adds another connection's report (`--jobs`) into this one: tallies
+    /// summed per mailbox, lists appended, the first reason to stop kept.
+    pub fn merge(&mut self, other: Report) {
+        for m in other.mailboxes {
+            let t = self.mailbox(&m.name);
+            t.found += m.found;
+            t.uploaded += m.uploaded;
+            t.failed += m.failed;
+            t.skipped += m.skipped;
+            t.already_present += m.already_present;
+            t.bytes += m.bytes;
+        }
+        self.failures.extend(other.failures);
+        self.skips.extend(other.skips);
+        self.warnings.extend(other.warnings);
+        self.append_commands += other.append_commands;
+        if self.aborted.is_none() {
+            self.aborted = other.aborted;
+        }
+        self.connection_lost |= other.connection_lost;
+        self.interrupted |= other.interrupted;
+    }
+
     pub fn totals(&self) -> MailboxTally {
         let mut t = MailboxTally {
             name: "total".into(),

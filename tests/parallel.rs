@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{Dovecot, DovecotOptions, FaultProxy, MailhaulCommand};
+use crate::util::{At, Cut, Dir, Dovecot, DovecotOptions, FaultProxy, MailhaulCommand};
 
 /// Writes one mbox per (name, count) into `dir`; returns, per mailbox, the
 /// bytes each message must have on the server, in source order.
@@ -111,6 +111,15 @@ impl Setup {
             );
         }
     }
+
+    /// How many sessions sent at least one APPEND.
+    fn appending_sessions(&self) -> usize {
+        self.dovecot
+            .session_commands()
+            .iter()
+            .filter(|s| s.iter().any(|c| c.split(' ').nth(1) == Some("APPEND")))
+            .count()
+    }
 }
 
 /// A tiny rate on both limits: everything lands once, in order.
@@ -123,4 +132,81 @@ fn throttled_upload_lands_everything_once() {
     let rerun = s.upload(None, &["--max-rate", "40"]).assert_success();
     assert!(!String::from_utf8_lossy(&rerun.stderr).contains("panicked"));
     s.assert_exactly_once(false, "throttled, rerun");
+}
+
+/// Five mailboxes over three connections: each message once, each
+/// mailbox in source order, and more than one session appended.
+#[test]
+fn jobs_spread_mailboxes_and_keep_their_order() {
+    let s = setup(&[
+        ("Alpha", 40),
+        ("Beta", 30),
+        ("Gamma", 25),
+        ("Delta", 12),
+        ("Epsilon", 3),
+    ]);
+    s.upload(None, &["--jobs", "3"]).assert_success();
+    s.assert_exactly_once(false, "--jobs 3");
+    assert!(
+        s.appending_sessions() >= 2,
+        "{:?}",
+        s.dovecot.session_commands()
+    );
+    // A rerun sends nothing; its progress events say which connection.
+    let appends = s.dovecot.count_commands("APPEND");
+    let out = s
+        .upload(None, &["--jobs", "3", "--json-progress"])
+        .assert_success();
+    assert_eq!(s.dovecot.count_commands("APPEND"), appends);
+    let connections: std::collections::BTreeSet<u64> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "progress")
+        .filter_map(|e| e["connection"].as_u64())
+        .collect();
+    assert_eq!(connections.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    s.assert_exactly_once(false, "--jobs 3, rerun");
+}
+
+/// One mailbox split over two connections: each message once.
+#[test]
+fn unordered_splits_one_mailbox_exactly_once() {
+    let s = setup(&[("Huge", 60)]);
+    s.upload(None, &["--jobs", "2", "--unordered"])
+        .assert_success();
+    s.assert_exactly_once(true, "--jobs 2 --unordered");
+    assert!(s.appending_sessions() >= 2);
+}
+
+/// The first of two connections is cut before the tagged OK of its second
+/// batch, without reconnecting (the journal keeps the batch open) and with
+/// reconnecting; a rerun then finishes: each message once, order kept
+/// where no batch had to be sent again.
+#[test]
+fn jobs_cut_connection_then_rerun_exactly_once() {
+    for (retries, case) in [("0", "no-retry"), ("3", "retry")] {
+        let s = setup(&[("Alpha", 40), ("Beta", 35), ("Gamma", 20)]);
+        let cut = Cut {
+            dir: Dir::ServerToClient,
+            at: At::Pattern {
+                pattern: b"OK [APPENDUID".to_vec(),
+                nth: 2,
+                delta: 0,
+            },
+        };
+        let proxy = FaultProxy::start(s.dovecot.plain_port(), Some(cut), true);
+        let first = s
+            .upload(Some(&proxy), &["--jobs", "2", "--retries", retries])
+            .run();
+        assert!(
+            matches!(first.status.code(), Some(0 | 1 | 3)),
+            "{case}: exit {:?}\n{}",
+            first.status.code(),
+            String::from_utf8_lossy(&first.stderr)
+        );
+        assert!(proxy.did_cut(), "{case}: no cut");
+        drop(proxy);
+        s.upload(None, &["--jobs", "2"]).assert_success();
+        s.assert_exactly_once(true, case);
+    }
 }

@@ -2,7 +2,6 @@
 //! `--dry-run` prints the scan with the server's names) and reports.
 
 use std::io::Write as _;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -10,7 +9,7 @@ use anyhow::Context;
 
 use crate::cli::UploadArgs;
 use crate::imap::Session;
-use crate::plan::{BatchLimits, Plan, PlannedFolder};
+use crate::plan::{BatchLimits, Plan};
 use crate::progress::{Progress, ProgressMode};
 use crate::report::{ExitStatus, sanitize};
 use crate::source;
@@ -56,33 +55,6 @@ fn stop_flag() -> Arc<AtomicBool> {
     flag
 }
 
-fn source_bytes(folders: &[PlannedFolder]) -> u64 {
-    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    folders
-        .iter()
-        .map(|f| {
-            let dir_size = |dir: &Path| -> u64 {
-                std::fs::read_dir(dir)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|e| e.ok()?.metadata().ok())
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
-                    .sum()
-            };
-            match f.source.kind {
-                source::FolderKind::Mbox => size(&f.source.path),
-                source::FolderKind::Maildir => ["cur", "new"]
-                    .iter()
-                    .map(|d| dir_size(&f.source.path.join(d)))
-                    .sum(),
-                source::FolderKind::Eml if f.source.path.is_file() => size(&f.source.path),
-                source::FolderKind::Eml => dir_size(&f.source.path),
-            }
-        })
-        .sum()
-}
-
 pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     // Read the sources' layout first: a typo in a path should not cost a login.
     source::discover(&args.source.sources, args.source.format).map_err(usage)?;
@@ -124,6 +96,8 @@ pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         failed_out: args.failed_out.clone(),
         stop,
         throttle: upload::Throttle::new(args.max_rate, args.max_bytes_rate).map(Arc::new),
+        jobs: args.jobs,
+        unordered: args.unordered,
     };
     let mode = if args.json_progress {
         ProgressMode::Json
@@ -132,12 +106,13 @@ pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     } else {
         ProgressMode::Auto
     };
-    let progress = Progress::new(source_bytes(&plan.folders), mode);
+    let total_bytes = plan.folders.iter().map(upload::source_bytes).sum();
+    let progress = Progress::new(total_bytes, mode, args.jobs);
     let reconnect = || Session::connect(&settings.connect);
     let mut report = upload::upload(
         session,
         &reconnect,
-        journal.as_mut(),
+        journal.take(),
         &plan.folders,
         &map,
         &opts,

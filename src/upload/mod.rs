@@ -5,38 +5,45 @@
 //! ([`crate::plan::MailboxBatches`]) and sends them (`send.rs`). Every
 //! message ends up counted in the [`Report`] exactly once.
 //!
-//! Parts: `window.rs` journals and writes batches, several in flight, and
-//! resolves those of unknown fate; `send.rs` reads answers and keeps the
+//! Parts: `run.rs` starts one uploader per connection (`--jobs`) on the
+//! shares `jobs.rs` deals out, and merges their reports; `window.rs`
+//! journals and writes batches, several in flight, and resolves those of
+//! unknown fate; `throttle.rs` keeps `--max-rate`; `send.rs` reads answers and keeps the
 //! connection; `resolve.rs` looks at the server (what landed,
 //! what is there); `failed_out.rs` keeps the messages that did not land.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
 mod failed_out;
+mod jobs;
 mod mode;
 pub mod resolve;
+mod run;
 mod send;
 mod throttle;
 mod window;
 
+pub use jobs::source_bytes;
 pub use mode::UploadMode;
+pub use run::upload;
 pub use throttle::Throttle;
 pub use window::WindowLimits;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::fingerprint::Fingerprint;
 use crate::imap::{AppendItem, Code, ImapError, Session};
 use crate::journal::{Journal, JournalError};
 use crate::message::Message;
-use crate::plan::{BatchLimits, MailboxBatches, PlannedFolder, TargetMap};
-use crate::progress::Progress;
+use crate::plan::{BatchLimits, MailboxBatches, TargetMap};
+use crate::progress::Lane;
 use crate::report::{FailureClass, Report};
 use crate::source::ReadOptions;
 
 use failed_out::FailedOut;
+use jobs::Share;
 use resolve::{ServerIndex, ServerKey};
 
 #[derive(Clone, Debug)]
@@ -55,10 +62,29 @@ pub struct UploadOptions {
     pub stop: Arc<AtomicBool>,
     /// `--max-rate`, `--max-bytes-rate`: shared by all connections.
     pub throttle: Option<Arc<Throttle>>,
+    /// `--jobs`: connections in parallel.
+    pub jobs: usize,
+    /// `--unordered`: a large mailbox may be split across connections.
+    pub unordered: bool,
 }
 
-/// Opens a new authenticated session (for reconnecting).
-pub type Connect<'a> = &'a dyn Fn() -> Result<Session, ImapError>;
+/// Opens a new authenticated session (for another connection, or reconnecting).
+pub type Connect<'a> = &'a (dyn Fn() -> Result<Session, ImapError> + Sync);
+
+/// What the connections of one run share.
+struct Shared {
+    journal: Option<Mutex<Journal>>,
+    failed_out: Option<Mutex<FailedOut>>,
+    /// How often each (mailbox, fingerprint) was met in this run, so that
+    /// identical copies in the source are each uploaded once.
+    seen: Mutex<HashMap<(String, Fingerprint), usize>>,
+}
+
+/// Locks a mutex whose holder may have panicked (the data stays usable:
+/// the journal's records are appended whole or not at all).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Why the run stops early.
 #[derive(Debug)]
@@ -78,9 +104,8 @@ struct Uploader<'a> {
     opts: &'a UploadOptions,
     mode: UploadMode,
     report: Report,
-    progress: &'a Progress,
-    journal: Option<&'a mut Journal>,
-    failed_out: Option<FailedOut>,
+    progress: Lane<'a>,
+    shared: &'a Shared,
     /// Mailboxes known to exist on the server.
     existing: HashSet<String>,
     /// Mailboxes the server refused to create, with the reason.
@@ -90,119 +115,71 @@ struct Uploader<'a> {
     /// Server contents of mailboxes checked by key (`--skip-existing`, or
     /// after a UIDVALIDITY change made the journal untrusted).
     on_server: HashMap<String, ServerIndex>,
-    /// How often each (mailbox, fingerprint) was met in this run, so that
-    /// identical copies in the source are each uploaded once.
-    seen: HashMap<(String, Fingerprint), usize>,
     append_limit: Option<u64>,
     done: u64,
     /// Batches written, answers pending.
     window: window::Window,
 }
 
-/// Uploads every planned folder; the outcome of each message is in the
-/// returned report. The session is logged out at the end.
-pub fn upload(
-    session: Session,
-    connect: Connect<'_>,
-    journal: Option<&mut Journal>,
-    folders: &[PlannedFolder],
-    map: &TargetMap,
-    opts: &UploadOptions,
-    progress: &Progress,
-) -> Report {
-    let started = std::time::Instant::now();
-    let mode = UploadMode::choose(session.capabilities(), opts.allow_multiappend);
-    let append_limit = session.capabilities().append_limit();
-    let mut report = Report {
-        mode: mode.to_string(),
-        ..Default::default()
-    };
-    for f in folders {
-        report.mailbox(&f.mailbox);
-        for note in &f.notes {
-            report.warnings.push(note.clone());
+impl<'a> Uploader<'a> {
+    fn new(
+        session: Session,
+        connect: Connect<'a>,
+        opts: &'a UploadOptions,
+        shared: &'a Shared,
+        progress: Lane<'a>,
+    ) -> Uploader<'a> {
+        let mode = UploadMode::choose(session.capabilities(), opts.allow_multiappend);
+        let append_limit = session.capabilities().append_limit();
+        Uploader {
+            session,
+            connect,
+            opts,
+            mode,
+            report: Report::default(),
+            progress,
+            shared,
+            existing: HashSet::new(),
+            create_errors: HashMap::new(),
+            checked: HashSet::new(),
+            on_server: HashMap::new(),
+            append_limit,
+            done: 0,
+            window: window::Window::default(),
         }
     }
-    let failed_out = match &opts.failed_out {
-        None => None,
-        Some(dir) => match FailedOut::open(dir) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                report.aborted = Some(format!("--failed-out {}: {e}", dir.display()));
-                return report;
-            }
-        },
-    };
-    let mut up = Uploader {
-        session,
-        connect,
-        opts,
-        mode,
-        report,
-        progress,
-        journal,
-        failed_out,
-        existing: HashSet::new(),
-        create_errors: HashMap::new(),
-        checked: HashSet::new(),
-        on_server: HashMap::new(),
-        seen: HashMap::new(),
-        append_limit,
-        done: 0,
-        window: window::Window::default(),
-    };
-    let result = up.run(folders, map);
-    if result.is_err() {
-        up.abandon();
-    }
-    if let Some(j) = up.journal.as_deref_mut()
-        && let Err(e) = j.sync()
-    {
-        up.report.warnings.push(e.to_string());
-    }
-    match result {
-        Ok(()) => {}
-        Err(Stop::Connection(why)) => {
-            up.report.connection_lost = true;
-            up.report.aborted = Some(format!(
-                "{why}; run the same command again to finish (nothing will be doubled)"
-            ));
-        }
-        Err(Stop::Interrupted) => {
-            up.report.interrupted = true;
-            up.report.aborted = Some(
-                "interrupted; what landed is journaled: run the same command again to finish"
-                    .into(),
-            );
-        }
-        Err(Stop::OverQuota(why)) => {
-            up.report.aborted = Some(format!(
-                "the server says the account is over quota ({why}); stopped instead of sending more. Free space or raise the quota, then run the same command again"
-            ));
-        }
-        Err(Stop::Journal(e)) => {
-            up.report.aborted = Some(format!("cannot write the journal: {e}"));
-        }
-    }
-    let mut report = up.report;
-    let stats = up.session.stats();
-    report.append_commands = stats.append_commands;
-    report.elapsed = started.elapsed();
-    up.session.logout();
-    progress.finish();
-    report
-}
 
-impl Uploader<'_> {
-    fn run(&mut self, folders: &[PlannedFolder], map: &TargetMap) -> Result<(), Stop> {
+    /// The journal, locked (`None` with `--no-journal`). Not to be held
+    /// across a call that locks it again.
+    fn journal(&self) -> Option<MutexGuard<'a, Journal>> {
+        let shared: &'a Shared = self.shared;
+        shared.journal.as_ref().map(lock)
+    }
+
+    fn has_journal(&self) -> bool {
+        self.shared.journal.is_some()
+    }
+
+    /// Before anything is sent, on the first connection: which mailboxes
+    /// exist, and the batches an earlier run left open, resolved.
+    fn prepare(&mut self) -> Result<(), Stop> {
+        self.list_mailboxes()?;
+        self.resolve_pending()
+    }
+
+    fn list_mailboxes(&mut self) -> Result<(), Stop> {
         let entries = self.retrying(|s| s.list("", "*"))?;
         self.existing = match entries {
             Ok(entries) => entries.into_iter().map(|e| e.name).collect(),
             Err(e) => return Err(Stop::Connection(format!("LIST failed: {e}"))),
         };
-        self.resolve_pending()?;
-        for folder in folders {
-            self.folder(folder, map)?;
+        Ok(())
+    }
+
+    /// Uploads this connection's shares, then waits for every answer.
+    fn run(&mut self, shares: &[Share], map: &TargetMap) -> Result<(), Stop> {
+        for share in shares {
+            self.folder(share, map)?;
         }
         self.drain()
     }
@@ -215,11 +192,13 @@ impl Uploader<'_> {
         }
     }
 
-    fn folder(&mut self, folder: &PlannedFolder, map: &TargetMap) -> Result<(), Stop> {
+    fn folder(&mut self, share: &Share, map: &TargetMap) -> Result<(), Stop> {
+        let folder = share.folder;
         self.check_stop()?;
         self.progress.set_status(self.done, &folder.mailbox);
         let messages = match folder.source.messages(&self.opts.read) {
             Ok(m) => m,
+            Err(_) if !share.speaks_for_folder() => return Ok(()),
             Err(e) => {
                 let origin = folder.source.path.display().to_string();
                 self.fail(
@@ -233,7 +212,10 @@ impl Uploader<'_> {
             }
         };
         let mut batches = MailboxBatches::new(self.opts.limits);
-        for item in messages {
+        for (index, item) in messages.enumerate() {
+            if !share.owns(index) {
+                continue;
+            }
             let msg = match item {
                 Ok(m) => m,
                 Err(e) => {
@@ -303,10 +285,13 @@ impl Uploader<'_> {
         msg: &Message,
         fp: &Fingerprint,
     ) -> Option<&'static str> {
-        let seen = self.seen.entry((mailbox.to_string(), *fp)).or_default();
-        let occurrence = *seen;
-        *seen += 1;
-        if let Some(j) = self.journal.as_deref()
+        let occurrence = {
+            let mut seen = lock(&self.shared.seen);
+            let seen = seen.entry((mailbox.to_string(), *fp)).or_default();
+            *seen += 1;
+            *seen - 1
+        };
+        if let Some(j) = self.journal()
             && j.entries(mailbox, fp).len() > occurrence
         {
             return Some("already uploaded (journal)");
@@ -334,7 +319,7 @@ impl Uploader<'_> {
             Ok(()) => {
                 self.existing.insert(mailbox.to_string());
                 self.checked.insert(mailbox.to_string());
-                if let Some(j) = self.journal.as_deref_mut()
+                if let Some(mut j) = self.journal()
                     && j.has_entries(mailbox)
                 {
                     // Deleted since an earlier run: what it held is gone.
@@ -343,6 +328,14 @@ impl Uploader<'_> {
                         "{mailbox}: the journal has entries for it but the server had no such mailbox (deleted?); uploading everything into it again"
                     ));
                 }
+                Ok(None)
+            }
+            Err(_) if self.retrying(|s| s.status(mailbox))?.is_ok() => {
+                // Created meanwhile (another connection, or the server's
+                // own autocreation after our LIST).
+                self.existing.insert(mailbox.to_string());
+                self.checked.insert(mailbox.to_string());
+                self.check_mailbox(mailbox)?;
                 Ok(None)
             }
             Err(e) => {
@@ -358,12 +351,12 @@ impl Uploader<'_> {
     /// still valid (same UIDVALIDITY), and what is in it (`--skip-existing`)?
     fn check_mailbox(&mut self, mailbox: &str) -> Result<(), Stop> {
         let mut need_index = self.opts.skip_existing;
-        if self.journal.is_some() {
+        if self.has_journal() {
             let status = match self.retrying(|s| s.status(mailbox))? {
                 Ok(s) => s,
                 Err(_) => return Ok(()),
             };
-            let stale = match (status.uid_validity, self.journal.as_deref()) {
+            let stale = match (status.uid_validity, self.journal()) {
                 (Some(now), Some(j)) => j.stale_uidvalidity(mailbox, now).map(|was| (was, now)),
                 _ => None,
             };
@@ -371,7 +364,7 @@ impl Uploader<'_> {
                 self.report.warnings.push(format!(
                     "{mailbox}: UIDVALIDITY changed ({was} → {now}), the mailbox was recreated; its journal entries are not trusted, checking the server's messages instead"
                 ));
-                if let Some(j) = self.journal.as_deref_mut() {
+                if let Some(mut j) = self.journal() {
                     j.distrust(mailbox);
                 }
                 need_index = true;
@@ -431,8 +424,8 @@ impl Uploader<'_> {
         class: FailureClass,
         reason: String,
     ) {
-        if let Some(out) = &mut self.failed_out
-            && let Err(e) = out.write(mailbox, &origin, class.as_str(), &reason, bytes)
+        if let Some(out) = &self.shared.failed_out
+            && let Err(e) = lock(out).write(mailbox, &origin, class.as_str(), &reason, bytes)
         {
             self.report
                 .warnings

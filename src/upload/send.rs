@@ -180,7 +180,7 @@ impl Uploader<'_> {
     }
 
     pub(super) fn landed(&mut self, mailbox: &str, m: &Message, fp: &Fingerprint, at: Landed) {
-        if let Some(j) = self.journal.as_deref_mut() {
+        if let Some(mut j) = self.journal() {
             j.landed(mailbox, fp, at);
         }
         self.report.uploaded(mailbox, m.bytes.len() as u64);
@@ -205,13 +205,13 @@ impl Uploader<'_> {
     /// or its connection lost for good): look at the server and journal what
     /// landed, before anything new is sent.
     pub(super) fn resolve_pending(&mut self) -> Result<(), Stop> {
-        let Some(pending) = self.journal.as_deref().map(|j| j.pending()) else {
+        let Some(pending) = self.journal().map(|j| j.pending()) else {
             return Ok(());
         };
         for p in pending {
             let mut found = Vec::new();
             if self.existing.contains(&p.mailbox) {
-                let exclude: HashSet<u32> = match self.journal.as_deref() {
+                let exclude: HashSet<u32> = match self.journal() {
                     Some(j) => j.uids(&p.mailbox, p.uidvalidity),
                     None => HashSet::new(),
                 };
@@ -232,7 +232,7 @@ impl Uploader<'_> {
                 }
             }
             let landed = found.iter().flatten().count();
-            if let Some(j) = self.journal.as_deref_mut() {
+            if let Some(mut j) = self.journal() {
                 for (fp, at) in p.fps.iter().zip(&found) {
                     if let Some(at) = at {
                         j.landed(&p.mailbox, fp, *at);

@@ -125,8 +125,8 @@ impl Uploader<'_> {
         }
         let before = self.snapshot(mailbox)?;
         let fps: Vec<Fingerprint> = msgs.iter().map(|m| Fingerprint::of(&m.bytes)).collect();
-        let batch_id = match self.journal.as_deref_mut() {
-            Some(j) => Some(j.begin(mailbox, before, &fps).map_err(Stop::Journal)?),
+        let batch_id = match self.journal() {
+            Some(mut j) => Some(j.begin(mailbox, before, &fps).map_err(Stop::Journal)?),
             None => None,
         };
         let units: Vec<(usize, usize)> = match self.mode {
@@ -179,7 +179,7 @@ impl Uploader<'_> {
                     let _ = self.settle_one(&b, k, o);
                 }
             }
-            if !unknown && let (Some(j), Some(id)) = (self.journal.as_deref_mut(), b.batch_id) {
+            if !unknown && let (Some(mut j), Some(id)) = (self.journal(), b.batch_id) {
                 let _ = j.end(id);
             }
         }
@@ -262,7 +262,7 @@ impl Uploader<'_> {
                 self.window.next_before.remove(&b.mailbox);
             }
         }
-        if let (Some(j), Some(id)) = (self.journal.as_deref_mut(), b.batch_id) {
+        if let (Some(mut j), Some(id)) = (self.journal(), b.batch_id) {
             j.end(id).map_err(Stop::Journal)?;
         }
         match overquota {
@@ -361,7 +361,7 @@ impl Uploader<'_> {
                 })
                 .collect();
             let mut exclude = self.window.confirmed.get(mb).cloned().unwrap_or_default();
-            if let Some(j) = self.journal.as_deref() {
+            if let Some(j) = self.journal() {
                 exclude.extend(j.uids(mb, before.uidvalidity));
             }
             match self.retrying(|s| find_landed(s, mb, before, &wanted, &exclude))? {
@@ -397,7 +397,7 @@ impl Uploader<'_> {
                     None => resend.push(m.clone()),
                 }
             }
-            if let (Some(j), Some(id)) = (self.journal.as_deref_mut(), b.batch_id) {
+            if let (Some(mut j), Some(id)) = (self.journal(), b.batch_id) {
                 j.end(id).map_err(Stop::Journal)?;
             }
             again.push((b.mailbox, resend, b.round + 1));

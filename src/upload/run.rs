@@ -1,0 +1,173 @@
+//! The run: the first connection learns the mailboxes and resolves what an
+//! earlier run left open, then each connection (`--jobs`) uploads its
+//! shares on its own thread with its own session; their reports are merged
+//! into one. The journal, `--failed-out` and the count of identical copies
+//! are shared, each behind one lock.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::imap::Session;
+use crate::journal::Journal;
+use crate::plan::{PlannedFolder, TargetMap};
+use crate::progress::Progress;
+use crate::report::Report;
+
+use super::failed_out::FailedOut;
+use super::jobs::{Share, distribute};
+use super::{Connect, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
+
+/// Uploads every planned folder over `opts.jobs` connections (`session`
+/// is the first; the others are opened with `connect`); the outcome of
+/// each message is in the returned report. Sessions are logged out at the end.
+pub fn upload(
+    session: Session,
+    connect: Connect<'_>,
+    journal: Option<Journal>,
+    folders: &[PlannedFolder],
+    map: &TargetMap,
+    opts: &UploadOptions,
+    progress: &Progress,
+) -> Report {
+    let started = std::time::Instant::now();
+    let mode = UploadMode::choose(session.capabilities(), opts.allow_multiappend);
+    let mut report = Report {
+        mode: mode.to_string(),
+        ..Default::default()
+    };
+    for f in folders {
+        report.mailbox(&f.mailbox);
+        for note in &f.notes {
+            report.warnings.push(note.clone());
+        }
+    }
+    let failed_out = match &opts.failed_out {
+        None => None,
+        Some(dir) => match FailedOut::open(dir) {
+            Ok(f) => Some(Mutex::new(f)),
+            Err(e) => {
+                report.aborted = Some(format!("--failed-out {}: {e}", dir.display()));
+                return report;
+            }
+        },
+    };
+    let shared = Shared {
+        journal: journal.map(Mutex::new),
+        failed_out,
+        seen: Mutex::new(HashMap::new()),
+    };
+    let lanes = distribute(folders, opts.jobs, opts.unordered);
+    let mut first = Uploader::new(session, connect, opts, &shared, progress.lane(1));
+    let reports = match first.prepare() {
+        Err(stop) => vec![first.finish(Err(stop))],
+        Ok(()) if lanes.len() <= 1 => {
+            let result = first.run(lanes.first().map_or(&[], Vec::as_slice), map);
+            vec![first.finish(result)]
+        }
+        Ok(()) => std::thread::scope(|scope| {
+            let existing = first.existing.clone();
+            let others: Vec<_> = lanes[1..]
+                .iter()
+                .enumerate()
+                .map(|(i, shares)| {
+                    let existing = existing.clone();
+                    let shared = &shared;
+                    scope.spawn(move || {
+                        let lane = progress.lane(i + 2);
+                        match connect() {
+                            Ok(session) => {
+                                let mut up = Uploader::new(session, connect, opts, shared, lane);
+                                up.existing = existing;
+                                let result = up.run(shares, map);
+                                up.finish(result)
+                            }
+                            Err(e) => {
+                                lane.finish();
+                                not_connected(i + 2, shares, &e.to_string())
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let result = first.run(&lanes[0], map);
+            let mut reports = vec![first.finish(result)];
+            for h in others {
+                reports.push(h.join().unwrap_or_else(|_| Report {
+                    aborted: Some(
+                        "a connection's thread failed; run the same command again to finish".into(),
+                    ),
+                    ..Default::default()
+                }));
+            }
+            reports
+        }),
+    };
+    for r in reports {
+        report.merge(r);
+    }
+    if let Some(j) = &shared.journal
+        && let Err(e) = lock(j).sync()
+    {
+        report.warnings.push(e.to_string());
+    }
+    report.elapsed = started.elapsed();
+    progress.finish();
+    report
+}
+
+/// The report of a connection that could not be opened: its shares are
+/// left for the next run.
+fn not_connected(connection: usize, shares: &[Share], why: &str) -> Report {
+    let mailboxes: Vec<&str> = shares.iter().map(|s| s.folder.mailbox.as_str()).collect();
+    Report {
+        connection_lost: true,
+        aborted: Some(format!(
+            "connection {connection} could not be opened ({why}), so {} was not uploaded; run the same command again to finish (nothing will be doubled)",
+            mailboxes.join(", ")
+        )),
+        ..Default::default()
+    }
+}
+
+impl Uploader<'_> {
+    /// Ends this connection's part: answers still coming collected, the
+    /// reason to stop in the report, the session logged out.
+    fn finish(mut self, result: Result<(), Stop>) -> Report {
+        if result.is_err() {
+            self.abandon();
+        }
+        if let Some(mut j) = self.journal()
+            && let Err(e) = j.sync()
+        {
+            self.report.warnings.push(e.to_string());
+        }
+        match result {
+            Ok(()) => {}
+            Err(Stop::Connection(why)) => {
+                self.report.connection_lost = true;
+                self.report.aborted = Some(format!(
+                    "{why}; run the same command again to finish (nothing will be doubled)"
+                ));
+            }
+            Err(Stop::Interrupted) => {
+                self.report.interrupted = true;
+                self.report.aborted = Some(
+                    "interrupted; what landed is journaled: run the same command again to finish"
+                        .into(),
+                );
+            }
+            Err(Stop::OverQuota(why)) => {
+                self.report.aborted = Some(format!(
+                    "the server says the account is over quota ({why}); stopped instead of sending more. Free space or raise the quota, then run the same command again"
+                ));
+            }
+            Err(Stop::Journal(e)) => {
+                self.report.aborted = Some(format!("cannot write the journal: {e}"));
+            }
+        }
+        self.report.append_commands = self.session.stats().append_commands;
+        self.progress.finish();
+        self.session.logout();
+        self.report
+    }
+}
