@@ -210,3 +210,18 @@ fn jobs_cut_connection_then_rerun_exactly_once() {
         s.assert_exactly_once(true, case);
     }
 }
+
+/// SIGINT while two throttled connections upload: both stop, exit 130;
+/// a rerun finishes, each message once.
+#[test]
+fn interrupt_stops_every_connection() {
+    let s = setup(&[("Alpha", 30), ("Beta", 30)]);
+    let mut child = s.upload(None, &["--jobs", "2", "--max-rate", "8"]).spawn();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: kill(2) on the pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    s.upload(None, &["--jobs", "2"]).assert_success();
+    s.assert_exactly_once(false, "interrupted, rerun");
+}
