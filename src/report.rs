@@ -104,6 +104,8 @@ pub struct Report {
     /// The upload mode, e.g. "MULTIAPPEND with LITERAL+".
     pub mode: String,
     pub append_commands: u64,
+    /// Messages copied by UID COPY instead of uploaded again (Takeout labels).
+    pub copies: u64,
     pub elapsed: Duration,
     /// Set when the run stopped early (connection lost, …).
     pub aborted: Option<String>,
@@ -182,6 +184,7 @@ impl Report {
         self.skips.extend(other.skips);
         self.warnings.extend(other.warnings);
         self.append_commands += other.append_commands;
+        self.copies += other.copies;
         if self.aborted.is_none() {
             self.aborted = other.aborted;
         }
@@ -262,6 +265,13 @@ impl Report {
             self.append_commands,
             if self.append_commands == 1 { "" } else { "s" }
         );
+        if self.copies > 0 {
+            let _ = writeln!(
+                s,
+                "{} copied by UID COPY instead of sent again",
+                self.copies
+            );
+        }
         let mut reasons: Vec<(&str, usize)> = Vec::new();
         for k in &self.skips {
             match reasons.iter_mut().find(|(r, _)| *r == k.reason) {
@@ -306,6 +316,7 @@ impl Report {
             "mode": self.mode,
             "elapsed_seconds": self.elapsed.as_secs_f64(),
             "append_commands": self.append_commands,
+            "copies": self.copies,
             "mailboxes": self.mailboxes,
             "totals": self.totals(),
             "failures": self.failures,

@@ -59,3 +59,7 @@ mod pipeline;
 // Throttles (--max-rate, --max-bytes-rate) and parallel connections (--jobs,
 // --unordered) against Dovecot: exactly once, order within a mailbox kept.
 mod parallel;
+
+// Gmail Takeout labels: one APPEND, then UID COPY into the other mailboxes,
+// journaled (a rerun neither doubles nor misses a copy).
+mod copies;

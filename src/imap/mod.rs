@@ -2,7 +2,7 @@
 //! or implicit TLS via native-tls), command encoding, a framing response
 //! reader, and a [`Session`] offering what mailhaul needs: capabilities,
 //! authentication, LIST/CREATE/SELECT/STATUS, APPEND (single, MULTIAPPEND,
-//! pipelined serial) and FETCH for verification. It knows nothing about mbox
+//! pipelined serial), UID COPY and FETCH for verification. It knows nothing about mbox
 //! or Maildir: it is given mailbox names (UTF-8, server delimiter) and
 //! message bytes ready to send.
 
@@ -10,6 +10,7 @@ mod append;
 pub mod command;
 pub mod compress;
 pub mod connection;
+mod copy;
 mod data;
 pub mod error;
 mod exec;
@@ -21,6 +22,7 @@ pub mod trace;
 /// Modified UTF-7 lives beside the modules that need it (`source` reads
 /// Maildir++ names with it); the client keeps its old path to it.
 pub use crate::mutf7 as utf7;
+pub use copy::Copied;
 pub use error::{Code, ImapError};
 pub use session::{
     AppendItem, Appended, Capabilities, ConnectOptions, Fetched, ListEntry, LiteralMode,

@@ -103,6 +103,8 @@ Thunderbird X.sbd/ directories are hierarchy; in a directory of mbox files, each
 mailbox and directories are hierarchy; a folder of .eml files is one mailbox; a single .eml
 file goes to INBOX. Gmail Takeout labels name the mailboxes of each message (Inbox is
 INBOX; a message with no folder label goes to \fB\-\-takeout\-archive\fR).
+A message with several labels is uploaded once and copied into its other mailboxes with
+UID COPY when the server has UIDPLUS.
 .PP
 Then, in order: \fB\-\-include\fR/\fB\-\-exclude\fR globs on the source path (written
 with /) decide whether a folder goes at all; \fB\-\-mailbox\fR sends everything to one

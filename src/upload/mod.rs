@@ -8,11 +8,13 @@
 //! Parts: `run.rs` starts one uploader per connection (`--jobs`) on the
 //! shares `jobs.rs` deals out, and merges their reports; `window.rs`
 //! journals and writes batches, several in flight, and resolves those of
-//! unknown fate; `throttle.rs` keeps `--max-rate`; `send.rs` reads answers and keeps the
+//! unknown fate; `copies.rs` copies a message that belongs in several
+//! mailboxes instead of sending it again; `throttle.rs` keeps `--max-rate`; `send.rs` reads answers and keeps the
 //! connection; `resolve.rs` looks at the server (what landed,
 //! what is there); `failed_out.rs` keeps the messages that did not land.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
+mod copies;
 mod failed_out;
 mod jobs;
 mod mode;
@@ -119,6 +121,8 @@ struct Uploader<'a> {
     done: u64,
     /// Batches written, answers pending.
     window: window::Window,
+    /// Copies owed by messages for several mailboxes.
+    copies: copies::Copies,
 }
 
 impl<'a> Uploader<'a> {
@@ -146,6 +150,7 @@ impl<'a> Uploader<'a> {
             append_limit,
             done: 0,
             window: window::Window::default(),
+            copies: copies::Copies::default(),
         }
     }
 
@@ -260,8 +265,17 @@ impl<'a> Uploader<'a> {
                 }
                 accepted.push(mailbox);
             }
-            // Every target but the last gets a copy; the last takes the message.
-            if let Some((last, others)) = accepted.split_last() {
+            if let [first, others @ ..] = accepted.as_slice()
+                && !others.is_empty()
+                && self.copies_by_uid()
+            {
+                // Sent once; copied into the others when it has landed.
+                self.want_copies(first, &msg, others);
+                for (mb, batch) in batches.push(first, msg) {
+                    self.submit(&mb, batch, 1)?;
+                }
+            } else if let Some((last, others)) = accepted.split_last() {
+                // Every target but the last gets a copy; the last takes the message.
                 for mailbox in others {
                     for (mb, batch) in batches.push(mailbox, msg.clone()) {
                         self.submit(&mb, batch, 1)?;
@@ -275,7 +289,7 @@ impl<'a> Uploader<'a> {
         for (mb, batch) in batches.finish() {
             self.submit(&mb, batch, 1)?;
         }
-        Ok(())
+        self.make_copies()
     }
 
     /// Why `msg` need not go to `mailbox`, if it is already there.

@@ -187,6 +187,7 @@ impl Uploader<'_> {
         self.done += 1;
         self.progress.advance(m.bytes.len() as u64);
         self.progress.set_status(self.done, mailbox);
+        self.landed_for_copies(mailbox, m, fp, at);
     }
 
     pub(super) fn fail_msg(
@@ -196,6 +197,7 @@ impl Uploader<'_> {
         class: FailureClass,
         reason: String,
     ) {
+        self.failed_for_copies(mailbox, m, class, &reason);
         let origin = m.origin.to_string();
         self.fail(mailbox, origin, Some(&m.bytes), class, reason);
         self.progress.advance(m.bytes.len() as u64);

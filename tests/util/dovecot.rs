@@ -426,6 +426,25 @@ impl Dovecot {
         self.session_commands().into_iter().flatten().collect()
     }
 
+    /// Every byte the clients sent after login (rawlog `*.in` files, in
+    /// session order), literals included.
+    pub fn client_bytes(&self) -> Vec<u8> {
+        let dir = self.dir.path().join("rawlog").join(&self.user);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "in"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|f| std::fs::read(f).ok())
+            .flat_map(|raw| strip_rawlog_timestamps(&raw))
+            .collect()
+    }
+
     /// [`Self::client_commands`] grouped by session (one entry per rawlog
     /// `*.in` file, in session start order).
     pub fn session_commands(&self) -> Vec<Vec<String>> {
