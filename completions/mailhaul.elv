@@ -18,6 +18,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
     }
     var completions = [
         &'mailhaul'= {
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -48,6 +50,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --password-command 'Run this shell command and use its output as the password'
             cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
+            cand --trace 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted'
             cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --batch-size 'Most messages in one MULTIAPPEND command'
             cand --batch-bytes 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)'
@@ -73,6 +76,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --json-progress 'Write progress as newline-delimited JSON events on stderr'
             cand -q 'No progress bar and no summary; errors are still printed'
             cand --quiet 'No progress bar and no summary; errors are still printed'
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -94,6 +99,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --takeout-chats 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
             cand --no-special-use 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server''s special-use mailboxes'
             cand --json 'Print the scan as one JSON document on stdout'
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -105,10 +112,13 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --password-command 'Run this shell command and use its output as the password'
             cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
+            cand --trace 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted'
             cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -130,6 +140,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --password-command 'Run this shell command and use its output as the password'
             cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
+            cand --trace 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted'
             cand --timeout 'Network read/write timeout in seconds [default: 120]'
             cand --journal 'The journal written by upload (default: the one for this server and user)'
             cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
@@ -142,10 +153,14 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand --no-journal 'Ignore the journal: match by Message-ID and size only'
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'mailhaul;config'= {
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help'
             cand --help 'Print help'
             cand check 'Validate the config file: syntax (with the line), accounts, the files they name'
@@ -153,6 +168,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         }
         &'mailhaul;config;check'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -165,6 +182,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         &'mailhaul;config;help;help'= {
         }
         &'mailhaul;generate'= {
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help'
             cand --help 'Print help'
         }

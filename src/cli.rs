@@ -38,6 +38,12 @@ const LONG_VERSION: &str = concat!(
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// More output on stderr: -v says what mailhaul decides (connection,
+    /// capabilities, mode, mailboxes, batches); -vv also shows the IMAP
+    /// exchange with credentials and message bodies redacted.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +214,11 @@ pub struct ServerArgs {
     /// With imap://, log in even if the server offers no STARTTLS.
     #[arg(long)]
     pub allow_plaintext: bool,
+
+    /// Write the IMAP exchange to FILE: commands, responses and literal sizes,
+    /// with credentials and message bodies redacted.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 
     /// Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it.
     #[arg(long)]

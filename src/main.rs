@@ -7,6 +7,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = mailhaul::cli::Cli::parse();
+    mailhaul::logger::init(cli.verbose);
     let status = mailhaul::run::run(cli);
     ExitCode::from(status.code())
 }

@@ -44,3 +44,11 @@ mod terminal;
 // COMPRESS=DEFLATE end to end: uploads land byte-exact and fewer bytes cross
 // the wire (counted by a forwarder), against a Dovecot offering it.
 mod compress;
+
+// Round trips per source kind (issue 3): mbox variants, Maildir layouts,
+// .eml, Thunderbird, Gmail Takeout, --date, special-use and folder mapping,
+// read back from a private Dovecot; `scan --json` on the same fixtures.
+mod sources;
+
+// --trace and -v/-vv: the exchange recorded, secrets and bodies never.
+mod trace;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::cli::ServerArgs;
+use crate::imap::trace::TraceSink;
 use crate::imap::{ConnectOptions, TlsMode};
 use crate::secret::Secret;
 
@@ -234,6 +235,20 @@ fn secret_from_command(cmd: &str, option: &str) -> anyhow::Result<String> {
     Ok(strip_line_end(text))
 }
 
+/// Opens `--trace FILE` (created or truncated, readable by the owner only:
+/// it names mailboxes and servers even with the secrets taken out).
+fn trace_file(path: &Path) -> anyhow::Result<TraceSink> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create --trace file {}", path.display()))?;
+    Ok(TraceSink::new(Box::new(std::io::BufWriter::new(file))))
+}
+
 /// The resolved server settings: how to connect, and where the secret
 /// comes from (so an expired OAuth2 token can be fetched again).
 #[derive(Clone, Debug)]
@@ -282,6 +297,10 @@ impl ServerSettings {
                 password: secret.read()?,
                 oauth2: secret.is_oauth2(),
                 compress: !args.no_compress,
+                trace: match &args.trace {
+                    Some(path) => Some(trace_file(path)?),
+                    None => None,
+                },
                 ca_file,
                 insecure: args.insecure || account.is_some_and(|a| a.insecure),
                 allow_plaintext: args.allow_plaintext || account.is_some_and(|a| a.allow_plaintext),

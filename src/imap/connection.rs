@@ -19,6 +19,7 @@ use native_tls::{Certificate, HandshakeError, TlsConnector, TlsStream};
 use crate::imap::ImapError;
 use crate::imap::compress::Deflate;
 use crate::imap::response::{self, Response};
+use crate::imap::trace::Tracer;
 
 /// A plain or TLS stream, possibly deflated (RFC 4978) on top.
 pub enum Stream {
@@ -79,6 +80,7 @@ pub struct Connection {
     reader: BufReader<Stream>,
     frame: Vec<u8>,
     bytes_sent: u64,
+    tracer: Option<Tracer>,
 }
 
 impl fmt::Debug for Connection {
@@ -145,7 +147,13 @@ impl Connection {
             reader: BufReader::with_capacity(64 * 1024, stream),
             frame: Vec::with_capacity(4096),
             bytes_sent: 0,
+            tracer: None,
         }
+    }
+
+    /// Records this connection's traffic (redacted) from now on.
+    pub fn set_tracer(&mut self, tracer: Tracer) {
+        self.tracer = Some(tracer);
     }
 
     /// Upgrades a plain connection after the server's OK to STARTTLS.
@@ -158,11 +166,13 @@ impl Connection {
             ));
         }
         let bytes_sent = self.bytes_sent;
+        let tracer = self.tracer;
         match self.reader.into_inner() {
             Stream::Plain(tcp) => {
                 let tls = handshake(host, tcp, opts)?;
                 let mut c = Connection::from_stream(Stream::Tls(Box::new(tls)));
                 c.bytes_sent = bytes_sent;
+                c.tracer = tracer;
                 Ok(c)
             }
             _ => Err(ImapError::Protocol("STARTTLS on a TLS connection".into())),
@@ -177,9 +187,11 @@ impl Connection {
         }
         let pending = self.reader.buffer().to_vec();
         let bytes_sent = self.bytes_sent;
+        let tracer = self.tracer;
         let stream = Stream::Deflate(Box::new(Deflate::new(self.reader.into_inner(), &pending)));
         let mut c = Connection::from_stream(stream);
         c.bytes_sent = bytes_sent;
+        c.tracer = tracer;
         Ok(c)
     }
 
@@ -195,6 +207,9 @@ impl Connection {
 
     /// Writes `bytes` in one go and flushes.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), ImapError> {
+        if let Some(t) = &mut self.tracer {
+            t.client(bytes);
+        }
         let s = self.reader.get_mut();
         s.write_all(bytes).and_then(|()| s.flush()).map_err(lost)?;
         self.bytes_sent += bytes.len() as u64;
@@ -204,6 +219,9 @@ impl Connection {
     /// Reads and classifies the next complete response.
     pub fn read(&mut self) -> Result<Response, ImapError> {
         response::read_frame(&mut self.reader, &mut self.frame).map_err(lost)?;
+        if let Some(t) = &mut self.tracer {
+            t.server(&self.frame);
+        }
         response::classify(std::mem::take(&mut self.frame))
     }
 

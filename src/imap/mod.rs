@@ -16,8 +16,11 @@ mod exec;
 pub mod oauth2;
 pub mod response;
 pub mod session;
-pub mod utf7;
+pub mod trace;
 
+/// Modified UTF-7 lives beside the modules that need it (`source` reads
+/// Maildir++ names with it); the client keeps its old path to it.
+pub use crate::mutf7 as utf7;
 pub use error::{Code, ImapError};
 pub use session::{
     AppendItem, Appended, Capabilities, ConnectOptions, Fetched, ListEntry, LiteralMode,

@@ -44,6 +44,8 @@ pub struct ConnectOptions {
     pub password: Secret,
     /// Authenticate with OAUTHBEARER / XOAUTH2 using `password` as the token.
     pub oauth2: bool,
+    /// Record the protocol exchange (redacted) here (`--trace`, `-vv`).
+    pub trace: Option<crate::imap::trace::TraceSink>,
     /// Extra trusted CA / self-signed certificate (PEM).
     pub ca_file: Option<PathBuf>,
     /// Skip certificate verification.
@@ -202,7 +204,10 @@ impl Session {
             insecure: opts.insecure,
         };
         let implicit = (opts.tls == TlsMode::Implicit).then_some(&tls);
-        let conn = Connection::connect(&opts.host, opts.port, implicit, opts.timeout)?;
+        let mut conn = Connection::connect(&opts.host, opts.port, implicit, opts.timeout)?;
+        if let Some(sink) = &opts.trace {
+            conn.set_tracer(sink.next_connection());
+        }
         let mut s = Session {
             conn,
             caps: Capabilities::default(),

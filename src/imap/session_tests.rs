@@ -66,6 +66,7 @@ fn peer(script: Vec<Step>) -> (u16, JoinHandle<()>) {
 fn opts(port: u16) -> ConnectOptions {
     ConnectOptions {
         oauth2: false,
+        trace: None,
         host: "127.0.0.1".into(),
         port,
         tls: TlsMode::StartTls,

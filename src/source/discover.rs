@@ -11,7 +11,6 @@ use walkdir::WalkDir;
 use super::eml;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
-use super::mutf7::decode_mutf7;
 use super::{Discovery, FolderKind, Format, SourceError, SourceFolder};
 use crate::message::Origin;
 
@@ -173,7 +172,7 @@ fn plus_plus_children(root: &Path) -> anyhow::Result<Vec<(PathBuf, Vec<String>)>
 pub fn plus_plus_folder(name: &str) -> Vec<String> {
     name.split('.')
         .filter(|c| !c.is_empty())
-        .map(|c| decode_mutf7(c).unwrap_or_else(|| c.to_string()))
+        .map(|c| crate::mutf7::decode(c).unwrap_or_else(|_| c.to_string()))
         .collect()
 }
 
@@ -283,7 +282,7 @@ fn is_ignored_file(name: &str) -> bool {
 
 /// A directory without cur/ is a folder of single-message files when any of
 /// its files has a message extension, or when more of its files start with
-/// a header than look like mbox files.
+/// a header than look like mbox files (start with a From_ line).
 fn is_eml_folder(dir: &Path) -> anyhow::Result<bool> {
     if dir.join("cur").is_dir() {
         return Ok(false);
@@ -302,9 +301,15 @@ fn is_eml_folder(dir: &Path) -> anyhow::Result<bool> {
         if eml::has_message_extension(&e.path()) {
             return Ok(true);
         }
+        // A file without a message extension that starts with a From_ line
+        // is an mbox, even with one message (a Thunderbird folder holding a
+        // single message looks like a saved .eml otherwise); the same rule
+        // as for a file given on the command line.
         match eml::file_shape(&e.path()) {
-            Ok(eml::FileShape::Message) => messages += 1,
-            Ok(eml::FileShape::Mbox) => mboxes += 1,
+            Ok(eml::FileShape::Message) if !looks_like_mbox(&e.path()).unwrap_or(false) => {
+                messages += 1
+            }
+            Ok(eml::FileShape::Message | eml::FileShape::Mbox) => mboxes += 1,
             _ => {}
         }
     }

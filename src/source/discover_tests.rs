@@ -158,3 +158,25 @@ fn a_single_eml_file_is_one_message_for_inbox() {
     assert_eq!(msgs.len(), 1);
     assert!(msgs[0].bytes.starts_with(b"From: a@example.org\r\n"));
 }
+
+#[test]
+fn one_message_mbox_files_in_a_tree_are_mboxes_not_eml() {
+    // Thunderbird folders holding a single message: a From_ line, then
+    // headers. They are mailboxes, not a folder of .eml files.
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let one = b"From - Mon Jan  6 10:00:00 2020\nX-Mozilla-Status: 0001\nSubject: x\n\nbody\n";
+    fs::write(t.join("Work"), one).unwrap();
+    fs::write(t.join("Personal"), one).unwrap();
+    fs::create_dir(t.join("Work.sbd")).unwrap();
+    fs::write(t.join("Work.sbd/Clients"), one).unwrap();
+    let d = discover(&[t.to_path_buf()], Format::Auto).unwrap();
+    assert_eq!(
+        folders(&d),
+        [
+            ("Personal".into(), FolderKind::Mbox),
+            ("Work".into(), FolderKind::Mbox),
+            ("Work/Clients".into(), FolderKind::Mbox),
+        ]
+    );
+}

@@ -15,7 +15,6 @@ pub mod eml;
 pub mod headers;
 pub mod maildir;
 pub mod mbox;
-pub mod mutf7;
 pub mod takeout;
 
 use std::fmt;

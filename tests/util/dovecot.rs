@@ -88,6 +88,10 @@ pub struct DovecotOptions {
     /// Offer COMPRESS=DEFLATE (imap_zlib). Note: the rawlog records the
     /// compressed bytes after COMPRESS, so command counting stops there.
     pub compress: bool,
+    /// Give the mailbox with this name the `\Sent` special-use attribute
+    /// (created on login), e.g. `Sent Messages`, so tests can check that a
+    /// source `Sent Items` folder lands in it.
+    pub special_use_sent: Option<&'static str>,
 }
 
 /// A running private Dovecot; stopped on drop.
@@ -240,6 +244,15 @@ impl Dovecot {
         writeln!(c, "disable_plaintext_auth = no")?;
         writeln!(c, "auth_verbose = yes")?;
         writeln!(c, "mail_location = maildir:~/Maildir")?;
+        if let Some(sent) = self.options.special_use_sent {
+            writeln!(c, "namespace inbox {{")?;
+            writeln!(c, "  inbox = yes")?;
+            writeln!(c, "  mailbox \"{sent}\" {{")?;
+            writeln!(c, "    special_use = \\Sent")?;
+            writeln!(c, "    auto = create")?;
+            writeln!(c, "  }}")?;
+            writeln!(c, "}}")?;
+        }
         writeln!(c, "mail_uid = {uid}")?;
         writeln!(c, "mail_gid = {gid}")?;
         writeln!(c, "first_valid_uid = {uid}")?;

@@ -3,8 +3,9 @@
 //! Printable US-ASCII (0x20..=0x7e) stands for itself except `&`, which is
 //! written `&-`. Every other run of characters is UTF-16BE, encoded with a
 //! modified base64 (`,` instead of `/`, no padding) between `&` and `-`.
-//! This module only converts names; quoting them for the wire is
-//! `command.rs`'s job, and deciding which names to send is `plan`'s.
+//! This module only converts names: the IMAP client uses it for names on
+//! the wire (quoting them is `imap::command`'s job), and `source` for
+//! Maildir++ folder names, which are stored on disk in the same encoding.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
@@ -104,6 +105,19 @@ fn decode_run(b64: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maildir_plus_plus_names_on_disk() {
+        assert_eq!(decode("Sent").as_deref(), Ok("Sent"));
+        assert_eq!(decode("&AOk-t&AOk-").as_deref(), Ok("été"));
+        assert_eq!(decode("A&-B").as_deref(), Ok("A&B"));
+        assert_eq!(
+            decode("&ZeVnLIqe-").as_deref(),
+            Ok("\u{65e5}\u{672c}\u{8a9e}")
+        );
+        assert!(decode("&AOk").is_err());
+        assert!(decode("&!!-").is_err());
+    }
 
     #[test]
     fn known_answers() {

@@ -1,0 +1,58 @@
+//! `mailhaul check`: connects and prints what the server offers
+//! (capabilities, upload mode, delimiter, namespace, special-use mailboxes).
+
+use crate::cli::CheckArgs;
+use crate::report::{ExitStatus, sanitize};
+use crate::upload::UploadMode;
+
+use super::setup::connect;
+use super::{Failure, connection};
+
+pub(super) fn run_check(args: &CheckArgs) -> Result<ExitStatus, Failure> {
+    let mut session = connect(&args.server)?;
+    let caps = session.capabilities().clone();
+    let delimiter = session.delimiter().map_err(connection)?;
+    let namespace = session.personal_namespace().map_err(connection)?;
+    let mailboxes = session.list_all().map_err(connection)?;
+    println!("capabilities: {}", sanitize(&caps.0.join(" ")));
+    println!("upload mode: {}", UploadMode::choose(&caps, true));
+    println!(
+        "hierarchy delimiter: {}",
+        delimiter.map_or("none (flat)".to_string(), |d| format!("{d:?}"))
+    );
+    // Courier and Cyrus (default namespace) put personal mailboxes under
+    // `INBOX.`: new mailboxes are created there.
+    println!(
+        "personal namespace: {}",
+        namespace.map_or("not advertised".to_string(), |(p, _)| sanitize(&format!(
+            "{p:?}"
+        )))
+    );
+    let special: Vec<String> = mailboxes
+        .iter()
+        .flat_map(|m| {
+            m.attributes
+                .iter()
+                .filter(|a| crate::plan::special_use::Role::from_attribute(a).is_some())
+                .map(move |a| format!("{a} {}", m.name))
+        })
+        .collect();
+    println!(
+        "special-use mailboxes: {}",
+        if special.is_empty() {
+            "none".to_string()
+        } else {
+            sanitize(&special.join(", "))
+        }
+    );
+    println!(
+        "APPENDLIMIT: {}",
+        caps.append_limit()
+            .map_or("not advertised".to_string(), |n| format!("{n} bytes"))
+    );
+    if !caps.has("UIDPLUS") {
+        println!("warning: no UIDPLUS: uploads cannot be matched to server UIDs");
+    }
+    session.logout();
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,202 @@
+//! `mailhaul generate DIR`: shell completions and the man page, from the
+//! clap definition (the committed copies are checked by a unit test).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+use crate::report::ExitStatus;
+
+/// Writes completions (bash, zsh, fish, elvish, powershell) and the man page.
+pub fn generate(dir: &Path) -> anyhow::Result<ExitStatus> {
+    for (path, bytes) in generated_files()? {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The generated files, as (relative path, contents), from the clap definition.
+pub fn generated_files() -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
+    use clap_complete::Shell;
+    let mut files = Vec::new();
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::PowerShell,
+    ] {
+        let mut cmd = Cli::command();
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "mailhaul", &mut out);
+        let name = match shell {
+            Shell::Bash => "mailhaul.bash",
+            Shell::Zsh => "_mailhaul",
+            Shell::Fish => "mailhaul.fish",
+            Shell::Elvish => "mailhaul.elv",
+            _ => "_mailhaul.ps1",
+        };
+        files.push((Path::new("completions").join(name), out));
+    }
+    files.push((PathBuf::from("man/mailhaul.1"), man_page()?));
+    Ok(files)
+}
+
+/// Sections of the man page that the option list cannot carry.
+const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Every message was uploaded (for scan and check: nothing went wrong).
+.TP
+\fB1\fR
+Some messages could not be uploaded or read; each is named on stderr with the reason.
+.TP
+\fB2\fR
+Usage or configuration error (bad option, unreadable source path or password file).
+.TP
+\fB3\fR
+Connection, TLS or authentication failure, including a connection lost during the upload
+and not restored after \fB\-\-retries\fR reconnections.
+.TP
+\fB130\fR
+Interrupted by SIGINT (Ctrl-C) or SIGTERM: the command in flight was allowed to finish, what
+landed is journaled, the summary is printed. A second signal exits at once. Run the same
+command again to finish.
+.SH JOURNAL
+Every message confirmed by the server is recorded (SHA-256 of the bytes sent, target mailbox,
+UIDVALIDITY, UID) in an append-only journal, synced to disk after each batch; a rerun skips
+what is journaled, so a run that stopped for any reason is finished by running it again.
+Before each batch the mailbox's STATUS is journaled; a batch whose answer never came is
+resolved by reading back the new messages and comparing fingerprints, and only the missing
+ones are sent again. If a mailbox's UIDVALIDITY changed, its entries are not trusted and the
+server's messages are checked instead. Default location:
+\fI$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal\fR (else \fI~/.local/state/mailhaul/\fR);
+\fB\-\-journal\fR and \fB\-\-no\-journal\fR change that. A lock keeps two runs from using
+one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.
+.SH "INTERNAL DATES"
+With \fB\-\-date auto\fR (the default) the internal date of a message is taken from, in
+order: the mbox From_ line; the top-most Received header (the final delivery hop); the Date
+header; the Maildir file name's timestamp; the file's modification time. A date in the
+future or before 1900 falls through to the next, and so does a delivery date more than a
+day before the Date header. \fB\-\-date delivery\fR, \fBheader\fR and \fBmtime\fR prefer
+one source, \fBnow\fR leaves the date to the server. \fBmailhaul scan\fR reports which
+source gave each date, per mailbox.
+.SH FLAGS
+Maildir info letters after :2, (also !2, and ;2,): P $Forwarded, R \eAnswered, S \eSeen,
+T \eDeleted, D \eDraft, F \eFlagged; a\(enz name keywords from dovecot-keywords.
+mbox: Status R gives \eSeen; X-Status A \eAnswered, F \eFlagged, T \eDraft, D \eDeleted;
+X-Mozilla-Status bits 0x1 \eSeen, 0x2 \eAnswered, 0x4 \eFlagged, 0x1000 $Forwarded;
+X-Keywords and X-Mozilla-Keys give keywords. These client-state headers are removed from the
+uploaded message unless \fB\-\-keep\-status\-headers\fR is given; nothing else is changed
+except line ends, which are sent as CRLF.
+.SH FOLDERS
+A single mbox file becomes a mailbox named after the file; a Maildir++ root is INBOX and its
+folder .A.B becomes A/B (names stored in modified UTF-7 are decoded); nested Maildirs and
+Thunderbird X.sbd/ directories are hierarchy; in a directory of mbox files, each file is a
+mailbox and directories are hierarchy; a folder of .eml files is one mailbox; a single .eml
+file goes to INBOX. Gmail Takeout labels name the mailboxes of each message (Inbox is
+INBOX; a message with no folder label goes to \fB\-\-takeout\-archive\fR).
+.PP
+Then, in order: \fB\-\-include\fR/\fB\-\-exclude\fR globs on the source path (written
+with /) decide whether a folder goes at all; \fB\-\-mailbox\fR sends everything to one
+mailbox; \fB\-\-map\fR SOURCE=TARGET renames a subtree (the longest SOURCE wins); a folder
+named Sent, Sent Items, Gesendet, Drafts, Trash, Deleted Items, Junk, Spam, Archive or the
+like goes to the server's mailbox with that SPECIAL-USE attribute (RFC 6154) when it has
+one, unless \fB\-\-no\-special\-use\fR; \fB\-\-prefix\fR puts the tree under a mailbox;
+\fB\-\-flatten\fR joins the path into one level. The components are joined with the
+server's hierarchy delimiter (a delimiter inside a name becomes _ and is reported), the
+server's personal namespace prefix (e.g. INBOX. on Courier and Cyrus) goes in front, and
+names are sent in modified UTF-7. INBOX is matched case-insensitively.
+.SH ENVIRONMENT
+Command-line options win over environment variables, which win over the config file.
+.TP
+\fBMAILHAUL_SERVER\fR
+The server URL, when \fB\-\-server\fR is not given.
+.TP
+\fBMAILHAUL_PASSWORD\fR
+The password, when none of \fB\-\-password\-file\fR, \fB\-\-password\-command\fR and
+\fB\-\-oauth2\-token\-command\fR is given.
+.TP
+\fBMAILHAUL_OAUTH2_TOKEN\fR
+An OAuth2 access token (SASL OAUTHBEARER or XOAUTH2), used like \fBMAILHAUL_PASSWORD\fR.
+.TP
+\fBMAILHAUL_ACCOUNT\fR
+The config file account, when \fB\-\-account\fR is not given.
+.TP
+\fBMAILHAUL_CONFIG\fR
+The config file, when \fB\-\-config\fR is not given.
+.TP
+\fBXDG_CONFIG_HOME\fR, \fBXDG_STATE_HOME\fR, \fBHOME\fR
+Where the config file and the journals are looked for (see FILES).
+.TP
+\fBNO_COLOR\fR
+Disables colour in the progress bar.
+.SH FILES
+.TP
+\fI$XDG_CONFIG_HOME/mailhaul/config.toml\fR (else \fI~/.config/mailhaul/config.toml\fR)
+Named accounts: \fBdefault_account = "NAME"\fR and \fB[accounts.NAME]\fR tables with
+\fBserver\fR, \fBpassword_file\fR, \fBpassword_command\fR, \fBoauth2_token_command\fR,
+\fBca_file\fR, \fBinsecure\fR, \fBallow_plaintext\fR and \fBtimeout\fR.
+\fBmailhaul config check\fR validates it and names the line of a mistake.
+.TP
+\fI$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal\fR (else \fI~/.local/state/mailhaul/\fR)
+The journal of what landed on that server for that user, and its \fI.lock\fR.
+.TP
+\fB\-\-trace\fR \fIFILE\fR
+The IMAP exchange with credentials and message bodies redacted, created with mode 0600.
+.SH SECURITY
+There is no option that takes a password: command lines are visible to every user of the
+machine. Passwords and tokens never appear in output, logs, traces or error messages.
+Certificates are verified unless \fB\-\-insecure\fR; \fBimap://\fR refuses to log in
+without STARTTLS unless \fB\-\-allow\-plaintext\fR.
+"#;
+
+/// One man page for the whole tool: the top level, then each subcommand's
+/// options, then the sections above.
+fn man_page() -> anyhow::Result<Vec<u8>> {
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("mailhaul {}", sub.get_name());
+        out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        let sub = sub.clone().bin_name(name);
+        let page = clap_mangen::Man::new(sub);
+        page.render_synopsis_section(&mut out)?;
+        page.render_description_section(&mut out)?;
+        page.render_options_section(&mut out)?;
+    }
+    out.extend_from_slice(MAN_EXTRA.as_bytes());
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed completions and man page match the current CLI.
+    #[test]
+    fn generated_files_are_up_to_date() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (path, want) in generated_files().unwrap() {
+            let have = std::fs::read(root.join(&path)).unwrap_or_default();
+            assert!(
+                have == want,
+                "{} is out of date with the CLI; regenerate with: cargo run -- generate .",
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Runs one subcommand: resolves settings ([`crate::config`]), calls the
+//! pipeline (source → plan → upload) and prints. Every error is printed once,
+//! here, with its context chain, and mapped to an exit status. Each
+//! subcommand lives in its own file; [`setup`] holds what they share
+//! (connecting, planning, the journal).
+
+mod check;
+mod config;
+mod generate;
+mod scan;
+mod setup;
+mod upload;
+mod verify;
+
+pub use generate::{generate, generated_files};
+
+use crate::cli::{Cli, Command, ConfigAction};
+use crate::imap::ImapError;
+use crate::report::{ExitStatus, sanitize};
+
+/// A failure that ends the run, with the exit status it maps to.
+struct Failure {
+    status: ExitStatus,
+    error: anyhow::Error,
+}
+
+fn usage(error: anyhow::Error) -> Failure {
+    Failure {
+        status: ExitStatus::Usage,
+        error,
+    }
+}
+
+fn connection(error: ImapError) -> Failure {
+    Failure {
+        status: ExitStatus::Connection,
+        error: anyhow::Error::new(error),
+    }
+}
+
+pub fn run(cli: Cli) -> ExitStatus {
+    let result = match cli.command {
+        Command::Upload(args) => upload::run_upload(&args),
+        Command::Scan(args) => scan::run_scan(&args),
+        Command::Check(args) => check::run_check(&args),
+        Command::Verify(args) => verify::run_verify(&args),
+        Command::Generate { dir } => generate(&dir).map_err(usage),
+        Command::Config {
+            action: ConfigAction::Check { config },
+        } => config::run_config_check(config.as_deref()),
+    };
+    match result {
+        Ok(status) => status,
+        Err(f) => {
+            eprintln!("mailhaul: error: {}", sanitize(&format!("{:#}", f.error)));
+            f.status
+        }
+    }
+}

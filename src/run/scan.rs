@@ -1,0 +1,59 @@
+//! `mailhaul scan` (no server) and the printing of a scan, shared with
+//! `upload --dry-run`.
+
+use std::io::Write as _;
+
+use anyhow::Context;
+
+use crate::cli::ScanArgs;
+use crate::plan::ServerLayout;
+use crate::report::{ExitStatus, sanitize};
+use crate::upload::UploadMode;
+
+use super::setup::{plan_sources, read_options};
+use super::{Failure, usage};
+
+pub(super) fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
+    let (plan, map, problems) = plan_sources(&args.source, &args.target, ServerLayout::offline())?;
+    let mut report = crate::scan::scan(&plan, &map, &read_options(&args.source));
+    report.warnings.extend(problems);
+    print_scan(&report, args.json, None)
+}
+
+/// Prints a scan (for `scan` and `upload --dry-run`); exit 1 when some
+/// messages could not be sent.
+pub(super) fn print_scan(
+    report: &crate::scan::ScanReport,
+    json: bool,
+    mode: Option<UploadMode>,
+) -> Result<ExitStatus, Failure> {
+    let mut out = std::io::stdout();
+    let written = if json {
+        let mut doc = report.to_json();
+        if let Some(mode) = mode {
+            doc["mode"] = serde_json::Value::String(mode.to_string());
+        }
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        if let Some(mode) = mode {
+            println!("upload mode: {mode}");
+        }
+        out.write_all(report.render().as_bytes())
+    };
+    written.context("cannot write the scan").map_err(usage)?;
+    if !json {
+        for e in &report.errors {
+            eprintln!("mailhaul: {}", sanitize(e));
+        }
+        for w in &report.warnings {
+            eprintln!("mailhaul: warning: {}", sanitize(w));
+        }
+    }
+    Ok(if report.errors.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Partial
+    })
+}
