@@ -52,3 +52,6 @@ mod sources;
 
 // --trace and -v/-vv: the exchange recorded, secrets and bodies never.
 mod trace;
+
+// Several batches in flight: a NO splits only its batch; cuts resolved.
+mod pipeline;

@@ -1,132 +1,147 @@
-//! APPEND on a [`Session`]: one command for a batch (RFC 3502 MULTIAPPEND)
-//! and pipelined serial APPENDs (one command per message, up to
-//! [`PIPELINE_WINDOW`] in flight when no literal needs a `+`).
+//! APPEND on a [`Session`]: one command for a batch (RFC 3502 MULTIAPPEND),
+//! and APPENDs kept in flight: [`Session::append_start`] writes a command
+//! and returns its tag, [`Session::append_finish`] waits for that tag's
+//! answer. Answers are matched by tag, so several commands (MULTIAPPEND
+//! batches or serial APPENDs) can be on the wire at once.
 //!
 //! The literal flavour follows the server (RFC 7888): LITERAL+ never waits,
-//! LITERAL- waits only above 4096 bytes, otherwise every literal waits. The
-//! caller decides whether a batch may be a MULTIAPPEND (only when advertised:
-//! Courier stores the first message and then says NO); this module sends
-//! what it is given.
+//! LITERAL- waits only above 4096 bytes, otherwise every literal waits. A
+//! synchronizing literal may follow commands in flight: only the command
+//! being written can be waiting for a `+`, and answers of the others that
+//! arrive meanwhile are kept. The caller decides whether a batch may be a
+//! MULTIAPPEND (only when advertised: Courier stores the first message and
+//! then says NO); this module sends what it is given.
 
 use std::collections::VecDeque;
 use std::slice;
 
-use crate::imap::command::{self, literal_is_sync};
-use crate::imap::response::{Status, StatusKind};
+use crate::imap::command;
+use crate::imap::exec::Done;
+use crate::imap::response::{Response, Status, StatusKind};
 use crate::imap::session::{AppendItem, Appended, PIPELINE_WINDOW, Session};
 use crate::imap::{Code, ImapError};
 
 impl Session {
     /// One APPEND command carrying all `items` (a MULTIAPPEND when more than
-    /// one). A NO/BAD, also one sent instead of a `+`, is returned typed;
-    /// RFC 3502 §3: then none of the messages was stored. Without UIDPLUS
-    /// the result's `uids` is empty. An empty message is refused before
-    /// anything is sent (RFC 3502 §6.3.11: a zero-length literal cancels).
+    /// one), waited for. A NO/BAD, also one sent instead of a `+`, is
+    /// returned typed; RFC 3502 §3: then none of the messages was stored.
+    /// Without UIDPLUS the result's `uids` is empty.
     pub fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Appended, ImapError> {
-        self.check_usable()?;
-        let tag = self.tags.next_tag();
-        let binary = self.caps.has("BINARY");
-        let cmd = command::append_with(tag, mailbox, items, self.caps.literal_mode(), binary)?;
-        self.append_commands += 1;
-        let done = self.run(cmd)?;
-        appended(done.status)
+        let tag = self.append_start(mailbox, items)?;
+        self.append_finish(&tag)
     }
 
-    /// One APPEND per item, exactly one result per item, in order. When
-    /// every literal of an item may be non-synchronizing, up to
-    /// [`PIPELINE_WINDOW`] commands are written ahead and their tagged
-    /// responses matched by tag; otherwise items go one at a time. When the
-    /// connection is lost, every item without a tagged answer gets
-    /// `ConnectionLost` (its fate is unknown).
+    /// Writes one APPEND command for `items` and returns its tag without
+    /// waiting for the answer (but waiting for `+` before synchronizing
+    /// literals). An error means nothing is in flight for it: an empty
+    /// message or NUL bytes without BINARY (nothing sent; RFC 3502 §6.3.11:
+    /// a zero-length literal cancels), or the connection is lost (the
+    /// command's fate is unknown; the session is unusable).
+    pub fn append_start(
+        &mut self,
+        mailbox: &str,
+        items: &[AppendItem],
+    ) -> Result<String, ImapError> {
+        self.check_usable()?;
+        if let Some(i) = items.iter().position(|i| i.bytes.is_empty()) {
+            return Err(ImapError::Protocol(format!(
+                "message {} of the APPEND is empty (0 bytes)",
+                i + 1
+            )));
+        }
+        let tag = self.tags.next_tag();
+        let binary = self.caps.has("BINARY");
+        let cmd = command::append_with(
+            tag.clone(),
+            mailbox,
+            items,
+            self.caps.literal_mode(),
+            binary,
+        )?;
+        self.append_commands += 1;
+        self.in_flight.insert(tag.clone());
+        let mut ignored = Done::empty();
+        match self.write_command(&cmd, &mut ignored) {
+            Ok(Some(status)) => {
+                self.answered.insert(tag.clone(), status);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.in_flight.remove(&tag);
+                self.broken.get_or_insert_with(|| e.to_string());
+                return Err(e);
+            }
+        }
+        Ok(tag)
+    }
+
+    /// Waits for the tagged answer of `tag` (from [`Session::append_start`]);
+    /// answers of other commands in flight read meanwhile are kept. When
+    /// the connection is lost first, `ConnectionLost`: the fate is unknown.
+    pub fn append_finish(&mut self, tag: &str) -> Result<Appended, ImapError> {
+        loop {
+            if let Some(status) = self.answered.remove(tag) {
+                self.in_flight.remove(tag);
+                return appended(status);
+            }
+            if let Err(e) = self.check_usable() {
+                self.in_flight.remove(tag);
+                return Err(e);
+            }
+            match self.read() {
+                Ok(Response::Status(s)) if s.tag.is_some() => {
+                    let t = s.tag.clone().unwrap_or_default();
+                    if self.in_flight.contains(&t) {
+                        self.answered.insert(t, s);
+                    } else {
+                        self.broken = Some(format!("response for unknown tag {t}"));
+                    }
+                }
+                Ok(Response::Continue(text)) => {
+                    self.broken = Some(format!("unexpected continuation request \"+ {text}\""));
+                }
+                // Untagged EXISTS/RECENT/OK, BYE (remembered by `read`).
+                Ok(_) => {}
+                Err(e) => {
+                    self.broken.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+    }
+
+    /// APPEND commands written but not yet answered.
+    pub fn appends_in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// One APPEND per item, exactly one result per item, in order, up to
+    /// [`PIPELINE_WINDOW`] in flight. When the connection is lost, every
+    /// item without a tagged answer gets `ConnectionLost` (fate unknown).
     pub fn append_pipelined(
         &mut self,
         mailbox: &str,
         items: &[AppendItem],
     ) -> Vec<Result<Appended, ImapError>> {
-        let mode = self.caps.literal_mode();
-        let binary = self.caps.has("BINARY");
         let mut results: Vec<Option<Result<Appended, ImapError>>> =
             items.iter().map(|_| None).collect();
         let mut in_flight: VecDeque<(String, usize)> = VecDeque::new();
-        let mut next = 0;
-        let mut out = Vec::new();
-        while self.broken.is_none() {
-            while next < items.len() && in_flight.len() < PIPELINE_WINDOW {
-                let item = &items[next];
-                if item.bytes.is_empty() {
-                    // RFC 3502 §6.3.11: never send a zero-length literal.
-                    results[next] = Some(Err(ImapError::Protocol(format!(
-                        "message {} is empty (0 bytes)",
-                        next + 1
-                    ))));
-                    next += 1;
-                    continue;
-                }
-                if literal_is_sync(mode, item.bytes.len()) {
-                    if !in_flight.is_empty() {
-                        break; // drain first: a `+` must not be mistaken
-                    }
-                    results[next] = Some(self.append(mailbox, slice::from_ref(item)));
-                    next += 1;
-                    if self.broken.is_some() {
-                        break;
-                    }
-                    continue;
-                }
-                let tag = self.tags.next_tag();
-                match command::append_with(
-                    tag.clone(),
-                    mailbox,
-                    slice::from_ref(item),
-                    mode,
-                    binary,
-                ) {
-                    Ok(cmd) => {
-                        out.extend_from_slice(&cmd.dump());
-                        in_flight.push_back((tag, next));
-                        self.append_commands += 1;
-                    }
-                    Err(e) => results[next] = Some(Err(e)),
-                }
-                next += 1;
+        for (i, item) in items.iter().enumerate() {
+            if in_flight.len() >= PIPELINE_WINDOW
+                && let Some((tag, j)) = in_flight.pop_front()
+            {
+                results[j] = Some(self.append_finish(&tag));
             }
-            if !out.is_empty() {
-                if self.send(&out).is_err() {
-                    break;
-                }
-                out.clear();
-            }
-            if in_flight.is_empty() {
-                if next >= items.len() || self.broken.is_some() {
-                    break;
-                }
-                continue;
-            }
-            match self.read() {
-                Ok(crate::imap::response::Response::Status(s)) if s.tag.is_some() => {
-                    let tag = s.tag.as_deref().unwrap_or_default();
-                    match in_flight.iter().position(|(t, _)| t == tag) {
-                        Some(pos) => {
-                            let (_, idx) = in_flight.remove(pos).expect("position is valid");
-                            results[idx] = Some(appended(s));
-                        }
-                        None => {
-                            self.broken = Some(format!("response for unknown tag {tag}"));
-                        }
-                    }
-                }
-                // Untagged EXISTS/RECENT/OK, BYE (remembered by `read`).
-                Ok(_) => {}
-                Err(_) => break,
+            match self.append_start(mailbox, slice::from_ref(item)) {
+                Ok(tag) => in_flight.push_back((tag, i)),
+                Err(e) => results[i] = Some(Err(e)),
             }
         }
-        let why = self
-            .broken
-            .clone()
-            .unwrap_or_else(|| "result unknown".into());
+        for (tag, j) in in_flight {
+            results[j] = Some(self.append_finish(&tag));
+        }
         results
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(ImapError::ConnectionLost(why.clone()))))
+            .map(|r| r.expect("every item has a result"))
             .collect()
     }
 }

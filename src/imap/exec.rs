@@ -18,6 +18,20 @@ pub(super) struct Done {
 }
 
 impl Done {
+    /// Nothing yet (status OK until the tagged one arrives).
+    pub(super) fn empty() -> Done {
+        Done {
+            status: Status {
+                tag: None,
+                kind: StatusKind::Ok,
+                code: None,
+                text: String::new(),
+            },
+            data: Vec::new(),
+            untagged: Vec::new(),
+        }
+    }
+
     /// OK → `Ok(self)`, NO/BAD → the typed error.
     pub(super) fn ok(self) -> Result<Done, ImapError> {
         match self.status.kind {
@@ -49,8 +63,13 @@ impl Session {
 
     /// Writes `bytes` in one go; a failure makes the session unusable.
     pub(super) fn send(&mut self, bytes: &[u8]) -> Result<(), ImapError> {
+        self.send_parts(&[bytes])
+    }
+
+    /// Writes `parts` back to back; a failure makes the session unusable.
+    pub(super) fn send_parts(&mut self, parts: &[&[u8]]) -> Result<(), ImapError> {
         self.check_usable()?;
-        let r = self.conn.send(bytes);
+        let r = self.conn.send_parts(parts);
         self.note_error(r)
     }
 
@@ -83,40 +102,15 @@ impl Session {
         }
     }
 
-    /// Sends `cmd` and reads until its tagged response.
-    ///
-    /// RFC 3501 §7.5: before a synchronizing literal the server answers `+`
-    /// or, refusing, the tagged NO/BAD; then nothing more is sent and that
-    /// status is the command's outcome.
+    /// Sends `cmd` and reads until its tagged response. Tagged answers of
+    /// APPENDs still in flight ([`Session::append_start`]) that arrive
+    /// meanwhile are kept for [`Session::append_finish`].
     pub(super) fn run(&mut self, cmd: Command<'_>) -> Result<Done, ImapError> {
-        let mut done = Done {
-            status: Status {
-                tag: None,
-                kind: StatusKind::Ok,
-                code: None,
-                text: String::new(),
-            },
-            data: Vec::new(),
-            untagged: Vec::new(),
-        };
-        let mut out = Vec::new();
-        for frag in cmd.fragments {
-            match frag {
-                Fragment::Line(l) => out.extend_from_slice(&l),
-                Fragment::Literal { data, sync: false } => out.extend_from_slice(&data),
-                Fragment::Literal { data, sync: true } => {
-                    self.send(&out)?;
-                    out.clear();
-                    if let Some(status) = self.await_continuation(&cmd.tag, &mut done)? {
-                        done.status = status;
-                        return Ok(done);
-                    }
-                    out.extend_from_slice(&data);
-                }
-            }
+        let mut done = Done::empty();
+        if let Some(status) = self.write_command(&cmd, &mut done)? {
+            done.status = status;
+            return Ok(done);
         }
-        self.send(&out)?;
-        drop(out);
         loop {
             match self.read()? {
                 Response::Status(s) if s.tag.as_deref() == Some(cmd.tag.as_str()) => {
@@ -126,6 +120,38 @@ impl Session {
                 r => self.untagged(r, &cmd.tag, &mut done)?,
             }
         }
+    }
+
+    /// Writes `cmd`: everything up to a synchronizing literal in one
+    /// vectored write (lines and literals straight from where they are, no
+    /// copy into one buffer), then waits for `+` before that literal.
+    ///
+    /// RFC 3501 §7.5: before a synchronizing literal the server answers `+`
+    /// or, refusing, the tagged NO/BAD; then nothing more is sent and that
+    /// status (`Some`) is the command's outcome. Only the command being
+    /// written can be waiting for a `+`, so other commands may be in flight.
+    pub(super) fn write_command(
+        &mut self,
+        cmd: &Command<'_>,
+        done: &mut Done,
+    ) -> Result<Option<Status>, ImapError> {
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(cmd.fragments.len());
+        for frag in &cmd.fragments {
+            match frag {
+                Fragment::Line(l) => parts.push(l),
+                Fragment::Literal { data, sync: false } => parts.push(data),
+                Fragment::Literal { data, sync: true } => {
+                    self.send_parts(&parts)?;
+                    parts.clear();
+                    if let Some(status) = self.await_continuation(&cmd.tag, done)? {
+                        return Ok(Some(status));
+                    }
+                    parts.push(data);
+                }
+            }
+        }
+        self.send_parts(&parts)?;
+        Ok(None)
     }
 
     /// Reads until `+` (→ `None`) or this command's tagged status (→ `Some`).
@@ -149,6 +175,10 @@ impl Session {
         match r {
             Response::Data(d) => done.data.push(d),
             Response::Status(s) if s.tag.is_none() => done.untagged.push(s),
+            Response::Status(s) if self.in_flight.contains(s.tag.as_deref().unwrap_or("")) => {
+                let t = s.tag.clone().unwrap_or_default();
+                self.answered.insert(t, s);
+            }
             Response::Status(s) => {
                 return Err(ImapError::Protocol(format!(
                     "response for tag {} while waiting for {tag}",

@@ -9,6 +9,7 @@
 //! the session unusable: every later call fails with `ConnectionLost`, and
 //! the caller reconnects and resolves what was in flight.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use std::fmt;
 use crate::imap::command::{self, Builder, Command, Fragment, Tags};
 use crate::imap::connection::{Connection, TlsOptions};
 use crate::imap::data;
-use crate::imap::response::{Response, StatusKind};
+use crate::imap::response::{Response, Status, StatusKind};
 use crate::imap::{Code, ImapError};
 use crate::message::Flag;
 use crate::secret::Secret;
@@ -171,7 +172,7 @@ pub struct SessionStats {
 }
 
 /// Commands kept in flight by [`Session::append_pipelined`].
-pub const PIPELINE_WINDOW: usize = 8;
+pub const PIPELINE_WINDOW: usize = 64;
 
 /// An authenticated session. `Debug` shows no credentials (none are kept).
 pub struct Session {
@@ -183,6 +184,11 @@ pub struct Session {
     pub(super) bye: Option<String>,
     /// Set once the connection is unusable.
     pub(super) broken: Option<String>,
+    /// Tags of APPENDs written by [`Session::append_start`] whose tagged
+    /// answer was not yet handed out by [`Session::append_finish`].
+    pub(super) in_flight: HashSet<String>,
+    /// Tagged answers of in-flight commands read while waiting for another.
+    pub(super) answered: HashMap<String, Status>,
 }
 
 impl fmt::Debug for Session {
@@ -215,6 +221,8 @@ impl Session {
             append_commands: 0,
             bye: None,
             broken: None,
+            in_flight: HashSet::new(),
+            answered: HashMap::new(),
         };
         // RFC 3501 §7.1.4/§7.1.5: the greeting is OK, PREAUTH or BYE.
         let greeting = match s.read()? {

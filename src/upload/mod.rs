@@ -5,8 +5,9 @@
 //! ([`crate::plan::MailboxBatches`]) and sends them (`send.rs`). Every
 //! message ends up counted in the [`Report`] exactly once.
 //!
-//! Parts: `send.rs` sends a batch, journals it, reconnects and resolves a
-//! batch of unknown fate; `resolve.rs` looks at the server (what landed,
+//! Parts: `window.rs` journals and writes batches, several in flight, and
+//! resolves those of unknown fate; `send.rs` reads answers and keeps the
+//! connection; `resolve.rs` looks at the server (what landed,
 //! what is there); `failed_out.rs` keeps the messages that did not land.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
@@ -14,8 +15,10 @@ mod failed_out;
 mod mode;
 pub mod resolve;
 mod send;
+mod window;
 
 pub use mode::UploadMode;
+pub use window::WindowLimits;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -88,6 +91,8 @@ struct Uploader<'a> {
     seen: HashMap<(String, Fingerprint), usize>,
     append_limit: Option<u64>,
     done: u64,
+    /// Batches written, answers pending.
+    window: window::Window,
 }
 
 /// Uploads every planned folder; the outcome of each message is in the
@@ -140,8 +145,12 @@ pub fn upload(
         seen: HashMap::new(),
         append_limit,
         done: 0,
+        window: window::Window::default(),
     };
     let result = up.run(folders, map);
+    if result.is_err() {
+        up.abandon();
+    }
     if let Some(j) = up.journal.as_deref_mut()
         && let Err(e) = j.sync()
     {
@@ -191,7 +200,7 @@ impl Uploader<'_> {
         for folder in folders {
             self.folder(folder, map)?;
         }
-        Ok(())
+        self.drain()
     }
 
     fn check_stop(&self) -> Result<(), Stop> {
@@ -269,16 +278,16 @@ impl Uploader<'_> {
             if let Some((last, others)) = accepted.split_last() {
                 for mailbox in others {
                     for (mb, batch) in batches.push(mailbox, msg.clone()) {
-                        self.send(&mb, &batch)?;
+                        self.submit(&mb, batch, 1)?;
                     }
                 }
                 for (mb, batch) in batches.push(last, msg) {
-                    self.send(&mb, &batch)?;
+                    self.submit(&mb, batch, 1)?;
                 }
             }
         }
         for (mb, batch) in batches.finish() {
-            self.send(&mb, &batch)?;
+            self.submit(&mb, batch, 1)?;
         }
         Ok(())
     }

@@ -7,11 +7,14 @@
 //!   read back and matched by fingerprint (then by Message-ID and size, in
 //!   case the server rewrote bytes), each server message matching at most
 //!   one of ours. Other deliveries racing into the mailbox cannot fool it.
+//!   It first waits for UIDNEXT to settle: the server may still be storing
+//!   commands the dead connection had in flight.
 //! - [`ServerIndex`]: `--skip-existing` (and a mailbox whose UIDVALIDITY
 //!   changed): Message-ID and size, or size and internal date for messages
 //!   without a Message-ID, of everything in a mailbox.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use crate::fingerprint::{Fingerprint, message_id};
 use crate::imap::{ImapError, Session, Summary};
@@ -29,6 +32,7 @@ pub fn find_landed(
     exclude: &HashSet<u32>,
 ) -> Result<Vec<Option<Landed>>, ImapError> {
     let none = vec![None; wanted.len()];
+    settle(session, mailbox)?;
     let sel = session.select(mailbox)?;
     if before.uidvalidity.is_some() && sel.uid_validity != before.uidvalidity {
         // The mailbox was recreated since: whatever landed then is gone.
@@ -69,6 +73,28 @@ pub fn find_landed(
         }));
     }
     Ok(out)
+}
+
+/// Pause between two looks at UIDNEXT while waiting for it to settle.
+const SETTLE_PAUSE: Duration = Duration::from_millis(150);
+/// Looks at most this many times.
+const SETTLE_LOOKS: usize = 20;
+
+/// Waits until `mailbox`'s UIDNEXT is the same on two looks in a row: the
+/// server may still be storing what the dead connection had sent (commands
+/// in flight, already in its input buffer) when the new connection looks;
+/// judging then would send those messages again.
+fn settle(session: &mut Session, mailbox: &str) -> Result<(), ImapError> {
+    let mut last = session.status(mailbox)?.uid_next;
+    for _ in 1..SETTLE_LOOKS {
+        std::thread::sleep(SETTLE_PAUSE);
+        let now = session.status(mailbox)?.uid_next;
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    Ok(())
 }
 
 /// How a message is recognized on the server without its bytes.

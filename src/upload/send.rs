@@ -1,25 +1,26 @@
-//! Sending one batch, and keeping the connection: journal `Begin` (with the
-//! mailbox's STATUS), the APPEND command(s), one result per message, journal
-//! `End`. A message whose result never came (connection lost, BYE, timeout,
-//! an answer we cannot read) is not guessed at: the session is reopened
-//! (`--retries`, with backoff) and the mailbox is looked at
-//! ([`super::resolve::find_landed`]); only what is missing is sent again.
+//! Keeping the connection and reading answers: idempotent commands retried
+//! over a reopened session (`--retries`, with backoff), one APPEND answer
+//! turned into one outcome per message (a NO splits a MULTIAPPEND in
+//! halves, TRYCREATE creates and retries once), the journal and report
+//! entries of a message, and batches left open by an earlier run. Batches
+//! in flight are `window.rs`'s; a message whose answer never came is not
+//! guessed at but looked for ([`super::resolve::find_landed`]).
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::fingerprint::{Fingerprint, message_id};
-use crate::imap::{AppendItem, Code, ImapError, Session};
+use crate::fingerprint::Fingerprint;
+use crate::imap::{AppendItem, Appended, Code, ImapError, Session};
 use crate::journal::{Before, Landed};
 use crate::message::Message;
 use crate::report::FailureClass;
 
 use super::resolve::find_landed;
-use super::{Stop, UploadMode, Uploader, append_item, is_trycreate};
+use super::{Stop, Uploader, append_item, is_trycreate};
 
 /// What happened to one message of a batch.
 #[derive(Clone, Debug)]
-enum Outcome {
+pub(super) enum Outcome {
     Landed(Landed),
     /// NO/BAD for this message alone; `overquota`: RFC 5530 OVERQUOTA.
     Refused {
@@ -55,6 +56,14 @@ impl Uploader<'_> {
                         // every time: stop rather than loop.
                         return Err(Stop::Connection(format!("{e} ({failures} times in a row)")));
                     }
+                    if !self.window.is_empty() {
+                        // Batches in flight on the lost session: resolving
+                        // them reopens it.
+                        self.drain()?;
+                        if !self.session.is_broken() {
+                            continue;
+                        }
+                    }
                     self.reconnect(&e.to_string())?
                 }
                 r => return Ok(r),
@@ -64,7 +73,7 @@ impl Uploader<'_> {
 
     /// Opens a new session in place of the broken one: immediately, then
     /// with growing pauses, `--retries` times in all.
-    fn reconnect(&mut self, why: &str) -> Result<(), Stop> {
+    pub(super) fn reconnect(&mut self, why: &str) -> Result<(), Stop> {
         let mut last = why.to_string();
         let mut pause = Duration::ZERO;
         for attempt in 1..=self.opts.retries {
@@ -100,134 +109,26 @@ impl Uploader<'_> {
         }))
     }
 
-    /// Sends one batch for `mailbox` until every message has landed, been
-    /// refused, or the run stops.
-    pub(super) fn send(&mut self, mailbox: &str, batch: &[Message]) -> Result<(), Stop> {
-        let fps: Vec<Fingerprint> = batch.iter().map(|m| Fingerprint::of(&m.bytes)).collect();
-        let mut todo: Vec<usize> = (0..batch.len()).collect();
-        let mut rounds = 0;
-        while !todo.is_empty() {
-            self.check_stop()?;
-            rounds += 1;
-            if rounds > self.opts.retries + 1 {
-                for &i in &todo {
-                    let reason = format!(
-                        "the connection broke {} times while sending this batch; not sent",
-                        rounds - 1
-                    );
-                    self.fail_msg(mailbox, &batch[i], FailureClass::Unknown, reason);
-                }
-                return Ok(());
-            }
-            let before = match self.retrying(|s| s.status(mailbox))? {
-                Ok(st) => Before {
-                    uidvalidity: st.uid_validity,
-                    uidnext: st.uid_next,
-                    messages: st.messages,
-                },
-                Err(_) => Before::default(),
-            };
-            let todo_fps: Vec<Fingerprint> = todo.iter().map(|&i| fps[i]).collect();
-            let batch_id = match self.journal.as_deref_mut() {
-                Some(j) => Some(j.begin(mailbox, before, &todo_fps).map_err(Stop::Journal)?),
-                None => None,
-            };
-            let msgs: Vec<&Message> = todo.iter().map(|&i| &batch[i]).collect();
-            let outcomes = match self.mode {
-                UploadMode::MultiAppend(_) => self.send_atomic(mailbox, &msgs),
-                UploadMode::Serial(_) => self.send_serial(mailbox, &msgs),
-            };
-            let mut unknown = Vec::new();
-            let mut overquota = None;
-            let mut confirmed = HashSet::new();
-            for (k, outcome) in outcomes.into_iter().enumerate() {
-                let i = todo[k];
-                match outcome {
-                    Outcome::Landed(at) => {
-                        confirmed.extend(at.uid);
-                        self.landed(mailbox, &batch[i], &fps[i], at);
-                    }
-                    Outcome::Refused {
-                        reason,
-                        overquota: oq,
-                    } => {
-                        if oq {
-                            overquota.get_or_insert(reason.clone());
-                        }
-                        self.fail_msg(mailbox, &batch[i], FailureClass::Refused, reason);
-                    }
-                    Outcome::NotSent(reason) => {
-                        self.fail_msg(mailbox, &batch[i], FailureClass::NotSent, reason)
-                    }
-                    Outcome::Unknown(why) => unknown.push((i, why)),
-                }
-            }
-            todo.clear();
-            if let Some((_, why)) = unknown.first() {
-                let why = why.clone();
-                if let Err(stop) = self.reconnect(&why) {
-                    for (i, _) in &unknown {
-                        let reason = format!(
-                            "{why} before the server answered; the next run will look whether it landed"
-                        );
-                        self.fail_msg(mailbox, &batch[*i], FailureClass::Unknown, reason);
-                    }
-                    return Err(stop); // `Begin` stays open: the next run resolves it
-                }
-                let wanted: Vec<_> = unknown
-                    .iter()
-                    .map(|(i, _)| (fps[*i], message_id(&batch[*i].bytes), batch[*i].bytes.len()))
-                    .collect();
-                let found = {
-                    match self.retrying(|s| find_landed(s, mailbox, before, &wanted, &confirmed))? {
-                        Ok(found) => found,
-                        Err(e) => {
-                            // Cannot look: sending again could double it.
-                            for (i, _) in &unknown {
-                                let reason =
-                                    format!("{why}; could not check whether it landed: {e}");
-                                self.fail_msg(mailbox, &batch[*i], FailureClass::Unknown, reason);
-                            }
-                            Vec::new()
-                        }
-                    }
-                };
-                for ((i, _), at) in unknown.iter().zip(found) {
-                    match at {
-                        Some(at) => self.landed(mailbox, &batch[*i], &fps[*i], at),
-                        None => todo.push(*i),
-                    }
-                }
-            }
-            if let (Some(j), Some(id)) = (self.journal.as_deref_mut(), batch_id) {
-                j.end(id).map_err(Stop::Journal)?;
-            }
-            if let Some(why) = overquota {
-                for &i in &todo {
-                    let reason = "not sent: the server is over quota".to_string();
-                    self.fail_msg(mailbox, &batch[i], FailureClass::NotSent, reason);
-                }
-                return Err(Stop::OverQuota(why));
-            }
-        }
-        Ok(())
-    }
-
-    /// One APPEND command for the batch (MULTIAPPEND when more than one
-    /// message). RFC 3502 §6.3.11: all or nothing, so a refusal is resolved
-    /// by splitting the batch in halves until the refused messages stand
-    /// alone — except OVERQUOTA, which no split can cure.
-    fn send_atomic(&mut self, mailbox: &str, batch: &[&Message]) -> Vec<Outcome> {
-        let items: Vec<AppendItem> = batch.iter().map(|m| append_item(m)).collect();
-        let mut result = self.session.append(mailbox, &items);
-        if is_trycreate(&result) && self.session.create(mailbox).is_ok() {
-            // RFC 3501 §6.3.11: TRYCREATE — create the mailbox and retry once.
-            result = self.session.append(mailbox, &items);
+    /// One APPEND command's answer as one outcome per message of `msgs`.
+    /// RFC 3502 §6.3.11: a MULTIAPPEND is all or nothing, so a refusal is
+    /// resolved by splitting it in halves until the refused messages stand
+    /// alone — except OVERQUOTA, which no split can cure. RFC 3501 §6.3.11
+    /// TRYCREATE: create the mailbox and retry once (`may_create`).
+    pub(super) fn resolve_answer(
+        &mut self,
+        mailbox: &str,
+        msgs: &[&Message],
+        result: Result<Appended, ImapError>,
+        may_create: bool,
+    ) -> Vec<Outcome> {
+        if may_create && is_trycreate(&result) {
+            let _ = self.session.create(mailbox); // another batch may have created it
+            return self.send_atomic(mailbox, msgs, false);
         }
         match result {
             Ok(a) => {
-                let uids = (a.uids.len() == batch.len()).then_some(a.uids);
-                (0..batch.len())
+                let uids = (a.uids.len() == msgs.len()).then_some(a.uids);
+                (0..msgs.len())
                     .map(|k| {
                         Outcome::Landed(Landed {
                             uidvalidity: a.uid_validity,
@@ -238,14 +139,14 @@ impl Uploader<'_> {
             }
             Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
                 let (reason, overquota) = refusal(&e);
-                if batch.len() == 1 || overquota {
+                if msgs.len() == 1 || overquota {
                     let mut out = vec![Outcome::Refused { reason, overquota }];
                     let rest = "not sent: the server is over quota".to_string();
-                    out.resize(batch.len(), Outcome::NotSent(rest));
+                    out.resize(msgs.len(), Outcome::NotSent(rest));
                     return out;
                 }
-                let (a, b) = batch.split_at(batch.len() / 2);
-                let mut out = self.send_atomic(mailbox, a);
+                let (a, b) = msgs.split_at(msgs.len() / 2);
+                let mut out = self.send_atomic(mailbox, a, may_create);
                 if out.iter().any(|o| {
                     matches!(
                         o,
@@ -258,47 +159,27 @@ impl Uploader<'_> {
                     let rest = "not sent: the server is over quota".to_string();
                     out.extend(b.iter().map(|_| Outcome::NotSent(rest.clone())));
                 } else {
-                    out.extend(self.send_atomic(mailbox, b));
+                    out.extend(self.send_atomic(mailbox, b, may_create));
                 }
                 out
             }
-            Err(e) => vec![Outcome::Unknown(e.to_string()); batch.len()],
-        }
-    }
-
-    /// One APPEND per message, pipelined by the session when literals allow.
-    fn send_serial(&mut self, mailbox: &str, batch: &[&Message]) -> Vec<Outcome> {
-        let items: Vec<AppendItem> = batch.iter().map(|m| append_item(m)).collect();
-        let mut results = self.session.append_pipelined(mailbox, &items);
-        if results.iter().any(is_trycreate) && self.session.create(mailbox).is_ok() {
-            let retry: Vec<usize> = (0..results.len())
-                .filter(|&i| is_trycreate(&results[i]))
-                .collect();
-            let again: Vec<AppendItem> = retry.iter().map(|&i| items[i]).collect();
-            for (i, r) in retry
-                .into_iter()
-                .zip(self.session.append_pipelined(mailbox, &again))
-            {
-                results[i] = r;
+            // Refused before anything was written (cannot be encoded).
+            Err(e) if !is_lost(&e) && !self.session.is_broken() => {
+                vec![Outcome::NotSent(e.to_string()); msgs.len()]
             }
+            Err(e) => vec![Outcome::Unknown(e.to_string()); msgs.len()],
         }
-        results
-            .into_iter()
-            .map(|r| match r {
-                Ok(a) => Outcome::Landed(Landed {
-                    uidvalidity: a.uid_validity,
-                    uid: a.uids.first().copied(),
-                }),
-                Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
-                    let (reason, overquota) = refusal(&e);
-                    Outcome::Refused { reason, overquota }
-                }
-                Err(e) => Outcome::Unknown(e.to_string()),
-            })
-            .collect()
     }
 
-    fn landed(&mut self, mailbox: &str, m: &Message, fp: &Fingerprint, at: Landed) {
+    /// One APPEND command for `msgs`, waited for (other commands may be in
+    /// flight: their answers are kept for them).
+    fn send_atomic(&mut self, mailbox: &str, msgs: &[&Message], may_create: bool) -> Vec<Outcome> {
+        let items: Vec<AppendItem> = msgs.iter().map(|m| append_item(m)).collect();
+        let result = self.session.append(mailbox, &items);
+        self.resolve_answer(mailbox, msgs, result, may_create)
+    }
+
+    pub(super) fn landed(&mut self, mailbox: &str, m: &Message, fp: &Fingerprint, at: Landed) {
         if let Some(j) = self.journal.as_deref_mut() {
             j.landed(mailbox, fp, at);
         }
@@ -308,7 +189,13 @@ impl Uploader<'_> {
         self.progress.set_status(self.done, mailbox);
     }
 
-    fn fail_msg(&mut self, mailbox: &str, m: &Message, class: FailureClass, reason: String) {
+    pub(super) fn fail_msg(
+        &mut self,
+        mailbox: &str,
+        m: &Message,
+        class: FailureClass,
+        reason: String,
+    ) {
         let origin = m.origin.to_string();
         self.fail(mailbox, origin, Some(&m.bytes), class, reason);
         self.progress.advance(m.bytes.len() as u64);
