@@ -10,7 +10,7 @@ mod append;
 pub mod command;
 pub mod compress;
 pub mod connection;
-mod data;
+pub(crate) mod data;
 pub mod error;
 mod exec;
 pub mod oauth2;
