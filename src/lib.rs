@@ -23,3 +23,13 @@ pub mod secret;
 pub mod source;
 pub mod upload;
 pub mod verify;
+
+/// Entry points for the fuzz targets in `fuzz/` (not a stable API): the
+/// internals they exercise, re-exported without making them public.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::imap::data::{
+        capabilities, exists, fetched, internal_date, list_entry, personal_namespace, status,
+        summary,
+    };
+}

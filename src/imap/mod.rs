@@ -11,7 +11,7 @@ pub mod command;
 pub mod compress;
 pub mod connection;
 mod copy;
-mod data;
+pub(crate) mod data;
 pub mod error;
 mod exec;
 pub mod oauth2;

@@ -54,13 +54,24 @@ impl MboxReader {
     pub fn open(path: &Path, opts: &ReadOptions) -> io::Result<MboxReader> {
         let (reader, file) = open_stream(path)?;
         let mtime = file.metadata()?.modified().ok().map(DateTime::<Utc>::from);
-        Ok(MboxReader {
+        Ok(MboxReader::from_stream(reader, path, mtime, opts))
+    }
+
+    /// Reads an already opened (decompressed) stream; `path` and `mtime`
+    /// only label the messages and date them as a last resort.
+    pub fn from_stream(
+        reader: Box<dyn BufRead>,
+        path: &Path,
+        mtime: Option<DateTime<Utc>>,
+        opts: &ReadOptions,
+    ) -> MboxReader {
+        MboxReader {
             splitter: MboxSplitter::with_variant(reader, opts.mbox_variant),
             path: path.to_path_buf(),
             opts: opts.clone(),
             mtime,
             index: 0,
-        })
+        }
     }
 
     fn build(&mut self, raw: RawMboxMessage) -> Message {

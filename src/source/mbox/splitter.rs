@@ -181,6 +181,8 @@ impl<R: BufRead> MboxSplitter<R> {
         let mut in_headers = true;
         let mut content_length = None;
         let mut prev_blank = false;
+        // Where the last line kept in `bytes` starts.
+        let mut last_start = 0;
         loop {
             let start = bytes.len();
             let line_offset = self.offset();
@@ -197,6 +199,7 @@ impl<R: BufRead> MboxSplitter<R> {
                 break;
             }
             prev_blank = is_blank(line);
+            last_start = start;
             mime.feed(line);
             if in_headers {
                 if prev_blank {
@@ -229,7 +232,8 @@ impl<R: BufRead> MboxSplitter<R> {
             }
         }
         if prev_blank {
-            bytes.truncate(bytes.len() - 2);
+            // The blank line is CRLF, or a lone CR at the end of the file.
+            bytes.truncate(last_start);
         }
         Ok(Some(RawMboxMessage {
             offset,

@@ -25,6 +25,20 @@ fn blank_line_rule_and_trailing_blank_removed() {
 }
 
 #[test]
+fn lone_cr_as_the_last_line_is_a_trailing_blank() {
+    // Found by fuzzing (fuzz/mbox_splitter): the trailing blank line was cut
+    // as two bytes, overflowing on a message that is only `\r`.
+    assert_eq!(
+        bodies(b"From - Tue Oct 02 00:26:47 2007\n\r"),
+        vec![Vec::<u8>::new()]
+    );
+    assert_eq!(
+        bodies(b"From - Tue Oct 02 00:26:47 2007\nS: 1\n\r"),
+        vec![b"S: 1\r\n".to_vec()]
+    );
+}
+
+#[test]
 fn from_inside_body_without_blank_is_not_a_separator() {
     let input = b"From a Mon Jan  6 09:15:00 2020\nS: 1\n\nline\nFrom here on\nend\n";
     assert_eq!(

@@ -139,7 +139,14 @@ impl ImapReader {
     }
 
     fn peek(&mut self) -> Result<u8> {
-        let buf = self.reader.fill_buf()?;
+        let buf = loop {
+            // A socket read with a timeout is not restarted after a signal
+            // (signal(7)); try again.
+            match self.reader.fill_buf() {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
         match buf.first() {
             Some(b) => Ok(*b),
             None => bail!("connection closed by server"),

@@ -27,6 +27,11 @@ use tempfile::TempDir;
 
 use super::imap_reader::ImapReader;
 
+mod config;
+mod rawlog;
+
+pub use rawlog::{parse_rawlog_commands, strip_rawlog_timestamps};
+
 /// The system user that owns the test mail (created by `.ci/run`).
 pub const MAIL_USER: &str = "mailhaul-test";
 
@@ -216,113 +221,6 @@ impl Dovecot {
         Ok(())
     }
 
-    fn config(&self, uid: u32, gid: u32) -> Result<String> {
-        let root = self.dir.path().display();
-        let name = self
-            .dir
-            .path()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut c = String::new();
-        writeln!(
-            c,
-            "# Private test instance written by tests/util/dovecot.rs"
-        )?;
-        writeln!(c, "base_dir = {root}/run")?;
-        writeln!(c, "state_dir = {root}/state")?;
-        writeln!(c, "log_path = {root}/dovecot.log")?;
-        writeln!(c, "instance_name = {name}")?;
-        // Readiness checks the greeting names this instance, not another
-        // test's server that got the same port.
-        writeln!(c, "login_greeting = Dovecot {name} ready.")?;
-        writeln!(c, "listen = 127.0.0.1")?;
-        writeln!(c, "protocols = imap")?;
-        writeln!(c, "ssl = yes")?;
-        writeln!(c, "ssl_cert = <{root}/cert.pem")?;
-        writeln!(c, "ssl_key = <{root}/key.pem")?;
-        writeln!(c, "disable_plaintext_auth = no")?;
-        writeln!(c, "auth_verbose = yes")?;
-        writeln!(c, "mail_location = maildir:~/Maildir")?;
-        if let Some(sent) = self.options.special_use_sent {
-            writeln!(c, "namespace inbox {{")?;
-            writeln!(c, "  inbox = yes")?;
-            writeln!(c, "  mailbox \"{sent}\" {{")?;
-            writeln!(c, "    special_use = \\Sent")?;
-            writeln!(c, "    auto = create")?;
-            writeln!(c, "  }}")?;
-            writeln!(c, "}}")?;
-        }
-        writeln!(c, "mail_uid = {uid}")?;
-        writeln!(c, "mail_gid = {gid}")?;
-        writeln!(c, "first_valid_uid = {uid}")?;
-        writeln!(c, "last_valid_uid = {uid}")?;
-        writeln!(c, "first_valid_gid = {gid}")?;
-        writeln!(c, "last_valid_gid = {gid}")?;
-        if !is_root()? {
-            // Untested path: run everything as ourselves, no chroot.
-            let me = current_user_name()?;
-            writeln!(c, "default_login_user = {me}")?;
-            writeln!(c, "default_internal_user = {me}")?;
-            writeln!(c, "service imap-login {{\n  chroot =\n}}")?;
-            writeln!(c, "service anvil {{\n  chroot =\n}}")?;
-        }
-        let mut mail_plugins = String::new();
-        let mut imap_plugins = String::new();
-        if self.options.max_mail_size.is_some() {
-            mail_plugins.push_str(" quota");
-        }
-        if self.options.compress {
-            mail_plugins.push_str(" zlib");
-            imap_plugins.push_str(" imap_zlib");
-        }
-        writeln!(c, "mail_plugins = $mail_plugins{mail_plugins}")?;
-        if let Some(max) = self.options.max_mail_size {
-            writeln!(c, "plugin {{")?;
-            writeln!(c, "  quota = count:User quota")?;
-            writeln!(c, "  quota_rule = *:storage=0")?; // no overall limit
-            writeln!(c, "  quota_vsizes = yes")?;
-            writeln!(c, "  quota_max_mail_size = {max}")?;
-            writeln!(c, "}}")?;
-        }
-        writeln!(
-            c,
-            "passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {root}/passwd\n}}"
-        )?;
-        writeln!(
-            c,
-            "userdb {{\n  driver = passwd-file\n  args = username_format=%u {root}/passwd\n}}"
-        )?;
-        writeln!(c, "service imap-login {{")?;
-        writeln!(
-            c,
-            "  inet_listener imap {{\n    address = 127.0.0.1\n    port = {}\n  }}",
-            self.plain_port
-        )?;
-        writeln!(
-            c,
-            "  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {}\n    ssl = yes\n  }}",
-            self.tls_port
-        )?;
-        writeln!(c, "}}")?;
-        writeln!(c, "protocol imap {{")?;
-        writeln!(c, "  mail_plugins = $mail_plugins{imap_plugins}")?;
-        writeln!(c, "  rawlog_dir = {root}/rawlog/%u")?;
-        if self.options.hide_multiappend {
-            let mut caps: Vec<&str> = DEFAULT_CAPABILITIES
-                .iter()
-                .copied()
-                .filter(|c| *c != "MULTIAPPEND")
-                .collect();
-            if self.options.compress {
-                caps.push("COMPRESS=DEFLATE");
-            }
-            writeln!(c, "  imap_capability = {}", caps.join(" "))?;
-        }
-        writeln!(c, "}}")?;
-        Ok(c)
-    }
-
     /// Poll until the plain port greets, or fail with the log.
     fn wait_ready(&self) -> Result<()> {
         let deadline = Instant::now() + START_TIMEOUT;
@@ -426,28 +324,23 @@ impl Dovecot {
         self.session_commands().into_iter().flatten().collect()
     }
 
-    /// Every byte the clients sent after login (rawlog `*.in` files, in
-    /// session order), literals included.
+    /// Every byte the clients sent after login, literals included.
     pub fn client_bytes(&self) -> Vec<u8> {
-        let dir = self.dir.path().join("rawlog").join(&self.user);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "in"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        files
-            .iter()
-            .filter_map(|f| std::fs::read(f).ok())
-            .flat_map(|raw| strip_rawlog_timestamps(&raw))
-            .collect()
+        self.session_inputs().concat()
     }
 
     /// [`Self::client_commands`] grouped by session (one entry per rawlog
     /// `*.in` file, in session start order).
     pub fn session_commands(&self) -> Vec<Vec<String>> {
+        self.session_inputs()
+            .iter()
+            .map(|raw| parse_rawlog_commands(raw))
+            .collect()
+    }
+
+    /// What each session's client sent (rawlog `*.in` files sorted by name,
+    /// i.e. by session start time), timestamps removed.
+    fn session_inputs(&self) -> Vec<Vec<u8>> {
         let dir = self.dir.path().join("rawlog").join(&self.user);
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map(|rd| {
@@ -460,7 +353,7 @@ impl Dovecot {
         files
             .iter()
             .filter_map(|f| std::fs::read(f).ok())
-            .map(|raw| parse_rawlog_commands(&strip_rawlog_timestamps(&raw)))
+            .map(|raw| strip_rawlog_timestamps(&raw))
             .collect()
     }
 
@@ -519,67 +412,6 @@ impl Drop for Dovecot {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// Remove the `SECONDS.MICROS ` prefix rawlog puts at the start of each line.
-pub fn strip_rawlog_timestamps(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len());
-    for line in raw.split_inclusive(|b| *b == b'\n') {
-        let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
-        let mut rest = line;
-        if digits > 0 && line.get(digits) == Some(&b'.') {
-            let frac = line[digits + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
-            if frac > 0 && line.get(digits + 1 + frac) == Some(&b' ') {
-                rest = &line[digits + 2 + frac..];
-            }
-        }
-        out.extend_from_slice(rest);
-    }
-    out
-}
-
-/// Split a client byte stream into commands, skipping literal contents.
-pub fn parse_rawlog_commands(stream: &[u8]) -> Vec<String> {
-    let mut commands = Vec::new();
-    let mut current = String::new();
-    let mut pos = 0;
-    while pos < stream.len() {
-        let end = stream[pos..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(stream.len(), |i| pos + i + 1);
-        let line = &stream[pos..end];
-        pos = end;
-        let text = String::from_utf8_lossy(line);
-        let text = text.trim_end_matches(['\r', '\n']);
-        current.push_str(text);
-        match literal_size(text) {
-            Some(n) => pos = (pos + n).min(stream.len()),
-            None => {
-                if !current.is_empty() {
-                    commands.push(std::mem::take(&mut current));
-                }
-            }
-        }
-    }
-    if !current.is_empty() {
-        commands.push(current);
-    }
-    commands
-}
-
-/// `Some(n)` if the line ends with `{n}` or `{n+}` (also `~{n}` for BINARY).
-fn literal_size(line: &str) -> Option<usize> {
-    let inner = line.strip_suffix('}')?;
-    let open = inner.rfind('{')?;
-    let num = inner[open + 1..].trim_end_matches('+');
-    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    num.parse().ok()
 }
 
 fn greet(port: u16) -> std::io::Result<String> {
