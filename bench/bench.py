@@ -3,7 +3,7 @@
 # store in a temp dir, 127.0.0.1, plaintext LOGIN, MULTIAPPEND + LITERAL+ as
 # shipped) with the store on disk and on /dev/shm, and times one after
 # another on the same corpus and server: mailhaul (default, --no-multiappend,
-# --jobs 4), a python3 imaplib loop, mbsync pushing the Maildir, the raw
+# --jobs 4, --jobs 4 --unordered), a python3 imaplib loop, mbsync pushing the Maildir, the raw
 # MULTIAPPEND+LITERAL+ bound (bench/raw_multiappend.py) and doveadm import.
 # RTT > 0 goes through bench/latency_proxy.rs. Every run gets a fresh user
 # (an empty INBOX); the stored count is checked with doveadm after each run.
@@ -297,7 +297,7 @@ SyncState {work}/state/
 
 
 ROWS = ["mailhaul", "mailhaul --no-multiappend", "mailhaul --jobs 4",
-        "imaplib loop", "mbsync", "raw MULTIAPPEND+LITERAL+ x4",
+        "mailhaul --jobs 4 --unordered", "imaplib loop", "mbsync", "raw MULTIAPPEND+LITERAL+ x4",
         "raw serial APPEND+LITERAL+ x64"]
 
 

@@ -108,6 +108,8 @@ struct Uploader<'a> {
     report: Report,
     progress: Lane<'a>,
     shared: &'a Shared,
+    /// Connections uploading at once (they share the window's byte bound).
+    connections: usize,
     /// Mailboxes known to exist on the server.
     existing: HashSet<String>,
     /// Mailboxes the server refused to create, with the reason.
@@ -132,6 +134,7 @@ impl<'a> Uploader<'a> {
         opts: &'a UploadOptions,
         shared: &'a Shared,
         progress: Lane<'a>,
+        connections: usize,
     ) -> Uploader<'a> {
         let mode = UploadMode::choose(session.capabilities(), opts.allow_multiappend);
         let append_limit = session.capabilities().append_limit();
@@ -143,6 +146,7 @@ impl<'a> Uploader<'a> {
             report: Report::default(),
             progress,
             shared,
+            connections,
             existing: HashSet::new(),
             create_errors: HashMap::new(),
             checked: HashSet::new(),

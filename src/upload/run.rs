@@ -57,7 +57,15 @@ pub fn upload(
         seen: Mutex::new(HashMap::new()),
     };
     let lanes = distribute(folders, opts.jobs, opts.unordered);
-    let mut first = Uploader::new(session, connect, opts, &shared, progress.lane(1));
+    let connections = lanes.len().max(1);
+    let mut first = Uploader::new(
+        session,
+        connect,
+        opts,
+        &shared,
+        progress.lane(1),
+        connections,
+    );
     let reports = match first.prepare() {
         Err(stop) => vec![first.finish(Err(stop))],
         Ok(()) if lanes.len() <= 1 => {
@@ -76,7 +84,14 @@ pub fn upload(
                         let lane = progress.lane(i + 2);
                         match connect() {
                             Ok(session) => {
-                                let mut up = Uploader::new(session, connect, opts, shared, lane);
+                                let mut up = Uploader::new(
+                                    session,
+                                    connect,
+                                    opts,
+                                    shared,
+                                    lane,
+                                    connections,
+                                );
                                 up.existing = existing;
                                 let result = up.run(shares, map);
                                 up.finish(result)

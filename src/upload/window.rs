@@ -53,6 +53,15 @@ impl WindowLimits {
             },
         }
     }
+
+    /// The share of one of `connections` connections: the bytes in flight
+    /// stay bounded whatever `--jobs` is (a batch alone may still exceed it).
+    pub fn shared_by(self, connections: usize) -> WindowLimits {
+        WindowLimits {
+            bytes: self.bytes / connections.max(1) as u64,
+            ..self
+        }
+    }
 }
 
 /// A batch journaled and written, answers pending.
@@ -111,7 +120,7 @@ impl Uploader<'_> {
             return Ok(());
         }
         let bytes: u64 = msgs.iter().map(|m| m.bytes.len() as u64).sum();
-        let limits = WindowLimits::for_mode(self.mode);
+        let limits = WindowLimits::for_mode(self.mode).shared_by(self.connections);
         while !self.window.is_empty()
             && (self.window.batches.len() >= limits.batches
                 || self.window.bytes + bytes > limits.bytes)
