@@ -225,3 +225,51 @@ fn interrupt_stops_every_connection() {
     s.upload(None, &["--jobs", "2"]).assert_success();
     s.assert_exactly_once(false, "interrupted, rerun");
 }
+
+/// `--skip-existing` with one mailbox split over two connections: the
+/// source holds a message twice (one in each connection's share) and the
+/// server once already; one more copy is uploaded, not none.
+#[test]
+fn skip_existing_counts_copies_across_connections() {
+    let s = setup(&[("Dup", 20)]);
+    let (_, want) = &s.expected[0];
+    // Messages 3 and 14 (different shares) made identical in the source.
+    let text = std::fs::read_to_string(s.src.join("Dup")).unwrap();
+    let entries: Vec<&str> = text.split("From s@example.org ").skip(1).collect();
+    let mut mbox = String::new();
+    for (i, e) in entries.iter().enumerate() {
+        mbox.push_str("From s@example.org ");
+        mbox.push_str(if i == 14 { entries[3] } else { e });
+    }
+    std::fs::write(s.src.join("Dup"), mbox).unwrap();
+    let mut expected = want.clone();
+    expected[14] = expected[3].clone();
+    expected.sort();
+    let mut r = s.dovecot.reader().unwrap();
+    r.ok("CREATE Dup").unwrap();
+    r.append_raw("Dup", &want[3]).unwrap();
+    drop(r);
+    s.upload(
+        None,
+        &[
+            "--jobs",
+            "2",
+            "--unordered",
+            "--skip-existing",
+            "--no-journal",
+        ],
+    )
+    .assert_success();
+    let mut got: Vec<Vec<u8>> = s
+        .dovecot
+        .reader()
+        .unwrap()
+        .fetch_all("Dup")
+        .unwrap()
+        .into_iter()
+        .map(|f| f.body)
+        .collect();
+    got.sort();
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(got, expected);
+}

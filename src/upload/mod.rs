@@ -80,6 +80,12 @@ struct Shared {
     /// How often each (mailbox, fingerprint) was met in this run, so that
     /// identical copies in the source are each uploaded once.
     seen: Mutex<HashMap<(String, Fingerprint), usize>>,
+    /// Server contents of mailboxes checked by key (`--skip-existing`, or
+    /// after a UIDVALIDITY change made the journal untrusted).
+    on_server: Mutex<HashMap<String, ServerIndex>>,
+    /// Held while a connection checks a mailbox, so that another one
+    /// meeting it too sees the outcome (journal distrusted, index read).
+    checking: Mutex<()>,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
@@ -116,9 +122,6 @@ struct Uploader<'a> {
     create_errors: HashMap<String, String>,
     /// Mailboxes whose journal entries and server contents were checked.
     checked: HashSet<String>,
-    /// Server contents of mailboxes checked by key (`--skip-existing`, or
-    /// after a UIDVALIDITY change made the journal untrusted).
-    on_server: HashMap<String, ServerIndex>,
     append_limit: Option<u64>,
     done: u64,
     /// Batches written, answers pending.
@@ -150,7 +153,6 @@ impl<'a> Uploader<'a> {
             existing: HashSet::new(),
             create_errors: HashMap::new(),
             checked: HashSet::new(),
-            on_server: HashMap::new(),
             append_limit,
             done: 0,
             window: window::Window::default(),
@@ -314,7 +316,8 @@ impl<'a> Uploader<'a> {
         {
             return Some("already uploaded (journal)");
         }
-        let ix = self.on_server.get_mut(mailbox)?;
+        let mut on_server = lock(&self.shared.on_server);
+        let ix = on_server.get_mut(mailbox)?;
         ix.take(&ServerKey::of_message(msg))
             .then_some("already on the server (same Message-ID and size)")
     }
@@ -368,6 +371,8 @@ impl<'a> Uploader<'a> {
     /// An existing mailbox, met for the first time: are its journal entries
     /// still valid (same UIDVALIDITY), and what is in it (`--skip-existing`)?
     fn check_mailbox(&mut self, mailbox: &str) -> Result<(), Stop> {
+        let shared = self.shared;
+        let _checking = lock(&shared.checking);
         let mut need_index = self.opts.skip_existing;
         if self.has_journal() {
             let status = match self.retrying(|s| s.status(mailbox))? {
@@ -388,10 +393,10 @@ impl<'a> Uploader<'a> {
                 need_index = true;
             }
         }
-        if need_index {
+        if need_index && !lock(&shared.on_server).contains_key(mailbox) {
             match self.retrying(|s| ServerIndex::read(s, mailbox))? {
                 Ok(ix) => {
-                    self.on_server.insert(mailbox.to_string(), ix);
+                    lock(&shared.on_server).insert(mailbox.to_string(), ix);
                 }
                 Err(e) => self.report.warnings.push(format!(
                     "{mailbox}: cannot read what is on the server ({e}); uploading without the check"

@@ -1,8 +1,9 @@
 //! The run: the first connection learns the mailboxes and resolves what an
 //! earlier run left open, then each connection (`--jobs`) uploads its
 //! shares on its own thread with its own session; their reports are merged
-//! into one. The journal, `--failed-out` and the count of identical copies
-//! are shared, each behind one lock.
+//! into one. The journal, `--failed-out`, the count of identical copies
+//! and what was read of the server's mailboxes are shared, each behind one
+//! lock.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -55,6 +56,8 @@ pub fn upload(
         journal: journal.map(Mutex::new),
         failed_out,
         seen: Mutex::new(HashMap::new()),
+        on_server: Mutex::new(HashMap::new()),
+        checking: Mutex::new(()),
     };
     let lanes = distribute(folders, opts.jobs, opts.unordered);
     let connections = lanes.len().max(1);
