@@ -2,7 +2,7 @@
 //! (UID COPY with the APPENDUID UID) into its other mailboxes; the copies
 //! are journaled, so a rerun neither doubles nor misses them.
 
-use crate::util::{Dovecot, MailhaulCommand};
+use crate::util::{Dovecot, FaultProxy, MailhaulCommand};
 
 /// One Takeout entry: its labels and a body marker found nowhere else.
 fn entry(n: u32, labels: &str, marker: &str) -> String {
@@ -109,4 +109,50 @@ fn copies_missing_from_the_journal_are_made_on_rerun() {
             .sum();
         assert_eq!(n, 1, "{mailbox}");
     }
+}
+
+/// Without UIDPLUS (hidden by a proxy) there is no UID to copy: each
+/// mailbox gets its own APPEND, as before; each exactly once, no COPY.
+#[test]
+fn without_uidplus_each_label_is_appended() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("Takeout.mbox");
+    std::fs::write(&mbox, entry(1, "Inbox,Work,\"Travel, 2019\"", "MARKER-B")).unwrap();
+    let proxy = FaultProxy::start_hiding(dovecot.plain_port(), None, &["STARTTLS", "UIDPLUS"]);
+    let mut c = MailhaulCommand::new();
+    c.arg("upload")
+        .arg(&mbox)
+        .arg("--server")
+        .arg(format!(
+            "imap://{}@127.0.0.1:{}",
+            dovecot.user(),
+            proxy.port()
+        ))
+        .arg("--allow-plaintext")
+        .env("MAILHAUL_PASSWORD", dovecot.password())
+        .attach(&dovecot)
+        .arg("--journal")
+        .arg(dir.path().join("j"))
+        .arg("--quiet");
+    c.assert_success();
+    let mut r = dovecot.reader().unwrap();
+    for mailbox in ["INBOX", "Work", "Travel, 2019"] {
+        let n: usize = r
+            .fetch_all(mailbox)
+            .unwrap()
+            .iter()
+            .map(|f| count(&f.body, "MARKER-B"))
+            .sum();
+        assert_eq!(n, 1, "{mailbox}");
+    }
+    assert_eq!(count(&dovecot.client_bytes(), "MARKER-B"), 3);
+    assert!(
+        !dovecot
+            .client_commands()
+            .iter()
+            .any(|c| c.to_ascii_uppercase().contains(" COPY ")),
+        "{:?}",
+        dovecot.client_commands()
+    );
 }
