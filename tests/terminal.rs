@@ -61,20 +61,23 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-#[test]
-fn progress_bar_renders_and_summary_fits_80_columns() {
-    let dovecot = Dovecot::start().unwrap();
+/// Runs `mailhaul upload SOURCES --batch-size 10 EXTRA` against `dovecot` in
+/// an 80×24 tmux pane; returns the final screen and every byte the
+/// terminal received.
+fn upload_in_terminal(dovecot: &Dovecot, sources: &[&Path], extra: &str) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let mbox = dir.path().join("terminal.mbox");
-    write_mbox(&mbox, 400);
     let record = dir.path().join("terminal-bytes.log");
     let tmux = Tmux::new();
+    let sources: Vec<String> = sources
+        .iter()
+        .map(|p| shell_quote(&p.display().to_string()))
+        .collect();
     let command = format!(
-        "tmux -L {sock} wait-for go; env -u NO_COLOR MAILHAUL_PASSWORD={pw} {bin} upload {mbox} --server {url} --ca-file {ca} --batch-size 10; echo EXIT=$?; sleep 60",
+        "tmux -L {sock} wait-for go; env -u NO_COLOR MAILHAUL_PASSWORD={pw} {bin} upload {sources} --server {url} --ca-file {ca} --batch-size 10 {extra}; echo EXIT=$?; sleep 60",
         sock = shell_quote(&tmux.socket),
         pw = shell_quote(dovecot.password()),
         bin = shell_quote(env!("CARGO_BIN_EXE_mailhaul")),
-        mbox = shell_quote(&mbox.display().to_string()),
+        sources = sources.join(" "),
         url = shell_quote(&dovecot.imaps_url()),
         ca = shell_quote(&dovecot.ca_file().display().to_string()),
     );
@@ -110,8 +113,18 @@ fn progress_bar_renders_and_summary_fits_80_columns() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(screen.contains("EXIT=0"), "{screen}");
     let recorded = String::from_utf8_lossy(&std::fs::read(&record).unwrap()).into_owned();
+    (screen, recorded)
+}
+
+#[test]
+fn progress_bar_renders_and_summary_fits_80_columns() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("terminal.mbox");
+    write_mbox(&mbox, 400);
+    let (screen, recorded) = upload_in_terminal(&dovecot, &[&mbox], "");
+    assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(
         recorded.contains("ETA") && recorded.contains("msgs → terminal"),
         "no progress bar was drawn; the terminal received:\n{recorded}"
@@ -140,4 +153,24 @@ fn progress_bar_renders_and_summary_fits_80_columns() {
         !screen.contains("\u{fffd}"),
         "replacement characters on screen:\n{screen}"
     );
+}
+
+/// `--jobs 2`: the total bar and one line per connection, each naming the
+/// mailbox it fills; the summary counts both mailboxes.
+#[test]
+fn jobs_draw_one_line_per_connection() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (alpha, beta) = (dir.path().join("alpha"), dir.path().join("beta"));
+    write_mbox(&alpha, 300);
+    write_mbox(&beta, 300);
+    let (screen, recorded) = upload_in_terminal(&dovecot, &[&alpha, &beta], "--jobs 2");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        recorded.contains("ETA")
+            && recorded.contains("msgs → alpha")
+            && recorded.contains("msgs → beta"),
+        "no per-connection lines were drawn; the terminal received:\n{recorded}"
+    );
+    assert!(screen.contains("600 of 600 messages uploaded"), "{screen}");
 }
