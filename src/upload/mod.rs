@@ -9,9 +9,10 @@
 //! shares `jobs.rs` deals out, and merges their reports; `window.rs`
 //! journals and writes batches, several in flight, and resolves those of
 //! unknown fate; `copies.rs` copies a message that belongs in several
-//! mailboxes instead of sending it again; `throttle.rs` keeps `--max-rate`; `send.rs` reads answers and keeps the
-//! connection; `resolve.rs` looks at the server (what landed,
-//! what is there); `failed_out.rs` keeps the messages that did not land.
+//! mailboxes instead of sending it again; `throttle.rs` keeps
+//! `--max-rate`; `send.rs` reads answers and keeps the connection;
+//! `resolve.rs` looks at the server (what landed, what is there);
+//! `failed_out.rs` keeps the messages that did not land.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
 mod copies;
