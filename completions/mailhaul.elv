@@ -56,7 +56,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --batch-bytes 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)'
             cand -j 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox''s order kept'
             cand --jobs 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox''s order kept'
-            cand --max-rate 'Send at most this many messages per second, over all connections (decimals accepted). For providers that limit uploads; see --max-bytes-rate'
+            cand --max-rate 'Send at most this many messages per second, over all connections (decimals accepted); batches are cut to one second''s worth. For providers that limit uploads; see --max-bytes-rate'
             cand --max-bytes-rate 'Send at most this many message bytes per second, over all connections (suffixes K, M, G accepted). Gmail: about 500 MB per day via IMAP as documented by Google (check current limits), i.e. --max-bytes-rate 5K for a long upload; Microsoft 365 throttles per user too'
             cand --journal 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)'
             cand --retries 'Reconnections tried after a lost connection, BYE or timeout (with backoff)'

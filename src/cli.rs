@@ -263,7 +263,8 @@ pub struct UploadArgs {
     pub unordered: bool,
 
     /// Send at most this many messages per second, over all connections
-    /// (decimals accepted). For providers that limit uploads; see --max-bytes-rate.
+    /// (decimals accepted); batches are cut to one second's worth. For
+    /// providers that limit uploads; see --max-bytes-rate.
     #[arg(long, value_name = "MSGS_PER_S", value_parser = parse_rate)]
     pub max_rate: Option<f64>,
 

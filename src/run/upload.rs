@@ -84,18 +84,20 @@ pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     if !args.quiet && !args.json {
         print_plan(&plan, Some(mode));
     }
+    let throttle = upload::Throttle::new(args.max_rate, args.max_bytes_rate);
+    let limits = BatchLimits {
+        max_messages: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
+        max_bytes: args.batch_bytes,
+    };
     let opts = UploadOptions {
-        limits: BatchLimits {
-            max_messages: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
-            max_bytes: args.batch_bytes,
-        },
+        limits: throttle.as_ref().map_or(limits, |t| t.cap(limits)),
         allow_multiappend: !args.no_multiappend,
         read: read_options(&args.source),
         skip_existing: args.skip_existing,
         retries: args.retries,
         failed_out: args.failed_out.clone(),
         stop,
-        throttle: upload::Throttle::new(args.max_rate, args.max_bytes_rate).map(Arc::new),
+        throttle: throttle.map(Arc::new),
         jobs: args.jobs,
         unordered: args.unordered,
     };

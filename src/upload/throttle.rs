@@ -6,12 +6,17 @@
 //! rate. A batch takes its whole cost at once, which may drive the bucket
 //! into debt (a 100-message MULTIAPPEND at 10 messages/s); the sender then
 //! waits until the debt is paid, so the average rate holds whatever the
-//! batch size. The arithmetic ([`Bucket::take`]) is given the time, so it is
-//! tested without clocks; [`Throttle::wait`] supplies the real one.
+//! batch size. Batches are also cut to about one second's worth
+//! ([`Throttle::cap`]), so that the upload is a steady trickle rather than
+//! a burst and a long pause. The arithmetic ([`Bucket::take`]) is given the
+//! time, so it is tested without clocks; [`Throttle::wait`] supplies the
+//! real one.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::plan::BatchLimits;
 
 /// One rate limit: `rate` units per second, bursts up to one second's worth.
 #[derive(Clone, Debug)]
@@ -55,6 +60,8 @@ impl Bucket {
 #[derive(Debug)]
 pub struct Throttle {
     started: Instant,
+    msgs_per_s: Option<f64>,
+    bytes_per_s: Option<u64>,
     /// (messages per second, bytes per second).
     buckets: Mutex<(Option<Bucket>, Option<Bucket>)>,
 }
@@ -70,11 +77,28 @@ impl Throttle {
         }
         Some(Throttle {
             started: Instant::now(),
+            msgs_per_s,
+            bytes_per_s,
             buckets: Mutex::new((
                 msgs_per_s.map(Bucket::new),
                 bytes_per_s.map(|b| Bucket::new(b as f64)),
             )),
         })
+    }
+
+    /// `limits` cut to one second's worth of the rates (at least one
+    /// message; a larger message still goes alone).
+    pub fn cap(&self, limits: BatchLimits) -> BatchLimits {
+        BatchLimits {
+            max_messages: match self.msgs_per_s {
+                Some(r) => limits.max_messages.min(r.ceil() as usize).max(1),
+                None => limits.max_messages,
+            },
+            max_bytes: match self.bytes_per_s {
+                Some(b) => limits.max_bytes.min(b),
+                None => limits.max_bytes,
+            },
+        }
     }
 
     /// The wait before sending `msgs` messages of `bytes` bytes at `now`:
@@ -161,6 +185,20 @@ mod tests {
         assert!(close(t.reserve(s(2.0), 100, 0), 0.0));
         assert!(close(t.reserve(s(2.0), 0, 500), 0.5));
         assert!(Throttle::new(None, None).is_none());
+    }
+
+    #[test]
+    fn batches_are_cut_to_one_seconds_worth() {
+        let limits = BatchLimits {
+            max_messages: 100,
+            max_bytes: 16 << 20,
+        };
+        let capped = |m, b| Throttle::new(m, b).unwrap().cap(limits);
+        assert_eq!(capped(Some(2.5), None).max_messages, 3);
+        assert_eq!(capped(Some(0.1), None).max_messages, 1);
+        assert_eq!(capped(Some(1000.0), None).max_messages, 100);
+        assert_eq!(capped(None, Some(5 << 10)).max_bytes, 5 << 10);
+        assert_eq!(capped(None, Some(1 << 30)).max_bytes, 16 << 20);
     }
 
     #[test]
