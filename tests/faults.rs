@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::util::{FakeImap, Fault, MailhaulCommand};
+use crate::util::{FakeImap, Fault, MailhaulCommand, assert_exit};
 
 const CAPS: &str = "LITERAL+ MULTIAPPEND UIDPLUS AUTH=PLAIN";
 
@@ -100,24 +100,9 @@ fn no_mid_multiappend_isolates_the_refused_message() {
 fn bye_mid_batch_reconnects_and_finishes() {
     let tmp = tempfile::tempdir().unwrap();
     let (src, want) = source(tmp.path());
-    let peer = FakeImap::start(
-        CAPS,
-        |c| {
-            if c.nth == 2 {
-                Fault::Bye
-            } else {
-                Fault::Accept
-            }
-        },
-        |_, _| None,
-    );
+    let peer = FakeImap::start(CAPS, Fault::on_nth(2, Fault::Bye), |_, _| None);
     let out = run(&peer, &src, &tmp.path().join("j"), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(sorted(peer.messages("Target")), sorted(want));
     assert!(peer.state.lock().unwrap().logins >= 2);
 }
@@ -128,24 +113,9 @@ fn bye_mid_batch_reconnects_and_finishes() {
 fn stored_but_unanswered_batch_is_not_doubled() {
     let tmp = tempfile::tempdir().unwrap();
     let (src, want) = source(tmp.path());
-    let peer = FakeImap::start(
-        CAPS,
-        |c| {
-            if c.nth == 1 {
-                Fault::StoreThenDrop
-            } else {
-                Fault::Accept
-            }
-        },
-        |_, _| None,
-    );
+    let peer = FakeImap::start(CAPS, Fault::on_nth(1, Fault::StoreThenDrop), |_, _| None);
     let out = run(&peer, &src, &tmp.path().join("j"), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(sorted(peer.messages("Target")), sorted(want));
     assert_eq!(peer.state.lock().unwrap().appends, 2);
 }
@@ -169,12 +139,7 @@ fn garbage_answer_is_survived() {
         |_, _| None,
     );
     let out = run(&peer, &src, &tmp.path().join("j"), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(sorted(peer.messages("Target")), sorted(want));
 }
 
@@ -237,12 +202,7 @@ fn overquota_stops_the_run() {
     );
     full.store(false, std::sync::atomic::Ordering::SeqCst);
     let out = run(&peer, &src, &journal, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(sorted(peer.messages("Target")), sorted(want));
 }
 
@@ -280,12 +240,7 @@ fn nul_bytes_need_binary() {
 
     let binary = FakeImap::start(&format!("{CAPS} BINARY"), |_| Fault::Accept, |_, _| None);
     let out = run(&binary, &src, &tmp.path().join("j2"), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(binary.messages("Target").len(), 1);
     let headers = binary.state.lock().unwrap().literal_headers.clone();
     assert!(headers.iter().any(|h| h.starts_with("~{")), "{headers:?}");
@@ -336,11 +291,6 @@ fn sigterm_stops_cleanly_with_130() {
     assert!((3..10).contains(&stored), "{stored}");
     slow.store(false, std::sync::atomic::Ordering::SeqCst);
     let out = run(&peer, &src, &journal, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(sorted(peer.messages("Target")), sorted(want));
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-use crate::util::{FakeImap, Fault, MailhaulCommand};
+use crate::util::{FakeImap, Fault, MailhaulCommand, assert_exit};
 
 const CAPS: &str = "LITERAL+ MULTIAPPEND UIDPLUS AUTH=PLAIN";
 
@@ -103,24 +103,9 @@ fn no_for_the_middle_batch_splits_only_that_batch() {
 fn bye_with_several_batches_in_flight_finishes_exactly_once() {
     let tmp = tempfile::tempdir().unwrap();
     let (src, want) = source(tmp.path());
-    let peer = FakeImap::start(
-        CAPS,
-        |c| {
-            if c.nth == 2 {
-                Fault::Bye
-            } else {
-                Fault::Accept
-            }
-        },
-        |_, _| None,
-    );
+    let peer = FakeImap::start(CAPS, Fault::on_nth(2, Fault::Bye), |_, _| None);
     let out = run(&peer, &src, &tmp.path().join("j"));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(sorted(peer.messages("Target")), sorted(want));
     assert!(peer.state.lock().unwrap().logins >= 2);
 }
@@ -132,23 +117,8 @@ fn bye_with_several_batches_in_flight_finishes_exactly_once() {
 fn stored_batch_among_several_in_flight_is_not_doubled() {
     let tmp = tempfile::tempdir().unwrap();
     let (src, want) = source(tmp.path());
-    let peer = FakeImap::start(
-        CAPS,
-        |c| {
-            if c.nth == 2 {
-                Fault::StoreThenDrop
-            } else {
-                Fault::Accept
-            }
-        },
-        |_, _| None,
-    );
+    let peer = FakeImap::start(CAPS, Fault::on_nth(2, Fault::StoreThenDrop), |_, _| None);
     let out = run(&peer, &src, &tmp.path().join("j"));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(sorted(peer.messages("Target")), sorted(want));
 }

@@ -17,6 +17,6 @@ pub use courier::Courier;
 pub use cyrus::Cyrus;
 pub use dovecot::{Dovecot, DovecotOptions};
 pub use imap_reader::{Fetched, ImapReader, parse_internal_date};
-pub use peer::{AppendCtx, FakeImap, Fault};
+pub use peer::{AppendCtx, FakeImap, Fault, assert_exit};
 pub use proxy::{At, Cut, Dir, FaultProxy};
 pub use server::{ImapServer, ServerKind};

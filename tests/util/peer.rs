@@ -54,6 +54,29 @@ pub struct FakeImap {
     stop: Arc<AtomicBool>,
 }
 
+impl Fault {
+    /// A hook answering the `n`-th APPEND with `fault` and accepting the rest.
+    pub fn on_nth(n: usize, fault: Fault) -> impl Fn(&AppendCtx) -> Fault + Send + Sync + 'static {
+        move |c| {
+            if c.nth == n {
+                fault.clone()
+            } else {
+                Fault::Accept
+            }
+        }
+    }
+}
+
+/// Panics with the process's stderr unless it exited with `code`.
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 impl FakeImap {
     /// `caps`: the capability list (without IMAP4rev1). `hook` decides each
     /// APPEND; `on_literal` may refuse a synchronizing literal (answer the
