@@ -17,6 +17,7 @@ use chrono::{DateTime, FixedOffset};
 
 use std::fmt;
 
+use crate::fingerprint::Fingerprint;
 use crate::imap::command::{self, Builder, Command, Fragment, Tags};
 use crate::imap::connection::{Connection, TlsOptions};
 use crate::imap::data;
@@ -505,6 +506,50 @@ impl Session {
         b.raw(b" 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])");
         let done = self.run(b.finish())?.ok()?;
         Ok(done.data.iter().filter_map(|d| data::summary(d)).collect())
+    }
+
+    /// `UID FETCH from:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
+    /// (MESSAGE-ID)])` on the selected mailbox: the summaries of the messages
+    /// with a UID of at least `from` (RFC 3501 §6.4.8: `from:*` also names
+    /// the highest UID when it is below `from`, filtered out here).
+    pub fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
+        let mut b = self.builder("UID FETCH");
+        b.sp_raw(
+            format!(
+                "{}:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+                from.max(1)
+            )
+            .as_bytes(),
+        );
+        let done = self.run(b.finish())?.ok()?;
+        Ok(done
+            .data
+            .iter()
+            .filter_map(|d| data::summary(d))
+            .filter(|s| s.uid >= from)
+            .collect())
+    }
+
+    /// `UID FETCH uids (UID BODY.PEEK[])` on the selected mailbox: each
+    /// message's [`Fingerprint`] (SHA-256 of its bytes as stored), to tell
+    /// apart messages whose size and Message-ID are alike.
+    pub fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut b = self.builder("UID FETCH");
+        b.sp_raw(format!("{} (UID BODY.PEEK[])", super::copy::uid_set(uids)).as_bytes());
+        let done = self.run(b.finish())?.ok()?;
+        let all: Result<Vec<Fetched>, ImapError> = done
+            .data
+            .iter()
+            .filter_map(|d| data::fetched(d).transpose())
+            .collect();
+        Ok(all?
+            .into_iter()
+            .filter(|f| uids.contains(&f.uid))
+            .map(|f| (f.uid, Fingerprint::of(&f.body)))
+            .collect())
     }
 
     /// LOGOUT, best effort (RFC 3501 §6.1.3).
