@@ -53,6 +53,10 @@ mod sources;
 // --trace and -v/-vv: the exchange recorded, secrets and bodies never.
 mod trace;
 
+// Journal, lock, --trace and --failed-out files are 0600 (directories 0700)
+// under umask 022.
+mod private_files;
+
 // Several batches in flight: a NO splits only its batch; cuts resolved.
 mod pipeline;
 

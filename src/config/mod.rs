@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use crate::cli::ServerArgs;
 use crate::imap::trace::TraceSink;
 use crate::imap::{ConnectOptions, TlsMode};
+use crate::private_file;
 use crate::secret::Secret;
 
 pub mod file;
@@ -236,15 +237,10 @@ fn secret_from_command(cmd: &str, option: &str) -> anyhow::Result<String> {
 }
 
 /// Opens `--trace FILE` (created or truncated, readable by the owner only:
-/// it names mailboxes and servers even with the secrets taken out).
+/// it names mailboxes and servers even with the secrets taken out; an
+/// existing file is made private first, see [`private_file`]).
 fn trace_file(path: &Path) -> anyhow::Result<TraceSink> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    let file = private_file::create(path)
         .with_context(|| format!("cannot create --trace file {}", path.display()))?;
     Ok(TraceSink::new(Box::new(std::io::BufWriter::new(file))))
 }
