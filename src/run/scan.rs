@@ -6,7 +6,7 @@ use std::io::Write as _;
 use anyhow::Context;
 
 use crate::cli::ScanArgs;
-use crate::plan::ServerLayout;
+use crate::plan::{ServerFacts, ServerLayout};
 use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
@@ -15,7 +15,12 @@ use super::{Failure, usage};
 
 pub(super) fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
     let (plan, map, problems) = plan_sources(&args.source, &args.target, ServerLayout::offline())?;
-    let mut report = crate::scan::scan(&plan, &map, &read_options(&args.source));
+    let mut report = crate::scan::scan(
+        &plan,
+        &map,
+        &read_options(&args.source),
+        &ServerFacts::unknown(),
+    );
     report.warnings.extend(problems);
     print_scan(&report, args.json, None)
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::cli::UploadArgs;
 use crate::imap::Session;
-use crate::plan::{BatchLimits, Plan};
+use crate::plan::{BatchLimits, Plan, ServerFacts};
 use crate::progress::{Progress, ProgressMode};
 use crate::report::{ExitStatus, sanitize};
 use crate::source;
@@ -76,8 +76,11 @@ pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
     let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
     log::info!("upload mode: {mode}");
     if args.dry_run {
+        // The upload's own decision, with this server's facts: the same
+        // refusals (APPENDLIMIT, NUL bytes without BINARY) the upload makes.
+        let facts = ServerFacts::of(session.capabilities());
         session.logout();
-        let mut scan = crate::scan::scan(&plan, &map, &read_options(&args.source));
+        let mut scan = crate::scan::scan(&plan, &map, &read_options(&args.source), &facts);
         scan.warnings.extend(problems);
         return print_scan(&scan, args.json, Some(mode));
     }
