@@ -21,21 +21,23 @@ fn letters(dir: &Path) -> PathBuf {
     p
 }
 
+/// A Dovecot, a proxy in front of it hiding BINARY (and STARTTLS, to stay
+/// in plain text), and `letters` in a temp dir.
+fn setup() -> (Dovecot, FaultProxy, tempfile::TempDir, PathBuf) {
+    let dovecot = Dovecot::start().unwrap();
+    let proxy = FaultProxy::start_hiding(dovecot.plain_port(), None, &["STARTTLS", "BINARY"]);
+    let dir = tempfile::tempdir().unwrap();
+    let src = letters(dir.path());
+    (dovecot, proxy, dir, src)
+}
+
 /// `mailhaul CMD SRC` against the proxy (plain text, BINARY hidden).
 fn through(proxy: &FaultProxy, dovecot: &Dovecot, cmd: &str, src: &Path) -> MailhaulCommand {
     let mut c = MailhaulCommand::new();
     c.arg(cmd)
         .arg(src)
-        .arg("--server")
-        .arg(format!(
-            "imap://{}@127.0.0.1:{}",
-            dovecot.user(),
-            proxy.port()
-        ))
-        .arg("--allow-plaintext")
-        .arg("--no-journal")
-        .env("MAILHAUL_PASSWORD", dovecot.password())
-        .attach(dovecot);
+        .server_via(dovecot, proxy.port())
+        .arg("--no-journal");
     c
 }
 
@@ -77,10 +79,7 @@ const NUL_REASON: &str =
 /// message depends on it.
 #[test]
 fn dry_run_shows_the_refusals_the_upload_makes() {
-    let dovecot = Dovecot::start().unwrap();
-    let proxy = FaultProxy::start_hiding(dovecot.plain_port(), None, &["STARTTLS", "BINARY"]);
-    let dir = tempfile::tempdir().unwrap();
-    let src = letters(dir.path());
+    let (dovecot, proxy, _dir, src) = setup();
 
     let out = MailhaulCommand::new()
         .arg("scan")
@@ -158,10 +157,7 @@ fn dry_run_shows_the_refusals_the_upload_makes() {
 /// there it is missing.
 #[test]
 fn verify_expects_only_what_the_upload_sends() {
-    let dovecot = Dovecot::start().unwrap();
-    let proxy = FaultProxy::start_hiding(dovecot.plain_port(), None, &["STARTTLS", "BINARY"]);
-    let dir = tempfile::tempdir().unwrap();
-    let src = letters(dir.path());
+    let (dovecot, proxy, _dir, src) = setup();
     through(&proxy, &dovecot, "upload", &src).assert_exit_code(1);
 
     let out = through(&proxy, &dovecot, "verify", &src).assert_success();
