@@ -265,3 +265,78 @@ impl ScanReport {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{ServerLayout, TargetOptions};
+    use crate::source::{FolderKind, SourceFolder};
+
+    /// `letters`: an empty message, one with a NUL byte, one ordinary.
+    fn scan_letters(server: &ServerFacts) -> ScanReport {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("letters");
+        std::fs::write(
+            &path,
+            "From a@b Mon Jan  6 09:15:00 2020\n\n\
+             From a@b Mon Jan  6 09:16:00 2020\nSubject: nul\n\nzero \0 byte\n\n\
+             From a@b Mon Jan  6 09:17:00 2020\nSubject: ok\n\nfine\n",
+        )
+        .unwrap();
+        let map = TargetMap::new(&TargetOptions::default(), ServerLayout::offline()).unwrap();
+        let plan = map.plan(&[SourceFolder {
+            path,
+            kind: FolderKind::Mbox,
+            folder: vec!["letters".into()],
+        }]);
+        scan(&plan, &map, &ReadOptions::default(), server)
+    }
+
+    #[test]
+    fn without_a_server_nul_bytes_depend_on_it() {
+        let r = scan_letters(&ServerFacts::unknown());
+        let m = &r.mailboxes[0];
+        assert_eq!((m.messages, m.refused, m.depends_on_server), (1, 1, 1));
+        assert_eq!(r.refusals.len(), 1);
+        assert!(r.refusals[0].reason.contains("empty"), "{:?}", r.refusals);
+        assert_eq!(r.depends_on_server[0].mailbox, "letters");
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        let doc = r.to_json();
+        assert_eq!(doc["schema"], JSON_SCHEMA);
+        assert_eq!(doc["refusals"][0]["class"], "not-sent");
+        assert_eq!(
+            doc["depends_on_server"][0]["needs"],
+            r.depends_on_server[0].needs
+        );
+        assert!(
+            r.render()
+                .contains(", 1 cannot be sent, 1 depend on the server")
+        );
+    }
+
+    #[test]
+    fn with_a_server_its_facts_decide() {
+        let no_binary = ServerFacts {
+            append_limit: None,
+            binary: Some(false),
+        };
+        let r = scan_letters(&no_binary);
+        let m = &r.mailboxes[0];
+        assert_eq!((m.messages, m.refused, m.depends_on_server), (1, 2, 0));
+        assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+        let binary = ServerFacts {
+            append_limit: Some(10),
+            binary: Some(true),
+        };
+        let r = scan_letters(&binary);
+        // Both non-empty messages are over 10 bytes.
+        assert_eq!((r.mailboxes[0].messages, r.mailboxes[0].refused), (0, 3));
+        assert!(
+            r.refusals
+                .iter()
+                .any(|f| f.reason.contains("APPENDLIMIT of 10")),
+            "{:?}",
+            r.refusals
+        );
+    }
+}
