@@ -7,25 +7,38 @@ use std::path::{Path, PathBuf};
 
 use crate::util::{Dovecot, FaultProxy, MailhaulCommand};
 
-/// An mbox `letters` of three messages: an empty one, one with a NUL byte,
-/// one ordinary (`MARK-OK`).
+/// The APPENDLIMIT the proxy advertises in place of a capability of the
+/// same length (Dovecot never advertises one).
+const APPENDLIMIT: (&str, &str) = ("THREAD=REFERENCES", "APPENDLIMIT=99999");
+
+/// An mbox `letters` of four messages: an empty one, one with a NUL byte,
+/// one ordinary (`MARK-OK`), one over [`APPENDLIMIT`].
 fn letters(dir: &Path) -> PathBuf {
     let p = dir.join("letters");
+    let big = "x".repeat(100_000);
     std::fs::write(
         &p,
-        "From a@b Mon Jan  6 09:15:00 2020\n\n\
-         From a@b Mon Jan  6 09:16:00 2020\nSubject: nul\nMessage-ID: <nul@x>\n\nzero \0 byte\n\n\
-         From a@b Mon Jan  6 09:17:00 2020\nSubject: ok\nMessage-ID: <ok@x>\n\nMARK-OK\n",
+        format!(
+            "From a@b Mon Jan  6 09:15:00 2020\n\n\
+             From a@b Mon Jan  6 09:16:00 2020\nSubject: nul\nMessage-ID: <nul@x>\n\nzero \0 byte\n\n\
+             From a@b Mon Jan  6 09:17:00 2020\nSubject: ok\nMessage-ID: <ok@x>\n\nMARK-OK\n\n\
+             From a@b Mon Jan  6 09:18:00 2020\nSubject: big\nMessage-ID: <big@x>\n\n{big}\n"
+        ),
     )
     .unwrap();
     p
 }
 
 /// A Dovecot, a proxy in front of it hiding BINARY (and STARTTLS, to stay
-/// in plain text), and `letters` in a temp dir.
+/// in plain text) and advertising [`APPENDLIMIT`], and `letters` in a
+/// temp dir.
 fn setup() -> (Dovecot, FaultProxy, tempfile::TempDir, PathBuf) {
     let dovecot = Dovecot::start().unwrap();
-    let proxy = FaultProxy::start_hiding(dovecot.plain_port(), None, &["STARTTLS", "BINARY"]);
+    let proxy = FaultProxy::start_rewriting(
+        dovecot.plain_port(),
+        None,
+        &[("STARTTLS", "XXXXXXXX"), ("BINARY", "XXXXXX"), APPENDLIMIT],
+    );
     let dir = tempfile::tempdir().unwrap();
     let src = letters(dir.path());
     (dovecot, proxy, dir, src)
@@ -72,11 +85,13 @@ fn not_sent_lines(stderr: &[u8]) -> BTreeSet<String> {
 
 const NUL_REASON: &str =
     "the message contains NUL bytes and the server has no BINARY extension (RFC 3516)";
+const BIG_REASON: &str = "bytes is larger than the server's APPENDLIMIT of 99999 bytes";
 
-/// A server without BINARY: the dry run refuses the NUL message and the
-/// empty one, in text and JSON, exactly as the upload then does; verify
-/// does not call them missing. `scan`, knowing no server, says the NUL
-/// message depends on it.
+/// A server without BINARY and with an APPENDLIMIT: the dry run refuses the
+/// NUL message, the big one and the empty one, in text and JSON, exactly as
+/// the upload then does (Dovecot itself would take the big one: the refusal
+/// is the client's). `scan`, knowing no server, refuses only the empty one
+/// and says the NUL message depends on the server.
 #[test]
 fn dry_run_shows_the_refusals_the_upload_makes() {
     let (dovecot, proxy, _dir, src) = setup();
@@ -87,7 +102,7 @@ fn dry_run_shows_the_refusals_the_upload_makes() {
         .assert_exit_code(1);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("letters: 1 messages")
+        stdout.contains("letters: 2 messages")
             && stdout.contains(", 1 cannot be sent, 1 depend on the server"),
         "{stdout}"
     );
@@ -102,15 +117,17 @@ fn dry_run_shows_the_refusals_the_upload_makes() {
         .assert_exit_code(1);
     let stdout = String::from_utf8_lossy(&dry.stdout);
     assert!(
-        stdout.contains("letters: 1 messages") && stdout.contains(", 2 cannot be sent\n"),
+        stdout.contains("letters: 1 messages") && stdout.contains(", 3 cannot be sent\n"),
         "{stdout}"
     );
     let dry_lines = not_sent_lines(&dry.stderr);
-    assert_eq!(dry_lines.len(), 2, "{dry_lines:?}");
-    assert!(
-        dry_lines.iter().any(|l| l.ends_with(NUL_REASON)),
-        "{dry_lines:?}"
-    );
+    assert_eq!(dry_lines.len(), 3, "{dry_lines:?}");
+    for reason in [NUL_REASON, BIG_REASON] {
+        assert!(
+            dry_lines.iter().any(|l| l.ends_with(reason)),
+            "{reason}: {dry_lines:?}"
+        );
+    }
 
     // The JSON pair goes under another prefix: the text upload below must
     // not have filled its mailbox first.
@@ -121,9 +138,9 @@ fn dry_run_shows_the_refusals_the_upload_makes() {
             .stdout,
     );
     assert_eq!(dry_json["schema"], 1);
-    assert_eq!(dry_json["mailboxes"][0]["refused"], 2, "{dry_json}");
+    assert_eq!(dry_json["mailboxes"][0]["refused"], 3, "{dry_json}");
     let planned = refusals(&dry_json["refusals"]);
-    assert_eq!(planned.len(), 2, "{planned:?}");
+    assert_eq!(planned.len(), 3, "{planned:?}");
     assert!(
         planned
             .iter()
@@ -152,9 +169,10 @@ fn dry_run_shows_the_refusals_the_upload_makes() {
 }
 
 /// verify follows the decision: what the upload refuses is not missing.
-/// Through the proxy (no BINARY) the NUL message was never sent and verify
-/// says so and exits 0; straight to Dovecot (BINARY) it would be sent, so
-/// there it is missing.
+/// Through the proxy (no BINARY, an APPENDLIMIT) the NUL and the big
+/// message were never sent and verify says so and exits 0; straight to
+/// Dovecot (BINARY, no APPENDLIMIT) they would be sent, so there they are
+/// missing.
 #[test]
 fn verify_expects_only_what_the_upload_sends() {
     let (dovecot, proxy, _dir, src) = setup();
@@ -164,7 +182,7 @@ fn verify_expects_only_what_the_upload_sends() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "letters: 1 in the source, 1 on the server: 0 missing, 0 doubled, 0 not in the source; 2 not sent on purpose"
+            "letters: 1 in the source, 1 on the server: 0 missing, 0 doubled, 0 not in the source; 3 not sent on purpose"
         ),
         "{stdout}"
     );
@@ -177,7 +195,7 @@ fn verify_expects_only_what_the_upload_sends() {
         .assert_exit_code(1);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("letters: 2 in the source, 1 on the server: 1 missing")
+        stdout.contains("letters: 3 in the source, 1 on the server: 2 missing")
             && stdout.contains("1 not sent on purpose"),
         "{stdout}"
     );
