@@ -44,7 +44,7 @@ impl Session {
     ) -> Result<String, ImapError> {
         self.check_usable()?;
         if let Some(i) = items.iter().position(|i| i.bytes.is_empty()) {
-            return Err(ImapError::Protocol(format!(
+            return Err(ImapError::Unsendable(format!(
                 "message {} of the APPEND is empty (0 bytes)",
                 i + 1
             )));

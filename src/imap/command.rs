@@ -257,7 +257,7 @@ pub fn append_with<'a>(
     binary: bool,
 ) -> Result<Command<'a>, ImapError> {
     if items.is_empty() {
-        return Err(ImapError::Protocol("APPEND without messages".into()));
+        return Err(ImapError::Unsendable("APPEND without messages".into()));
     }
     let mut b = Builder::new(tag, "APPEND", mode);
     b.sp_mailbox(mailbox);
@@ -265,7 +265,7 @@ pub fn append_with<'a>(
         // RFC 3502 §6.3.11: a zero-length literal cancels a MULTIAPPEND;
         // an empty message is never sent.
         if item.bytes.is_empty() {
-            return Err(ImapError::Protocol(format!(
+            return Err(ImapError::Unsendable(format!(
                 "message {} of the APPEND is empty (0 bytes)",
                 i + 1
             )));
@@ -279,7 +279,7 @@ pub fn append_with<'a>(
         b.raw(b" ");
         if item.bytes.contains(&0) {
             if !binary {
-                return Err(ImapError::Protocol(format!(
+                return Err(ImapError::Unsendable(format!(
                     "message {} holds NUL bytes and the server has no BINARY",
                     i + 1
                 )));
@@ -470,7 +470,7 @@ mod tests {
         }];
         assert!(matches!(
             append("A1".into(), "INBOX", &items, LiteralMode::Plus),
-            Err(ImapError::Protocol(_))
+            Err(ImapError::Unsendable(_))
         ));
         assert!(append("A1".into(), "INBOX", &[], LiteralMode::Plus).is_err());
         let nul = [AppendItem {

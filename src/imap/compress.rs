@@ -163,7 +163,7 @@ impl Session {
             Err(ImapError::No { .. }) => return Ok(self),
             Err(e) => return Err(e),
         }
-        let conn = self.conn.compress()?;
+        let conn = self.conn.compress();
         Ok(Session { conn, ..self })
     }
 }

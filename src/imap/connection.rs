@@ -168,7 +168,7 @@ impl Connection {
         // RFC 3501 §6.2.1 / RFC 2595 §3.1: anything the server sent after its
         // OK and before the handshake would be a plaintext injection.
         if !self.reader.buffer().is_empty() {
-            return Err(ImapError::Protocol(
+            return Err(ImapError::ServerGarbage(
                 "server sent data after its STARTTLS OK (possible injection)".into(),
             ));
         }
@@ -182,16 +182,18 @@ impl Connection {
                 c.tracer = tracer;
                 Ok(c)
             }
-            _ => Err(ImapError::Protocol("STARTTLS on a TLS connection".into())),
+            _ => Err(ImapError::Tls(
+                "STARTTLS on a connection that already has TLS".into(),
+            )),
         }
     }
 
     /// Switches to deflate both ways (RFC 4978), after the server's OK to
     /// COMPRESS. Bytes the reader already buffered are compressed ones.
-    pub fn compress(self) -> Result<Connection, ImapError> {
-        if matches!(self.reader.get_ref(), Stream::Deflate(_)) {
-            return Err(ImapError::Protocol("COMPRESS twice".into()));
-        }
+    /// Called once per connection ([`Session::connect`] asks once).
+    ///
+    /// [`Session::connect`]: crate::imap::Session::connect
+    pub fn compress(self) -> Connection {
         let pending = self.reader.buffer().to_vec();
         let bytes_sent = self.bytes_sent;
         let tracer = self.tracer;
@@ -199,17 +201,12 @@ impl Connection {
         let mut c = Connection::from_stream(stream);
         c.bytes_sent = bytes_sent;
         c.tracer = tracer;
-        Ok(c)
+        c
     }
 
     /// True after TLS was set up (implicit or STARTTLS).
     pub fn is_tls(&self) -> bool {
         self.reader.get_ref().is_tls()
-    }
-
-    /// True once COMPRESS DEFLATE is active.
-    pub fn is_compressed(&self) -> bool {
-        matches!(self.reader.get_ref(), Stream::Deflate(_))
     }
 
     /// Writes `bytes` in one go and flushes.
@@ -303,7 +300,7 @@ fn write_all_vectored(w: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
 
 fn lost(e: io::Error) -> ImapError {
     match e.kind() {
-        io::ErrorKind::InvalidData => ImapError::Protocol(e.to_string()),
+        io::ErrorKind::InvalidData => ImapError::ServerGarbage(e.to_string()),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
             ImapError::ConnectionLost(format!("timed out ({e})"))
         }

@@ -161,7 +161,7 @@ pub fn fetched(frame: &[u8]) -> Result<Option<Fetched>, ImapError> {
         })),
         // A FETCH pushed by the server for another reason (flag change).
         (_, None) => Ok(None),
-        (None, Some(_)) => Err(ImapError::Protocol(format!("FETCH {seq} without UID"))),
+        (None, Some(_)) => Err(ImapError::ServerGarbage(format!("FETCH {seq} without UID"))),
     }
 }
 

@@ -180,13 +180,13 @@ impl Session {
                 self.answered.insert(t, s);
             }
             Response::Status(s) => {
-                return Err(ImapError::Protocol(format!(
+                return Err(ImapError::ServerGarbage(format!(
                     "response for tag {} while waiting for {tag}",
                     s.tag.unwrap_or_default()
                 )));
             }
             Response::Continue(text) => {
-                return Err(ImapError::Protocol(format!(
+                return Err(ImapError::ServerGarbage(format!(
                     "unexpected continuation request \"+ {text}\" for {tag}"
                 )));
             }

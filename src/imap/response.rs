@@ -162,7 +162,7 @@ pub fn classify(frame: Vec<u8>) -> Result<Response, ImapError> {
     let (tag, rest) = match first.iter().position(|&b| b == b' ') {
         Some(sp) => (&first[..sp], &first[sp + 1..]),
         None => {
-            return Err(ImapError::Protocol(format!(
+            return Err(ImapError::ServerGarbage(format!(
                 "unexpected response {}",
                 sanitize(first)
             )));
@@ -182,7 +182,7 @@ pub fn classify(frame: Vec<u8>) -> Result<Response, ImapError> {
     };
     match (tag, kind) {
         (b"*", None) => Ok(Response::Data(frame)),
-        (_, None) => Err(ImapError::Protocol(format!(
+        (_, None) => Err(ImapError::ServerGarbage(format!(
             "unexpected response {}",
             sanitize(first)
         ))),
@@ -268,7 +268,7 @@ pub fn parse_data(frame: &[u8]) -> Result<imap_proto::Response<'_>, ImapError> {
         Ok((_, r)) => Ok(r),
         Err(_) => {
             let end = frame.len().min(200);
-            Err(ImapError::Protocol(format!(
+            Err(ImapError::ServerGarbage(format!(
                 "cannot parse server data: {}",
                 sanitize(&frame[..end])
             )))

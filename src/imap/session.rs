@@ -229,7 +229,7 @@ impl Session {
         let greeting = match s.read()? {
             Response::Status(g) if g.tag.is_none() => g,
             other => {
-                return Err(ImapError::Protocol(format!(
+                return Err(ImapError::ServerGarbage(format!(
                     "unexpected greeting {other:?}"
                 )));
             }
@@ -243,7 +243,7 @@ impl Session {
                 });
             }
             _ => {
-                return Err(ImapError::Protocol(format!(
+                return Err(ImapError::ServerGarbage(format!(
                     "unexpected greeting {}",
                     greeting.text
                 )));
@@ -359,7 +359,7 @@ impl Session {
         let done = self.simple("CAPABILITY")?;
         self.caps = Capabilities(
             data::capabilities(&done.data)
-                .ok_or_else(|| ImapError::Protocol("no CAPABILITY in the answer".into()))?,
+                .ok_or_else(|| ImapError::ServerGarbage("no CAPABILITY in the answer".into()))?,
         );
         Ok(())
     }

@@ -223,7 +223,7 @@ fn pipelined_appends_matched_by_tag() {
         ),
         "{r:?}"
     );
-    assert!(matches!(r[1], Err(ImapError::Protocol(_))), "{r:?}");
+    assert!(matches!(r[1], Err(ImapError::Unsendable(_))), "{r:?}");
     assert_eq!(r[2].as_ref().unwrap().uids, [11]);
     assert_eq!(r[3].as_ref().unwrap().uids, [12]);
     let r = s.append_pipelined("INBOX", &[it(b"d"), it(b"e")]);
