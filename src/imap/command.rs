@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::imap::session::{AppendItem, LiteralMode};
+use crate::imap::types::{AppendItem, LiteralMode};
 use crate::imap::{ImapError, utf7};
 use crate::message::{Flag, is_atom};
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use imap_proto::{AttributeValue, Capability, MailboxDatum, NameAttribute, StatusAttribute};
 
 use crate::imap::response::parse_data;
-use crate::imap::session::{Fetched, ListEntry, MailboxStatus, Summary};
+use crate::imap::types::{Fetched, ListEntry, MailboxStatus, Summary};
 use crate::imap::{ImapError, utf7};
 
 /// The capability list from `* CAPABILITY ...` data, upper-cased.

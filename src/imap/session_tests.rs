@@ -7,9 +7,11 @@ use std::net::TcpListener;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use chrono::{FixedOffset, TimeZone};
+use chrono::{DateTime, FixedOffset, TimeZone};
 
 use super::*;
+use crate::imap::types::{AppendItem, Appended, LiteralMode};
+use crate::message::Flag;
 
 enum Step {
     /// Server writes these bytes.
@@ -192,6 +194,18 @@ fn multiappend_sync_literals() {
     h.join().unwrap();
 }
 
+/// One APPEND per item to INBOX, all written before the first answer is
+/// awaited, one result per item in order.
+fn pipelined(s: &mut Session, items: &[AppendItem]) -> Vec<Result<Appended, ImapError>> {
+    let tags: Vec<_> = items
+        .iter()
+        .map(|i| s.append_start("INBOX", std::slice::from_ref(i)))
+        .collect();
+    tags.into_iter()
+        .map(|t| t.and_then(|tag| s.append_finish(&tag)))
+        .collect()
+}
+
 #[test]
 fn pipelined_appends_matched_by_tag() {
     let (port, h) = peer(vec![
@@ -211,7 +225,7 @@ fn pipelined_appends_matched_by_tag() {
         bytes: b,
     };
     let empty = it(b"");
-    let r = s.append_pipelined("INBOX", &[it(b"a"), empty, it(b"b"), it(b"c")]);
+    let r = pipelined(&mut s, &[it(b"a"), empty, it(b"b"), it(b"c")]);
     assert_eq!(r.len(), 4);
     assert!(
         matches!(
@@ -226,7 +240,7 @@ fn pipelined_appends_matched_by_tag() {
     assert!(matches!(r[1], Err(ImapError::Unsendable(_))), "{r:?}");
     assert_eq!(r[2].as_ref().unwrap().uids, [11]);
     assert_eq!(r[3].as_ref().unwrap().uids, [12]);
-    let r = s.append_pipelined("INBOX", &[it(b"d"), it(b"e")]);
+    let r = pipelined(&mut s, &[it(b"d"), it(b"e")]);
     assert_eq!(r[0].as_ref().unwrap().uids, [13]);
     match &r[1] {
         Err(ImapError::ConnectionLost(why)) => assert!(why.contains("going down"), "{why}"),
@@ -352,7 +366,7 @@ fn list_create_select_fetch() {
             uid_next: Some(9)
         }
     );
-    let f = s.fetch_all().unwrap();
+    let f = s.fetch_from(1).unwrap();
     assert_eq!(
         (f.len(), f[0].uid, f[0].body.as_slice()),
         (1, 7, &b"abc"[..])
