@@ -18,6 +18,7 @@ use native_tls::{Certificate, HandshakeError, TlsConnector, TlsStream};
 
 use crate::imap::ImapError;
 use crate::imap::compress::Deflate;
+use crate::imap::frame::{self, FrameLimits, HashedBody, lost};
 use crate::imap::response::{self, Response};
 use crate::imap::trace::Tracer;
 
@@ -262,11 +263,34 @@ impl Connection {
 
     /// Reads and classifies the next complete response.
     pub fn read(&mut self) -> Result<Response, ImapError> {
-        response::read_frame(&mut self.reader, &mut self.frame).map_err(lost)?;
+        self.read_with(&FrameLimits::STANDARD, false)
+            .map(|(r, _)| r)
+    }
+
+    /// Reads and classifies the next complete response within `limits`;
+    /// with `hash_bodies` a `BODY[]` literal is hashed as it streams
+    /// instead of kept (see `frame.rs`).
+    pub fn read_with(
+        &mut self,
+        limits: &FrameLimits,
+        hash_bodies: bool,
+    ) -> Result<(Response, Option<HashedBody>), ImapError> {
+        let hashed =
+            frame::read_frame_with(&mut self.reader, &mut self.frame, limits, hash_bodies)?;
         if let Some(t) = &mut self.tracer {
-            t.server(&self.frame);
+            match &hashed {
+                // The trace shows the size of what was hashed, not `{0}`.
+                Some(h) => {
+                    let mut shown = self.frame[..h.at].to_vec();
+                    shown.extend_from_slice(format!("<{} bytes, hashed>", h.len).as_bytes());
+                    shown.extend_from_slice(&self.frame[h.at + 3..]);
+                    t.server(&shown);
+                }
+                None => t.server(&self.frame),
+            }
         }
-        response::classify(std::mem::take(&mut self.frame))
+        let r = response::classify(std::mem::take(&mut self.frame))?;
+        Ok((r, hashed))
     }
 
     /// Bytes written so far.
@@ -296,16 +320,6 @@ fn write_all_vectored(w: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn lost(e: io::Error) -> ImapError {
-    match e.kind() {
-        io::ErrorKind::InvalidData => ImapError::ServerGarbage(e.to_string()),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            ImapError::ConnectionLost(format!("timed out ({e})"))
-        }
-        _ => ImapError::ConnectionLost(e.to_string()),
-    }
 }
 
 /// Builds the connector for `opts`: certificates verified unless `insecure`.

@@ -165,6 +165,17 @@ pub fn fetched(frame: &[u8]) -> Result<Option<Fetched>, ImapError> {
     }
 }
 
+/// The UID of a `* n FETCH (... UID u ...)` answer.
+pub fn fetch_uid(frame: &[u8]) -> Option<u32> {
+    let Ok(imap_proto::Response::Fetch(_, attrs)) = parse_data(frame) else {
+        return None;
+    };
+    attrs.iter().find_map(|a| match a {
+        AttributeValue::Uid(u) => Some(*u),
+        _ => None,
+    })
+}
+
 /// A `* n FETCH (UID RFC822.SIZE INTERNALDATE BODY[HEADER.FIELDS (MESSAGE-ID)])`
 /// answer; `None` for anything else (or a FETCH without UID or size).
 pub fn summary(frame: &[u8]) -> Option<Summary> {

@@ -7,6 +7,7 @@
 //! message bytes ready to send.
 
 mod append;
+mod auth;
 pub mod command;
 pub mod compress;
 pub mod connection;
@@ -14,7 +15,7 @@ mod copy;
 pub(crate) mod data;
 pub mod error;
 mod exec;
-pub mod oauth2;
+pub mod frame;
 pub mod response;
 pub mod session;
 pub mod trace;

@@ -1,86 +1,12 @@
-//! Reading server responses: framing first, then classification.
-//!
-//! [`read_frame`] reads one complete response from a `BufRead`: a line, and
-//! whenever the line ends with a literal header `{n}` (`{n+}`, `~{n}`) exactly
-//! n bytes plus the following line, with size bounds (like imap-codec's
-//! `Fragmentizer`, unlike re-parsing after every line). [`classify`] then
-//! sorts it: continuation request, tagged or untagged status (parsed here,
+//! Reading server responses: framing first (`frame.rs`, re-exported here
+//! as [`read_frame`]), then classification. [`classify`] sorts a frame: continuation request, tagged or untagged status (parsed here,
 //! leniently, with the response codes imap-proto does not know — TOOBIG,
 //! LIMIT, OVERQUOTA, ALREADYEXISTS — RFC 5530), or untagged data, which is
 //! handed whole to imap-proto by [`parse_data`].
 
-use std::io::{self, BufRead, Read};
-
 use crate::imap::{Code, ImapError};
 
-/// The largest literal accepted from the server.
-pub const MAX_LITERAL: usize = 64 << 20;
-/// The longest protocol line accepted (without literals).
-pub const MAX_LINE: usize = 1 << 20;
-
-/// Reads one complete response (lines and literals) into `out` (cleared
-/// first). EOF before the first byte or inside a response is
-/// `UnexpectedEof`; a line or literal over the bound is `InvalidData`.
-pub fn read_frame<R: BufRead>(r: &mut R, out: &mut Vec<u8>) -> io::Result<()> {
-    out.clear();
-    loop {
-        let start = out.len();
-        let n = r.by_ref().take(MAX_LINE as u64).read_until(b'\n', out)?;
-        if n == 0 || out.last() != Some(&b'\n') {
-            if n >= MAX_LINE {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "response line too long",
-                ));
-            }
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed by server",
-            ));
-        }
-        let line = &out[start..];
-        // A continuation request's text is not data and carries no literal.
-        if start == 0 && line.starts_with(b"+") {
-            return Ok(());
-        }
-        let Some(len) = literal_len(line)? else {
-            return Ok(());
-        };
-        let got = r.by_ref().take(len as u64).read_to_end(out)?;
-        if got < len {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed inside a literal",
-            ));
-        }
-    }
-}
-
-/// The length announced by a trailing `{n}`, `{n+}` or `~{n}` (RFC 3501 §4.3,
-/// RFC 7888, RFC 3516), if the line ends with one.
-fn literal_len(line: &[u8]) -> io::Result<Option<usize>> {
-    let body = line.strip_suffix(b"\n").unwrap_or(line);
-    let body = body.strip_suffix(b"\r").unwrap_or(body);
-    let Some(body) = body.strip_suffix(b"}") else {
-        return Ok(None);
-    };
-    let Some(open) = body.iter().rposition(|&b| b == b'{') else {
-        return Ok(None);
-    };
-    let inner = &body[open + 1..];
-    let digits = inner.strip_suffix(b"+").unwrap_or(inner);
-    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
-        return Ok(None);
-    }
-    let n: usize = std::str::from_utf8(digits).unwrap().parse().unwrap();
-    if n > MAX_LITERAL {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("server literal of {n} bytes exceeds the {MAX_LITERAL}-byte bound"),
-        ));
-    }
-    Ok(Some(n))
-}
+pub use crate::imap::frame::{MAX_LINE, MAX_LITERAL, read_frame};
 
 /// The kind of a status response (RFC 3501 §7.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

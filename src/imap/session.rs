@@ -13,16 +13,16 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::command::{self, Builder, Command, Fragment, Tags};
+use crate::imap::command::Tags;
 use crate::imap::connection::{Connection, TlsOptions};
 use crate::imap::data;
+use crate::imap::exec::{Budget, Keep};
 use crate::imap::response::{Response, Status, StatusKind};
 use crate::imap::types::{
     Capabilities, ConnectOptions, Fetched, ListEntry, MailboxStatus, Selected, SessionStats,
     Summary, TlsMode,
 };
 use crate::imap::{Code, ImapError};
-use crate::secret::Secret;
 
 /// An authenticated session. `Debug` shows no credentials (none are kept).
 pub struct Session {
@@ -110,7 +110,7 @@ impl Session {
             }
         }
         if opts.tls == TlsMode::StartTls && !preauth && s.caps.has("STARTTLS") {
-            s.simple("STARTTLS")?;
+            s.simple("STARTTLS", Keep::NOTHING)?;
             s = s.upgrade(&opts.host, &tls)?;
             // RFC 3501 §6.2.1: discard capabilities learned before TLS.
             s.refresh_capabilities()?;
@@ -135,77 +135,9 @@ impl Session {
         })
     }
 
-    /// AUTHENTICATE PLAIN when offered, else LOGIN; then the capabilities
-    /// again (from the OK's `[CAPABILITY]` code when present).
-    fn authenticate(&mut self, user: &str, password: &Secret) -> Result<(), ImapError> {
-        let tag = self.tags.next_tag();
-        let cmd = if self.caps.has("AUTH=PLAIN") {
-            // RFC 4616 §2: message = [authzid] NUL authcid NUL passwd.
-            let mut msg = Vec::with_capacity(user.len() + password.expose().len() + 2);
-            msg.push(0);
-            msg.extend_from_slice(user.as_bytes());
-            msg.push(0);
-            msg.extend_from_slice(password.expose().as_bytes());
-            let ir = command::base64(&msg).into_bytes();
-            if self.caps.has("SASL-IR") {
-                // RFC 4959 §3: the initial response goes on the command line.
-                let mut line = format!("{tag} AUTHENTICATE PLAIN ").into_bytes();
-                line.extend_from_slice(&ir);
-                line.extend_from_slice(b"\r\n");
-                Command {
-                    tag,
-                    fragments: vec![Fragment::Line(line)],
-                }
-            } else {
-                // RFC 3501 §6.2.2: wait for the empty challenge `+ `.
-                Command {
-                    fragments: vec![
-                        Fragment::Line(format!("{tag} AUTHENTICATE PLAIN\r\n").into_bytes()),
-                        Fragment::Literal {
-                            data: ir.into(),
-                            sync: true,
-                        },
-                        Fragment::Line(b"\r\n".to_vec()),
-                    ],
-                    tag,
-                }
-            }
-        } else if self.caps.has("LOGINDISABLED") {
-            // RFC 3501 §6.2.3: the client MUST NOT send LOGIN.
-            return Err(ImapError::Auth(
-                "server disables LOGIN and offers no AUTH=PLAIN".into(),
-            ));
-        } else {
-            let mut b = Builder::new(tag, "LOGIN", self.caps.literal_mode());
-            b.sp_astring(user.as_bytes().into());
-            b.sp_astring(password.expose().as_bytes().into());
-            b.finish()
-        };
-        let done = self.run(cmd)?;
-        match done.status.kind {
-            StatusKind::Ok => self.after_authentication(done.status, done.data),
-            StatusKind::No => Err(ImapError::Auth(done.status.text)),
-            _ => Err(done.status.into_result().unwrap_err()),
-        }
-    }
-
-    /// RFC 3501 §6.2: capabilities may change after authentication; take
-    /// them from the tagged OK's code or untagged data, else ask again.
-    pub(super) fn after_authentication(
-        &mut self,
-        status: crate::imap::response::Status,
-        data: Vec<Vec<u8>>,
-    ) -> Result<(), ImapError> {
-        match status.capabilities().or_else(|| data::capabilities(&data)) {
-            Some(c) => self.caps = Capabilities(c),
-            None => self.refresh_capabilities()?,
-        }
-        Ok(())
-    }
-
     /// Sends CAPABILITY and stores the answer.
     pub fn refresh_capabilities(&mut self) -> Result<(), ImapError> {
-        let done = self.simple("CAPABILITY")?;
+        let done = self.simple("CAPABILITY", Keep::data(&["CAPABILITY"]))?;
         self.caps = Capabilities(
             data::capabilities(&done.data)
                 .ok_or_else(|| ImapError::ServerGarbage("no CAPABILITY in the answer".into()))?,
@@ -234,7 +166,7 @@ impl Session {
         let mut b = self.builder("LIST");
         b.sp_mailbox(reference);
         b.sp_list_pattern(pattern);
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::data(&["LIST"]))?.ok()?;
         Ok(done
             .data
             .iter()
@@ -253,7 +185,7 @@ impl Session {
         b.sp_mailbox("");
         b.sp_list_pattern("*");
         b.sp_raw(b"RETURN (SPECIAL-USE)");
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::data(&["LIST"]))?.ok()?;
         Ok(done
             .data
             .iter()
@@ -268,7 +200,7 @@ impl Session {
             return Ok(None);
         }
         let b = self.builder("NAMESPACE");
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::data(&["NAMESPACE"]))?.ok()?;
         Ok(done.data.iter().find_map(|d| data::personal_namespace(d)))
     }
 
@@ -281,7 +213,7 @@ impl Session {
     pub fn create(&mut self, mailbox: &str) -> Result<(), ImapError> {
         let mut b = self.builder("CREATE");
         b.sp_mailbox(mailbox);
-        match self.run(b.finish())?.ok() {
+        match self.run(b.finish(), Keep::NOTHING)?.ok() {
             Err(ImapError::No {
                 code: Some(Code::Other(c)),
                 ..
@@ -294,14 +226,18 @@ impl Session {
     pub fn select(&mut self, mailbox: &str) -> Result<Selected, ImapError> {
         let mut b = self.builder("SELECT");
         b.sp_mailbox(mailbox);
-        let done = self.run(b.finish())?.ok()?;
+        let keep = Keep {
+            codes: true,
+            ..Keep::NOTHING
+        };
+        let done = self.run(b.finish(), keep)?.ok()?;
         let num = |name: &str| {
             done.untagged
                 .iter()
                 .find_map(|s| s.code_args(name).and_then(|v| v.trim().parse().ok()))
         };
         Ok(Selected {
-            exists: data::exists(&done.data).unwrap_or(0),
+            exists: done.exists.unwrap_or(0),
             uid_validity: num("UIDVALIDITY"),
             uid_next: num("UIDNEXT"),
         })
@@ -312,13 +248,13 @@ impl Session {
         let mut b = self.builder("STATUS");
         b.sp_mailbox(mailbox);
         b.raw(b" (MESSAGES UIDNEXT UIDVALIDITY)");
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::data(&["STATUS"]))?.ok()?;
         Ok(data::status(&done.data).unwrap_or_default())
     }
 
     /// NOOP: lets the server report, and checks the connection.
     pub fn noop(&mut self) -> Result<(), ImapError> {
-        self.simple("NOOP").map(drop)
+        self.simple("NOOP", Keep::NOTHING).map(drop)
     }
 
     /// `UID FETCH from:* (UID FLAGS INTERNALDATE BODY.PEEK[])` on the selected
@@ -328,7 +264,11 @@ impl Session {
     pub fn fetch_from(&mut self, from: u32) -> Result<Vec<Fetched>, ImapError> {
         let mut b = self.builder("UID FETCH");
         b.sp_raw(format!("{}:* (UID FLAGS INTERNALDATE BODY.PEEK[])", from.max(1)).as_bytes());
-        let done = self.run(b.finish())?.ok()?;
+        let keep = Keep {
+            budget: Budget::BODIES,
+            ..Keep::data(&["FETCH"])
+        };
+        let done = self.run(b.finish(), keep)?.ok()?;
         let all: Result<Vec<Fetched>, ImapError> = done
             .data
             .iter()
@@ -340,10 +280,7 @@ impl Session {
     /// `UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
     /// (MESSAGE-ID)])` on the selected mailbox.
     pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
-        let mut b = self.builder("UID FETCH");
-        b.raw(b" 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])");
-        let done = self.run(b.finish())?.ok()?;
-        Ok(done.data.iter().filter_map(|d| data::summary(d)).collect())
+        self.fetch_summaries_from(1)
     }
 
     /// `UID FETCH from:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
@@ -359,7 +296,11 @@ impl Session {
             )
             .as_bytes(),
         );
-        let done = self.run(b.finish())?.ok()?;
+        let keep = Keep {
+            budget: Budget::LISTING,
+            ..Keep::data(&["FETCH"])
+        };
+        let done = self.run(b.finish(), keep)?.ok()?;
         Ok(done
             .data
             .iter()
@@ -368,32 +309,36 @@ impl Session {
             .collect())
     }
 
-    /// `UID FETCH uids (UID BODY.PEEK[])` on the selected mailbox: each
-    /// message's [`Fingerprint`] (SHA-256 of its bytes as stored), to tell
-    /// apart messages whose size and Message-ID are alike.
+    /// `UID FETCH uids (UID BODY.PEEK[])` on the selected mailbox, one
+    /// command: each message's [`Fingerprint`] (SHA-256 of its bytes as
+    /// stored), to tell apart messages whose size and Message-ID are alike.
+    /// Bodies are hashed as they stream from the socket (`frame.rs`), so
+    /// a message of any size can be looked at and memory does not depend on
+    /// it. At most one pair per UID asked for, in the server's order; a UID
+    /// the server does not answer for (expunged) is left out.
     pub fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let mut b = self.builder("UID FETCH");
         b.sp_raw(format!("{} (UID BODY.PEEK[])", super::copy::uid_set(uids)).as_bytes());
-        let done = self.run(b.finish())?.ok()?;
-        let all: Result<Vec<Fetched>, ImapError> = done
-            .data
-            .iter()
-            .filter_map(|d| data::fetched(d).transpose())
-            .collect();
-        Ok(all?
+        let keep = Keep {
+            hash_bodies: true,
+            ..Keep::NOTHING
+        };
+        let done = self.run(b.finish(), keep)?.ok()?;
+        let mut wanted: HashSet<u32> = uids.iter().copied().collect();
+        Ok(done
+            .hashes
             .into_iter()
-            .filter(|f| uids.contains(&f.uid))
-            .map(|f| (f.uid, Fingerprint::of(&f.body)))
+            .filter(|(uid, _)| wanted.remove(uid))
             .collect())
     }
 
     /// LOGOUT, best effort (RFC 3501 §6.1.3).
     pub fn logout(mut self) {
         if self.broken.is_none() {
-            let _ = self.simple("LOGOUT");
+            let _ = self.simple("LOGOUT", Keep::NOTHING);
         }
     }
 }

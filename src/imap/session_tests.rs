@@ -10,8 +10,10 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeZone};
 
 use super::*;
+use crate::imap::command;
 use crate::imap::types::{AppendItem, Appended, LiteralMode};
 use crate::message::Flag;
+use crate::secret::Secret;
 
 enum Step {
     /// Server writes these bytes.
