@@ -64,12 +64,12 @@ impl Command<'_> {
 /// Tag generator: `A0001`, `A0002`, …
 #[derive(Debug, Default)]
 pub struct Tags {
-    n: u32,
+    n: u64,
 }
 
 impl Tags {
     pub fn next_tag(&mut self) -> String {
-        self.n += 1;
+        self.n = self.n.wrapping_add(1);
         format!("A{:04}", self.n)
     }
 }

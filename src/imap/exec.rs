@@ -364,3 +364,51 @@ fn exists(frame: &[u8]) -> Option<u32> {
     let n = line.split(|&b| b == b' ').next()?;
     std::str::from_utf8(n).ok()?.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_names_its_bound() {
+        let small = Keep {
+            budget: Budget {
+                responses: 2,
+                bytes: 1 << 20,
+            },
+            ..Keep::data(&["LIST"])
+        };
+        let mut done = Done::empty();
+        for _ in 0..2 {
+            done.charge(10, &small, "LIST").unwrap();
+            done.data.push(b"* LIST () \"/\" x\r\n".to_vec());
+        }
+        let e = done.charge(10, &small, "LIST").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the server's answer to LIST exceeded 2 untagged responses"
+        );
+        let mut done = Done::empty();
+        done.charge(64 << 20, &Keep::data(&["FETCH"]), "UID FETCH")
+            .unwrap();
+        let e = done
+            .charge(1, &Keep::data(&["FETCH"]), "UID FETCH")
+            .unwrap_err();
+        assert!(e.is_connection_lost());
+        assert_eq!(
+            e.to_string(),
+            "the server's answer to UID FETCH exceeded 64 MiB of untagged data"
+        );
+    }
+
+    #[test]
+    fn data_words_and_exists() {
+        assert_eq!(data_word(b"* LIST () \"/\" x\r\n"), b"LIST");
+        assert_eq!(data_word(b"* 12 FETCH (FLAGS ())\r\n"), b"FETCH");
+        assert_eq!(data_word(b"* CAPABILITY\r\n"), b"CAPABILITY");
+        assert_eq!(exists(b"* 12 exists\r\n"), Some(12));
+        assert_eq!(exists(b"* 4294967295 EXISTS\r\n"), Some(u32::MAX));
+        assert_eq!(exists(b"* 4294967296 EXISTS\r\n"), None);
+        assert_eq!(exists(b"* 3 RECENT\r\n"), None);
+    }
+}

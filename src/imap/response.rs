@@ -168,8 +168,13 @@ fn parse_appenduid(args: &str) -> Option<(u32, Vec<u32>)> {
     it.next().is_none().then_some((v, set))
 }
 
+/// The most UIDs a uid-set from the server may expand to: an APPENDUID or
+/// COPYUID names one per message of a command, far fewer than this.
+pub const MAX_UID_SET: usize = 1 << 20;
+
 /// Expands `5:7,9` into `[5, 6, 7, 9]`, in order; a range may be written
-/// either way round (RFC 3501 §9 `seq-range`). Bounded to 10 million UIDs.
+/// either way round (RFC 3501 §9 `seq-range`). `None` past [`MAX_UID_SET`]
+/// UIDs (`1:4294967295` is 4 billion), before anything is expanded.
 pub fn parse_uid_set(s: &str) -> Option<Vec<u32>> {
     let mut out = Vec::new();
     for part in s.split(',') {
@@ -177,12 +182,14 @@ pub fn parse_uid_set(s: &str) -> Option<Vec<u32>> {
             Some((a, b)) => {
                 let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
                 let (lo, hi) = (a.min(b), a.max(b));
-                if (hi - lo) as usize + out.len() > 10_000_000 {
+                let count = usize::try_from(hi - lo).ok()?.checked_add(1)?;
+                if out.len() + count > MAX_UID_SET {
                     return None;
                 }
                 out.extend(lo..=hi);
             }
-            None => out.push(part.parse().ok()?),
+            None if out.len() < MAX_UID_SET => out.push(part.parse().ok()?),
+            None => return None,
         }
     }
     (!out.is_empty() && !out.contains(&0)).then_some(out)

@@ -101,6 +101,28 @@ fn uid_sets() {
     assert_eq!(parse_uid_set(""), None);
     assert_eq!(parse_uid_set("1:*"), None);
     assert_eq!(parse_uid_set("0"), None);
+    // Server numbers at the edge: the largest UID, and ranges that would
+    // expand past the bound, are answered without overflow or allocation.
+    assert_eq!(parse_uid_set("4294967295"), Some(vec![u32::MAX]));
+    assert_eq!(
+        parse_uid_set("4294967294:4294967295"),
+        Some(vec![u32::MAX - 1, u32::MAX])
+    );
+    assert_eq!(parse_uid_set("1:4294967295"), None);
+    assert_eq!(parse_uid_set("4294967296"), None);
+    let many = vec!["1:1000"; MAX_UID_SET / 1000 + 1].join(",");
+    assert_eq!(parse_uid_set(&many), None);
+    assert_eq!(
+        status(b"A1 OK [APPENDUID 4294967295 4294967295] done\r\n").code,
+        Some(Code::AppendUid {
+            uid_validity: u32::MAX,
+            uids: vec![u32::MAX]
+        })
+    );
+    assert_eq!(
+        status(b"A1 OK [APPENDUID 1 1:4294967295] done\r\n").code,
+        Some(Code::Other("APPENDUID 1 1:4294967295".into()))
+    );
 }
 
 #[test]

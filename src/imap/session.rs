@@ -346,3 +346,7 @@ impl Session {
 #[cfg(test)]
 #[path = "session_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "session_bounds_tests.rs"]
+mod bounds_tests;

@@ -15,7 +15,7 @@ use crate::imap::types::{AppendItem, Appended, LiteralMode};
 use crate::message::Flag;
 use crate::secret::Secret;
 
-enum Step {
+pub(super) enum Step {
     /// Server writes these bytes.
     Send(&'static [u8]),
     /// Server reads exactly these bytes from the client.
@@ -25,13 +25,13 @@ enum Step {
     /// Server closes the connection.
     Close,
 }
-use Step::*;
+pub(super) use Step::*;
 
-fn exp(b: &[u8]) -> Step {
+pub(super) fn exp(b: &[u8]) -> Step {
     Expect(b.to_vec())
 }
 
-fn peer(script: Vec<Step>) -> (u16, JoinHandle<()>) {
+pub(super) fn peer(script: Vec<Step>) -> (u16, JoinHandle<()>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let h = std::thread::spawn(move || {
@@ -67,7 +67,7 @@ fn peer(script: Vec<Step>) -> (u16, JoinHandle<()>) {
     (port, h)
 }
 
-fn opts(port: u16) -> ConnectOptions {
+pub(super) fn opts(port: u16) -> ConnectOptions {
     ConnectOptions {
         oauth2: false,
         trace: None,
@@ -84,10 +84,10 @@ fn opts(port: u16) -> ConnectOptions {
     }
 }
 
-const GREETING_PLUS: &[u8] = b"* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n";
+pub(super) const GREETING_PLUS: &[u8] = b"* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n";
 const MULTI_PLUS: &[u8] =
     b"A0002 APPEND INBOX (\\Seen) \"06-Jan-2020 09:15:00 +0000\" {5+}\r\nHello {3+}\r\nabc\r\n";
-const LOGIN: &[u8] = b"A0001 LOGIN user hunter2\r\n";
+pub(super) const LOGIN: &[u8] = b"A0001 LOGIN user hunter2\r\n";
 
 fn date() -> DateTime<FixedOffset> {
     FixedOffset::east_opt(0)
@@ -396,7 +396,7 @@ fn starttls_sent_when_advertised_and_handshake_failure_is_tls() {
     h.join().unwrap();
 }
 
-fn oauth_opts(port: u16) -> ConnectOptions {
+pub(super) fn oauth_opts(port: u16) -> ConnectOptions {
     ConnectOptions {
         oauth2: true,
         user: "me@example.org".into(),
