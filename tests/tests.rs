@@ -67,3 +67,7 @@ mod parallel;
 // Gmail Takeout labels: one APPEND, then UID COPY into the other mailboxes,
 // journaled (a rerun neither doubles nor misses a copy).
 mod copies;
+
+// One decision per message: scan, upload --dry-run, upload and verify agree
+// on what is sent, skipped or refused (BINARY hidden by a proxy).
+mod decide;

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use anyhow::Context;
 
 use crate::cli::ScanArgs;
-use crate::plan::ServerLayout;
+use crate::plan::{ServerFacts, ServerLayout};
 use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
@@ -17,7 +17,7 @@ pub(super) fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
     let settings = ScanSettings::resolve(args)?;
     let sources = &settings.sources;
     let (plan, map, problems) = sources.plan(ServerLayout::offline())?;
-    let mut report = crate::scan::scan(&plan, &map, &sources.read);
+    let mut report = crate::scan::scan(&plan, &map, &sources.read, &ServerFacts::unknown());
     report.warnings.extend(problems);
     print_scan(&report, settings.json, None)
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::cli::UploadArgs;
 use crate::config::Environment;
 use crate::imap::Session;
-use crate::plan::Plan;
+use crate::plan::{Plan, ServerFacts};
 use crate::progress::Progress;
 use crate::report::{ExitStatus, sanitize};
 use crate::upload::{self, UploadMode};
@@ -62,8 +62,11 @@ pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitSta
     let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
     log::info!("upload mode: {mode}");
     if settings.dry_run {
+        // The upload's own decision, with this server's facts: the same
+        // refusals (APPENDLIMIT, NUL bytes without BINARY) the upload makes.
+        let facts = ServerFacts::of(session.capabilities());
         session.logout();
-        let mut scan = crate::scan::scan(&plan, &map, &settings.sources.read);
+        let mut scan = crate::scan::scan(&plan, &map, &settings.sources.read, &facts);
         scan.warnings.extend(problems);
         return print_scan(&scan, settings.json, Some(mode));
     }
