@@ -1,6 +1,6 @@
 //! Configuration: the layers a run's settings come from and the rules that
 //! combine them — flags ([`crate::cli`], with the variables clap reads for
-//! them), [`Environment`], and the config file ([`file`]); flag >
+//! them), [`Environment`], and the config file ([`mod@file`]); flag >
 //! environment > config file > built-in default. Here: the server URL
 //! parsed ([`url`]), the secret's source chosen and read ([`secret`]), an
 //! account checked ([`account`], shared with `mailhaul config check`), the

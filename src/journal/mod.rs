@@ -13,7 +13,7 @@
 //! than once when the source holds identical copies, so each key keeps a list.
 //! This module does no IMAP: it is told what happened and remembers it.
 //! The journal, its lock and the directories made for them are private to
-//! their owner ([`crate::private_file`]): they name servers and mailboxes.
+//! their owner (`crate::private_file`): they name servers and mailboxes.
 
 mod lock;
 mod record;

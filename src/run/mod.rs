@@ -1,8 +1,8 @@
-//! Runs one subcommand: resolves its settings once ([`settings`], from the
+//! Runs one subcommand: resolves its settings once (`settings`, from the
 //! flags, the [`Environment`] read here and the config file), calls the
 //! pipeline (source → plan → upload) and prints. Every error is printed once,
 //! here, with its context chain, and mapped to an exit status. Each
-//! subcommand lives in its own file; [`setup`] holds what they share
+//! subcommand lives in its own file; `setup` holds what they share
 //! (connecting, learning the server's layout).
 
 mod check;
