@@ -5,7 +5,7 @@
 //! lists what depends on it; `upload --dry-run` passes the server's facts
 //! and so shows the very refusals the upload will make.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -20,6 +20,8 @@ use crate::source::ReadOptions;
 #[derive(Debug, Default, Serialize)]
 pub struct MailboxScan {
     pub name: String,
+    /// The kinds of source folder read into this mailbox (`mbox`, `Maildir`, …).
+    pub kinds: BTreeSet<&'static str>,
     pub messages: u64,
     /// Messages the source says not to upload (deleted in source, chats).
     pub skipped: u64,
@@ -90,7 +92,10 @@ pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions, server: &ServerFac
         ..Default::default()
     };
     for f in &plan.folders {
-        report.mailbox(&f.mailbox);
+        report
+            .mailbox(&f.mailbox)
+            .kinds
+            .insert(f.source.kind.as_str());
         report.warnings.extend(f.notes.iter().cloned());
         let messages = match f.source.messages(read) {
             Ok(m) => m,
@@ -235,6 +240,10 @@ impl ScanReport {
                     String::new()
                 },
             );
+            if !m.kinds.is_empty() {
+                let kinds: Vec<&str> = m.kinds.iter().copied().collect();
+                let _ = writeln!(s, "  kind: {}", kinds.join(", "));
+            }
             if !m.flags.is_empty() {
                 let flags: Vec<String> = m.flags.iter().map(|(f, c)| format!("{f} {c}")).collect();
                 let _ = writeln!(s, "  flags: {}", flags.join(", "));

@@ -8,6 +8,7 @@
 //! message at a time, so memory is bounded by the largest message, never by
 //! the size of the mailbox.
 
+pub mod apple;
 pub mod date;
 pub mod dateparse;
 pub mod discover;
@@ -47,6 +48,9 @@ pub enum Format {
     MaildirPlusPlus,
     /// A directory of single-message files (.eml, .msg), or one such file.
     Eml,
+    /// Apple Mail: exported `X.mbox` bundles, or Mail's own store
+    /// (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file.
+    Apple,
 }
 
 /// How a folder's messages are stored.
@@ -59,6 +63,24 @@ pub enum FolderKind {
     /// One-message files (`.eml`, `.msg`, or no extension): a directory of
     /// them, or a single such file.
     Eml,
+    /// The `mbox` file inside an Apple Mail export bundle (`X.mbox/mbox`).
+    AppleExport,
+    /// An Apple Mail store mailbox (the `X.mbox` directory, its `.emlx`
+    /// files below it), or one `.emlx` file.
+    Emlx,
+}
+
+impl FolderKind {
+    /// The kind as `scan` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FolderKind::Mbox => "mbox",
+            FolderKind::Maildir => "Maildir",
+            FolderKind::Eml => "eml",
+            FolderKind::AppleExport => "Apple Mail export (mbox)",
+            FolderKind::Emlx => "Apple Mail store (emlx)",
+        }
+    }
 }
 
 /// One source mailbox: where it is, how it is stored and which folder it is.
@@ -132,12 +154,28 @@ pub struct Discovery {
 
 pub type MessageIter = Box<dyn Iterator<Item = Result<Message, SourceError>>>;
 
+/// Options that change what discovery finds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DiscoverOptions {
+    /// Read Apple Mail's `.imapmbox` server caches too (skipped by default).
+    pub apple_imap_caches: bool,
+}
+
 /// Finds the source folders under `paths`. A path that does not exist or whose
 /// kind cannot be detected is an error naming the path.
 pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> {
+    discover_with(paths, format, DiscoverOptions::default())
+}
+
+/// [`discover`] with options.
+pub fn discover_with(
+    paths: &[PathBuf],
+    format: Format,
+    opts: DiscoverOptions,
+) -> anyhow::Result<Discovery> {
     let mut out = Discovery::default();
     for path in paths {
-        discover::discover_path(path, format, &mut out)?;
+        discover::discover_path(path, format, opts, &mut out)?;
     }
     Ok(out)
 }
@@ -147,8 +185,11 @@ impl SourceFolder {
     pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
         let context = || format!("{}: cannot open", self.path.display());
         let iter: MessageIter = match self.kind {
-            FolderKind::Mbox => {
+            FolderKind::Mbox | FolderKind::AppleExport => {
                 Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::Emlx => {
+                Box::new(apple::EmlxReader::open(&self.path, opts).with_context(context)?)
             }
             FolderKind::Eml => {
                 Box::new(eml::EmlReader::open(&self.path, opts).with_context(context)?)
