@@ -101,13 +101,13 @@ fn is_message_dir(dir: &Path) -> bool {
 /// beside the complete one is left out.
 fn list_messages(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut files = walk_messages(dir).collect::<walkdir::Result<Vec<_>>>()?;
-    files.sort_by_cached_key(|p| {
-        (
-            message_number(p),
-            p.parent().map(Path::to_path_buf),
-            is_partial(p),
-            p.clone(),
-        )
+    // Keys computed per comparison: cached keys would copy every path twice.
+    files.sort_by(|a, b| {
+        let (na, nb) = (message_number(a), message_number(b));
+        na.cmp(&nb)
+            .then_with(|| a.parent().cmp(&b.parent()))
+            .then_with(|| is_partial(a).cmp(&is_partial(b)))
+            .then_with(|| a.cmp(b))
     });
     files.dedup_by(|later, kept| {
         message_number(later).is_some()
