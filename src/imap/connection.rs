@@ -87,6 +87,8 @@ pub struct Connection {
     reader: BufReader<Stream>,
     frame: Vec<u8>,
     bytes_sent: u64,
+    /// Bytes of responses read (after decompression), for the cost of looks.
+    bytes_received: u64,
     tracer: Option<Tracer>,
 }
 
@@ -154,6 +156,7 @@ impl Connection {
             reader: BufReader::with_capacity(64 * 1024, stream),
             frame: Vec::with_capacity(4096),
             bytes_sent: 0,
+            bytes_received: 0,
             tracer: None,
         }
     }
@@ -266,6 +269,7 @@ impl Connection {
     /// Reads and classifies the next complete response.
     pub fn read(&mut self) -> Result<Response, ImapError> {
         response::read_frame(&mut self.reader, &mut self.frame).map_err(lost)?;
+        self.bytes_received += self.frame.len() as u64;
         if let Some(t) = &mut self.tracer {
             t.server(&self.frame);
         }
@@ -275,6 +279,11 @@ impl Connection {
     /// Bytes written so far.
     pub fn bytes_sent(&self) -> u64 {
         self.bytes_sent
+    }
+
+    /// Bytes of responses read so far on this connection.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
     }
 }
 

@@ -170,6 +170,8 @@ pub struct SessionStats {
     pub append_commands: u64,
     /// Bytes written to the connection (before TLS).
     pub bytes_sent: u64,
+    /// Bytes of responses read since the last STARTTLS or COMPRESS.
+    pub bytes_received: u64,
 }
 
 /// Commands kept in flight by [`Session::append_pipelined`].
@@ -377,6 +379,7 @@ impl Session {
         SessionStats {
             append_commands: self.append_commands,
             bytes_sent: self.conn.bytes_sent(),
+            bytes_received: self.conn.bytes_received(),
         }
     }
 
@@ -527,6 +530,30 @@ impl Session {
             .iter()
             .filter_map(|d| data::summary(d))
             .filter(|s| s.uid >= from)
+            .collect())
+    }
+
+    /// `UID FETCH uids (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
+    /// (MESSAGE-ID)])` on the selected mailbox: the summaries of these UIDs
+    /// (those that no longer exist are simply absent).
+    pub fn fetch_summaries_of(&mut self, uids: &[u32]) -> Result<Vec<Summary>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut b = self.builder("UID FETCH");
+        b.sp_raw(
+            format!(
+                "{} (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+                super::copy::uid_set(uids)
+            )
+            .as_bytes(),
+        );
+        let done = self.run(b.finish())?.ok()?;
+        Ok(done
+            .data
+            .iter()
+            .filter_map(|d| data::summary(d))
+            .filter(|s| uids.contains(&s.uid))
             .collect())
     }
 

@@ -93,7 +93,7 @@ pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
         limits: throttle.as_ref().map_or(limits, |t| t.cap(limits)),
         allow_multiappend: !args.no_multiappend,
         read: read_options(&args.source),
-        skip_existing: args.skip_existing,
+        allow_duplicates: args.allow_duplicates,
         retries: args.retries,
         failed_out: args.failed_out.clone(),
         stop,

@@ -9,9 +9,10 @@
 //!   one of ours. Other deliveries racing into the mailbox cannot fool it.
 //!   It first waits for UIDNEXT to settle: the server may still be storing
 //!   commands the dead connection had in flight.
-//! - [`ServerIndex`]: `--skip-existing` (and a mailbox whose UIDVALIDITY
-//!   changed): Message-ID and size, or size and internal date for messages
-//!   without a Message-ID, of everything in a mailbox.
+//! - [`ServerIndex`]: the server-checked resume (`server_check.rs`): the
+//!   messages of a mailbox the journal cannot account for, by Message-ID
+//!   and size; where that does not tell them apart (no Message-ID, or
+//!   several server messages share it) by body hash, read only then.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -122,41 +123,108 @@ impl ServerKey {
             None => ServerKey::Bare(size, s.internal_date.map(|d| d.timestamp())),
         }
     }
+
+    /// The key the index files a message under: without a Message-ID only
+    /// the size, as an internal date is no identity (the source may have
+    /// none, the server then chose its own); the body hash decides.
+    fn indexed(&self) -> ServerKey {
+        match self {
+            ServerKey::Id(..) => self.clone(),
+            ServerKey::Bare(size, _) => ServerKey::Bare(*size, None),
+        }
+    }
 }
 
-/// The messages of one mailbox, counted by [`ServerKey`].
+/// Server messages, by [`ServerKey`], each claimed by at most one source
+/// message. A key held by one server message with a Message-ID is claimed
+/// on the key alone; a key without Message-ID, or held by several server
+/// messages, is claimed only by a message whose fingerprint matches the
+/// server message's body hash ([`ServerIndex::needs_hashes`], then
+/// [`ServerIndex::add_hashes`]).
 #[derive(Debug, Default)]
 pub struct ServerIndex {
-    counts: HashMap<ServerKey, usize>,
+    /// Unclaimed UIDs per key, ascending.
+    by_key: HashMap<ServerKey, Vec<u32>>,
+    /// Keys told apart by body hash.
+    ambiguous: HashSet<ServerKey>,
+    /// Body hashes read so far.
+    hashes: HashMap<u32, Fingerprint>,
 }
 
 impl ServerIndex {
-    /// Reads `mailbox` (selects it).
-    pub fn read(session: &mut Session, mailbox: &str) -> Result<ServerIndex, ImapError> {
-        let sel = session.select(mailbox)?;
-        if sel.exists == 0 {
-            return Ok(ServerIndex::default());
-        }
-        Ok(ServerIndex::from_summaries(&session.fetch_summaries()?))
-    }
-
     pub fn from_summaries(all: &[Summary]) -> ServerIndex {
-        let mut counts = HashMap::new();
+        let mut ix = ServerIndex::default();
         for s in all {
-            *counts.entry(ServerKey::of_summary(s)).or_default() += 1;
+            ix.by_key
+                .entry(ServerKey::of_summary(s).indexed())
+                .or_default()
+                .push(s.uid);
         }
-        ServerIndex { counts }
+        for (key, uids) in &mut ix.by_key {
+            uids.sort_unstable();
+            if uids.len() > 1 || matches!(key, ServerKey::Bare(..)) {
+                ix.ambiguous.insert(key.clone());
+            }
+        }
+        ix
     }
 
-    /// True (and one copy used up) when the server has `key`.
-    pub fn take(&mut self, key: &ServerKey) -> bool {
-        match self.counts.get_mut(key) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                true
-            }
-            _ => false,
+    /// Server messages not claimed yet.
+    pub fn len(&self) -> usize {
+        self.by_key.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The UIDs whose body hash must be read before a message with `key`
+    /// can be claimed (empty: none).
+    pub fn needs_hashes(&self, key: &ServerKey) -> Vec<u32> {
+        let key = key.indexed();
+        if !self.ambiguous.contains(&key) {
+            return Vec::new();
         }
+        self.by_key.get(&key).map_or_else(Vec::new, |uids| {
+            uids.iter()
+                .copied()
+                .filter(|u| !self.hashes.contains_key(u))
+                .collect()
+        })
+    }
+
+    /// The body hashes of `asked`; an asked UID not answered is gone from
+    /// the server (expunged since) and forgotten.
+    pub fn add_hashes(&mut self, asked: &[u32], got: Vec<(u32, Fingerprint)>) {
+        self.hashes.extend(got);
+        let gone: HashSet<u32> = asked
+            .iter()
+            .copied()
+            .filter(|u| !self.hashes.contains_key(u))
+            .collect();
+        if !gone.is_empty() {
+            for uids in self.by_key.values_mut() {
+                uids.retain(|u| !gone.contains(u));
+            }
+        }
+    }
+
+    /// Claims the server message that is the source message with `key` and
+    /// fingerprint `fp`: its UID, or `None` when the server has none (left).
+    /// Call after the hashes [`ServerIndex::needs_hashes`] names are added;
+    /// an ambiguous key whose hashes are missing is never claimed (sending
+    /// again may double, guessing may lose).
+    pub fn claim(&mut self, key: &ServerKey, fp: &Fingerprint) -> Option<u32> {
+        let key = key.indexed();
+        let uids = self.by_key.get_mut(&key)?;
+        let i = if self.ambiguous.contains(&key) {
+            uids.iter().position(|u| self.hashes.get(u) == Some(fp))?
+        } else if uids.is_empty() {
+            return None;
+        } else {
+            0
+        };
+        Some(uids.remove(i))
     }
 }
 
@@ -173,18 +241,51 @@ mod tests {
         }
     }
 
+    fn fp(n: u8) -> Fingerprint {
+        Fingerprint::of(&[n])
+    }
+
+    /// A unique Message-ID+size is claimed on the key, once.
     #[test]
-    fn index_counts_copies() {
+    fn unique_key_is_claimed_once_without_hashes() {
+        let mut ix = ServerIndex::from_summaries(&[
+            summary(1, 10, Some("<a>")),
+            summary(2, 11, Some("<a>")),
+        ]);
+        let a = ServerKey::Id("<a>".into(), 10);
+        assert!(ix.needs_hashes(&a).is_empty());
+        assert_eq!(ix.claim(&a, &fp(9)), Some(1));
+        assert_eq!(ix.claim(&a, &fp(9)), None);
+        assert_eq!(ix.claim(&ServerKey::Id("<b>".into(), 10), &fp(9)), None);
+        assert_eq!(ix.len(), 1);
+    }
+
+    /// A Message-ID+size two server messages share, and messages without
+    /// Message-ID (whatever their dates), are told apart by body hash: each
+    /// source message claims only the one with its own body.
+    #[test]
+    fn repeated_or_missing_ids_are_told_apart_by_hash() {
         let mut ix = ServerIndex::from_summaries(&[
             summary(1, 10, Some("<a>")),
             summary(2, 10, Some("<a>")),
             summary(3, 7, None),
+            summary(4, 7, None),
         ]);
         let a = ServerKey::Id("<a>".into(), 10);
-        assert!(ix.take(&a));
-        assert!(ix.take(&a));
-        assert!(!ix.take(&a));
-        assert!(!ix.take(&ServerKey::Id("<a>".into(), 11)));
-        assert!(ix.take(&ServerKey::Bare(7, None)));
+        assert_eq!(ix.needs_hashes(&a), [1, 2]);
+        assert_eq!(ix.claim(&a, &fp(2)), None, "no hashes yet: no claim");
+        ix.add_hashes(&[1, 2], vec![(1, fp(1)), (2, fp(2))]);
+        assert!(ix.needs_hashes(&a).is_empty());
+        assert_eq!(ix.claim(&a, &fp(3)), None, "another body with the same key");
+        assert_eq!(ix.claim(&a, &fp(2)), Some(2));
+        assert_eq!(ix.claim(&a, &fp(1)), Some(1));
+        assert_eq!(ix.claim(&a, &fp(1)), None);
+
+        let bare = ServerKey::Bare(7, Some(1_000));
+        assert_eq!(ix.needs_hashes(&bare), [3, 4]);
+        // UID 3 was expunged meanwhile: not answered, forgotten.
+        ix.add_hashes(&[3, 4], vec![(4, fp(7))]);
+        assert_eq!(ix.claim(&ServerKey::Bare(7, None), &fp(7)), Some(4));
+        assert!(ix.is_empty());
     }
 }
