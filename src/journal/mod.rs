@@ -47,6 +47,8 @@ pub struct Landed {
 pub struct Holdings {
     /// Journal entries for the mailbox, under any UIDVALIDITY, with a UID or not.
     pub entries: usize,
+    /// Of `entries`: those under the current UIDVALIDITY, with a UID or not.
+    pub current: usize,
     /// A UIDVALIDITY of entries that is not the mailbox's current one: the
     /// mailbox was recreated since (or this is another server).
     pub stale_uidvalidity: Option<u32>,
@@ -287,7 +289,17 @@ impl Journal {
         })
     }
 
-    /// How often `fp` is journaled as landed in `mailbox`.
+    /// How often `fp` is journaled as landed in `mailbox` while its
+    /// UIDVALIDITY was `uidvalidity` (entries under another one were made in
+    /// an earlier incarnation of the mailbox, or on another server).
+    pub fn count(&self, mailbox: &str, fp: &Fingerprint, uidvalidity: Option<u32>) -> usize {
+        self.entries(mailbox, fp)
+            .iter()
+            .filter(|l| l.uidvalidity == uidvalidity)
+            .count()
+    }
+
+    /// Where `fp` is journaled as landed in `mailbox`.
     pub fn entries(&self, mailbox: &str, fp: &Fingerprint) -> &[Landed] {
         self.landed
             .get(mailbox)
@@ -328,6 +340,10 @@ impl Journal {
     /// on the server.
     pub fn holdings(&self, mailbox: &str, now: Option<u32>) -> Holdings {
         let entries = self.all_entries(mailbox).count();
+        let current = self
+            .all_entries(mailbox)
+            .filter(|l| l.uidvalidity == now)
+            .count();
         let stale_uidvalidity = now.and_then(|now| self.stale_uidvalidity(mailbox, now));
         let mut uids: Vec<(u32, Option<u64>)> = match (now, self.landed.get(mailbox)) {
             (Some(now), Some(m)) => m
@@ -341,6 +357,7 @@ impl Journal {
         uids.sort_unstable();
         Holdings {
             entries,
+            current,
             stale_uidvalidity,
             uids,
         }
@@ -502,13 +519,16 @@ mod tests {
         }
         let j = Journal::open(&p, false).unwrap();
         let h = j.holdings("INBOX", Some(5));
-        assert_eq!(h.entries, 2);
+        assert_eq!((h.entries, h.current), (2, 2));
+        assert_eq!(j.count("INBOX", &fp(1), Some(5)), 1);
+        assert_eq!(j.count("INBOX", &fp(1), Some(6)), 0);
         assert_eq!(h.stale_uidvalidity, None);
         assert_eq!(h.uids, [(1, Some(101)), (3, Some(103))]);
         assert!(j.holdings("INBOX", Some(6)).uids.is_empty());
         assert_eq!(j.holdings("INBOX", Some(6)).stale_uidvalidity, Some(5));
         let plain = j.holdings("Plain", Some(9));
-        assert_eq!((plain.entries, plain.uids.len()), (1, 0));
+        assert_eq!((plain.entries, plain.current, plain.uids.len()), (1, 1, 0));
+        assert_eq!(j.holdings("Plain", Some(10)).current, 0);
         assert_eq!(j.holdings("Plain", Some(10)).stale_uidvalidity, Some(9));
         assert_eq!(j.holdings("Nowhere", Some(1)), Holdings::default());
     }

@@ -50,7 +50,8 @@ use crate::source::ReadOptions;
 
 use failed_out::FailedOut;
 use jobs::Share;
-use resolve::{ServerIndex, ServerKey};
+use resolve::ServerKey;
+use server_check::Checked;
 
 #[derive(Clone, Debug)]
 pub struct UploadOptions {
@@ -88,7 +89,7 @@ struct Shared {
     seen: Mutex<HashMap<(String, Fingerprint), usize>>,
     /// Target mailboxes checked in this run, with what each holds that the
     /// journal does not account for (`server_check.rs`).
-    on_server: Mutex<HashMap<String, ServerIndex>>,
+    on_server: Mutex<HashMap<String, Checked>>,
     /// Held while a connection checks a mailbox, so that another one
     /// meeting it too sees the outcome (journal distrusted, index read).
     checking: Mutex<()>,
@@ -315,15 +316,18 @@ impl<'a> Uploader<'a> {
             *seen += 1;
             *seen - 1
         };
+        let shared = self.shared;
+        let uidvalidity = lock(&shared.on_server)
+            .get(mailbox)
+            .and_then(|c| c.uidvalidity);
         if let Some(j) = self.journal()
-            && j.entries(mailbox, fp).len() > occurrence
+            && j.count(mailbox, fp, uidvalidity) > occurrence
         {
             return Ok(Some("already uploaded (journal)"));
         }
-        let shared = self.shared;
         let key = ServerKey::of_message(msg);
         let need = match lock(&shared.on_server).get(mailbox) {
-            Some(ix) if !ix.is_empty() => ix.needs_hashes(&key),
+            Some(c) if !c.index.is_empty() => c.index.needs_hashes(&key),
             _ => return Ok(None),
         };
         if !need.is_empty() {
@@ -345,8 +349,8 @@ impl<'a> Uploader<'a> {
             match hashes {
                 Ok(h) => {
                     self.report.server_check.bodies_hashed += h.len() as u64;
-                    if let Some(ix) = lock(&shared.on_server).get_mut(mailbox) {
-                        ix.add_hashes(&need, h);
+                    if let Some(c) = lock(&shared.on_server).get_mut(mailbox) {
+                        c.index.add_hashes(&need, h);
                     }
                 }
                 Err(e) => self.report.warnings.push(format!(
@@ -357,7 +361,7 @@ impl<'a> Uploader<'a> {
         }
         let claimed = lock(&shared.on_server)
             .get_mut(mailbox)
-            .and_then(|ix| ix.claim(&key, fp));
+            .and_then(|c| c.index.claim(&key, fp));
         if claimed.is_none() {
             return Ok(None);
         }
@@ -384,7 +388,7 @@ impl<'a> Uploader<'a> {
                 self.existing.insert(mailbox.to_string());
                 self.checked.insert(mailbox.to_string());
                 // New, so empty: nothing to read.
-                lock(&self.shared.on_server).insert(mailbox.to_string(), ServerIndex::default());
+                lock(&self.shared.on_server).insert(mailbox.to_string(), Checked::default());
                 if let Some(mut j) = self.journal()
                     && j.has_entries(mailbox)
                 {
@@ -423,8 +427,8 @@ impl<'a> Uploader<'a> {
         if lock(&shared.on_server).contains_key(mailbox) {
             return Ok(());
         }
-        let ix = self.server_check(mailbox)?;
-        lock(&shared.on_server).insert(mailbox.to_string(), ix);
+        let checked = self.server_check(mailbox)?;
+        lock(&shared.on_server).insert(mailbox.to_string(), checked);
         Ok(())
     }
 

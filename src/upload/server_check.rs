@@ -2,8 +2,10 @@
 //! Before anything is sent into an existing mailbox, it is looked at once
 //! per run:
 //!
-//! 1. Is the journal right about it? Entries under another UIDVALIDITY
-//!    (recreated mailbox), entries for a mailbox that is empty on this
+//! 1. Is the journal right about it? Only entries made under the
+//!    mailbox's current UIDVALIDITY count (others were made in an earlier
+//!    incarnation of it, or on another server; only entries under other
+//!    UIDVALIDITYs: a warning). Entries for a mailbox that is empty on this
 //!    server, or journaled UIDs that do not hold messages of the journaled
 //!    size (a spot check of [`SPOT_CHECKS`] UIDs: another server with the
 //!    same names and UIDVALIDITY) make the journal distrusted for it, with
@@ -32,11 +34,20 @@ use super::{Stop, Uploader};
 /// first, the middle and the last.
 pub const SPOT_CHECKS: usize = 3;
 
+/// A target mailbox as checked in this run.
+#[derive(Debug, Default)]
+pub(super) struct Checked {
+    /// Its UIDVALIDITY: journal entries under it count, others don't.
+    pub uidvalidity: Option<u32>,
+    /// What it holds that the journal does not account for.
+    pub index: ServerIndex,
+}
+
 impl Uploader<'_> {
     /// Looks at `mailbox` (existing on the server, met for the first time
     /// in this run): the journal's entries for it checked, and what it
     /// holds beyond them read into an index.
-    pub(super) fn server_check(&mut self, mailbox: &str) -> Result<ServerIndex, Stop> {
+    pub(super) fn server_check(&mut self, mailbox: &str) -> Result<Checked, Stop> {
         let started = Instant::now();
         let bytes_before = self.session.stats().bytes_received;
         let ix = self.look(mailbox);
@@ -50,22 +61,37 @@ impl Uploader<'_> {
         ix
     }
 
-    fn look(&mut self, mailbox: &str) -> Result<ServerIndex, Stop> {
+    fn look(&mut self, mailbox: &str) -> Result<Checked, Stop> {
         let status = match self.retrying(|s| s.status(mailbox))? {
             Ok(s) => s,
             Err(e) => {
+                // Nothing known of it: the journal's entries are not
+                // trusted into skipping (none is under UIDVALIDITY None
+                // unless the server never reports one).
                 self.report.warnings.push(format!(
                     "{mailbox}: cannot look at it on the server ({e}); uploading without the check"
                 ));
-                return Ok(ServerIndex::default());
+                self.distrust_journal(mailbox);
+                return Ok(Checked::default());
             }
+        };
+        let checked = |index| Checked {
+            uidvalidity: status.uid_validity,
+            index,
         };
         let holdings = self
             .journal()
             .map(|j| j.holdings(mailbox, status.uid_validity))
             .unwrap_or_default();
         let mut journaled: Vec<u32> = Vec::new();
-        if holdings.entries > 0 {
+        if holdings.current == 0 {
+            if let (Some(was), Some(now)) = (holdings.stale_uidvalidity, status.uid_validity) {
+                self.report.warnings.push(format!(
+                    "{mailbox}: UIDVALIDITY changed ({was} → {now}), the mailbox was recreated (or this is another server); its journal entries are not trusted, checking the server's messages instead"
+                ));
+                self.report.server_check.journal_distrusted += 1;
+            }
+        } else {
             if let Some(why) = self.journal_fault(mailbox, &status, &holdings)? {
                 self.report.warnings.push(format!(
                     "{mailbox}: {why}; its journal entries are not trusted, checking the server's messages instead"
@@ -81,20 +107,20 @@ impl Uploader<'_> {
             }
         }
         if self.opts.allow_duplicates || status.messages == Some(0) {
-            return Ok(ServerIndex::default());
+            return Ok(checked(ServerIndex::default()));
         }
         match self.retrying(|s| read_unaccounted(s, mailbox, &status, &journaled))? {
             Ok(found) => {
                 let cost = &mut self.report.server_check;
                 cost.mailboxes_read += u64::from(found.read > 0);
                 cost.messages_read += found.read;
-                Ok(ServerIndex::from_summaries(&found.unaccounted))
+                Ok(checked(ServerIndex::from_summaries(&found.unaccounted)))
             }
             Err(e) => {
                 self.report.warnings.push(format!(
                     "{mailbox}: cannot read what is on the server ({e}); uploading without the check"
                 ));
-                Ok(ServerIndex::default())
+                Ok(checked(ServerIndex::default()))
             }
         }
     }
@@ -113,15 +139,10 @@ impl Uploader<'_> {
         status: &MailboxStatus,
         holdings: &Holdings,
     ) -> Result<Option<String>, Stop> {
-        if let (Some(was), Some(now)) = (holdings.stale_uidvalidity, status.uid_validity) {
-            return Ok(Some(format!(
-                "UIDVALIDITY changed ({was} → {now}), the mailbox was recreated (or this is another server)"
-            )));
-        }
         if status.messages == Some(0) {
             return Ok(Some(format!(
                 "the journal lists {} messages in it but it is empty on this server (another server, or emptied or recreated since)",
-                holdings.entries
+                holdings.current
             )));
         }
         let spots = spots(&holdings.uids);
