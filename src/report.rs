@@ -223,7 +223,7 @@ impl Report {
     }
 
     /// A message already on the server (journaled, or found by
-    /// `--skip-existing`): skipped, and counted as present.
+    /// the server check): skipped, and counted as present.
     pub fn already_present(&mut self, mailbox: &str, origin: String, reason: String) {
         self.skipped(mailbox, origin, reason);
         self.mailbox(mailbox).already_present += 1;

@@ -151,7 +151,7 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
-/// What `--skip-existing` and `verify` read of a server message: enough to
+/// What the server check and `verify` read of a server message: enough to
 /// recognize it without downloading it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
