@@ -15,7 +15,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use crate::util::imap_reader::quote;
-use crate::util::{Dovecot, FaultProxy, MailhaulCommand};
+use crate::util::{Dovecot, FaultProxy, MailhaulCommand, Rng};
 
 /// The Maildir++ folders and how many messages each holds (200 in all).
 const FOLDERS: &[(&str, &str, usize)] = &[
@@ -24,19 +24,6 @@ const FOLDERS: &[(&str, &str, usize)] = &[
     (".Lists", "Lists", 40),
 ];
 const TOTAL: usize = 200;
-
-/// A deterministic generator (LCG), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 /// Message `i` of `mailbox` (LF line ends, as in the Maildir). INBOX holds
 /// the cases Message-ID and size cannot tell apart: an exact duplicate

@@ -502,59 +502,38 @@ impl Session {
         Ok(all?.into_iter().filter(|f| f.uid >= from).collect())
     }
 
-    /// `UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
+    /// `UID FETCH set (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
     /// (MESSAGE-ID)])` on the selected mailbox.
-    pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
+    fn summaries(&mut self, set: &str) -> Result<Vec<Summary>, ImapError> {
         let mut b = self.builder("UID FETCH");
-        b.raw(b" 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])");
+        b.sp_raw(
+            format!("{set} (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+                .as_bytes(),
+        );
         let done = self.run(b.finish())?.ok()?;
         Ok(done.data.iter().filter_map(|d| data::summary(d)).collect())
     }
 
-    /// `UID FETCH from:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
-    /// (MESSAGE-ID)])` on the selected mailbox: the summaries of the messages
-    /// with a UID of at least `from` (RFC 3501 §6.4.8: `from:*` also names
-    /// the highest UID when it is below `from`, filtered out here).
-    pub fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
-        let mut b = self.builder("UID FETCH");
-        b.sp_raw(
-            format!(
-                "{}:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
-                from.max(1)
-            )
-            .as_bytes(),
-        );
-        let done = self.run(b.finish())?.ok()?;
-        Ok(done
-            .data
-            .iter()
-            .filter_map(|d| data::summary(d))
-            .filter(|s| s.uid >= from)
-            .collect())
+    /// The summaries of every message in the selected mailbox (`1:*`).
+    pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
+        self.summaries("1:*")
     }
 
-    /// `UID FETCH uids (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
-    /// (MESSAGE-ID)])` on the selected mailbox: the summaries of these UIDs
-    /// (those that no longer exist are simply absent).
+    /// The summaries of the messages with a UID of at least `from` (`from:*`;
+    /// RFC 3501 §6.4.8: it also names the highest UID when that is below
+    /// `from`, filtered out here).
+    pub fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
+        let all = self.summaries(&format!("{}:*", from.max(1)))?;
+        Ok(all.into_iter().filter(|s| s.uid >= from).collect())
+    }
+
+    /// The summaries of these UIDs (those that no longer exist are absent).
     pub fn fetch_summaries_of(&mut self, uids: &[u32]) -> Result<Vec<Summary>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut b = self.builder("UID FETCH");
-        b.sp_raw(
-            format!(
-                "{} (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
-                super::copy::uid_set(uids)
-            )
-            .as_bytes(),
-        );
-        let done = self.run(b.finish())?.ok()?;
-        Ok(done
-            .data
-            .iter()
-            .filter_map(|d| data::summary(d))
-            .filter(|s| uids.contains(&s.uid))
-            .collect())
+        let all = self.summaries(&super::copy::uid_set(uids))?;
+        Ok(all.into_iter().filter(|s| uids.contains(&s.uid)).collect())
     }
 
     /// `UID FETCH uids (UID BODY.PEEK[])` on the selected mailbox: each

@@ -333,19 +333,12 @@ impl<'a> Uploader<'a> {
         if !need.is_empty() {
             // Same Message-ID and size as several server messages, or no
             // Message-ID: their bodies decide.
-            let started = std::time::Instant::now();
-            let bytes_before = self.session.stats().bytes_received;
-            let hashes = self.retrying(|s| {
-                s.select(mailbox)?;
-                s.fetch_hashes(&need)
+            let hashes = self.costed(|u| {
+                u.retrying(|s| {
+                    s.select(mailbox)?;
+                    s.fetch_hashes(&need)
+                })
             })?;
-            let cost = &mut self.report.server_check;
-            cost.seconds += started.elapsed().as_secs_f64();
-            cost.bytes_read += self
-                .session
-                .stats()
-                .bytes_received
-                .saturating_sub(bytes_before);
             match hashes {
                 Ok(h) => {
                     self.report.server_check.bodies_hashed += h.len() as u64;

@@ -48,17 +48,24 @@ impl Uploader<'_> {
     /// in this run): the journal's entries for it checked, and what it
     /// holds beyond them read into an index.
     pub(super) fn server_check(&mut self, mailbox: &str) -> Result<Checked, Stop> {
+        self.costed(|u| u.look(mailbox))
+    }
+
+    /// Runs a look, its time and the bytes it read counted as the server
+    /// check's cost.
+    pub(super) fn costed<T>(&mut self, look: impl FnOnce(&mut Self) -> T) -> T {
         let started = Instant::now();
         let bytes_before = self.session.stats().bytes_received;
-        let ix = self.look(mailbox);
+        let out = look(self);
         let cost = &mut self.report.server_check;
         cost.seconds += started.elapsed().as_secs_f64();
+        // A reconnection inside the look starts a new count.
         cost.bytes_read += self
             .session
             .stats()
             .bytes_received
             .saturating_sub(bytes_before);
-        ix
+        out
     }
 
     fn look(&mut self, mailbox: &str) -> Result<Checked, Stop> {
