@@ -15,7 +15,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use crate::util::imap_reader::quote;
-use crate::util::{Dovecot, FaultProxy, MailhaulCommand, Rng};
+use crate::util::{Dovecot, FaultProxy, ImapServer, MailhaulCommand, Rng, ServerKind};
 
 /// The Maildir++ folders and how many messages each holds (200 in all).
 const FOLDERS: &[(&str, &str, usize)] = &[
@@ -121,7 +121,7 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     /// `mailhaul upload MAILDIR` into `server` (imaps://), batches of 10.
-    fn upload(&self, server: &Dovecot, extra: &[&str]) -> MailhaulCommand {
+    fn upload(&self, server: &dyn ImapServer, extra: &[&str]) -> MailhaulCommand {
         let mut c = MailhaulCommand::new();
         c.arg("upload").arg(&self.maildir).server(server);
         c.args(["--batch-size", "10", "--timeout", "10"])
@@ -130,7 +130,7 @@ impl Fixture {
     }
 
     /// The same through `url`, with the server's CA and password.
-    fn upload_to(&self, server: &Dovecot, url: &str, extra: &[&str]) -> MailhaulCommand {
+    fn upload_to(&self, server: &dyn ImapServer, url: &str, extra: &[&str]) -> MailhaulCommand {
         let mut c = MailhaulCommand::new();
         c.arg("upload")
             .arg(&self.maildir)
@@ -151,7 +151,7 @@ impl Fixture {
 
     /// Every mailbox holds exactly the source's messages, plus `extra` in
     /// the mailboxes named there.
-    fn assert_exactly_once(&self, server: &Dovecot, extra: &[(&str, &[u8])], context: &str) {
+    fn assert_exactly_once(&self, server: &dyn ImapServer, extra: &[(&str, &[u8])], context: &str) {
         let mut r = server.reader().unwrap();
         for (name, want) in &self.expected {
             let mut want = want.clone();
@@ -192,7 +192,7 @@ impl Fixture {
 }
 
 /// Messages in the fixture's mailboxes on `server` right now.
-fn landed(server: &Dovecot) -> usize {
+fn landed(server: &dyn ImapServer) -> usize {
     let mut r = server.reader().unwrap();
     FOLDERS
         .iter()
@@ -204,7 +204,7 @@ fn landed(server: &Dovecot) -> usize {
 /// then waits until the server's count stops moving (what it stores of a
 /// command already received), as a user rerunning a moment later would.
 /// Returns how many messages the server holds: some, not all.
-fn kill_half_way(server: &Dovecot, c: &mut MailhaulCommand, at_least: usize) -> usize {
+fn kill_half_way(server: &dyn ImapServer, c: &mut MailhaulCommand, at_least: usize) -> usize {
     let mut child = c.spawn();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -529,4 +529,26 @@ fn empty_mailboxes_cost_nothing() {
     assert_eq!(doc["totals"]["uploaded"], TOTAL, "{doc}");
     assert_eq!(doc["server_check"]["messages_read"], 0, "{doc}");
     assert_eq!(doc["server_check"]["spot_checked"], 0, "{doc}");
+}
+
+/// (e) on every real server: Cyrus and Courier report RFC822.SIZE and
+/// Message-ID as Dovecot does, so a rerun without journal finds all 200.
+#[test]
+fn rerun_without_journal_on_cyrus_and_courier() {
+    let f = fixture();
+    for kind in [ServerKind::Cyrus, ServerKind::Courier] {
+        let server = kind
+            .start()
+            .unwrap_or_else(|e| panic!("starting {kind:?}: {e:#}"));
+        let server = server.as_ref();
+        f.upload(server, &["--no-journal", "--quiet"])
+            .assert_success();
+        let out = f
+            .upload(server, &["--no-journal", "--json"])
+            .assert_success();
+        let doc = json(&out);
+        assert_eq!(doc["totals"]["uploaded"], 0, "{kind:?}: {doc}");
+        assert_eq!(doc["server_check"]["found"], TOTAL, "{kind:?}: {doc}");
+        f.assert_exactly_once(server, &[], &format!("{kind:?}"));
+    }
 }
