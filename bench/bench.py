@@ -483,15 +483,22 @@ def report(b, results):
     return "\n".join(out)
 
 
-def memory_mode(args, cdir, stats):
-    path, reps = corpus.write_memory_mbox(cdir, args.memory_bytes)
-    size = os.path.getsize(path)
-    top = tempfile.mkdtemp(prefix="mailhaul-bench-mem-", dir="/dev/shm")
+def tmpfs_dovecot(cdir, tag):
+    """A private Dovecot with its store on /dev/shm, and the password file:
+    (top dir to remove, Dovecot, password file)."""
+    top = tempfile.mkdtemp(prefix=f"mailhaul-bench-{tag}-", dir="/dev/shm")
     os.chmod(top, 0o755)
     dovecot = Dovecot(os.path.join(top, "server"), os.path.join(top, "store"))
     pwfile = os.path.join(cdir, "password")
     with open(pwfile, "w") as f:
         f.write(PASSWORD + "\n")
+    return top, dovecot, pwfile
+
+
+def memory_mode(args, cdir, stats):
+    path, reps = corpus.write_memory_mbox(cdir, args.memory_bytes)
+    size = os.path.getsize(path)
+    top, dovecot, pwfile = tmpfs_dovecot(cdir, "mem")
     try:
         user = "memory"
         log(f"memory: uploading {size / MiB:.0f} MiB ({reps}× the corpus) ...")
@@ -520,12 +527,7 @@ def rerun_check_mode(args, cdir, stats):
     """A completed upload rerun: with its journal (spot checks only) and
     without (the server check reads every message's size and Message-ID).
     Store on tmpfs, RTT 0 (or the first of --rtts through the proxy)."""
-    top = tempfile.mkdtemp(prefix="mailhaul-bench-rerun-", dir="/dev/shm")
-    os.chmod(top, 0o755)
-    dovecot = Dovecot(os.path.join(top, "server"), os.path.join(top, "store"))
-    pwfile = os.path.join(cdir, "password")
-    with open(pwfile, "w") as f:
-        f.write(PASSWORD + "\n")
+    top, dovecot, pwfile = tmpfs_dovecot(cdir, "rerun")
     journal = os.path.join(top, "bench.journal")
     rtt = args.rtts[0] if args.rtts else 0
     proxy = Proxy(dovecot.port, rtt) if rtt else None
