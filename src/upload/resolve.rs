@@ -125,8 +125,8 @@ impl ServerKey {
     }
 
     /// The key the index files a message under: without a Message-ID only
-    /// the size, as an internal date is no identity (the source may have
-    /// none, the server then chose its own); the body hash decides.
+    /// the size (the internal date then narrows the candidates, see
+    /// [`ServerIndex`]).
     fn indexed(&self) -> ServerKey {
         match self {
             ServerKey::Id(..) => self.clone(),
@@ -136,17 +136,28 @@ impl ServerKey {
 }
 
 /// Server messages, by [`ServerKey`], each claimed by at most one source
-/// message. A key held by one server message with a Message-ID is claimed
-/// on the key alone; a key without Message-ID, or held by several server
-/// messages, is claimed only by a message whose fingerprint matches the
-/// server message's body hash ([`ServerIndex::needs_hashes`], then
+/// message:
+///
+/// - with a Message-ID: a Message-ID and size one server message holds is
+///   claimed on the key alone; one several hold is claimed only by the
+///   source message whose fingerprint matches a body hash;
+/// - without: the one server message of that size whose internal date is
+///   the source message's date is claimed on that; when none or several
+///   match (the source has no date, or the first run chose another), the
+///   body hashes of the candidates decide.
+///
+/// Hashes are read only when needed ([`ServerIndex::needs_hashes`], then
 /// [`ServerIndex::add_hashes`]).
 #[derive(Debug, Default)]
 pub struct ServerIndex {
-    /// Unclaimed UIDs per key, ascending.
+    /// Unclaimed UIDs per indexed key, ascending.
     by_key: HashMap<ServerKey, Vec<u32>>,
-    /// Keys told apart by body hash.
-    ambiguous: HashSet<ServerKey>,
+    /// Keys several server messages share (Message-ID and size; without
+    /// Message-ID, size and internal date), as read: once a tie, always
+    /// told apart by hash.
+    repeated: HashSet<ServerKey>,
+    /// Internal date (seconds) of each server message without Message-ID.
+    dates: HashMap<u32, Option<i64>>,
     /// Body hashes read so far.
     hashes: HashMap<u32, Fingerprint>,
 }
@@ -154,17 +165,19 @@ pub struct ServerIndex {
 impl ServerIndex {
     pub fn from_summaries(all: &[Summary]) -> ServerIndex {
         let mut ix = ServerIndex::default();
+        let mut seen = HashSet::new();
         for s in all {
-            ix.by_key
-                .entry(ServerKey::of_summary(s).indexed())
-                .or_default()
-                .push(s.uid);
-        }
-        for (key, uids) in &mut ix.by_key {
-            uids.sort_unstable();
-            if uids.len() > 1 || matches!(key, ServerKey::Bare(..)) {
-                ix.ambiguous.insert(key.clone());
+            let key = ServerKey::of_summary(s);
+            if let ServerKey::Bare(_, date) = key {
+                ix.dates.insert(s.uid, date);
             }
+            ix.by_key.entry(key.indexed()).or_default().push(s.uid);
+            if !seen.insert(key.clone()) {
+                ix.repeated.insert(key);
+            }
+        }
+        for uids in ix.by_key.values_mut() {
+            uids.sort_unstable();
         }
         ix
     }
@@ -178,19 +191,43 @@ impl ServerIndex {
         self.len() == 0
     }
 
+    /// The unclaimed server messages that may be the source message with
+    /// `key`, and whether their body hashes must decide.
+    fn candidates(&self, key: &ServerKey) -> (Vec<u32>, bool) {
+        let indexed = key.indexed();
+        let Some(uids) = self.by_key.get(&indexed) else {
+            return (Vec::new(), false);
+        };
+        match key {
+            ServerKey::Id(..) => (uids.clone(), self.repeated.contains(&indexed)),
+            ServerKey::Bare(_, date) => {
+                let dated: Vec<u32> = match date {
+                    Some(_) => uids
+                        .iter()
+                        .copied()
+                        .filter(|u| self.dates.get(u) == Some(date))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                match dated.len() {
+                    0 => (uids.clone(), true),
+                    1 if !self.repeated.contains(key) => (dated, false),
+                    _ => (dated, true),
+                }
+            }
+        }
+    }
+
     /// The UIDs whose body hash must be read before a message with `key`
     /// can be claimed (empty: none).
     pub fn needs_hashes(&self, key: &ServerKey) -> Vec<u32> {
-        let key = key.indexed();
-        if !self.ambiguous.contains(&key) {
-            return Vec::new();
-        }
-        self.by_key.get(&key).map_or_else(Vec::new, |uids| {
-            uids.iter()
-                .copied()
+        match self.candidates(key) {
+            (uids, true) => uids
+                .into_iter()
                 .filter(|u| !self.hashes.contains_key(u))
-                .collect()
-        })
+                .collect(),
+            (_, false) => Vec::new(),
+        }
     }
 
     /// The body hashes of `asked`; an asked UID not answered is gone from
@@ -212,19 +249,20 @@ impl ServerIndex {
     /// Claims the server message that is the source message with `key` and
     /// fingerprint `fp`: its UID, or `None` when the server has none (left).
     /// Call after the hashes [`ServerIndex::needs_hashes`] names are added;
-    /// an ambiguous key whose hashes are missing is never claimed (sending
-    /// again may double, guessing may lose).
+    /// candidates whose hashes are missing are never claimed (sending again
+    /// may double, guessing may lose).
     pub fn claim(&mut self, key: &ServerKey, fp: &Fingerprint) -> Option<u32> {
-        let key = key.indexed();
-        let uids = self.by_key.get_mut(&key)?;
-        let i = if self.ambiguous.contains(&key) {
-            uids.iter().position(|u| self.hashes.get(u) == Some(fp))?
-        } else if uids.is_empty() {
-            return None;
+        let (candidates, by_hash) = self.candidates(key);
+        let uid = if by_hash {
+            candidates
+                .into_iter()
+                .find(|u| self.hashes.get(u) == Some(fp))?
         } else {
-            0
+            *candidates.first()?
         };
-        Some(uids.remove(i))
+        let uids = self.by_key.get_mut(&key.indexed())?;
+        uids.retain(|&u| u != uid);
+        Some(uid)
     }
 }
 
@@ -260,16 +298,13 @@ mod tests {
         assert_eq!(ix.len(), 1);
     }
 
-    /// A Message-ID+size two server messages share, and messages without
-    /// Message-ID (whatever their dates), are told apart by body hash: each
-    /// source message claims only the one with its own body.
+    /// A Message-ID+size two server messages share is told apart by body
+    /// hash: each source message claims only the one with its own body.
     #[test]
-    fn repeated_or_missing_ids_are_told_apart_by_hash() {
+    fn repeated_ids_are_told_apart_by_hash() {
         let mut ix = ServerIndex::from_summaries(&[
             summary(1, 10, Some("<a>")),
             summary(2, 10, Some("<a>")),
-            summary(3, 7, None),
-            summary(4, 7, None),
         ]);
         let a = ServerKey::Id("<a>".into(), 10);
         assert_eq!(ix.needs_hashes(&a), [1, 2]);
@@ -280,12 +315,36 @@ mod tests {
         assert_eq!(ix.claim(&a, &fp(2)), Some(2));
         assert_eq!(ix.claim(&a, &fp(1)), Some(1));
         assert_eq!(ix.claim(&a, &fp(1)), None);
+        assert!(ix.is_empty());
+    }
 
-        let bare = ServerKey::Bare(7, Some(1_000));
-        assert_eq!(ix.needs_hashes(&bare), [3, 4]);
-        // UID 3 was expunged meanwhile: not answered, forgotten.
-        ix.add_hashes(&[3, 4], vec![(4, fp(7))]);
-        assert_eq!(ix.claim(&ServerKey::Bare(7, None), &fp(7)), Some(4));
+    /// Without Message-ID: the one message of that size and internal date
+    /// is claimed on that; several of that size and date, or none of that
+    /// date (the source has no date, or another was chosen), are told
+    /// apart by hash; an asked UID not answered is gone.
+    #[test]
+    fn bare_messages_by_date_then_hash() {
+        let dated = |uid, size, secs| Summary {
+            internal_date: chrono::DateTime::from_timestamp(secs, 0).map(|d| d.fixed_offset()),
+            ..summary(uid, size, None)
+        };
+        let mut ix = ServerIndex::from_summaries(&[
+            dated(1, 7, 100),
+            dated(2, 7, 200),
+            dated(3, 7, 200),
+            dated(4, 9, 300),
+        ]);
+        assert!(ix.needs_hashes(&ServerKey::Bare(7, Some(100))).is_empty());
+        assert_eq!(ix.claim(&ServerKey::Bare(7, Some(100)), &fp(9)), Some(1));
+        let twins = ServerKey::Bare(7, Some(200));
+        assert_eq!(ix.needs_hashes(&twins), [2, 3]);
+        ix.add_hashes(&[2, 3], vec![(3, fp(3))]);
+        assert_eq!(ix.claim(&twins, &fp(2)), None, "UID 2 is gone");
+        assert_eq!(ix.claim(&twins, &fp(3)), Some(3));
+        let undated = ServerKey::Bare(9, None);
+        assert_eq!(ix.needs_hashes(&undated), [4]);
+        ix.add_hashes(&[4], vec![(4, fp(4))]);
+        assert_eq!(ix.claim(&ServerKey::Bare(9, Some(1)), &fp(4)), Some(4));
         assert!(ix.is_empty());
     }
 }
