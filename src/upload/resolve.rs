@@ -11,8 +11,8 @@
 //!   commands the dead connection had in flight.
 //! - [`ServerIndex`]: the server-checked resume (`server_check.rs`): the
 //!   messages of a mailbox the journal cannot account for, by Message-ID
-//!   and size; where that does not tell them apart (no Message-ID, or
-//!   several server messages share it) by body hash, read only then.
+//!   and size (without Message-ID: size and internal date); where that
+//!   does not tell them apart, by body hash, read only then.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
