@@ -464,7 +464,7 @@ fn spot_check_refutes_journaled_uids() {
     );
     let err = warnings(&doc);
     assert!(
-        err.contains("Work: journaled UID") && err.contains("not on this server"),
+        err.contains("Work: none of the spot-checked journaled UIDs"),
         "{err}"
     );
     assert!(

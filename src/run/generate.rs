@@ -80,8 +80,8 @@ sent into an existing mailbox, the messages the journal cannot account for (all 
 without a journal) are read by size and Message-ID, else internal date (body hash where
 those repeat) and those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
 Journal entries count only under the mailbox's current UIDVALIDITY; a mailbox empty on the
-server, or whose journaled UIDs do not hold messages of the journaled size (three are
-spot-checked), has its entries distrusted with a warning. Default location:
+server, or whose spot-checked journaled UIDs (three) hold messages of another size or are
+all gone, has its entries distrusted with a warning. Default location:
 \fI$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal\fR (else \fI~/.local/state/mailhaul/\fR);
 \fB\-\-journal\fR and \fB\-\-no\-journal\fR change that. A lock keeps two runs from using
 one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.

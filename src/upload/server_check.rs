@@ -6,10 +6,10 @@
 //!    mailbox's current UIDVALIDITY count (others were made in an earlier
 //!    incarnation of it, or on another server; only entries under other
 //!    UIDVALIDITYs: a warning). Entries for a mailbox that is empty on this
-//!    server, or journaled UIDs that do not hold messages of the journaled
-//!    size (a spot check of [`SPOT_CHECKS`] UIDs: another server with the
-//!    same names and UIDVALIDITY) make the journal distrusted for it, with
-//!    a warning. Entries without UIDs (no UIDPLUS) cannot be spot-checked:
+//!    server, or journaled UIDs that hold messages of another size or are
+//!    all gone (a spot check of [`SPOT_CHECKS`] UIDs: another server with
+//!    the same names and UIDVALIDITY) make the journal distrusted for it,
+//!    with a warning. Entries without UIDs (no UIDPLUS) cannot be spot-checked:
 //!    the server's messages confirm them instead (Message-ID and size).
 //! 2. What does it hold that the journal cannot account for? Read only that
 //!    (size, Message-ID): nothing when STATUS says the mailbox is empty or
@@ -180,20 +180,34 @@ fn spots(uids: &[(u32, Option<u64>)]) -> Vec<(u32, Option<u64>)> {
     at.into_iter().map(|i| uids[i]).collect()
 }
 
-/// What is wrong with the server's answer about the spot-checked UIDs.
+/// What is wrong with the server's answer about the spot-checked UIDs: one
+/// holding a message of another size than the journaled one, or none of
+/// them there at all. Some missing while the others hold the journaled
+/// sizes is the same server with messages deleted since: those stay
+/// deleted (the journal still counts them), as a user who deleted them
+/// expects.
 fn spot_fault(spots: &[(u32, Option<u64>)], found: &[Summary]) -> Option<String> {
-    spots.iter().find_map(|&(uid, size)| {
-        match found.iter().find(|s| s.uid == uid) {
-            None => Some(format!(
-                "journaled UID {uid} is not on this server (another server, or deleted since)"
-            )),
-            Some(s) => size.filter(|&z| z != u64::from(s.size)).map(|z| {
-                format!(
-                    "journaled UID {uid} holds {} bytes on this server, the journaled message {z} (another server?)",
-                    s.size
-                )
-            }),
-        }
+    let resized = spots.iter().find_map(|&(uid, size)| {
+        let s = found.iter().find(|s| s.uid == uid)?;
+        size.filter(|&z| z != u64::from(s.size)).map(|z| {
+            format!(
+                "journaled UID {uid} holds {} bytes on this server, the journaled message {z} (another server?)",
+                s.size
+            )
+        })
+    });
+    if resized.is_some() {
+        return resized;
+    }
+    let present = spots
+        .iter()
+        .any(|(uid, _)| found.iter().any(|s| s.uid == *uid));
+    (!present).then(|| {
+        let uids: Vec<String> = spots.iter().map(|(u, _)| u.to_string()).collect();
+        format!(
+            "none of the spot-checked journaled UIDs ({}) is on this server (another server, or deleted since)",
+            uids.join(", ")
+        )
     })
 }
 
@@ -333,11 +347,13 @@ mod tests {
         let spots = [(1, Some(10)), (5, None), (9, Some(30))];
         let good = [summary(1, 10), summary(5, 99), summary(9, 30)];
         assert_eq!(spot_fault(&spots, &good), None);
-        let missing = [summary(1, 10), summary(9, 30)];
+        // One deleted since, the others as journaled: the same server.
+        let one_deleted = [summary(1, 10), summary(9, 30)];
+        assert_eq!(spot_fault(&spots, &one_deleted), None);
         assert!(
-            spot_fault(&spots, &missing)
+            spot_fault(&spots, &[])
                 .unwrap()
-                .contains("UID 5 is not on")
+                .contains("none of the spot-checked journaled UIDs (1, 5, 9)")
         );
         let resized = [summary(1, 10), summary(5, 99), summary(9, 31)];
         assert!(
