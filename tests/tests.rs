@@ -38,6 +38,11 @@ mod config;
 // garbage, NUL bytes and BINARY.
 mod faults;
 
+// A hostile server (a greeting of huge literals, floods of untagged data)
+// against `mailhaul check`: bounded memory, measured, and errors naming
+// the bound.
+mod hostile;
+
 // The progress bar and the summary in a real 80-column terminal (tmux).
 mod terminal;
 

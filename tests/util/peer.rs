@@ -4,6 +4,10 @@
 //! enough IMAP for mailhaul (LOGIN/AUTHENTICATE, CAPABILITY, LIST, CREATE,
 //! STATUS, SELECT, UID FETCH, APPEND with any literals, LOGOUT), stores
 //! appended messages per mailbox, and asks a hook what to do with each APPEND.
+//!
+//! [`HostilePeer`]: a server that sends whatever a test script writes (huge
+//! greetings, floods of untagged data), for the bounds a client must keep
+//! against any server, and [`peak_rss_kib`] to measure what they cost.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -332,4 +336,91 @@ fn serve(
             _ => write!(w, "{tag} OK whatever\r\n")?,
         }
     }
+}
+
+/// Writes a hostile greeting (all of it, literals included) to the client.
+type Greeting = dyn Fn(&mut TcpStream) -> std::io::Result<()> + Send + Sync;
+/// Answers one command line (`tag`, the rest upper-cased) on the client.
+type Answer = dyn Fn(&str, &str, &mut TcpStream) -> std::io::Result<()> + Send + Sync;
+
+/// A scripted server that writes what the test says: `greeting` first,
+/// then `answer` for each command line the client sends (commands with
+/// literals are not understood). Everything is streamed as it is written,
+/// so gigabytes cost the test nothing.
+pub struct HostilePeer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl HostilePeer {
+    pub fn start(
+        greeting: impl Fn(&mut TcpStream) -> std::io::Result<()> + Send + Sync + 'static,
+        answer: impl Fn(&str, &str, &mut TcpStream) -> std::io::Result<()> + Send + Sync + 'static,
+    ) -> HostilePeer {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let sp = stop.clone();
+        let greeting: Arc<Greeting> = Arc::new(greeting);
+        let answer: Arc<Answer> = Arc::new(answer);
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(c) = c else { continue };
+                let (greeting, answer) = (greeting.clone(), answer.clone());
+                std::thread::spawn(move || {
+                    let _ = play(c, &*greeting, &*answer);
+                });
+            }
+        });
+        HostilePeer { port, stop }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for HostilePeer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn play(mut c: TcpStream, greeting: &Greeting, answer: &Answer) -> std::io::Result<()> {
+    greeting(&mut c)?;
+    let mut r = BufReader::new(c.try_clone()?);
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        if r.read_until(b'\n', &mut raw)? == 0 {
+            return Ok(());
+        }
+        let line = String::from_utf8_lossy(&raw);
+        let line = line.trim_end_matches(['\r', '\n']);
+        let (tag, rest) = line.split_once(' ').unwrap_or((line, ""));
+        answer(tag, &rest.to_ascii_uppercase(), &mut c)?;
+    }
+}
+
+/// Writes `len` bytes of `x` in 1 MiB pieces (a literal's contents).
+pub fn write_filler(w: &mut impl Write, len: usize) -> std::io::Result<()> {
+    let piece = vec![b'x'; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(piece.len());
+        w.write_all(&piece[..n])?;
+        left -= n;
+    }
+    Ok(())
+}
+
+/// The peak resident set (`VmHWM`, KiB) of a running process, from /proc.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -1,0 +1,154 @@
+//! A hostile or broken server against `mailhaul check`, played by
+//! [`HostilePeer`]: whatever it sends, the client's memory stays bounded
+//! (one response's lines and literals together; untagged data a command
+//! did not ask for is not kept) and a bound exceeded fails with an error
+//! naming it. Peak memory is read from /proc (`VmHWM`) while the client
+//! waits in the middle of the hostile answer.
+
+use std::process::Child;
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use crate::util::cmd::MailhaulCommand;
+use crate::util::peer::{HostilePeer, peak_rss_kib, write_filler};
+
+const LITERAL: usize = 64 << 20;
+
+fn check(peer: &HostilePeer) -> Child {
+    MailhaulCommand::new()
+        .arg("check")
+        .arg("--server")
+        .arg(format!("imap://user@127.0.0.1:{}", peer.port()))
+        .args(["--allow-plaintext", "--timeout", "60"])
+        .env("MAILHAUL_PASSWORD", "secret")
+        .spawn_piped()
+}
+
+/// Waits until the process sleeps (it has read all it was sent and waits
+/// for more), then returns its peak resident set in MiB.
+fn peak_when_waiting(pid: u32) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut sleeping_twice = 0;
+    while sleeping_twice < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        if status.contains("State:\tS") {
+            sleeping_twice += 1;
+        } else {
+            sleeping_twice = 0;
+        }
+    }
+    peak_rss_kib(pid).expect("VmHWM of the running client") >> 10
+}
+
+/// A pause the peer makes in its script: it says it got there, and waits
+/// for the test to let it go on.
+struct Pause {
+    reached: Sender<()>,
+    go: Mutex<Receiver<()>>,
+}
+
+impl Pause {
+    fn new() -> (Pause, Receiver<()>, Sender<()>) {
+        let (reached, at) = channel();
+        let (go, wait) = channel();
+        let p = Pause {
+            reached,
+            go: Mutex::new(wait),
+        };
+        (p, at, go)
+    }
+
+    fn here(&self) {
+        let _ = self.reached.send(());
+        let _ = self
+            .go
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(120));
+    }
+}
+
+/// A greeting of twelve 64 MiB literals: the client holds one literal at a
+/// time at most and fails on the second with the bound on one response.
+#[test]
+fn greeting_of_many_big_literals_fails_on_the_response_bound() {
+    let (pause, at, go) = Pause::new();
+    let peer = HostilePeer::start(
+        move |c| {
+            use std::io::Write;
+            write!(c, "* OK [CAPABILITY IMAP4rev1] {{{LITERAL}}}\r\n")?;
+            write_filler(c, LITERAL)?;
+            pause.here();
+            for _ in 1..12 {
+                write!(c, " {{{LITERAL}}}\r\n")?;
+                write_filler(c, LITERAL)?;
+            }
+            write!(c, "\r\n")
+        },
+        |_, _, _| Ok(()),
+    );
+    let child = check(&peer);
+    at.recv_timeout(Duration::from_secs(60))
+        .expect("the client reads the first literal");
+    let peak = peak_when_waiting(child.id());
+    go.send(()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("one response from the server exceeded the 80 MiB bound on one response"),
+        "{stderr}"
+    );
+    // One literal, held once (not a doubled buffer), plus the program.
+    assert!(
+        peak < 64 + 40,
+        "peak RSS {peak} MiB holding one 64 MiB literal"
+    );
+}
+
+/// A million `* 1 EXISTS` before the answer to LIST: none of them is kept,
+/// memory stays flat, and the command succeeds.
+#[test]
+fn flood_of_exists_is_not_kept() {
+    let (pause, at, go) = Pause::new();
+    let peer = HostilePeer::start(
+        |c| {
+            use std::io::Write;
+            write!(c, "* OK [CAPABILITY IMAP4rev1] hi\r\n")
+        },
+        move |tag, cmd, c| {
+            use std::io::Write;
+            if cmd == "LIST \"\" \"\"" {
+                let flood = b"* 1 EXISTS\r\n".repeat(10_000);
+                for _ in 0..100 {
+                    c.write_all(&flood)?;
+                }
+                pause.here();
+                write!(c, "* LIST () \"/\" \"\"\r\n")?;
+            }
+            if cmd.starts_with("LOGIN") || cmd == "CAPABILITY" {
+                write!(c, "* CAPABILITY IMAP4rev1\r\n")?;
+            }
+            if cmd.starts_with("LOGOUT") {
+                write!(c, "* BYE bye\r\n")?;
+            }
+            write!(c, "{tag} OK done\r\n")
+        },
+    );
+    let child = check(&peer);
+    at.recv_timeout(Duration::from_secs(60))
+        .expect("the client asks for LIST");
+    let peak = peak_when_waiting(child.id());
+    go.send(()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("hierarchy delimiter: '/'"), "{stdout}");
+    assert!(peak < 32, "peak RSS {peak} MiB after a million EXISTS");
+}
