@@ -43,6 +43,10 @@ mod faults;
 // the bound.
 mod hostile;
 
+// Looking at what the server holds through the library (Dovecot): body
+// hashes of a message past the 64 MiB literal bound, streamed.
+mod looks;
+
 // The progress bar and the summary in a real 80-column terminal (tmux).
 mod terminal;
 
