@@ -5,7 +5,7 @@
 //! naming it. Peak memory is read from /proc (`VmHWM`) while the client
 //! waits in the middle of the hostile answer.
 
-use std::process::Child;
+use std::process::Output;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
@@ -15,14 +15,22 @@ use crate::util::peer::{HostilePeer, peak_rss_kib, write_filler};
 
 const LITERAL: usize = 64 << 20;
 
-fn check(peer: &HostilePeer) -> Child {
-    MailhaulCommand::new()
+/// Runs `mailhaul check` against `peer`; when the peer has reached its
+/// pause (`at`), reads the client's peak memory (MiB) and lets the peer go
+/// on (`go`). The peak and the finished run.
+fn check_through_pause(peer: &HostilePeer, at: Receiver<()>, go: Sender<()>) -> (u64, Output) {
+    let child = MailhaulCommand::new()
         .arg("check")
         .arg("--server")
         .arg(format!("imap://user@127.0.0.1:{}", peer.port()))
         .args(["--allow-plaintext", "--timeout", "60"])
         .env("MAILHAUL_PASSWORD", "secret")
-        .spawn_piped()
+        .spawn_piped();
+    at.recv_timeout(Duration::from_secs(60))
+        .expect("the peer reaches its pause");
+    let peak = peak_when_waiting(child.id());
+    go.send(()).unwrap();
+    (peak, child.wait_with_output().unwrap())
 }
 
 /// Waits until the process sleeps (it has read all it was sent and waits
@@ -89,12 +97,7 @@ fn greeting_of_many_big_literals_fails_on_the_response_bound() {
         },
         |_, _, _| Ok(()),
     );
-    let child = check(&peer);
-    at.recv_timeout(Duration::from_secs(60))
-        .expect("the client reads the first literal");
-    let peak = peak_when_waiting(child.id());
-    go.send(()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let (peak, out) = check_through_pause(&peer, at, go);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
@@ -137,12 +140,7 @@ fn flood_of_exists_is_not_kept() {
             write!(c, "{tag} OK done\r\n")
         },
     );
-    let child = check(&peer);
-    at.recv_timeout(Duration::from_secs(60))
-        .expect("the client asks for LIST");
-    let peak = peak_when_waiting(child.id());
-    go.send(()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let (peak, out) = check_through_pause(&peer, at, go);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

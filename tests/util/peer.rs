@@ -53,9 +53,43 @@ pub struct State {
 }
 
 pub struct FakeImap {
-    port: u16,
+    acceptor: Acceptor,
     pub state: Arc<Mutex<State>>,
+}
+
+/// Accepts connections on 127.0.0.1 until dropped, serving each on its own
+/// thread.
+struct Acceptor {
+    port: u16,
     stop: Arc<AtomicBool>,
+}
+
+impl Acceptor {
+    fn start(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Acceptor {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let sp = stop.clone();
+        let serve = Arc::new(serve);
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(c) = c else { continue };
+                let serve = serve.clone();
+                std::thread::spawn(move || serve(c));
+            }
+        });
+        Acceptor { port, stop }
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
 }
 
 impl Fault {
@@ -90,45 +124,25 @@ impl FakeImap {
         hook: impl Fn(&AppendCtx) -> Fault + Send + Sync + 'static,
         on_literal: impl Fn(&AppendCtx, usize) -> Option<String> + Send + Sync + 'static,
     ) -> FakeImap {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp) = (state.clone(), stop.clone());
+        let st = state.clone();
         let caps = format!("IMAP4rev1 {caps}");
         let hook: Arc<Hook> = Arc::new(hook);
         let on_literal: Arc<LiteralHook> = Arc::new(on_literal);
-        std::thread::spawn(move || {
-            for c in l.incoming() {
-                if sp.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(c) = c else { continue };
-                let (st, caps, hook, on_literal) =
-                    (st.clone(), caps.clone(), hook.clone(), on_literal.clone());
-                std::thread::spawn(move || {
-                    let _ = serve(c, &st, &caps, &*hook, &*on_literal);
-                });
-            }
+        let acceptor = Acceptor::start(move |c| {
+            let _ = serve(c, &st, &caps, &*hook, &*on_literal);
         });
-        FakeImap { port, state, stop }
+        FakeImap { acceptor, state }
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.acceptor.port
     }
 
     /// The messages stored in `mailbox`.
     pub fn messages(&self, mailbox: &str) -> Vec<Vec<u8>> {
         let s = self.state.lock().unwrap();
         s.mailboxes.get(mailbox).cloned().unwrap_or_default()
-    }
-}
-
-impl Drop for FakeImap {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 
@@ -348,8 +362,7 @@ type Answer = dyn Fn(&str, &str, &mut TcpStream) -> std::io::Result<()> + Send +
 /// literals are not understood). Everything is streamed as it is written,
 /// so gigabytes cost the test nothing.
 pub struct HostilePeer {
-    port: u16,
-    stop: Arc<AtomicBool>,
+    acceptor: Acceptor,
 }
 
 impl HostilePeer {
@@ -357,36 +370,16 @@ impl HostilePeer {
         greeting: impl Fn(&mut TcpStream) -> std::io::Result<()> + Send + Sync + 'static,
         answer: impl Fn(&str, &str, &mut TcpStream) -> std::io::Result<()> + Send + Sync + 'static,
     ) -> HostilePeer {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let sp = stop.clone();
-        let greeting: Arc<Greeting> = Arc::new(greeting);
-        let answer: Arc<Answer> = Arc::new(answer);
-        std::thread::spawn(move || {
-            for c in l.incoming() {
-                if sp.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(c) = c else { continue };
-                let (greeting, answer) = (greeting.clone(), answer.clone());
-                std::thread::spawn(move || {
-                    let _ = play(c, &*greeting, &*answer);
-                });
-            }
+        let greeting: Box<Greeting> = Box::new(greeting);
+        let answer: Box<Answer> = Box::new(answer);
+        let acceptor = Acceptor::start(move |c| {
+            let _ = play(c, &*greeting, &*answer);
         });
-        HostilePeer { port, stop }
+        HostilePeer { acceptor }
     }
 
     pub fn port(&self) -> u16 {
-        self.port
-    }
-}
-
-impl Drop for HostilePeer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        self.acceptor.port
     }
 }
 
