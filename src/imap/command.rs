@@ -51,14 +51,6 @@ impl Command<'_> {
         }
         out
     }
-
-    /// True when no literal needs a continuation: the whole command can be
-    /// written at once (and pipelined).
-    pub fn is_nonsync(&self) -> bool {
-        self.fragments
-            .iter()
-            .all(|f| !matches!(f, Fragment::Literal { sync: true, .. }))
-    }
 }
 
 /// Tag generator: `A0001`, `A0002`, …
@@ -264,20 +256,10 @@ pub fn append_with<'a>(
     mode: LiteralMode,
     binary: bool,
 ) -> Result<Command<'a>, ImapError> {
-    if items.is_empty() {
-        return Err(ImapError::Unsendable("APPEND without messages".into()));
-    }
+    check_append(items, binary)?;
     let mut b = Builder::new(tag, "APPEND", mode);
     b.sp_mailbox(mailbox);
-    for (i, item) in items.iter().enumerate() {
-        // RFC 3502 §6.3.11: a zero-length literal cancels a MULTIAPPEND;
-        // an empty message is never sent.
-        if item.bytes.is_empty() {
-            return Err(ImapError::Unsendable(format!(
-                "message {} of the APPEND is empty (0 bytes)",
-                i + 1
-            )));
-        }
+    for item in items {
         if !item.flags.is_empty() {
             b.sp_flags(item.flags);
         }
@@ -286,18 +268,36 @@ pub fn append_with<'a>(
         }
         b.raw(b" ");
         if item.bytes.contains(&0) {
-            if !binary {
-                return Err(ImapError::Unsendable(format!(
-                    "message {} holds NUL bytes and the server has no BINARY",
-                    i + 1
-                )));
-            }
             b.literal8(Cow::Borrowed(item.bytes));
         } else {
             b.literal(Cow::Borrowed(item.bytes));
         }
     }
     Ok(b.finish())
+}
+
+/// Whether `items` can go in one APPEND: at least one, none empty (RFC 3502
+/// §6.3.11: a zero-length literal cancels a MULTIAPPEND), NUL bytes only
+/// with `binary` (a plain literal must not carry NUL, RFC 3501 §4.3).
+pub fn check_append(items: &[AppendItem], binary: bool) -> Result<(), ImapError> {
+    if items.is_empty() {
+        return Err(ImapError::Unsendable("APPEND without messages".into()));
+    }
+    for (i, item) in items.iter().enumerate() {
+        if item.bytes.is_empty() {
+            return Err(ImapError::Unsendable(format!(
+                "message {} of the APPEND is empty (0 bytes)",
+                i + 1
+            )));
+        }
+        if !binary && item.bytes.contains(&0) {
+            return Err(ImapError::Unsendable(format!(
+                "message {} holds NUL bytes and the server has no BINARY",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `TAG LOGIN user password` (RFC 3501 §6.2.3), each an astring.

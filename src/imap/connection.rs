@@ -205,11 +205,6 @@ impl Connection {
         c
     }
 
-    /// True after TLS was set up (implicit or STARTTLS).
-    pub fn is_tls(&self) -> bool {
-        self.reader.get_ref().is_tls()
-    }
-
     /// Writes `bytes` in one go and flushes.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), ImapError> {
         if let Some(t) = &mut self.tracer {
@@ -411,6 +406,5 @@ mod tests {
         assert!(matches!(c.read().unwrap(), Response::Status(_)));
         t.join().unwrap();
         assert!(matches!(c.read(), Err(ImapError::ConnectionLost(_))));
-        assert!(!c.is_tls());
     }
 }

@@ -78,6 +78,7 @@ impl Keep {
 
 /// A command's outcome: the tagged status and what arrived untagged that
 /// the command keeps.
+#[derive(Debug)]
 pub(super) struct Done {
     pub(super) status: Status,
     pub(super) data: Vec<Vec<u8>>,
