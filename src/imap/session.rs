@@ -252,6 +252,11 @@ impl Session {
         Ok(data::status(&done.data).unwrap_or_default())
     }
 
+    /// NOOP: lets the server report, and checks the connection.
+    pub fn noop(&mut self) -> Result<(), ImapError> {
+        self.simple("NOOP", Keep::NOTHING).map(drop)
+    }
+
     /// `UID FETCH from:* (UID FLAGS INTERNALDATE BODY.PEEK[])` on the selected
     /// mailbox: every message with a UID of at least `from`. RFC 3501 §6.4.8:
     /// `from:*` also names the highest UID when it is below `from`, so that

@@ -133,15 +133,12 @@ fn garbage_leaves_the_session_unusable() {
         Close,
     ]);
     let mut s = Session::connect(&opts(port)).unwrap();
-    let e = s.simple("NOOP", Keep::NOTHING).unwrap_err();
+    let e = s.noop().unwrap_err();
     assert!(
         matches!(e, ImapError::ServerGarbage(_)) && e.fate_unknown(),
         "{e}"
     );
     assert!(s.is_broken());
-    assert!(matches!(
-        s.simple("NOOP", Keep::NOTHING),
-        Err(ImapError::ConnectionLost(_))
-    ));
+    assert!(matches!(s.noop(), Err(ImapError::ConnectionLost(_))));
     h.join().unwrap();
 }

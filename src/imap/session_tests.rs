@@ -190,7 +190,7 @@ fn multiappend_sync_literals() {
         }) => assert_eq!(text, "too big"),
         other => panic!("{other:?}"),
     }
-    s.simple("NOOP", Keep::NOTHING).unwrap();
+    s.noop().unwrap();
     assert_eq!(s.stats().append_commands, 2);
     drop(s);
     h.join().unwrap();
@@ -248,10 +248,7 @@ fn pipelined_appends_matched_by_tag() {
         Err(ImapError::ConnectionLost(why)) => assert!(why.contains("going down"), "{why}"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(
-        s.simple("NOOP", Keep::NOTHING),
-        Err(ImapError::ConnectionLost(_))
-    ));
+    assert!(matches!(s.noop(), Err(ImapError::ConnectionLost(_))));
     assert_eq!(s.stats().append_commands, 5);
     h.join().unwrap();
 }
