@@ -150,3 +150,60 @@ fn flood_of_exists_is_not_kept() {
     assert!(stdout.contains("hierarchy delimiter: '/'"), "{stdout}");
     assert!(peak < 32, "peak RSS {peak} MiB after a million EXISTS");
 }
+
+/// A server answering every OAUTHBEARER response with another challenge:
+/// the client answers four challenges, then cancels with `*` and fails
+/// with an error saying so, instead of answering forever.
+#[test]
+fn endless_sasl_challenges_are_cancelled() {
+    #[derive(Default)]
+    struct Seen {
+        tag: String,
+        /// Responses the client sent in each exchange.
+        responses: Vec<usize>,
+        cancels: usize,
+    }
+    let seen = std::sync::Arc::new(Mutex::new(Seen::default()));
+    let s = seen.clone();
+    let peer = HostilePeer::start(
+        |c| {
+            use std::io::Write;
+            write!(c, "* OK [CAPABILITY IMAP4rev1 AUTH=OAUTHBEARER] hi\r\n")
+        },
+        move |tag, cmd, c| {
+            use std::io::Write;
+            let mut s = s.lock().unwrap();
+            if cmd.starts_with("AUTHENTICATE") {
+                s.tag = tag.to_string();
+                s.responses.push(0);
+                write!(c, "+ \r\n")
+            } else if tag == "*" {
+                s.cancels += 1;
+                write!(c, "{} BAD cancelled\r\n", s.tag)
+            } else {
+                // `e30=` is base64 `{}`: an error challenge, again and again.
+                *s.responses.last_mut().unwrap() += 1;
+                write!(c, "+ e30=\r\n")
+            }
+        },
+    );
+    let out = MailhaulCommand::new()
+        .arg("check")
+        .arg("--server")
+        .arg(format!("imap://user@127.0.0.1:{}", peer.port()))
+        .args(["--allow-plaintext", "--timeout", "20"])
+        .env("MAILHAUL_OAUTH2_TOKEN", "ya29.hostile")
+        .assert_failure();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("exchange went on past 4 challenge(s); the client cancelled it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ya29"), "{stderr}");
+    let s = seen.lock().unwrap();
+    // The token and three dummy responses, then `*`, in each exchange (a
+    // refused token is asked for once more: two exchanges).
+    assert!(!s.responses.is_empty());
+    assert!(s.responses.iter().all(|&n| n == 4), "{:?}", s.responses);
+    assert_eq!(s.cancels, s.responses.len(), "the client sent no `*`");
+}
