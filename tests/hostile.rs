@@ -15,17 +15,22 @@ use crate::util::peer::{HostilePeer, peak_rss_kib, write_filler};
 
 const LITERAL: usize = 64 << 20;
 
+/// `mailhaul check` against `peer` over plain TCP, the secret in `env`.
+fn check(peer: &HostilePeer, env: &str, secret: &str) -> MailhaulCommand {
+    let mut c = MailhaulCommand::new();
+    c.arg("check")
+        .arg("--server")
+        .arg(format!("imap://user@127.0.0.1:{}", peer.port()))
+        .args(["--allow-plaintext", "--timeout", "60"])
+        .env(env, secret);
+    c
+}
+
 /// Runs `mailhaul check` against `peer`; when the peer has reached its
 /// pause (`at`), reads the client's peak memory (MiB) and lets the peer go
 /// on (`go`). The peak and the finished run.
 fn check_through_pause(peer: &HostilePeer, at: Receiver<()>, go: Sender<()>) -> (u64, Output) {
-    let child = MailhaulCommand::new()
-        .arg("check")
-        .arg("--server")
-        .arg(format!("imap://user@127.0.0.1:{}", peer.port()))
-        .args(["--allow-plaintext", "--timeout", "60"])
-        .env("MAILHAUL_PASSWORD", "secret")
-        .spawn_piped();
+    let child = check(peer, "MAILHAUL_PASSWORD", "secret").spawn_piped();
     at.recv_timeout(Duration::from_secs(60))
         .expect("the peer reaches its pause");
     let peak = peak_when_waiting(child.id());
@@ -187,13 +192,7 @@ fn endless_sasl_challenges_are_cancelled() {
             }
         },
     );
-    let out = MailhaulCommand::new()
-        .arg("check")
-        .arg("--server")
-        .arg(format!("imap://user@127.0.0.1:{}", peer.port()))
-        .args(["--allow-plaintext", "--timeout", "20"])
-        .env("MAILHAUL_OAUTH2_TOKEN", "ya29.hostile")
-        .assert_failure();
+    let out = check(&peer, "MAILHAUL_OAUTH2_TOKEN", "ya29.hostile").assert_failure();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("exchange went on past 4 challenge(s); the client cancelled it"),

@@ -14,7 +14,7 @@
 
 use crate::fingerprint::Fingerprint;
 use crate::imap::ImapError;
-use crate::imap::command::{Builder, Command, Fragment};
+use crate::imap::command::{self, Command, Fragment, Request};
 use crate::imap::data;
 use crate::imap::frame::{self, FrameLimits, HashedBody, MAX_LITERAL};
 use crate::imap::response::{Response, Status, StatusKind};
@@ -138,15 +138,15 @@ impl Done {
 }
 
 impl Session {
-    /// A builder with the next tag and the server's literal mode.
-    pub(super) fn builder<'a>(&mut self, name: &str) -> Builder<'a> {
-        Builder::new(self.tags.next_tag(), name, self.caps.literal_mode())
+    /// `request` encoded with the next tag and the server's literal mode.
+    pub(super) fn command(&mut self, request: &Request) -> Command<'static> {
+        command::encode(self.tags.next_tag(), self.caps.literal_mode(), request)
     }
 
     /// A command without arguments, which must succeed.
-    pub(super) fn simple(&mut self, name: &str, keep: Keep) -> Result<Done, ImapError> {
-        let b = self.builder(name);
-        self.run(b.finish(), keep)?.ok()
+    pub(super) fn simple(&mut self, name: &'static str, keep: Keep) -> Result<Done, ImapError> {
+        let cmd = self.command(&Request::Simple(name));
+        self.run(cmd, keep)?.ok()
     }
 
     /// Fails fast once the connection is unusable.

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::command::Tags;
+use crate::imap::command::{FetchItems, Request, Tags, Uids};
 use crate::imap::connection::{Connection, TlsOptions};
 use crate::imap::data;
 use crate::imap::exec::{Budget, Keep};
@@ -163,10 +163,12 @@ impl Session {
 
     /// LIST (RFC 3501 §6.3.8); names decoded from modified UTF-7.
     pub fn list(&mut self, reference: &str, pattern: &str) -> Result<Vec<ListEntry>, ImapError> {
-        let mut b = self.builder("LIST");
-        b.sp_mailbox(reference);
-        b.sp_list_pattern(pattern);
-        let done = self.run(b.finish(), Keep::data(&["LIST"]))?.ok()?;
+        let cmd = self.command(&Request::List {
+            reference,
+            pattern,
+            special_use: false,
+        });
+        let done = self.run(cmd, Keep::data(&["LIST"]))?.ok()?;
         Ok(done
             .data
             .iter()
@@ -181,11 +183,12 @@ impl Session {
         if !(self.caps.has("SPECIAL-USE") && self.caps.has("LIST-EXTENDED")) {
             return self.list("", "*");
         }
-        let mut b = self.builder("LIST");
-        b.sp_mailbox("");
-        b.sp_list_pattern("*");
-        b.sp_raw(b"RETURN (SPECIAL-USE)");
-        let done = self.run(b.finish(), Keep::data(&["LIST"]))?.ok()?;
+        let cmd = self.command(&Request::List {
+            reference: "",
+            pattern: "*",
+            special_use: true,
+        });
+        let done = self.run(cmd, Keep::data(&["LIST"]))?.ok()?;
         Ok(done
             .data
             .iter()
@@ -199,8 +202,7 @@ impl Session {
         if !self.caps.has("NAMESPACE") {
             return Ok(None);
         }
-        let b = self.builder("NAMESPACE");
-        let done = self.run(b.finish(), Keep::data(&["NAMESPACE"]))?.ok()?;
+        let done = self.simple("NAMESPACE", Keep::data(&["NAMESPACE"]))?;
         Ok(done.data.iter().find_map(|d| data::personal_namespace(d)))
     }
 
@@ -211,9 +213,8 @@ impl Session {
 
     /// CREATE (RFC 3501 §6.3.3); `NO [ALREADYEXISTS]` (RFC 5530) counts as done.
     pub fn create(&mut self, mailbox: &str) -> Result<(), ImapError> {
-        let mut b = self.builder("CREATE");
-        b.sp_mailbox(mailbox);
-        match self.run(b.finish(), Keep::NOTHING)?.ok() {
+        let cmd = self.command(&Request::Create(mailbox));
+        match self.run(cmd, Keep::NOTHING)?.ok() {
             Err(ImapError::No {
                 code: Some(Code::Other(c)),
                 ..
@@ -224,13 +225,12 @@ impl Session {
 
     /// SELECT (RFC 3501 §6.3.1).
     pub fn select(&mut self, mailbox: &str) -> Result<Selected, ImapError> {
-        let mut b = self.builder("SELECT");
-        b.sp_mailbox(mailbox);
+        let cmd = self.command(&Request::Select(mailbox));
         let keep = Keep {
             codes: true,
             ..Keep::NOTHING
         };
-        let done = self.run(b.finish(), keep)?.ok()?;
+        let done = self.run(cmd, keep)?.ok()?;
         let num = |name: &str| {
             done.untagged
                 .iter()
@@ -245,10 +245,8 @@ impl Session {
 
     /// STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY) (RFC 3501 §6.3.10).
     pub fn status(&mut self, mailbox: &str) -> Result<MailboxStatus, ImapError> {
-        let mut b = self.builder("STATUS");
-        b.sp_mailbox(mailbox);
-        b.raw(b" (MESSAGES UIDNEXT UIDVALIDITY)");
-        let done = self.run(b.finish(), Keep::data(&["STATUS"]))?.ok()?;
+        let cmd = self.command(&Request::Status(mailbox));
+        let done = self.run(cmd, Keep::data(&["STATUS"]))?.ok()?;
         Ok(data::status(&done.data).unwrap_or_default())
     }
 
@@ -262,13 +260,15 @@ impl Session {
     /// `from:*` also names the highest UID when it is below `from`, so that
     /// one is filtered out here.
     pub fn fetch_from(&mut self, from: u32) -> Result<Vec<Fetched>, ImapError> {
-        let mut b = self.builder("UID FETCH");
-        b.sp_raw(format!("{}:* (UID FLAGS INTERNALDATE BODY.PEEK[])", from.max(1)).as_bytes());
+        let cmd = self.command(&Request::UidFetch {
+            uids: Uids::From(from),
+            items: FetchItems::Messages,
+        });
         let keep = Keep {
             budget: Budget::BODIES,
             ..Keep::data(&["FETCH"])
         };
-        let done = self.run(b.finish(), keep)?.ok()?;
+        let done = self.run(cmd, keep)?.ok()?;
         let all: Result<Vec<Fetched>, ImapError> = done
             .data
             .iter()
@@ -288,19 +288,15 @@ impl Session {
     /// with a UID of at least `from` (RFC 3501 §6.4.8: `from:*` also names
     /// the highest UID when it is below `from`, filtered out here).
     pub fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
-        let mut b = self.builder("UID FETCH");
-        b.sp_raw(
-            format!(
-                "{}:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
-                from.max(1)
-            )
-            .as_bytes(),
-        );
+        let cmd = self.command(&Request::UidFetch {
+            uids: Uids::From(from),
+            items: FetchItems::Summaries,
+        });
         let keep = Keep {
             budget: Budget::LISTING,
             ..Keep::data(&["FETCH"])
         };
-        let done = self.run(b.finish(), keep)?.ok()?;
+        let done = self.run(cmd, keep)?.ok()?;
         Ok(done
             .data
             .iter()
@@ -320,13 +316,15 @@ impl Session {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut b = self.builder("UID FETCH");
-        b.sp_raw(format!("{} (UID BODY.PEEK[])", super::copy::uid_set(uids)).as_bytes());
+        let cmd = self.command(&Request::UidFetch {
+            uids: Uids::These(uids),
+            items: FetchItems::Bodies,
+        });
         let keep = Keep {
             hash_bodies: true,
             ..Keep::NOTHING
         };
-        let done = self.run(b.finish(), keep)?.ok()?;
+        let done = self.run(cmd, keep)?.ok()?;
         let mut wanted: HashSet<u32> = uids.iter().copied().collect();
         Ok(done
             .hashes
