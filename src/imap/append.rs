@@ -14,8 +14,8 @@
 
 use crate::imap::command;
 use crate::imap::exec::Done;
+use crate::imap::exec::Session;
 use crate::imap::response::{Response, Status, StatusKind};
-use crate::imap::session::Session;
 use crate::imap::types::{AppendItem, Appended};
 use crate::imap::{Code, ImapError};
 

@@ -6,8 +6,8 @@ use crate::imap::ImapError;
 use crate::imap::command::Request;
 use crate::imap::error::Code;
 use crate::imap::exec::Keep;
+use crate::imap::exec::Session;
 use crate::imap::response::parse_uid_set;
-use crate::imap::session::Session;
 
 /// What a successful COPY told us.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -6,21 +6,25 @@
 //! is given mailbox names (UTF-8, server delimiter) and message bytes ready
 //! to send.
 //!
-//! The map, from values down to bytes (each file depends only on those
-//! below it, `session` and its command files aside):
+//! The map, from the commands down to bytes; each file imports only files
+//! below it (no circle):
 //!
-//! - `types.rs`: the values handed in and out (options, capabilities,
-//!   what APPEND, LIST, SELECT, STATUS and FETCH return); no I/O.
-//! - `error.rs`: [`ImapError`], which separates a lost connection, server
-//!   garbage, a bound exceeded, a client refusal, and NO/BAD/BYE.
-//! - `session.rs` (connecting, LIST…FETCH), `auth.rs` (LOGIN, SASL with a
-//!   round limit), `append.rs`, `copy.rs`, `compress.rs`: the commands.
-//! - `exec.rs`: running one command; what untagged data it keeps, bounded.
-//! - `command.rs`: every command encoded, as fragments (lines, literals).
+//! - `session.rs` (connecting, LIST…FETCH, COMPRESS), `auth.rs` (LOGIN,
+//!   SASL with a round limit), `append.rs`, `copy.rs`: the commands, each
+//!   adding methods to [`Session`].
+//! - `exec.rs`: [`Session`] itself and running one command: writing its
+//!   fragments, reading to its tagged answer, keeping the untagged data it
+//!   asked for within a budget.
+//! - `command.rs`: every command encoded ([`command::Request`], APPEND,
+//!   LOGIN, AUTHENTICATE and its SASL messages), as fragments.
 //! - `data.rs`: untagged data parsed (imap-proto) into `types.rs` values.
-//! - `response.rs`: a frame classified (continuation, status, data).
-//! - `frame.rs`: framing with bounds; `BODY[]` hashed as it streams.
-//! - `connection.rs`, `trace.rs`: the byte pipe and its redacted trace.
+//! - `connection.rs` (the byte pipe; `compress.rs` deflate under it,
+//!   `trace.rs` a redacted record of it), `response.rs` (a frame
+//!   classified), `frame.rs` (framing with bounds; `BODY[]` hashed as it
+//!   streams).
+//! - `types.rs`: the values handed in and out; `error.rs`: [`ImapError`],
+//!   which tells a lost connection, server garbage, a bound exceeded and a
+//!   client refusal from NO, BAD and BYE.
 
 mod append;
 mod auth;

@@ -10,46 +10,19 @@
 //! the caller reconnects and resolves what was in flight.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 
 use crate::fingerprint::Fingerprint;
 use crate::imap::command::{FetchItems, Request, Tags, Uids};
 use crate::imap::connection::{Connection, TlsOptions};
 use crate::imap::data;
+pub use crate::imap::exec::Session;
 use crate::imap::exec::{Budget, Keep};
-use crate::imap::response::{Response, Status, StatusKind};
+use crate::imap::response::{Response, StatusKind};
 use crate::imap::types::{
     Capabilities, ConnectOptions, Fetched, ListEntry, MailboxStatus, Selected, SessionStats,
     Summary, TlsMode,
 };
 use crate::imap::{Code, ImapError};
-
-/// An authenticated session. `Debug` shows no credentials (none are kept).
-pub struct Session {
-    pub(super) conn: Connection,
-    pub(super) caps: Capabilities,
-    pub(super) tags: Tags,
-    pub(super) append_commands: u64,
-    /// Text of an untagged BYE, if one arrived.
-    pub(super) bye: Option<String>,
-    /// Set once the connection is unusable.
-    pub(super) broken: Option<String>,
-    /// Tags of APPENDs written by [`Session::append_start`] whose tagged
-    /// answer was not yet handed out by [`Session::append_finish`].
-    pub(super) in_flight: HashSet<String>,
-    /// Tagged answers of in-flight commands read while waiting for another.
-    pub(super) answered: HashMap<String, Status>,
-}
-
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("conn", &self.conn)
-            .field("caps", &self.caps)
-            .field("broken", &self.broken)
-            .finish()
-    }
-}
 
 impl Session {
     /// Connects, sets up TLS, reads capabilities, authenticates and reads the
@@ -133,6 +106,19 @@ impl Session {
             caps: Capabilities::default(),
             ..self
         })
+    }
+
+    /// RFC 4978 §3: `COMPRESS DEFLATE`; after the tagged OK both directions
+    /// are deflated. A NO (e.g. compression already active at the TLS
+    /// layer) leaves the session as it was.
+    fn start_compression(mut self) -> Result<Session, ImapError> {
+        match self.simple("COMPRESS DEFLATE", Keep::NOTHING) {
+            Ok(_) => {}
+            Err(ImapError::No { .. }) => return Ok(self),
+            Err(e) => return Err(e),
+        }
+        let conn = self.conn.compress();
+        Ok(Session { conn, ..self })
     }
 
     /// Sends CAPABILITY and stores the answer.
