@@ -163,12 +163,7 @@ impl Fixture {
                     .map(|(_, b)| b.to_vec()),
             );
             want.sort();
-            let mut got: Vec<Vec<u8>> = r
-                .fetch_all(name)
-                .unwrap()
-                .into_iter()
-                .map(|f| f.body)
-                .collect();
+            let mut got = r.bodies(name).unwrap();
             got.sort();
             if got != want {
                 let ids = |v: &[Vec<u8>]| {
