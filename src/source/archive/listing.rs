@@ -38,16 +38,25 @@ fn product(name: &str) -> &str {
     rest.split_once('/').map_or(rest, |(dir, _)| dir)
 }
 
-fn list_part(part: &Path) -> anyhow::Result<(ArchiveFormat, Vec<Member>)> {
+/// The part's format and members, and why the listing stopped early (a tgz
+/// cut short still yields the members before the cut).
+fn list_part(part: &Path) -> anyhow::Result<(ArchiveFormat, Vec<Member>, Option<String>)> {
     let format = sniff(part)
         .context("cannot read")?
         .ok_or_else(|| anyhow!("not a zip or tgz archive (no zip or gzip magic bytes)"))?;
-    let members = match format {
-        ArchiveFormat::Zip => zip::list(part),
-        ArchiveFormat::Tgz => tgz::list(part),
+    let context = || format!("cannot list the {} archive", format.as_str());
+    let (members, stopped) = match format {
+        ArchiveFormat::Zip => (zip::list(part).with_context(context)?, None),
+        ArchiveFormat::Tgz => tgz::list(part).with_context(context)?,
+    };
+    match stopped {
+        Some(e) if members.is_empty() => Err(anyhow::Error::new(e).context(context())),
+        stopped => Ok((
+            format,
+            members,
+            stopped.map(|e| format!("{}: {e}", context())),
+        )),
     }
-    .with_context(|| format!("cannot list the {} archive", format.as_str()))?;
-    Ok((format, members))
 }
 
 /// Adds the mbox members of one export (`parts`, in part order) to `out`
@@ -63,7 +72,13 @@ pub fn discover_archives(
     let (mut others, mut products) = (0usize, BTreeSet::new());
     for part in parts {
         let (format, members) = match list_part(part) {
-            Ok(listed) => listed,
+            Ok((format, members, stopped)) => {
+                if let Some(why) = stopped {
+                    let why = format!("{why}; only the members before it are read");
+                    out.problems.push(problem(part.clone(), &why));
+                }
+                (format, members)
+            }
             Err(e) if strict => return Err(e.context(part.display().to_string())),
             Err(e) => {
                 out.problems

@@ -235,7 +235,7 @@ fn headers(zip: &[u8], sig: &[u8; 4]) -> Vec<usize> {
 }
 
 #[test]
-fn damaged_and_unsupported_zips_are_reported() {
+fn damaged_and_unsupported_archives_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let mbox = takeout_mbox();
     let one = vec![(MBOX_NAME.to_string(), mbox.clone())];
@@ -280,13 +280,34 @@ fn damaged_and_unsupported_zips_are_reported() {
     assert!(e.contains("CRC-32 mismatch"), "{e}");
     assert!(e.contains("crc.zip/Takeout/Mail/"), "{e}");
 
-    // A tgz cut short (an interrupted download).
+    // A tgz cut short (an interrupted download): what comes before the
+    // cut is read, then the error names the member and the position.
     let path = dir.path().join("cut.tgz");
-    write_tgz(&path, &one);
+    let long: Vec<u8> = (0..40).flat_map(|_| takeout_mbox()).collect();
+    write_tgz(&path, &[(MBOX_NAME.to_string(), long)]);
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() * 2 / 3]).unwrap();
-    let e = open_error(&path);
-    assert!(e.contains("cut.tgz"), "{e}");
+    let d = discover(std::slice::from_ref(&path), Format::Auto).unwrap();
+    assert!(
+        d.problems[0]
+            .reason
+            .ends_with("only the members before it are read"),
+        "{:?}",
+        d.problems
+    );
+    let results: Vec<_> = d.folders[0]
+        .messages(&ReadOptions::default())
+        .unwrap()
+        .collect();
+    let ok = results.iter().take_while(|r| r.is_ok()).count();
+    assert!(
+        ok > 5 && ok == results.len() - 1,
+        "{ok} of {}",
+        results.len()
+    );
+    let e = results.last().unwrap().as_ref().unwrap_err();
+    assert!(e.origin.offset.is_some(), "{e}");
+    assert!(e.to_string().contains("cut.tgz/Takeout/Mail/"), "{e}");
 
     // Not an archive at all, and an archive without mail.
     let path = dir.path().join("fake.zip");

@@ -32,13 +32,18 @@ fn is_file_data(entry_type: tar::EntryType) -> bool {
     entry_type.is_file() || entry_type.as_byte() == b'M'
 }
 
-/// The members of one tgz part, in stream order.
-pub(super) fn list(part: &Path) -> io::Result<Vec<Member>> {
+/// The members of one tgz part, in stream order, and the error that
+/// stopped the listing early (a truncated or damaged part), if any: the
+/// members before it can still be read.
+pub(super) fn list(part: &Path) -> io::Result<(Vec<Member>, Option<io::Error>)> {
     let mut stream = open_stream(part)?;
     let mut archive = tar::Archive::new(&mut stream);
     let mut members = Vec::new();
     for (index, entry) in archive.entries()?.enumerate() {
-        let entry = entry?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => return Ok((members, Some(e))),
+        };
         let header = entry.header();
         members.push(Member {
             index,
@@ -51,7 +56,7 @@ pub(super) fn list(part: &Path) -> io::Result<Vec<Member>> {
             is_file: is_file_data(header.entry_type()),
         });
     }
-    Ok(members)
+    Ok((members, None))
 }
 
 /// Opens member `index` of `part`, which must still be named `name`.

@@ -54,7 +54,7 @@ pub(super) fn open_member(part: &Path, index: usize, name: &str) -> io::Result<B
             ));
         }
         if f.encrypted() {
-            return Err(unsupported(name, "it is encrypted"));
+            return Err(unsupported("it is encrypted"));
         }
         let start = f
             .data_start()
@@ -79,7 +79,7 @@ pub(super) fn open_member(part: &Path, index: usize, name: &str) -> io::Result<B
                  what Takeout writes); unpack it with 7-Zip, or export again as .tgz",
                 method_name(other)
             );
-            return Err(unsupported(name, &why));
+            return Err(unsupported(&why));
         }
     };
     Ok(Box::new(CrcChecked {
@@ -101,8 +101,8 @@ fn method_name(method: CompressionMethod) -> String {
     }
 }
 
-fn unsupported(name: &str, why: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, format!("{name}: {why}"))
+fn unsupported(why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, why.to_string())
 }
 
 /// Computes the CRC-32 of what passes and compares it at the end.
