@@ -41,7 +41,7 @@ pub struct MailboxScan {
 #[derive(Debug, Serialize)]
 pub struct ScannedSource {
     pub path: String,
-    /// `mbox`, `maildir`, `eml`, `takeout-archive (zip)`, … ([`crate::source::FolderKind::name`]).
+    /// `mbox`, `maildir`, `eml`, `takeout-zip`, … ([`crate::source::FolderKind::name`]).
     pub kind: String,
     pub mailbox: String,
 }

@@ -54,7 +54,7 @@ pub(super) fn discover_path(
 }
 
 /// A path given on the command line that is read as a Takeout archive (or
-/// a part of one): with `--format takeout-archive` any file, with `auto` a
+/// a part of one): with `--format takeout-zip` any file, with `auto` a
 /// file named `.zip`, `.tgz` or `.tar.gz`.
 pub(super) fn is_given_archive(path: &Path, format: Format) -> bool {
     let is_file = || fs::metadata(path).is_ok_and(|m| m.is_file());
@@ -65,7 +65,7 @@ pub(super) fn is_given_archive(path: &Path, format: Format) -> bool {
     }
 }
 
-/// `--format takeout-archive` on a directory: every archive under it,
+/// `--format takeout-zip` on a directory: every archive under it,
 /// split parts grouped (an error when there is none).
 fn archives_in_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
     let files: Vec<PathBuf> = WalkDir::new(root)
@@ -77,7 +77,7 @@ fn archives_in_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
         .collect();
     if files.is_empty() {
         bail!(
-            "{}: no .zip, .tgz or .tar.gz file (--format takeout-archive)",
+            "{}: no .zip, .tgz or .tar.gz file (--format takeout-zip)",
             root.display()
         );
     }

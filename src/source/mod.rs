@@ -49,7 +49,9 @@ pub enum Format {
     /// A directory of single-message files (.eml, .msg), or one such file.
     Eml,
     /// A Google Takeout .zip or .tgz (or its split parts, or a directory of
-    /// them): the mbox inside read in place, never unpacked.
+    /// them): the mbox inside read in place, never unpacked. Either name
+    /// reads either packing (told by the magic bytes).
+    #[value(name = "takeout-zip", alias = "takeout-tgz")]
     TakeoutArchive,
 }
 

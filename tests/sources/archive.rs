@@ -13,6 +13,7 @@ use std::path::Path;
 
 use super::clients::takeout_fixture;
 use super::{assert_holds, json, put, scan_json};
+use crate::copies::count;
 use crate::util::{Dovecot, MailhaulCommand, parse_internal_date};
 
 const MBOX: &str = "Takeout/Mail/All mail Including Spam and Trash.mbox";
@@ -71,12 +72,6 @@ fn contents(server: &Dovecot) -> BTreeMap<String, Option<Vec<Stored>>> {
         out.insert(mailbox, messages);
     }
     out
-}
-
-fn count(hay: &[u8], needle: &str) -> usize {
-    hay.windows(needle.len())
-        .filter(|w| *w == needle.as_bytes())
-        .count()
 }
 
 #[test]
@@ -152,20 +147,14 @@ fn takeout_archives_upload_like_the_unpacked_mbox() {
 
     // scan names the kind and notes what is not mail.
     let scan = scan_json(&[&zips], &[]);
-    assert_eq!(
-        scan["sources"][0]["kind"], "takeout-archive (zip)",
-        "{scan:#}"
-    );
+    assert_eq!(scan["sources"][0]["kind"], "takeout-zip", "{scan:#}");
     let warnings = scan["warnings"].to_string();
     assert!(
         warnings.contains("3 files of other Google products (Drive, Mail, archive_browser.html)"),
         "{scan:#}"
     );
-    let scan = scan_json(&[&tgz1, &tgz2], &["--format", "takeout-archive"]);
-    assert_eq!(
-        scan["sources"][0]["kind"], "takeout-archive (tgz)",
-        "{scan:#}"
-    );
+    let scan = scan_json(&[&tgz1, &tgz2], &["--format", "takeout-tgz"]);
+    assert_eq!(scan["sources"][0]["kind"], "takeout-tgz", "{scan:#}");
     assert!(
         scan["warnings"].to_string().contains("found in 2 parts"),
         "{scan:#}"

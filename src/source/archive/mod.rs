@@ -90,9 +90,10 @@ impl ArchivedMbox {
         self.pieces[0].part.join(&self.name)
     }
 
-    /// The kind `scan` shows, e.g. `takeout-archive (zip)`.
+    /// The kind `scan` shows: `takeout-zip` or `takeout-tgz` (of the first
+    /// piece).
     pub fn kind_name(&self) -> String {
-        format!("takeout-archive ({})", self.pieces[0].format.as_str())
+        format!("takeout-{}", self.pieces[0].format.as_str())
     }
 
     /// Opens the mbox as one stream (its pieces chained) and reads it with

@@ -124,10 +124,7 @@ fn zip_and_tgz_read_like_the_unpacked_mbox() {
         let m = only_archive(&d);
         assert_eq!(d.folders[0].folder, ["All mail Including Spam and Trash"]);
         assert_eq!(d.folders[0].path, path.join(MBOX_NAME));
-        assert_eq!(
-            d.folders[0].kind.name(),
-            format!("takeout-archive ({kind})")
-        );
+        assert_eq!(d.folders[0].kind.name(), format!("takeout-{kind}"));
         assert_eq!(m.size(), mbox.len() as u64);
         assert_eq!(read(&d.folders[0]), want, "{}", path.display());
         // The other products are a note, not mail.
