@@ -323,3 +323,53 @@ fn damaged_and_unsupported_archives_are_reported() {
     let e = discover(&[path], Format::Auto).unwrap_err();
     assert!(format!("{e:#}").contains("no mbox in the archive"), "{e:#}");
 }
+
+#[test]
+fn archives_in_a_tree_and_forced_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = takeout_mbox();
+    let tree = dir.path().join("downloads");
+    std::fs::create_dir(&tree).unwrap();
+    // In a tree an archive without mail is a problem, not an error, and
+    // the mbox beside it is still found.
+    write_zip(
+        &tree.join("photos.zip"),
+        &files(&mbox)[..2],
+        ::zip::CompressionMethod::Deflated,
+    );
+    std::fs::write(
+        tree.join("old.mbox"),
+        b"From a@b Mon Jan  6 09:15:00 2020\n\nhi\n",
+    )
+    .unwrap();
+    let d = discover(std::slice::from_ref(&tree), Format::Auto).unwrap();
+    let kinds: Vec<String> = d.folders.iter().map(|f| f.kind.name()).collect();
+    assert_eq!(kinds, ["mbox"]);
+    assert!(
+        d.problems
+            .iter()
+            .any(|p| p.reason.contains("no mbox in the archive")),
+        "{:?}",
+        d.problems
+    );
+    // --format takeout-zip: any file is an archive (told by its magic),
+    // and a directory must hold one.
+    let odd = dir.path().join("export.bin");
+    write_tgz(&odd, &files(&mbox));
+    let d = discover(std::slice::from_ref(&odd), Format::TakeoutArchive).unwrap();
+    assert_eq!(only_archive(&d).pieces[0].format, ArchiveFormat::Tgz);
+    let d = discover(std::slice::from_ref(&tree), Format::TakeoutArchive).unwrap();
+    assert!(d.folders.is_empty(), "old.mbox is not an archive");
+    assert!(
+        d.problems[1].reason.contains("no mbox in the archive"),
+        "{:?}",
+        d.problems
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let e = discover(&[empty], Format::TakeoutArchive).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("no .zip, .tgz or .tar.gz file"),
+        "{e:#}"
+    );
+}
