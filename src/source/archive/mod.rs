@@ -27,9 +27,8 @@ mod parts;
 mod tgz;
 mod zip;
 
-use std::fmt;
 use std::io::{self, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
@@ -120,12 +119,6 @@ impl ArchivedMbox {
     }
 }
 
-impl fmt::Display for ArchivedMbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.display_path().display())
-    }
-}
-
 /// Opens one piece: its uncompressed bytes, checked as they are read (zip:
 /// size and CRC-32; tgz: size, and deflate's own checks).
 fn open_piece(piece: &Piece, name: &str) -> io::Result<Box<dyn Read>> {
@@ -162,15 +155,6 @@ impl Read for Chain {
             self.current = Some(r);
         }
     }
-}
-
-/// Reads the first `n` bytes of `path` (fewer if it is shorter).
-fn magic(path: &Path, n: usize) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(n);
-    std::fs::File::open(path)?
-        .take(n as u64)
-        .read_to_end(&mut buf)?;
-    Ok(buf)
 }
 
 /// A stream that must end exactly after `size` bytes: a member cut short

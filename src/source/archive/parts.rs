@@ -4,10 +4,10 @@
 //! in that trailing number (and share the kind of extension) are one group,
 //! read in number order, wherever they lie.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{ArchiveFormat, magic};
+use super::ArchiveFormat;
 
 const EXTENSIONS: [&str; 3] = [".zip", ".tgz", ".tar.gz"];
 
@@ -85,4 +85,13 @@ pub fn group_parts(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
             parts.into_iter().map(|(_, p)| p).collect()
         })
         .collect()
+}
+
+/// Reads the first `n` bytes of `path` (fewer if it is shorter).
+fn magic(path: &Path, n: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(n);
+    std::fs::File::open(path)?
+        .take(n as u64)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
 }
