@@ -40,7 +40,8 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'"
+apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (mail store\'s received date, From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
@@ -87,9 +88,10 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l allow-plain
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-multiappend -d 'Send one APPEND per message even when the server has MULTIAPPEND'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l unordered -d 'With --jobs: a mailbox larger than a fair share may be split across connections; its messages then land in any order (each still once)'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-journal -d 'Keep no journal: a rerun then sends everything again unless --skip-existing is given. The last of --journal and --no-journal wins'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-journal -d 'Keep no journal: a rerun then finds what is already there by reading the target mailboxes (slower than the journal, never doubled unless --allow-duplicates). The last of --journal and --no-journal wins'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l wait-lock -d 'Wait while another run holds the journal, instead of exiting with code 2'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l skip-existing -d 'Read each non-empty target mailbox first and skip messages already there (same Message-ID and size; without Message-ID, same size and date)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l allow-duplicates -d 'Send messages even when the target mailbox already holds them. By default every existing target mailbox is checked before anything is sent into it: what the journal cannot account for is read (size and Message-ID, else internal date; body hash where those repeat) and messages already there are skipped. The journal\'s own entries are still spot-checked against the server, never trusted blindly'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l skip-existing -d 'The default, kept as a no-op alias: what is already on the server is skipped without it (it only cancels an earlier --allow-duplicates)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s n -l dry-run -d 'Connect and print the full plan with the server\'s names and the messages it would refuse (empty, over APPENDLIMIT, NUL bytes without BINARY), but send nothing'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json -d 'Print the report as one JSON document on stdout instead of the summary'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json-progress -d 'Write progress as newline-delimited JSON events on stderr'
@@ -102,7 +104,8 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'"
+apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (mail store\'s received date, From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
@@ -150,7 +153,8 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'"
+apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (mail store\'s received date, From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'

@@ -9,6 +9,7 @@
 //! the size of the mailbox.
 
 pub mod apple;
+pub mod archive;
 pub mod date;
 pub mod dateparse;
 pub mod discover;
@@ -51,10 +52,15 @@ pub enum Format {
     /// Apple Mail: exported `X.mbox` bundles, or Mail's own store
     /// (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file.
     Apple,
+    /// A Google Takeout .zip or .tgz (or its split parts, or a directory of
+    /// them): the mbox inside read in place, never unpacked. Either name
+    /// reads either packing (told by the magic bytes).
+    #[value(name = "takeout-zip", alias = "takeout-tgz")]
+    TakeoutArchive,
 }
 
 /// How a folder's messages are stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FolderKind {
     /// One file holding many messages (mbox, Thunderbird, Gmail Takeout, `.gz`).
     Mbox,
@@ -68,17 +74,20 @@ pub enum FolderKind {
     /// An Apple Mail store mailbox (the `X.mbox` directory, its `.emlx`
     /// files below it), or one `.emlx` file.
     Emlx,
+    /// An mbox inside a Google Takeout archive (zip or tgz), read in place.
+    TakeoutArchive(archive::ArchivedMbox),
 }
 
 impl FolderKind {
-    /// The kind as `scan` names it.
-    pub fn as_str(self) -> &'static str {
+    /// The kind's name as `scan` shows it.
+    pub fn name(&self) -> String {
         match self {
-            FolderKind::Mbox => "mbox",
-            FolderKind::Maildir => "Maildir",
-            FolderKind::Eml => "eml",
-            FolderKind::AppleExport => "Apple Mail export (mbox)",
-            FolderKind::Emlx => "Apple Mail store (emlx)",
+            FolderKind::Mbox => "mbox".into(),
+            FolderKind::Maildir => "maildir".into(),
+            FolderKind::Eml => "eml".into(),
+            FolderKind::AppleExport => "apple-export".into(),
+            FolderKind::Emlx => "apple-emlx".into(),
+            FolderKind::TakeoutArchive(m) => m.kind_name(),
         }
     }
 }
@@ -174,8 +183,24 @@ pub fn discover_with(
     opts: DiscoverOptions,
 ) -> anyhow::Result<Discovery> {
     let mut out = Discovery::default();
+    // Split parts of one Takeout export are read together, whichever of
+    // them comes first.
+    let archives: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| discover::is_given_archive(p, format))
+        .cloned()
+        .collect();
+    let groups = archive::group_parts(&archives);
+    let mut done = vec![false; groups.len()];
     for path in paths {
-        discover::discover_path(path, format, opts, &mut out)?;
+        match groups.iter().position(|g| g.contains(path)) {
+            Some(i) if !done[i] => {
+                done[i] = true;
+                archive::discover_archives(&groups[i], true, &mut out)?;
+            }
+            Some(_) => {}
+            None => discover::discover_path(path, format, opts, &mut out)?,
+        }
     }
     Ok(out)
 }
@@ -184,7 +209,7 @@ impl SourceFolder {
     /// Opens the folder and returns its messages in source order.
     pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
         let context = || format!("{}: cannot open", self.path.display());
-        let iter: MessageIter = match self.kind {
+        let iter: MessageIter = match &self.kind {
             FolderKind::Mbox | FolderKind::AppleExport => {
                 Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
             }
@@ -196,6 +221,9 @@ impl SourceFolder {
             }
             FolderKind::Maildir => {
                 Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::TakeoutArchive(mbox) => {
+                Box::new(mbox.messages(opts).with_context(context)?)
             }
         };
         Ok(iter)

@@ -109,6 +109,21 @@ fn partial_message(subject: &str) -> Partial {
     }
 }
 
+/// The scan's source folders as (mailbox, kind), sorted.
+fn kinds(scan: &serde_json::Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = scan["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let text = |k: &str| s[k].as_str().unwrap().to_string();
+            (text("mailbox"), text("kind"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// A store mailbox's `Data` directory (`<bundle>/<uuid>/Data`).
 fn data_dir(bundle: &Path) -> std::path::PathBuf {
     bundle.join("8C2D51A0-3B7E-4F4C-9D55-0A9A1C5D2E11/Data")
@@ -274,13 +289,16 @@ fn apple_mail_store_flags_dates_partials_and_folders() {
         .arg(&v10)
         .assert_exit_code(1);
     let scan = json(&scan);
-    let inbox_scan = scanned(&scan, "INBOX");
     assert_eq!(
-        inbox_scan["kinds"],
-        serde_json::json!(["Apple Mail store (emlx)"])
+        kinds(&scan),
+        [
+            ("Archive/2019".to_string(), "apple-emlx".to_string()),
+            ("INBOX".into(), "apple-emlx".into()),
+            ("Receipts".into(), "apple-emlx".into()),
+        ]
     );
     assert_eq!(
-        inbox_scan["date_sources"],
+        scanned(&scan, "INBOX")["date_sources"],
         serde_json::json!({"mail store's received date": 3})
     );
     assert_eq!(
@@ -350,8 +368,11 @@ fn apple_mail_export_bundles() {
 
     let scan = scan_json(&[&export], &[]);
     assert_eq!(
-        scanned(&scan, "Work")["kinds"],
-        serde_json::json!(["Apple Mail export (mbox)"])
+        kinds(&scan),
+        [
+            ("Work".to_string(), "apple-export".to_string()),
+            ("Work/Clients".into(), "apple-export".into()),
+        ]
     );
     let names: Vec<&str> = scan["mailboxes"]
         .as_array()

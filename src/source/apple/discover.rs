@@ -237,7 +237,7 @@ mod tests {
     fn folders(d: &Discovery) -> Vec<(String, FolderKind)> {
         d.folders
             .iter()
-            .map(|f| (f.folder.join("/"), f.kind))
+            .map(|f| (f.folder.join("/"), f.kind.clone()))
             .collect()
     }
 

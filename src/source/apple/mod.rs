@@ -24,8 +24,8 @@
 //! `--format apple` names both shapes (they cannot be confused: a bundle
 //! holds an `mbox` file or `.emlx` files); `--format auto` recognizes
 //! bundles, a store root (it holds `MailData/`), directories of `.emlx`
-//! files and single `.emlx` files. `scan` shows the two as "Apple Mail
-//! export (mbox)" and "Apple Mail store (emlx)".
+//! files and single `.emlx` files. `scan` shows the two kinds as
+//! `apple-export` and `apple-emlx`.
 
 mod discover;
 mod emlx;
