@@ -196,6 +196,7 @@ fn read_file(origin: &Origin, opts: &ReadOptions) -> Result<Message, String> {
         .unwrap_or_default();
     let store_received = plist::number(&plist, "date-received")
         .and_then(|s| i64::try_from(s).ok())
+        .filter(|&s| s > 0) // 0: Mail's "never", as for date-last-viewed
         .and_then(|s| Utc.timestamp_opt(s, 0).single())
         .map(|d| d.fixed_offset());
     let mut bytes = normalize_crlf(parts.message);

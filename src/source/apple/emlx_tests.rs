@@ -139,3 +139,15 @@ fn a_broken_file_is_an_error_and_the_next_still_reads() {
     assert!(got[1].is_ok());
     assert_eq!(got[1].as_ref().unwrap().origin.index, 2);
 }
+
+#[test]
+fn a_zero_date_received_is_no_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("8.emlx");
+    let text = "Date: Mon, 6 Jan 2020 09:00:00 +0000\n\nx\n";
+    fs::write(&path, emlx(text, 1, Some(0))).unwrap();
+    let got = read_all(&path);
+    let m = got[0].as_ref().unwrap();
+    assert_eq!(m.date.unwrap().source, DateSource::DateHeader);
+    assert_eq!(m.flags, [Flag::Seen]);
+}

@@ -7,7 +7,11 @@
 //! multipart), the file named as the part names it (Mail localizes the
 //! name of an unnamed one, so a directory holding one file is taken as is).
 //! This layout is described, and handled the same way, by
-//! qqilihq/partial-emlx-converter on GitHub (`src/converter.ts`).
+//! qqilihq/partial-emlx-converter on GitHub (`src/converter.ts`). Mail 2
+//! (Mac OS X 10.4) kept the part instead as `N.<part>.emlxpart` beside the
+//! message, holding the part's body still encoded (liquidinvestigations/
+//! hoover-snoop2 puts such a file back as the part's payload as is): that
+//! file is used when the `Attachments/` one is absent.
 //!
 //! The file holds the decoded attachment: it is encoded back with the
 //! part's `Content-Transfer-Encoding` (base64 in 76-character lines,
@@ -56,14 +60,14 @@ pub fn reassemble(msg: &[u8], emlx: &Path) -> Result<Vec<u8>, String> {
     if stripped.is_empty() {
         return Ok(msg.to_vec());
     }
-    let dir = attachments_dir(emlx)?;
+    let number = message_number(emlx).ok_or("no message number in the file name")?;
     let mut out = Vec::with_capacity(msg.len());
     let mut pos = 0;
     for part in &stripped {
-        let content = read_part(&dir, part)?;
+        let body = read_part(emlx, number, part)?;
         out.extend_from_slice(&msg[pos..part.marker.0]);
         out.extend_from_slice(&msg[part.marker.1..part.body.0]);
-        out.extend_from_slice(&encode(&content, &part.encoding));
+        out.extend_from_slice(&body);
         if part.body.1 < msg.len() && !msg[part.body.1..].starts_with(b"\r\n") {
             out.extend_from_slice(b"\r\n");
         }
@@ -73,41 +77,49 @@ pub fn reassemble(msg: &[u8], emlx: &Path) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// `<emlx dir>/../Attachments/<number>`.
-fn attachments_dir(emlx: &Path) -> Result<PathBuf, String> {
-    let number = message_number(emlx).ok_or("no message number in the file name")?;
+/// The part's body, encoded as the part says: from the attachment file in
+/// `<emlx dir>/../Attachments/<number>/<section>/`, else from Mail 2's
+/// `<number>.<section>.emlxpart` beside the message.
+fn read_part(emlx: &Path, number: u64, part: &Stripped) -> Result<Vec<u8>, String> {
     let messages = emlx.parent().unwrap_or(Path::new("."));
     let data = messages.parent().unwrap_or(Path::new(".."));
-    Ok(data.join("Attachments").join(number.to_string()))
+    let part_dir = data
+        .join("Attachments")
+        .join(number.to_string())
+        .join(&part.section);
+    if let Some(file) = attachment_file(&part_dir, part.file_name.as_deref()) {
+        let content =
+            fs::read(&file).map_err(|e| format!("partial message: {}: {e}", file.display()))?;
+        return Ok(encode(&content, &part.encoding));
+    }
+    let emlxpart = messages.join(format!("{number}.{}.emlxpart", part.section));
+    if let Ok(encoded) = fs::read(&emlxpart) {
+        let body = normalize_crlf(&encoded);
+        return Ok(body.strip_suffix(b"\r\n").unwrap_or(&body).to_vec());
+    }
+    let name = part.file_name.as_deref().unwrap_or("unnamed");
+    Err(format!(
+        "partial message: attachment part {} ({name}) is missing: no such file in {} (nor {})",
+        part.section,
+        part_dir.display(),
+        emlxpart.display()
+    ))
 }
 
-/// The attachment file's bytes.
-fn read_part(dir: &Path, part: &Stripped) -> Result<Vec<u8>, String> {
-    let part_dir = dir.join(&part.section);
-    let named = part.file_name.as_ref().map(|n| part_dir.join(n));
-    let file = match named {
-        Some(p) if p.is_file() => Some(p),
-        _ => {
-            let mut files: Vec<PathBuf> = fs::read_dir(&part_dir)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .map(|e| e.path())
-                .collect();
-            (files.len() == 1).then(|| files.remove(0))
-        }
-    };
-    let name = part.file_name.as_deref().unwrap_or("unnamed");
-    let file = file.ok_or_else(|| {
-        format!(
-            "partial message: attachment part {} ({name}) is missing: no such file in {}",
-            part.section,
-            part_dir.display()
-        )
-    })?;
-    fs::read(&file).map_err(|e| format!("partial message: {}: {e}", file.display()))
+/// The file the part names in `part_dir`, else the one file there.
+fn attachment_file(part_dir: &Path, name: Option<&str>) -> Option<PathBuf> {
+    if let Some(named) = name.map(|n| part_dir.join(n)).filter(|p| p.is_file()) {
+        return Some(named);
+    }
+    let mut files: Vec<PathBuf> = fs::read_dir(part_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .collect();
+    (files.len() == 1).then(|| files.remove(0))
 }
 
 /// Finds the stripped parts of the entity at `range`. `message` is true for

@@ -159,12 +159,32 @@ fn a_missing_part_names_the_part_and_where_it_was_looked_for() {
     let e = reassemble(&crlf(PARTIAL), &emlx).unwrap_err();
     assert!(e.contains("part 2.3 (data.bin) is missing"), "{e}");
     assert!(e.contains("Attachments/7/2.3"), "{e}");
+    assert!(e.contains("7.2.3.emlxpart"), "{e}");
     // Two files and none named as the part names it: ambiguous, also missing.
     let d = dir.path().join("Data/Attachments/7/2.3");
     fs::create_dir_all(&d).unwrap();
     fs::write(d.join("a"), b"a").unwrap();
     fs::write(d.join("b"), b"b").unwrap();
     assert!(reassemble(&crlf(PARTIAL), &emlx).is_err());
+}
+
+#[test]
+fn mail_2_emlxpart_files_hold_the_encoded_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let emlx = store(dir.path(), &[("2.2", "notes.txt", b"hello\n")]);
+    let messages = emlx.parent().unwrap();
+    fs::write(messages.join("7.2.3.emlxpart"), b"AAEC\nAwQ=\n").unwrap();
+    fs::write(messages.join("7.2.4.emlxpart"), b"caf=C3=A9\n").unwrap();
+    let out = reassemble(&crlf(PARTIAL), &emlx).unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains("\r\n\r\nAAEC\r\nAwQ=\r\n--Apple-Mail=_INNER\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\r\n\r\ncaf=C3=A9\r\n--Apple-Mail=_INNER--"),
+        "{text}"
+    );
 }
 
 #[test]
