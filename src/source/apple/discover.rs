@@ -14,6 +14,9 @@ use super::{BUNDLE_EXT, IMAP_CACHE_EXT, is_emlx_name};
 use crate::source::discover::{inbox_or, problem};
 use crate::source::{DiscoverOptions, Discovery, FolderKind, SourceFolder};
 
+/// A bundle's files besides its mail: Mail's metadata, never read.
+const BUNDLE_METADATA: [&str; 3] = ["mbox", "table_of_contents", "Info.plist"];
+
 /// Directories of Mail's store that never hold mailboxes.
 const NOT_MAILBOXES: [&str; 3] = ["MailData", "Attachments", "Signatures"];
 
@@ -112,6 +115,7 @@ fn bundle(
             folder: folder.clone(),
         });
     }
+    report_strangers(dir, out);
     let children = subdirs(dir)?;
     let holds_messages = children
         .iter()
@@ -159,6 +163,32 @@ fn cache(
         folder[0] = inbox_or(std::mem::take(&mut folder[0]));
     }
     bundle(dir, folder, opts, out)
+}
+
+/// Files in a bundle that are neither its mail nor Mail's metadata are
+/// problems: a directory named `X.mbox` that is not Mail's would otherwise
+/// lose them silently.
+fn report_strangers(dir: &Path, out: &mut Discovery) {
+    let mut strangers: Vec<PathBuf> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            !(name.starts_with('.')
+                || is_emlx_name(&name)
+                || BUNDLE_METADATA.contains(&name.as_str()))
+        })
+        .map(|e| e.path())
+        .collect();
+    strangers.sort();
+    for path in strangers {
+        out.problems.push(problem(
+            path,
+            "not Apple Mail data (a file in an X.mbox bundle other than mbox, table_of_contents, Info.plist), not uploaded",
+        ));
+    }
 }
 
 /// `Work` for `Work.mbox` (any case of the extension).
@@ -257,6 +287,7 @@ mod tests {
             b"",
         );
         put(&export.join("Inbox.mbox/mbox"), MBOX);
+        put(&export.join("Inbox.mbox/.DS_Store"), b"\0");
         let d = discover(std::slice::from_ref(&export), Format::Auto).unwrap();
         assert_eq!(
             folders(&d),
@@ -275,6 +306,11 @@ mod tests {
         let d = discover(&[tmp.path().to_path_buf()], Format::Auto).unwrap();
         assert_eq!(d.folders.len(), 3);
         assert!(d.problems.is_empty(), "{:?}", d.problems);
+        // A file Mail does not write is reported, not dropped silently.
+        put(&export.join("Work.mbox/Sent"), MBOX);
+        let d = discover(std::slice::from_ref(&export), Format::Auto).unwrap();
+        assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
+        assert_eq!(d.problems[0].origin.path, export.join("Work.mbox/Sent"));
     }
 
     #[test]

@@ -3,14 +3,17 @@
 //! - **Exports** (`Mailbox → Export Mailbox…`): a directory `Work.mbox`
 //!   holding a file `mbox` (an ordinary mbox, read by [`crate::source::mbox`])
 //!   is the mailbox `Work`; `table_of_contents` and `Info.plist` beside it
-//!   are Mail's metadata and are not read. A bundle inside a bundle is a
+//!   are Mail's metadata and are not read; any other file in a bundle is
+//!   reported as a problem (so a directory named `X.mbox` that is not Mail's
+//!   loses nothing silently). A bundle inside a bundle is a
 //!   child mailbox: `A.mbox/B.mbox/mbox` is `A/B`.
 //! - **Mail's own store** (`~/Library/Mail/V*/<account>/X.mbox/<uuid>/Data/
-//!   …/Messages/N.emlx`): each `.emlx` file is one message ([`emlx`] has the
-//!   file format), with flags ([`flags`] has the bit table and its source)
+//!   …/Messages/N.emlx`): each `.emlx` file is one message (`emlx.rs` has the
+//!   file format), with flags (`flags.rs` has the bit table and its source)
 //!   and a received date in a plist after the message. A `.partial.emlx`
-//!   lacks its attachments, which Mail keeps in `../Attachments/N/<part>/`;
-//!   [`partial`] puts them back, or reports the message when one is missing.
+//!   lacks its attachments, which Mail keeps in `../Attachments/N/<part>/`
+//!   (Mail 2: `N.<part>.emlxpart` beside it); `partial.rs` puts them back, or
+//!   reports the message when one is missing.
 //!
 //! Folder names come from the `X.mbox` bundles only. The directories around
 //! them are not levels: the export folder, `V10`, `Mailboxes` (On My Mac)
