@@ -31,9 +31,8 @@ pub(super) fn discover_path(
     let is_maildir = path.join("cur").is_dir();
     match format {
         Format::Apple => apple::discover_path(path, opts, out),
-        Format::Auto if meta.is_file() && apple::is_emlx_file(path) => {
-            apple::single_file(path, out);
-            Ok(())
+        Format::Auto if meta.is_file() && apple::claims_file(path) => {
+            apple::discover_path(path, opts, out)
         }
         Format::Auto if meta.is_dir() && !is_maildir && apple::claims_dir(path) => {
             apple::discover_tree(path, opts, out)

@@ -31,8 +31,29 @@ pub fn claims_dir(dir: &Path) -> bool {
         || has_emlx_file(dir)
 }
 
-/// A file `--format auto` reads as one Apple Mail message.
-pub fn is_emlx_file(path: &Path) -> bool {
+/// The `mbox` file of an export bundle given on its own (`Work.mbox/mbox`):
+/// the mailbox is the bundle's, not `mbox`.
+fn export_file(path: &Path) -> Option<SourceFolder> {
+    if file_name(path) != "mbox" {
+        return None;
+    }
+    let parent = path.parent().map(file_name)?;
+    let mailbox = bundle_name(&parent)?;
+    Some(SourceFolder {
+        path: path.to_path_buf(),
+        kind: FolderKind::AppleExport,
+        folder: vec![inbox_or(mailbox.to_string())],
+    })
+}
+
+/// True for a file Apple discovery reads: a `.emlx` message, or an
+/// export bundle's `mbox`.
+pub fn claims_file(path: &Path) -> bool {
+    is_emlx_file(path) || export_file(path).is_some()
+}
+
+/// A file read as one Apple Mail message.
+fn is_emlx_file(path: &Path) -> bool {
     is_emlx_name(&file_name(path))
 }
 
@@ -46,8 +67,15 @@ pub fn discover_path(
     let meta = fs::metadata(path)
         .with_context(|| format!("{}: cannot read source path", path.display()))?;
     if meta.is_file() {
+        if let Some(export) = export_file(path) {
+            out.folders.push(export);
+            return Ok(());
+        }
         if !is_emlx_file(path) {
-            bail!("{}: not an .emlx file (--format apple)", path.display());
+            bail!(
+                "{}: neither an .emlx file nor an export's X.mbox/mbox (--format apple)",
+                path.display()
+            );
         }
         single_file(path, out);
         return Ok(());
@@ -64,7 +92,7 @@ pub fn discover_path(
 }
 
 /// One `.emlx` file given on the command line: a message for INBOX.
-pub fn single_file(path: &Path, out: &mut Discovery) {
+fn single_file(path: &Path, out: &mut Discovery) {
     out.folders.push(SourceFolder {
         path: path.to_path_buf(),
         kind: FolderKind::Emlx,
@@ -300,6 +328,13 @@ mod tests {
         assert!(d.problems.is_empty(), "{:?}", d.problems);
         assert_eq!(d.folders[1].path, export.join("Work.mbox/mbox"));
         // One bundle given directly, and a bundle deep in a generic tree.
+        for format in [Format::Auto, Format::Apple] {
+            let file = discover(&[export.join("Work.mbox/Clients.mbox/mbox")], format).unwrap();
+            assert_eq!(
+                folders(&file),
+                [("Clients".into(), FolderKind::AppleExport)]
+            );
+        }
         let one = discover(&[export.join("Work.mbox")], Format::Auto).unwrap();
         assert_eq!(one.folders.len(), 2);
         assert_eq!(one.folders[0].folder, ["Work"]);
@@ -370,6 +405,6 @@ mod tests {
             "{e:#}"
         );
         let e = discover(&[plain.join("notes.txt")], Format::Apple).unwrap_err();
-        assert!(format!("{e:#}").contains("not an .emlx file"), "{e:#}");
+        assert!(format!("{e:#}").contains("neither an .emlx file"), "{e:#}");
     }
 }

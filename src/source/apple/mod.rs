@@ -36,7 +36,7 @@ mod flags;
 mod partial;
 mod plist;
 
-pub use self::discover::{claims_dir, discover_path, discover_tree, is_emlx_file, single_file};
+pub use self::discover::{claims_dir, claims_file, discover_path, discover_tree};
 pub use self::emlx::{EmlxReader, store_bytes};
 pub use self::flags::flags_from_bits;
 
