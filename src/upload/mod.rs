@@ -1,6 +1,6 @@
 //! Upload: drives the planned folders through an IMAP session. It reads each
 //! folder's messages, keeps back those that must not be sent (unreadable, or
-//! as [`crate::plan::decide`] says: skipped by the source, empty, over
+//! as [`crate::plan::decide()`] says: skipped by the source, empty, over
 //! APPENDLIMIT, NUL bytes without BINARY) and those already on
 //! the server (journaled, or found by the server check), batches the rest
 //! ([`crate::plan::MailboxBatches`]) and sends them (`send.rs`). Every
