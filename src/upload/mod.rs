@@ -18,16 +18,22 @@
 mod copies;
 mod failed_out;
 mod jobs;
+mod lifecycle;
 mod mode;
+mod recovery;
 pub mod resolve;
 mod run;
+#[cfg(test)]
+mod scripted;
 mod send;
+pub mod server;
 mod throttle;
 mod window;
 
 pub use jobs::source_bytes;
 pub use mode::UploadMode;
-pub use run::upload;
+pub use run::{upload, upload_to};
+pub use server::MailServer;
 pub use throttle::Throttle;
 pub use window::WindowLimits;
 
@@ -37,7 +43,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::{AppendItem, Code, ImapError, Session};
+use crate::imap::{AppendItem, Code, ImapError};
 use crate::journal::{Journal, JournalError};
 use crate::message::Message;
 use crate::plan::{BatchLimits, MailboxBatches, TargetMap};
@@ -72,7 +78,7 @@ pub struct UploadOptions {
 }
 
 /// Opens a new authenticated session (for another connection, or reconnecting).
-pub type Connect<'a> = &'a (dyn Fn() -> Result<Session, ImapError> + Sync);
+pub type Connect<'a> = &'a (dyn Fn() -> Result<Box<dyn MailServer>, ImapError> + Sync);
 
 /// What the connections of one run share.
 struct Shared {
@@ -87,6 +93,9 @@ struct Shared {
     /// Held while a connection checks a mailbox, so that another one
     /// meeting it too sees the outcome (journal distrusted, index read).
     checking: Mutex<()>,
+    /// (mailbox, fingerprint) of messages in batches an earlier run left
+    /// open whose fate could not be checked: not sent in this run.
+    unsettled: Mutex<HashMap<(String, Fingerprint), usize>>,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
@@ -108,7 +117,7 @@ enum Stop {
 }
 
 struct Uploader<'a> {
-    session: Session,
+    session: Box<dyn MailServer>,
     connect: Connect<'a>,
     opts: &'a UploadOptions,
     mode: UploadMode,
@@ -133,7 +142,7 @@ struct Uploader<'a> {
 
 impl<'a> Uploader<'a> {
     fn new(
-        session: Session,
+        session: Box<dyn MailServer>,
         connect: Connect<'a>,
         opts: &'a UploadOptions,
         shared: &'a Shared,
@@ -176,7 +185,7 @@ impl<'a> Uploader<'a> {
     /// exist, and the batches an earlier run left open, resolved.
     fn prepare(&mut self) -> Result<(), Stop> {
         self.list_mailboxes()?;
-        self.resolve_pending()
+        self.resolve_earlier()
     }
 
     fn list_mailboxes(&mut self) -> Result<(), Stop> {
@@ -268,6 +277,10 @@ impl<'a> Uploader<'a> {
                     self.report
                         .already_present(&mailbox, msg.origin.to_string(), why.into());
                     self.progress.advance(msg.bytes.len() as u64);
+                    continue;
+                }
+                if self.fate_unknown(&mailbox, &fp) {
+                    self.held_back(&mailbox, &msg);
                     continue;
                 }
                 accepted.push(mailbox);
@@ -448,14 +461,16 @@ impl<'a> Uploader<'a> {
         class: FailureClass,
         reason: String,
     ) {
-        if let Some(out) = &self.shared.failed_out
-            && let Err(e) = lock(out).write(mailbox, &origin, class.as_str(), &reason, bytes)
-        {
-            self.report
-                .warnings
-                .push(format!("--failed-out: cannot write {origin}: {e}"));
-        }
-        self.report.failed(mailbox, origin, class, reason);
+        let failed_out = self.shared.failed_out.as_ref();
+        lifecycle::write_failure(
+            failed_out,
+            &mut self.report,
+            mailbox,
+            origin,
+            bytes,
+            class,
+            reason,
+        );
     }
 }
 

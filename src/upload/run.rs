@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::imap::Session;
+use crate::imap::{ImapError, Session};
 use crate::journal::Journal;
 use crate::plan::{PlannedFolder, TargetMap};
 use crate::progress::Progress;
@@ -16,13 +16,35 @@ use crate::report::Report;
 
 use super::failed_out::FailedOut;
 use super::jobs::{Share, distribute};
-use super::{Connect, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
+use super::{Connect, MailServer, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
 
 /// Uploads every planned folder over `opts.jobs` connections (`session`
 /// is the first; the others are opened with `connect`); the outcome of
 /// each message is in the returned report. Sessions are logged out at the end.
 pub fn upload(
     session: Session,
+    connect: &(dyn Fn() -> Result<Session, ImapError> + Sync),
+    journal: Option<Journal>,
+    folders: &[PlannedFolder],
+    map: &TargetMap,
+    opts: &UploadOptions,
+    progress: &Progress,
+) -> Report {
+    let boxed = || connect().map(|s| Box::new(s) as Box<dyn MailServer>);
+    upload_to(
+        Box::new(session),
+        &boxed,
+        journal,
+        folders,
+        map,
+        opts,
+        progress,
+    )
+}
+
+/// [`upload`] through any [`MailServer`] (a scripted one in unit tests).
+pub fn upload_to(
+    session: Box<dyn MailServer>,
     connect: Connect<'_>,
     journal: Option<Journal>,
     folders: &[PlannedFolder],
@@ -58,6 +80,7 @@ pub fn upload(
         seen: Mutex::new(HashMap::new()),
         on_server: Mutex::new(HashMap::new()),
         checking: Mutex::new(()),
+        unsettled: Mutex::new(HashMap::new()),
     };
     let lanes = distribute(folders, opts.jobs, opts.unordered);
     let connections = lanes.len().max(1);
@@ -183,7 +206,7 @@ impl Uploader<'_> {
                 self.report.aborted = Some(format!("cannot write the journal: {e}"));
             }
         }
-        self.report.append_commands = self.session.stats().append_commands;
+        self.report.append_commands = self.session.append_commands();
         self.progress.finish();
         self.session.logout();
         self.report
