@@ -264,9 +264,13 @@ impl Unit {
         self.stage = Stage::Sent;
     }
 
-    /// The answers, one fate per message in order.
+    /// The answers, one fate per message in order (for a unit never sent,
+    /// still `Planned`, why it was not).
     pub fn answered(&mut self, fates: Vec<Fate>) {
-        debug_assert!(matches!(self.stage, Stage::Sent | Stage::Begun));
+        debug_assert!(matches!(
+            self.stage,
+            Stage::Planned | Stage::Begun | Stage::Sent
+        ));
         debug_assert_eq!(fates.len(), self.items.len());
         self.stage = if fates.iter().any(|f| matches!(f, Fate::Lost(_))) {
             Stage::Lost
@@ -384,7 +388,7 @@ impl Unit {
                     } else {
                         UNKNOWN_NO_JOURNAL
                     };
-                    let reason = format!("fate unknown ({why}); {next}");
+                    let reason = format!("{why}; {next}");
                     books.failed(&mailbox, &item, FailureClass::Unknown, reason);
                 }
             }

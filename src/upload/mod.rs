@@ -19,6 +19,8 @@ mod copies;
 mod failed_out;
 mod jobs;
 mod lifecycle;
+#[cfg(test)]
+mod lifecycle_tests;
 mod mode;
 mod recovery;
 pub mod resolve;

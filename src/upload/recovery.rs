@@ -183,7 +183,7 @@ impl<'a> Uploader<'a> {
 
     /// Reports a message held back by [`Uploader::fate_unknown`].
     pub(super) fn held_back(&mut self, mailbox: &str, msg: &crate::message::Message) {
-        let reason = "fate unknown: an earlier run sent it and its batch could not be checked on the server; it stays open in the journal and the next run looks again".to_string();
+        let reason = "an earlier run sent it and its batch could not be checked on the server; not sent again: it stays open in the journal and the next run looks again".to_string();
         self.fail(
             mailbox,
             msg.origin.to_string(),

@@ -166,8 +166,9 @@ pub fn match_summaries(
     Ok(out)
 }
 
-/// Pause between two looks at UIDNEXT while waiting for it to settle.
-const SETTLE_PAUSE: Duration = Duration::from_millis(150);
+/// Pause between two looks at UIDNEXT while waiting for it to settle
+/// (unit tests' scripted server stores at once).
+const SETTLE_PAUSE: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 150 });
 /// Looks at most this many times.
 const SETTLE_LOOKS: usize = 20;
 
@@ -262,6 +263,55 @@ mod tests {
             internal_date: None,
             message_id: id.map(String::from),
         }
+    }
+
+    fn wanted(bytes: &[u8]) -> Wanted {
+        Wanted::of_bytes(bytes)
+    }
+
+    /// A unique (size, Message-ID) is enough; a repeated one, or none, is
+    /// settled by hashes of the candidates only (same size, no other id).
+    #[test]
+    fn matching_hashes_only_ties() {
+        let a = b"Message-ID: <a>\r\n\r\none".to_vec();
+        let b1 = b"Message-ID: <b>\r\n\r\ntwo".to_vec();
+        let b2 = b"Message-ID: <b>\r\n\r\nTWO".to_vec();
+        let n = b"Subject: none\r\n\r\nx".to_vec();
+        let sum = |uid: u32, m: &[u8]| Summary {
+            uid,
+            size: m.len() as u32,
+            internal_date: None,
+            message_id: message_id(m),
+        };
+        let other = b"Message-ID: <zz>\r\n\r\nthree".to_vec();
+        let server = [
+            sum(10, &b2),
+            sum(11, &a),
+            sum(12, &n),
+            sum(13, &b1),
+            sum(14, &other),
+        ];
+        let want = [
+            wanted(&a),
+            wanted(&b1),
+            wanted(&b2),
+            wanted(&n),
+            wanted(b"gone"),
+        ];
+        let mut asked = Vec::new();
+        let found = match_summaries(&want, &server, |uids| {
+            asked = uids.to_vec();
+            Ok(vec![
+                (10, Fingerprint::of(&b2)),
+                (12, Fingerprint::of(&n)),
+                (13, Fingerprint::of(&b1)),
+            ])
+        })
+        .unwrap();
+        assert_eq!(found, [Some(11), Some(13), Some(10), Some(12), None]);
+        assert_eq!(asked, [10, 12, 13], "hashes only for the ties");
+        let none = match_summaries(&want[..1], &server, |_| panic!("no hashes needed"));
+        assert_eq!(none.unwrap(), [Some(11)]);
     }
 
     #[test]

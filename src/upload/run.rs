@@ -12,7 +12,7 @@ use crate::imap::{ImapError, Session};
 use crate::journal::Journal;
 use crate::plan::{PlannedFolder, TargetMap};
 use crate::progress::Progress;
-use crate::report::Report;
+use crate::report::{FailureClass, Report};
 
 use super::failed_out::FailedOut;
 use super::jobs::{Share, distribute};
@@ -171,6 +171,26 @@ fn not_connected(connection: usize, shares: &[Share], why: &str) -> Report {
 }
 
 impl Uploader<'_> {
+    /// What a rerun will do with what this connection left: "nothing will
+    /// be doubled" only when every message of unknown fate is in a batch
+    /// the journal keeps open (so the rerun looks before sending).
+    fn rerun_promise(&self) -> &'static str {
+        let unknown = self
+            .report
+            .failures
+            .iter()
+            .any(|f| f.class == FailureClass::Unknown);
+        match (unknown, self.has_journal()) {
+            (false, _) => "(nothing will be doubled)",
+            (true, true) => {
+                "(messages of unknown fate stay open in the journal and are looked for first: nothing will be doubled)"
+            }
+            (true, false) => {
+                "(careful: without a journal a rerun cannot tell whether the messages of unknown fate landed, and may store them twice)"
+            }
+        }
+    }
+
     /// Ends this connection's part: answers still coming collected, the
     /// reason to stop in the report, the session logged out.
     fn finish(mut self, result: Result<(), Stop>) -> Report {
@@ -186,8 +206,9 @@ impl Uploader<'_> {
             Ok(()) => {}
             Err(Stop::Connection(why)) => {
                 self.report.connection_lost = true;
+                let promise = self.rerun_promise();
                 self.report.aborted = Some(format!(
-                    "{why}; run the same command again to finish (nothing will be doubled)"
+                    "{why}; run the same command again to finish {promise}"
                 ));
             }
             Err(Stop::Interrupted) => {

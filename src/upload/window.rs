@@ -130,6 +130,11 @@ impl Uploader<'_> {
             self.settle(unit)?;
             return Ok(());
         }
+        if self.session.is_broken() {
+            // A batch in flight lost its answer: recover it (reconnecting)
+            // before this one is journaled and written.
+            self.drain()?;
+        }
         let bytes: u64 = items.iter().filter_map(|i| i.size).sum();
         let limits = WindowLimits::for_mode(self.mode).shared_by(self.connections);
         while !self.window.is_empty()

@@ -1,0 +1,494 @@
+//! The whole upload against the scripted in-memory server (`scripted.rs`):
+//! every fault at every step of the batch lifecycle, for MULTIAPPEND and
+//! serial APPEND, with and without a journal, then a clean rerun. After
+//! each run: every message counted exactly once in the report, nothing
+//! stored twice, nothing missing without a failure that says so, a message
+//! of unknown fate left open in the journal (never ended, never resent).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use crate::fingerprint::Fingerprint;
+use crate::imap::Code;
+use crate::journal::{Before, Journal};
+use crate::plan::{BatchLimits, PlannedFolder, ServerLayout, TargetMap, TargetOptions};
+use crate::progress::{Progress, ProgressMode};
+use crate::report::{FailureClass, Report};
+use crate::source::{FolderKind, ReadOptions, SourceFolder};
+
+use super::scripted::{Fault, Rule, ScriptedServer, Step, World};
+use super::server::MailServer;
+use super::{UploadOptions, upload_to};
+
+const MULTI: &str = "IMAP4rev1 MULTIAPPEND LITERAL+ UIDPLUS";
+const SERIAL: &str = "IMAP4rev1 LITERAL+ UIDPLUS";
+const TARGET: &str = "Target";
+
+/// `n` messages in an mbox under `dir`; the bytes each is sent as.
+/// Message 3 has no Message-ID; message 6 has the Message-ID and the size
+/// of message 5 (so that a look must compare bodies).
+fn source(dir: &Path, n: usize) -> (PathBuf, Vec<Vec<u8>>) {
+    let mut mbox = String::new();
+    let mut sent = Vec::new();
+    for i in 1..=n {
+        let twin = if i == 6 { 5 } else { i };
+        let id = if i == 3 {
+            String::new()
+        } else {
+            format!("Message-ID: <{twin}@example.org>\n")
+        };
+        let m = format!(
+            "From: a@example.org\nSubject: {i}\n{id}\nbody {i} {}\n",
+            "y".repeat(twin * 7)
+        );
+        mbox.push_str("From a@example.org Sat Feb  1 10:00:00 2020\n");
+        mbox.push_str(&m);
+        mbox.push('\n');
+        sent.push(m.replace('\n', "\r\n").into_bytes());
+    }
+    let path = dir.join("box");
+    std::fs::write(&path, mbox).unwrap();
+    (path, sent)
+}
+
+struct Setup {
+    caps: &'static str,
+    journal: Option<PathBuf>,
+    retries: u32,
+    batch: usize,
+}
+
+/// One run of the upload of `src` into `world`.
+fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Report {
+    let folder = PlannedFolder {
+        source: SourceFolder {
+            path: src.to_path_buf(),
+            kind: FolderKind::Mbox,
+            folder: vec!["box".into()],
+        },
+        mailbox: TARGET.into(),
+        notes: Vec::new(),
+    };
+    let map = TargetMap::new(&TargetOptions::default(), ServerLayout::offline()).unwrap();
+    let opts = UploadOptions {
+        limits: BatchLimits {
+            max_messages: setup.batch,
+            max_bytes: 1 << 20,
+        },
+        allow_multiappend: true,
+        read: ReadOptions::default(),
+        skip_existing: false,
+        retries: setup.retries,
+        failed_out: None,
+        stop: Arc::new(AtomicBool::new(false)),
+        throttle: None,
+        jobs: 1,
+        unordered: false,
+    };
+    let progress = Progress::new(0, ProgressMode::Hidden, 1);
+    let caps = setup.caps;
+    let connect =
+        || ScriptedServer::connect(world, caps).map(|s| Box::new(s) as Box<dyn MailServer>);
+    let journal = setup
+        .journal
+        .as_ref()
+        .map(|p| Journal::open(p, false).unwrap());
+    let first = match connect() {
+        Ok(s) => s,
+        Err(e) => panic!("first connection: {e}"),
+    };
+    upload_to(first, &connect, journal, &[folder], &map, &opts, &progress)
+}
+
+/// The index (from 0) of the message a failure's origin names.
+fn index_of(origin: &str) -> usize {
+    let rest = origin.split(" message ").nth(1).expect("an mbox origin");
+    let n: usize = rest.split(' ').next().unwrap().parse().unwrap();
+    n - 1
+}
+
+/// What one run left, checked against the invariants; returns the indexes
+/// of the messages reported of unknown fate.
+fn check(
+    case: &str,
+    world: &Arc<Mutex<World>>,
+    sent: &[Vec<u8>],
+    report: &Report,
+    journal: Option<&Path>,
+) -> Vec<usize> {
+    let stored = world.lock().unwrap().messages(TARGET);
+    let t = report.totals();
+    if report.aborted.is_none() {
+        assert_eq!(
+            t.found as usize,
+            sent.len(),
+            "{case}: every message counted once: {report:#?}"
+        );
+    }
+    assert!(t.found as usize <= sent.len(), "{case}: {report:#?}");
+    assert_eq!(t.found, t.uploaded + t.failed + t.skipped, "{case}");
+    let mut failed: Vec<Option<FailureClass>> = vec![None; sent.len()];
+    for f in &report.failures {
+        let i = index_of(&f.origin);
+        assert!(failed[i].is_none(), "{case}: message {i} failed twice");
+        failed[i] = Some(f.class);
+    }
+    let j = journal.map(|p| Journal::open(p, false).unwrap());
+    let pending: Vec<Fingerprint> = j
+        .as_ref()
+        .map(|j| j.pending().into_iter().flat_map(|p| p.fps).collect())
+        .unwrap_or_default();
+    let mut unknown = Vec::new();
+    for (i, bytes) in sent.iter().enumerate() {
+        let copies = stored.iter().filter(|s| *s == bytes).count();
+        assert!(copies <= 1, "{case}: message {i} stored {copies} times");
+        let fp = Fingerprint::of(bytes);
+        match failed[i] {
+            None if copies == 0 => {
+                // Not read: the run stopped before it (checked by the counts).
+                assert!(
+                    report.aborted.is_some(),
+                    "{case}: message {i} silently not sent"
+                );
+            }
+            None => {
+                if let Some(j) = &j {
+                    assert!(
+                        !j.entries(TARGET, &fp).is_empty(),
+                        "{case}: message {i} landed but not journaled"
+                    );
+                }
+            }
+            Some(FailureClass::Unknown) => {
+                unknown.push(i);
+                if j.is_some() {
+                    assert!(
+                        pending.contains(&fp),
+                        "{case}: message {i} of unknown fate but its batch is closed"
+                    );
+                }
+            }
+            Some(class) => {
+                assert_eq!(
+                    copies, 0,
+                    "{case}: message {i} failed ({class:?}) but stored"
+                );
+            }
+        }
+    }
+    let landed = (0..sent.len())
+        .filter(|&i| failed[i].is_none() && stored.contains(&sent[i]))
+        .count();
+    assert_eq!(
+        landed as u64,
+        t.uploaded + t.already_present,
+        "{case}: what is on the server and not failed is what is counted as there: {report:#?}"
+    );
+    if unknown.is_empty() {
+        assert!(
+            pending.is_empty(),
+            "{case}: nothing unknown, yet batches open: {pending:?}"
+        );
+    }
+    unknown
+}
+
+/// Every fault at every step, for both modes, with a journal: the first run
+/// keeps the invariants; a clean rerun completes with nothing doubled.
+#[test]
+fn every_fault_at_every_step_counts_once_and_never_doubles() {
+    let steps = [
+        (Step::Append, 1),
+        (Step::Append, 2),
+        (Step::Status, 1),
+        (Step::Status, 3),
+        (Step::Select, 1),
+        (Step::FetchSummaries, 1),
+        (Step::FetchHashes, 1),
+        (Step::Connect, 2),
+        (Step::Create, 1),
+        (Step::List, 1),
+    ];
+    let faults = [
+        Fault::LostBefore,
+        Fault::LostAfter,
+        Fault::LostUnstored,
+        Fault::Timeout,
+        Fault::No(None),
+        Fault::No(Some(Code::Other("UNAVAILABLE".into()))),
+        Fault::Bad,
+        Fault::Bye,
+    ];
+    for caps in [MULTI, SERIAL] {
+        for (step, nth) in steps {
+            for fault in &faults {
+                for journaled in [true, false] {
+                    let case = format!(
+                        "{step:?} #{nth} {fault:?} {} journal={journaled}",
+                        if caps == MULTI { "multi" } else { "serial" }
+                    );
+                    let rules = vec![Rule::at(step, nth, fault.clone())];
+                    let unknown = one_case(&case, caps, rules, journaled, 2);
+                    // One fault is recovered from: looked for, never unknown.
+                    assert!(unknown.is_empty(), "{case}: {unknown:?}");
+                    // The same fault while recovering from a batch that was
+                    // stored and whose answer was lost.
+                    let case = format!("APPEND stored and lost, then {case}");
+                    let rules = vec![
+                        Rule::at(Step::Append, 2, Fault::LostAfter),
+                        Rule::at(step, nth + 1, fault.clone()),
+                    ];
+                    one_case(&case, caps, rules, journaled, 2);
+                }
+            }
+        }
+    }
+}
+
+/// Faults that outlast a retry: reconnecting fails, the look fails after
+/// reconnecting, `--retries 0`.
+#[test]
+fn lasting_faults_leave_batches_open_and_the_rerun_settles_them() {
+    let unavailable = || Fault::No(Some(Code::Other("UNAVAILABLE".into())));
+    let cases: Vec<(&str, Vec<Rule>, u32)> = vec![
+        (
+            "stored, lost, reconnect refused",
+            vec![
+                Rule::at(Step::Append, 1, Fault::LostAfter),
+                Rule::from(Step::Connect, 2, Fault::Refused),
+            ],
+            2,
+        ),
+        (
+            "stored, lost, STATUS unavailable",
+            vec![
+                Rule::at(Step::Append, 1, Fault::LostAfter),
+                Rule::from(Step::Status, 2, unavailable()),
+            ],
+            2,
+        ),
+        (
+            "stored, lost, SELECT unavailable",
+            vec![
+                Rule::at(Step::Append, 2, Fault::LostAfter),
+                Rule::from(Step::Select, 1, unavailable()),
+            ],
+            2,
+        ),
+        (
+            "stored, lost, summaries refused",
+            vec![
+                Rule::at(Step::Append, 1, Fault::Timeout),
+                Rule::from(Step::FetchSummaries, 1, Fault::Bad),
+            ],
+            2,
+        ),
+        (
+            "stored, lost, look lost every time",
+            vec![
+                Rule::at(Step::Append, 1, Fault::LostAfter),
+                Rule::from(Step::Select, 1, Fault::LostBefore),
+            ],
+            2,
+        ),
+        (
+            "stored, lost, --retries 0",
+            vec![Rule::at(Step::Append, 1, Fault::LostAfter)],
+            0,
+        ),
+        (
+            "lost every time",
+            vec![Rule::from(Step::Append, 1, Fault::LostUnstored)],
+            2,
+        ),
+    ];
+    for caps in [MULTI, SERIAL] {
+        for (name, rules, retries) in &cases {
+            for journaled in [true, false] {
+                let case = format!("{name} caps={caps} journal={journaled}");
+                let unknown = one_case(&case, caps, rules.clone(), journaled, *retries);
+                let stored_then_lost = name.starts_with("stored");
+                assert_eq!(!unknown.is_empty(), stored_then_lost, "{case}: {unknown:?}");
+            }
+        }
+    }
+}
+
+/// One run with `rules`, checked; then a clean rerun, checked: with a
+/// journal everything ends on the server exactly once. Returns the
+/// messages the first run reported of unknown fate.
+fn one_case(
+    case: &str,
+    caps: &'static str,
+    rules: Vec<Rule>,
+    journaled: bool,
+    retries: u32,
+) -> Vec<usize> {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, sent) = source(tmp.path(), 7);
+    let world = World::shared();
+    world.lock().unwrap().rules = rules;
+    let journal = journaled.then(|| tmp.path().join("journal"));
+    let setup = Setup {
+        caps,
+        journal: journal.clone(),
+        retries,
+        batch: 3,
+    };
+    let report = run(&world, &src, &setup);
+    let unknown = check(case, &world, &sent, &report, journal.as_deref());
+    if !unknown.is_empty() {
+        assert_ne!(report.exit_status().code(), 0, "{case}: unknown but exit 0");
+    }
+    let mut w = world.lock().unwrap();
+    w.rules.clear();
+    drop(w);
+    if !journaled {
+        return unknown;
+    }
+    let again = run(&world, &src, &setup);
+    check(
+        &format!("{case}, rerun"),
+        &world,
+        &sent,
+        &again,
+        journal.as_deref(),
+    );
+    let stored = world.lock().unwrap().messages(TARGET);
+    for (i, bytes) in sent.iter().enumerate() {
+        let n = stored.iter().filter(|s| *s == bytes).count();
+        assert_eq!(n, 1, "{case}, rerun: message {i} stored {n} times");
+    }
+    assert!(again.failures.is_empty(), "{case}, rerun: {again:#?}");
+    unknown
+}
+
+/// A batch an earlier run left open (a kill): the next run looks, journals
+/// what landed, sends the rest once; with the look failing it stays open,
+/// its messages are held back (not sent, reported of unknown fate).
+#[test]
+fn batch_left_open_by_an_earlier_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, sent) = source(tmp.path(), 5);
+    let world = World::shared();
+    let jpath = tmp.path().join("journal");
+    {
+        // The killed run: Begin for messages 1-3, of which 1-2 were stored.
+        let mut w = world.lock().unwrap();
+        w.mailboxes.insert(
+            TARGET.into(),
+            super::scripted::Mailbox {
+                uidvalidity: 7,
+                uidnext: 1,
+                messages: Vec::new(),
+            },
+        );
+        let mut j = Journal::open(&jpath, false).unwrap();
+        let fps: Vec<Fingerprint> = sent[..3].iter().map(|b| Fingerprint::of(b)).collect();
+        let before = Before {
+            uidvalidity: Some(7),
+            uidnext: Some(1),
+            messages: Some(0),
+        };
+        j.begin(TARGET, before, &fps).unwrap();
+        let mb = w.mailboxes.get_mut(TARGET).unwrap();
+        for b in &sent[..2] {
+            mb.messages.push((mb.uidnext, b.clone()));
+            mb.uidnext += 1;
+        }
+        w.rules = vec![Rule::from(
+            Step::Select,
+            1,
+            Fault::No(Some(Code::Other("UNAVAILABLE".into()))),
+        )];
+    }
+    let setup = Setup {
+        caps: MULTI,
+        journal: Some(jpath.clone()),
+        retries: 2,
+        batch: 3,
+    };
+    let report = run(&world, &src, &setup);
+    let unknown = check("look fails", &world, &sent, &report, Some(&jpath));
+    assert_eq!(unknown, [0, 1, 2], "{report:#?}");
+    assert_eq!(report.exit_status().code(), 1);
+    assert_eq!(world.lock().unwrap().messages(TARGET).len(), 4);
+    world.lock().unwrap().rules.clear();
+    let again = run(&world, &src, &setup);
+    check("rerun", &world, &sent, &again, Some(&jpath));
+    assert_eq!(world.lock().unwrap().messages(TARGET).len(), 5);
+    assert!(again.failures.is_empty(), "{again:#?}");
+    assert!(
+        again.warnings.iter().any(|w| w.contains("1 had not")),
+        "{:?}",
+        again.warnings
+    );
+}
+
+/// `--retries 0` after a stored batch lost its answer: the run stops,
+/// exits non-zero, says the messages are of unknown fate, and promises
+/// "nothing will be doubled" only with a journal.
+#[test]
+fn retries_zero_promises_no_doubling_only_with_a_journal() {
+    for journaled in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (src, sent) = source(tmp.path(), 7);
+        let world = World::shared();
+        world.lock().unwrap().rules = vec![Rule::at(Step::Append, 1, Fault::LostAfter)];
+        let journal = journaled.then(|| tmp.path().join("journal"));
+        let setup = Setup {
+            caps: MULTI,
+            journal: journal.clone(),
+            retries: 0,
+            batch: 3,
+        };
+        let report = run(&world, &src, &setup);
+        let unknown = check("retries 0", &world, &sent, &report, journal.as_deref());
+        assert_eq!(unknown, [0, 1, 2], "{report:#?}");
+        assert_eq!(report.exit_status().code(), 3);
+        let problems = report.problems();
+        assert!(problems.contains("fate unknown"), "{problems}");
+        assert_eq!(
+            problems.contains("nothing will be doubled"),
+            journaled,
+            "{problems}"
+        );
+    }
+}
+
+/// Messages alike in size and Message-ID (5 and 6), or without one (3),
+/// are told apart by their bodies' hashes, fetched for those only.
+#[test]
+fn ties_are_broken_by_hashes_of_the_candidates_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, sent) = source(tmp.path(), 7);
+    let world = World::shared();
+    // Batches of 7: one MULTIAPPEND, stored, its answer lost.
+    world.lock().unwrap().rules = vec![Rule::at(Step::Append, 1, Fault::LostAfter)];
+    let setup = Setup {
+        caps: MULTI,
+        journal: Some(tmp.path().join("journal")),
+        retries: 2,
+        batch: 7,
+    };
+    let report = run(&world, &src, &setup);
+    assert!(check("ties", &world, &sent, &report, None).is_empty());
+    assert_eq!(report.totals().uploaded, 7);
+    let w = world.lock().unwrap();
+    assert_eq!(
+        w.log.iter().filter(|l| l.starts_with("Append")).count(),
+        1,
+        "{:?}",
+        w.log
+    );
+    assert_eq!(
+        w.log
+            .iter()
+            .filter(|l| l.starts_with("FetchHashes"))
+            .count(),
+        1,
+        "{:?}",
+        w.log
+    );
+}
