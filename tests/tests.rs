@@ -63,3 +63,8 @@ mod parallel;
 // Gmail Takeout labels: one APPEND, then UID COPY into the other mailboxes,
 // journaled (a rerun neither doubles nor misses a copy).
 mod copies;
+
+// The batch lifecycle end to end (issue 9): a stored batch whose answer is
+// lost and whose look fails stays open and is settled by the rerun; a 70 MB
+// message of unknown fate is settled without reading its body back.
+mod lifecycle;

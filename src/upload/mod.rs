@@ -6,12 +6,17 @@
 //! message ends up counted in the [`Report`] exactly once.
 //!
 //! Parts: `run.rs` starts one uploader per connection (`--jobs`) on the
-//! shares `jobs.rs` deals out, and merges their reports; `window.rs`
-//! journals and writes batches, several in flight, and resolves those of
-//! unknown fate; `copies.rs` copies a message that belongs in several
-//! mailboxes instead of sending it again; `throttle.rs` keeps
-//! `--max-rate`; `send.rs` reads answers and keeps the connection;
-//! `resolve.rs` looks at the server (what landed, what is there);
+//! shares `jobs.rs` deals out, and merges their reports; `lifecycle.rs`
+//! is the one life of every unit of work (planned → begun → sent →
+//! answered | lost → looked → settled) and its one settle step (journal,
+//! report, progress); `window.rs` journals and writes batches, several in
+//! flight; `copies.rs` copies a message that belongs in several mailboxes
+//! instead of sending it again; `recovery.rs` resolves units whose answers
+//! were lost (and those an earlier run left open) by looking;
+//! `throttle.rs` keeps `--max-rate`; `send.rs` reads answers and keeps the
+//! connection; `resolve.rs` looks at the server (what landed, what is
+//! there); `server.rs` is the server as a trait ([`MailServer`]: a
+//! [`crate::imap::Session`], or a scripted one in unit tests);
 //! `failed_out.rs` keeps the messages that did not land.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 

@@ -58,7 +58,7 @@ impl<'a> Uploader<'a> {
                 Ok(()) => {}
                 Err(s) => {
                     let reason = match &s {
-                        Stop::Connection(w) => format!("could not reconnect to look: {w}"),
+                        Stop::Connection(w) => format!("could not look: {w}"),
                         _ => "the run stopped before it could look".to_string(),
                     };
                     for u in &mut units {

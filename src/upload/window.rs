@@ -6,10 +6,11 @@
 //! splits only that batch, TRYCREATE retries only that batch. A batch counts
 //! as done only after its tagged answers and its journal records.
 //!
-//! A lost connection makes every batch in flight of unknown fate: the
-//! window is drained, the session reopened, and each mailbox is looked at
-//! once from the earliest snapshot ([`Before`]) of its lost batches, which
-//! precedes all of them; only what is missing is sent again.
+//! Each batch is a [`Unit`] of the batch lifecycle (`lifecycle.rs`), settled
+//! in its one settle step. A lost answer makes every batch in flight of
+//! unknown fate: the window is drained and the batches are recovered
+//! together (`recovery.rs`: reopen, look once per mailbox from the earliest
+//! snapshot, send again only what is missing).
 //!
 //! Snapshots cost no round trip once a mailbox has had a batch confirmed
 //! with APPENDUID: what is appended after that answer gets a higher UID, so
