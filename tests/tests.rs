@@ -53,6 +53,10 @@ mod sources;
 // --trace and -v/-vv: the exchange recorded, secrets and bodies never.
 mod trace;
 
+// Journal, lock, --trace and --failed-out files are 0600 (directories 0700)
+// under umask 022.
+mod private_files;
+
 // Several batches in flight: a NO splits only its batch; cuts resolved.
 mod pipeline;
 
@@ -68,3 +72,7 @@ mod copies;
 // lost and whose look fails stays open and is settled by the rerun; a 70 MB
 // message of unknown fate is settled without reading its body back.
 mod lifecycle;
+
+// One decision per message: scan, upload --dry-run, upload and verify agree
+// on what is sent, skipped or refused (BINARY hidden by a proxy).
+mod decide;

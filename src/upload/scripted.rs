@@ -304,7 +304,7 @@ impl MailServer for ScriptedServer {
     }
     fn append_start(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<String, ImapError> {
         if items.iter().any(|i| i.bytes.is_empty()) {
-            return Err(ImapError::Protocol("empty message".into()));
+            return Err(ImapError::Unsendable("empty message".into()));
         }
         let bytes: Vec<Vec<u8>> = items.iter().map(|i| i.bytes.to_vec()).collect();
         let uidplus = self.caps.has("UIDPLUS");

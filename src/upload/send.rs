@@ -12,7 +12,7 @@ use crate::journal::{Before, Landed};
 use crate::message::Message;
 
 use super::lifecycle::Fate;
-use super::server::{MailServer, is_lost};
+use super::server::MailServer;
 use super::{Stop, Uploader, append_item, is_trycreate};
 
 /// First pause before a reconnection after the immediate one; doubles, up to
@@ -31,7 +31,7 @@ impl Uploader<'_> {
         let mut failures = 0;
         loop {
             match f(self.session.as_mut()) {
-                Err(e) if is_lost(&e) || self.session.is_broken() => {
+                Err(e) if e.is_connection_lost() || self.session.is_broken() => {
                     failures += 1;
                     if failures > self.opts.retries {
                         // The server accepts a login but drops the command
@@ -146,7 +146,7 @@ impl Uploader<'_> {
                 out
             }
             // Refused before anything was written (cannot be encoded).
-            Err(e) if !is_lost(&e) && !self.session.is_broken() => {
+            Err(e) if !e.is_connection_lost() && !self.session.is_broken() => {
                 vec![Fate::NotSent(e.to_string()); msgs.len()]
             }
             Err(e) => vec![Fate::Lost(e.to_string()); msgs.len()],

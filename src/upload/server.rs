@@ -6,7 +6,8 @@
 //!
 //! What it does not own: which mailbox a message goes to, the journal, the
 //! report. It only speaks to the server. A call's error is the server's
-//! (NO/BAD, typed) or a lost connection ([`is_lost`]); after a lost
+//! (NO/BAD, typed) or a lost connection
+//! ([`ImapError::is_connection_lost`]); after a lost
 //! connection [`MailServer::is_broken`] is true and the caller reconnects
 //! with a [`super::Connect`].
 
@@ -103,12 +104,4 @@ impl MailServer for Session {
     fn logout(self: Box<Self>) {
         Session::logout(*self)
     }
-}
-
-/// The connection is gone or out of step: a command's fate is unknown.
-pub fn is_lost(e: &ImapError) -> bool {
-    matches!(
-        e,
-        ImapError::ConnectionLost(_) | ImapError::Bye { .. } | ImapError::Protocol(_)
-    )
 }
