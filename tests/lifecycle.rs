@@ -6,6 +6,7 @@
 //! from sizes and Message-IDs without reading the body back.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 use crate::util::{Dovecot, LookProxy, MailhaulCommand};
 
@@ -57,6 +58,20 @@ fn upload(
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{}", c.explain(&out));
     (c, out)
+}
+
+/// The first run, through a [`LookProxy`] that cuts it before the first
+/// APPENDUID answer; the cut must have happened.
+fn cut_run(
+    dovecot: &Dovecot,
+    src: &Path,
+    journal: &Path,
+    extra: &[&str],
+) -> (LookProxy, std::process::Output) {
+    let proxy = LookProxy::start(dovecot.plain_port(), 1);
+    let (c, out) = upload(dovecot, src, journal, Some(&proxy), extra);
+    assert!(proxy.did_cut(), "{}", c.explain(&out));
+    (proxy, out)
 }
 
 /// `Target`'s messages, read back by the independent reader, sorted.
@@ -112,9 +127,7 @@ fn stored_then_dropped_with_a_failing_look_is_settled_by_the_rerun() {
         assert!(after_first.iter().filter(|g| *g == m).count() <= 1);
     }
     assert!(!after_first.is_empty(), "the first batch was stored");
-    proxy
-        .refuse_looks
-        .store(false, std::sync::atomic::Ordering::SeqCst);
+    proxy.refuse_looks.store(false, Ordering::SeqCst);
     let (c, again) = upload(&dovecot, &src, &journal, Some(&proxy), &[]);
     assert_eq!(again.status.code(), Some(0), "{}", c.explain(&again));
     let stderr = String::from_utf8_lossy(&again.stderr);
@@ -146,16 +159,14 @@ fn a_70_mb_message_of_unknown_fate_is_settled_by_the_next_run() {
     sent.push(big.replace('\n', "\r\n").into_bytes());
     drop(big);
     let journal = tmp.path().join("journal");
-    let proxy = LookProxy::start(dovecot.plain_port(), 1);
-    let (c, first) = upload(
+    let (proxy, first) = cut_run(
         &dovecot,
         &src,
         &journal,
-        Some(&proxy),
         &["--batch-size", "1", "--retries", "0"],
     );
-    assert!(proxy.did_cut(), "{}", c.explain(&first));
-    assert_eq!(first.status.code(), Some(3), "{}", c.explain(&first));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(3), "{stderr}");
     drop(proxy);
     let (c, again) = upload(&dovecot, &src, &journal, None, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", c.explain(&again));

@@ -141,19 +141,11 @@ impl Uploader<'_> {
         let work = Work::Copy {
             from: from.to_string(),
         };
-        if round > self.opts.retries + 1 {
-            let reason = format!(
-                "the connection broke {} times while copying it here; not copied (it is not there)",
-                round - 1
-            );
-            let mut unit = Unit::planned(work, to, items, Default::default(), round);
-            let n = unit.items.len();
-            unit.answered(vec![Fate::NotSent(reason); n]);
-            self.settle(unit)?;
+        let unit = Unit::planned(work, to, items, Default::default(), round);
+        let Some(mut unit) = self.unless_retries_used_up(unit)? else {
             return Ok(());
-        }
-        let before = self.status_before(to)?;
-        let mut unit = Unit::planned(work, to, items, before, round);
+        };
+        unit.before = self.status_before(to)?;
         unit.begin(self.shared.journal.as_ref())
             .map_err(Stop::Journal)?;
         let uids: Vec<u32> = unit

@@ -17,7 +17,7 @@ use crate::fingerprint::Fingerprint;
 use crate::journal::Before;
 use crate::report::FailureClass;
 
-use super::lifecycle::{Books, Stage, Unit, Work};
+use super::lifecycle::{Books, Fate, Stage, Unit, Work};
 use super::resolve::find_landed;
 use super::{Stop, Uploader, lock};
 
@@ -143,6 +143,23 @@ impl<'a> Uploader<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `unit`, unless it is to be sent once more than `--retries` allows
+    /// after lost connections: then it is settled as not sent (it was
+    /// looked for and is not on the server).
+    pub(super) fn unless_retries_used_up(&mut self, mut unit: Unit) -> Result<Option<Unit>, Stop> {
+        if unit.round <= self.opts.retries + 1 {
+            return Ok(Some(unit));
+        }
+        let reason = format!(
+            "the connection broke {} times while sending it; not sent (it is not on the server)",
+            unit.round - 1
+        );
+        let n = unit.items.len();
+        unit.answered(vec![Fate::NotSent(reason); n]);
+        self.settle(unit)?;
+        Ok(None)
     }
 
     /// Batches of unknown fate left in the journal by an earlier run

@@ -120,23 +120,16 @@ impl Uploader<'_> {
             return Ok(());
         }
         self.check_stop()?;
-        if round > self.opts.retries + 1 {
-            let reason = format!(
-                "the connection broke {} times while sending this batch; not sent (it is not on the server)",
-                round - 1
-            );
-            let mut unit = Unit::planned(Work::Append, mailbox, items, Before::default(), round);
-            let n = unit.items.len();
-            unit.answered(vec![Fate::NotSent(reason); n]);
-            self.settle(unit)?;
+        let unit = Unit::planned(Work::Append, mailbox, items, Before::default(), round);
+        let Some(mut unit) = self.unless_retries_used_up(unit)? else {
             return Ok(());
-        }
+        };
         if self.session.is_broken() {
             // A batch in flight lost its answer: recover it (reconnecting)
             // before this one is journaled and written.
             self.drain()?;
         }
-        let bytes: u64 = items.iter().filter_map(|i| i.size).sum();
+        let bytes: u64 = unit.items.iter().filter_map(|i| i.size).sum();
         let limits = WindowLimits::for_mode(self.mode).shared_by(self.connections);
         while !self.window.is_empty()
             && (self.window.batches.len() >= limits.batches
@@ -145,12 +138,11 @@ impl Uploader<'_> {
             self.complete_front()?;
         }
         if let Some(t) = &self.opts.throttle
-            && !t.wait(items.len(), bytes, &self.opts.stop)
+            && !t.wait(unit.items.len(), bytes, &self.opts.stop)
         {
             return Err(Stop::Interrupted);
         }
-        let before = self.snapshot(mailbox)?;
-        let mut unit = Unit::planned(Work::Append, mailbox, items, before, round);
+        unit.before = self.snapshot(mailbox)?;
         unit.begin(self.shared.journal.as_ref())
             .map_err(Stop::Journal)?;
         let units: Vec<(usize, usize)> = match self.mode {

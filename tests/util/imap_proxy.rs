@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use super::proxy::replace_all;
+
 pub struct LookProxy {
     port: u16,
     stop: Arc<AtomicBool>,
@@ -217,16 +219,4 @@ fn literal_length(line: &[u8]) -> usize {
         .trim_end_matches('+')
         .parse()
         .unwrap_or(0)
-}
-
-fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) {
-    let mut i = 0;
-    while i + from.len() <= data.len() {
-        if &data[i..i + from.len()] == from {
-            data[i..i + from.len()].copy_from_slice(to);
-            i += from.len();
-        } else {
-            i += 1;
-        }
-    }
 }
