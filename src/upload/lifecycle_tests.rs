@@ -219,7 +219,9 @@ fn every_fault_at_every_step_counts_once_and_never_doubles() {
         Fault::No(Some(Code::Other("UNAVAILABLE".into()))),
         Fault::Bad,
         Fault::Bye,
+        Fault::Partial,
     ];
+    let mut played: Vec<(Step, Fault)> = Vec::new();
     for caps in [MULTI, SERIAL] {
         for (step, nth) in steps {
             for fault in &faults {
@@ -229,19 +231,36 @@ fn every_fault_at_every_step_counts_once_and_never_doubles() {
                         if caps == MULTI { "multi" } else { "serial" }
                     );
                     let rules = vec![Rule::at(step, nth, fault.clone())];
-                    let unknown = one_case(&case, caps, rules, journaled, 2);
+                    let (unknown, p) = one_case(&case, caps, rules, journaled, 2);
+                    played.extend(p);
                     // One fault is recovered from: looked for, never unknown.
                     assert!(unknown.is_empty(), "{case}: {unknown:?}");
                     // The same fault while recovering from a batch that was
-                    // stored and whose answer was lost.
-                    let case = format!("APPEND stored and lost, then {case}");
-                    let rules = vec![
-                        Rule::at(Step::Append, 2, Fault::LostAfter),
-                        Rule::at(step, nth + 1, fault.clone()),
-                    ];
-                    one_case(&case, caps, rules, journaled, 2);
+                    // stored and whose answer was lost (at the step's first
+                    // occurrence after the loss, or the one after).
+                    for later in [nth, nth + 1] {
+                        let case = format!("APPEND #2 stored and lost, then #{later}: {case}");
+                        let rules = vec![
+                            Rule::at(Step::Append, 2, Fault::LostAfter),
+                            Rule::at(step, later, fault.clone()),
+                        ];
+                        played.extend(one_case(&case, caps, rules, journaled, 2).1);
+                    }
                 }
             }
+        }
+    }
+    // Every fault was played at every step (the table is not vacuous).
+    for (step, _) in steps {
+        for fault in &faults {
+            if *fault == Fault::Partial && !matches!(step, Step::FetchSummaries | Step::FetchHashes)
+            {
+                continue;
+            }
+            assert!(
+                played.iter().any(|p| p.0 == step && p.1 == *fault),
+                "{fault:?} never played at {step:?}"
+            );
         }
     }
 }
@@ -293,6 +312,14 @@ fn lasting_faults_leave_batches_open_and_the_rerun_settles_them() {
             2,
         ),
         (
+            "stored, lost, summaries answered in part",
+            vec![
+                Rule::at(Step::Append, 1, Fault::LostAfter),
+                Rule::from(Step::FetchSummaries, 1, Fault::Partial),
+            ],
+            2,
+        ),
+        (
             "stored, lost, --retries 0",
             vec![Rule::at(Step::Append, 1, Fault::LostAfter)],
             0,
@@ -307,7 +334,7 @@ fn lasting_faults_leave_batches_open_and_the_rerun_settles_them() {
         for (name, rules, retries) in &cases {
             for journaled in [true, false] {
                 let case = format!("{name} caps={caps} journal={journaled}");
-                let unknown = one_case(&case, caps, rules.clone(), journaled, *retries);
+                let (unknown, _) = one_case(&case, caps, rules.clone(), journaled, *retries);
                 let stored_then_lost = name.starts_with("stored");
                 assert_eq!(!unknown.is_empty(), stored_then_lost, "{case}: {unknown:?}");
             }
@@ -317,14 +344,14 @@ fn lasting_faults_leave_batches_open_and_the_rerun_settles_them() {
 
 /// One run with `rules`, checked; then a clean rerun, checked: with a
 /// journal everything ends on the server exactly once. Returns the
-/// messages the first run reported of unknown fate.
+/// messages the first run reported of unknown fate, and the faults played.
 fn one_case(
     case: &str,
     caps: &'static str,
     rules: Vec<Rule>,
     journaled: bool,
     retries: u32,
-) -> Vec<usize> {
+) -> (Vec<usize>, Vec<(Step, Fault)>) {
     let tmp = tempfile::tempdir().unwrap();
     let (src, sent) = source(tmp.path(), 7);
     let world = World::shared();
@@ -343,9 +370,10 @@ fn one_case(
     }
     let mut w = world.lock().unwrap();
     w.rules.clear();
+    let played = std::mem::take(&mut w.played);
     drop(w);
     if !journaled {
-        return unknown;
+        return (unknown, played);
     }
     let again = run(&world, &src, &setup);
     check(
@@ -361,7 +389,7 @@ fn one_case(
         assert_eq!(n, 1, "{case}, rerun: message {i} stored {n} times");
     }
     assert!(again.failures.is_empty(), "{case}, rerun: {again:#?}");
-    unknown
+    (unknown, played)
 }
 
 /// A batch an earlier run left open (a kill): the next run looks, journals

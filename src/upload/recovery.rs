@@ -18,7 +18,7 @@ use crate::journal::Before;
 use crate::report::FailureClass;
 
 use super::lifecycle::{Books, Fate, Stage, Unit, Work};
-use super::resolve::find_landed;
+use super::resolve::{Look, find_landed};
 use super::{Stop, Uploader, lock};
 
 impl<'a> Uploader<'a> {
@@ -122,6 +122,11 @@ impl<'a> Uploader<'a> {
                 exclude.extend(j.uids(&mb, before.uidvalidity));
             }
             let looked = self.retrying(|s| find_landed(s, &mb, before, &wanted, &exclude))?;
+            let looked = match looked {
+                Ok(Look::Found(found)) => Ok(found),
+                Ok(Look::Incomplete(why)) => Err(why),
+                Err(e) => Err(e.to_string()),
+            };
             match looked {
                 Ok(found) => {
                     for ((i, k), at) in places.into_iter().zip(found) {

@@ -57,17 +57,29 @@ impl Wanted {
     }
 }
 
+/// What a look at a mailbox found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// For each message looked for, where it landed, or `None`: not there.
+    Found(Vec<Option<Landed>>),
+    /// The server's answers do not account for every message it holds
+    /// since the snapshot (a FETCH answered in part): no verdict.
+    Incomplete(String),
+}
+
 /// For each of `wanted`, where it landed in `mailbox` since `before`, or
 /// `None` if it is not there. `exclude`: UIDs already accounted for
-/// (confirmed earlier in this run or journaled).
+/// (confirmed earlier in this run or journaled). A look that cannot
+/// account for every message the mailbox gained since `before` (its
+/// MESSAGES count) gives no verdict ([`Look::Incomplete`]).
 pub fn find_landed(
     server: &mut dyn MailServer,
     mailbox: &str,
     before: Before,
     wanted: &[Wanted],
     exclude: &HashSet<u32>,
-) -> Result<Vec<Option<Landed>>, ImapError> {
-    let none = vec![None; wanted.len()];
+) -> Result<Look, ImapError> {
+    let none = Look::Found(vec![None; wanted.len()]);
     settle(server, mailbox)?;
     let sel = server.select(mailbox)?;
     if before.uidvalidity.is_some() && sel.uid_validity != before.uidvalidity {
@@ -77,32 +89,48 @@ pub fn find_landed(
     if before.uidnext.is_some() && sel.uid_next == before.uidnext {
         return Ok(none);
     }
-    let summaries: Vec<Summary> = server
-        .fetch_summaries_from(before.uidnext.unwrap_or(1))?
+    let all = server.fetch_summaries_from(before.uidnext.unwrap_or(1))?;
+    if let Some(had) = before.messages
+        && u64::from(sel.exists) > u64::from(had) + all.len() as u64
+    {
+        // More messages than the snapshot's and the answer's together,
+        // even if none was expunged: the answer left some out.
+        return Ok(Look::Incomplete(format!(
+            "the server holds {} messages, {had} before the batch, but described only {} since",
+            sel.exists,
+            all.len()
+        )));
+    }
+    let summaries: Vec<Summary> = all
         .into_iter()
         .filter(|s| !exclude.contains(&s.uid))
         .collect();
-    let uids = match_summaries(wanted, &summaries, |uids| server.fetch_hashes(uids))?;
-    Ok(uids
-        .into_iter()
-        .map(|uid| {
-            uid.map(|uid| Landed {
-                uidvalidity: sel.uid_validity,
-                uid: Some(uid),
+    let uids = match match_summaries(wanted, &summaries, |uids| server.fetch_hashes(uids))? {
+        Ok(uids) => uids,
+        Err(why) => return Ok(Look::Incomplete(why)),
+    };
+    Ok(Look::Found(
+        uids.into_iter()
+            .map(|uid| {
+                uid.map(|uid| Landed {
+                    uidvalidity: sel.uid_validity,
+                    uid: Some(uid),
+                })
             })
-        })
-        .collect())
+            .collect(),
+    ))
 }
 
 /// Pairs `wanted` with server messages: a size and Message-ID that only one
 /// wanted message and only one server message share is a match; any other
 /// candidate (same size, Message-ID missing or repeated) is decided by the
-/// body's fingerprint, fetched (`hashes`) only for those candidates.
+/// body's fingerprint, fetched (`hashes`) only for those candidates. The
+/// inner `Err`: the hashes did not cover every candidate (no verdict).
 pub fn match_summaries(
     wanted: &[Wanted],
     summaries: &[Summary],
     hashes: impl FnOnce(&[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError>,
-) -> Result<Vec<Option<u32>>, ImapError> {
+) -> Result<Result<Vec<Option<u32>>, String>, ImapError> {
     let mut key_count: HashMap<(u64, &str), (usize, usize)> = HashMap::new();
     for w in wanted {
         if let Some(k) = w.key() {
@@ -142,14 +170,22 @@ pub fn match_summaries(
         }
     }
     if candidates.is_empty() {
-        return Ok(out);
+        return Ok(Ok(out));
     }
     candidates.sort_unstable();
     let mut by_fp: HashMap<Fingerprint, Vec<u32>> = HashMap::new();
+    let mut hashed = HashSet::new();
     for (uid, fp) in hashes(&candidates)? {
-        if candidates.binary_search(&uid).is_ok() {
+        if candidates.binary_search(&uid).is_ok() && hashed.insert(uid) {
             by_fp.entry(fp).or_default().push(uid);
         }
+    }
+    if hashed.len() < candidates.len() {
+        return Ok(Err(format!(
+            "asked for the fingerprints of {} messages, the server gave {}",
+            candidates.len(),
+            hashed.len()
+        )));
     }
     for (i, w) in wanted.iter().enumerate() {
         if out[i].is_some() {
@@ -163,7 +199,7 @@ pub fn match_summaries(
             out[i] = Some(uid);
         }
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
 /// Pause between two looks at UIDNEXT while waiting for it to settle
@@ -307,11 +343,15 @@ mod tests {
                 (13, Fingerprint::of(&b1)),
             ])
         })
+        .unwrap()
         .unwrap();
         assert_eq!(found, [Some(11), Some(13), Some(10), Some(12), None]);
         assert_eq!(asked, [10, 12, 13], "hashes only for the ties");
         let none = match_summaries(&want[..1], &server, |_| panic!("no hashes needed"));
-        assert_eq!(none.unwrap(), [Some(11)]);
+        assert_eq!(none.unwrap(), Ok(vec![Some(11)]));
+        // Hashes left out by the server: no verdict rather than "not there".
+        let part = match_summaries(&want, &server, |_| Ok(vec![(10, Fingerprint::of(&b2))]));
+        assert!(part.unwrap().is_err());
     }
 
     #[test]

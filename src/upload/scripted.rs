@@ -5,7 +5,7 @@
 //! at any step: the connection lost before the command is written, or
 //! after it was written and carried out (stored) but before the answer, or
 //! written and never carried out; NO, BAD, BYE; a timeout; the connection
-//! refused. The lifecycle's tests run the whole upload against it, with no
+//! refused; a FETCH answered in part. The lifecycle's tests run the whole upload against it, with no
 //! socket and no sleep but the recovery's own.
 
 use std::collections::{BTreeMap, HashMap};
@@ -55,6 +55,9 @@ pub enum Fault {
     Bye,
     /// Connecting fails (only for [`Step::Connect`]).
     Refused,
+    /// A FETCH answered OK with only the first half of what was asked
+    /// (only for [`Step::FetchSummaries`] and [`Step::FetchHashes`]).
+    Partial,
 }
 
 /// Play `fault` at the `nth` (1-based, counted over all connections)
@@ -102,6 +105,8 @@ pub struct World {
     pub connections: usize,
     /// Every command, as `STEP mailbox`, in order.
     pub log: Vec<String>,
+    /// Faults played so far.
+    pub played: Vec<(Step, Fault)>,
     seen: HashMap<Step, usize>,
 }
 
@@ -122,10 +127,13 @@ impl World {
         let n = self.seen.entry(step).or_default();
         *n += 1;
         let n = *n;
-        self.rules
+        let fault = self
+            .rules
             .iter()
             .find(|r| r.step == step && (r.nth == n || (r.every && n >= r.nth)))
-            .map(|r| r.fault.clone())
+            .map(|r| r.fault.clone())?;
+        self.played.push((step, fault.clone()));
+        Some(fault)
     }
 
     fn create(&mut self, name: &str) {
@@ -175,6 +183,8 @@ pub struct ScriptedServer {
     next_tag: u32,
     answers: HashMap<String, Answer>,
     appends: u64,
+    /// The last command was answered in part ([`Fault::Partial`]).
+    partial: bool,
 }
 
 impl ScriptedServer {
@@ -195,6 +205,7 @@ impl ScriptedServer {
             next_tag: 0,
             answers: HashMap::new(),
             appends: 0,
+            partial: false,
         })
     }
 
@@ -211,8 +222,10 @@ impl ScriptedServer {
         let mut w = self.world.lock().unwrap();
         w.log.push(format!("{step:?} {what}"));
         let lost = |why: &str| ImapError::ConnectionLost(why.into());
-        match w.fault(step) {
-            None | Some(Fault::Refused) => run(&mut w),
+        let fault = w.fault(step);
+        self.partial = fault == Some(Fault::Partial);
+        match fault {
+            None | Some(Fault::Refused) | Some(Fault::Partial) => run(&mut w),
             Some(Fault::LostBefore) | Some(Fault::LostUnstored) => {
                 self.broken = true;
                 Err(lost("connection reset"))
@@ -245,6 +258,14 @@ impl ScriptedServer {
 
     fn selected(&self) -> String {
         self.selected.clone().unwrap_or_default()
+    }
+
+    /// `all`, or its first half when the command was answered in part.
+    fn answered<T>(&self, mut all: Vec<T>) -> Vec<T> {
+        if self.partial {
+            all.truncate(all.len() / 2);
+        }
+        all
     }
 }
 
@@ -345,7 +366,7 @@ impl MailServer for ScriptedServer {
     }
     fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
         let name = self.selected();
-        self.command(Step::FetchSummaries, &name, |w| {
+        let all = self.command(Step::FetchSummaries, &name, |w| {
             let mb = w.mailbox(&name)?;
             Ok(mb
                 .messages
@@ -358,11 +379,12 @@ impl MailServer for ScriptedServer {
                     message_id: message_id(b),
                 })
                 .collect())
-        })
+        })?;
+        Ok(self.answered(all))
     }
     fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
         let name = self.selected();
-        self.command(Step::FetchHashes, &name, |w| {
+        let all = self.command(Step::FetchHashes, &name, |w| {
             let mb = w.mailbox(&name)?;
             Ok(mb
                 .messages
@@ -370,7 +392,8 @@ impl MailServer for ScriptedServer {
                 .filter(|(uid, _)| uids.contains(uid))
                 .map(|(uid, b)| (*uid, Fingerprint::of(b)))
                 .collect())
-        })
+        })?;
+        Ok(self.answered(all))
     }
     fn uid_copy(&mut self, uids: &[u32], mailbox: &str) -> Result<Copied, ImapError> {
         let from = self.selected();
