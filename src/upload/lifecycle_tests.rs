@@ -59,6 +59,17 @@ struct Setup {
     batch: usize,
 }
 
+impl Setup {
+    fn new(caps: &'static str, journal: Option<PathBuf>, retries: u32, batch: usize) -> Setup {
+        Setup {
+            caps,
+            journal,
+            retries,
+            batch,
+        }
+    }
+}
+
 /// One run of the upload of `src` into `world`.
 fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Report {
     let folder = PlannedFolder {
@@ -77,6 +88,7 @@ fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Report {
             max_bytes: 1 << 20,
         },
         allow_multiappend: true,
+        // Gmail Takeout is detected from the first message (`source_with_labels`).
         read: ReadOptions::default(),
         skip_existing: false,
         retries: setup.retries,
@@ -270,60 +282,44 @@ fn every_fault_at_every_step_counts_once_and_never_doubles() {
 #[test]
 fn lasting_faults_leave_batches_open_and_the_rerun_settles_them() {
     let unavailable = || Fault::No(Some(Code::Other("UNAVAILABLE".into())));
+    // APPEND number `n` stored and its answer lost, then the lasting fault.
+    let stored = |n: usize, then: Option<Rule>| {
+        let mut rules = vec![Rule::at(Step::Append, n, Fault::LostAfter)];
+        rules.extend(then);
+        rules
+    };
     let cases: Vec<(&str, Vec<Rule>, u32)> = vec![
         (
             "stored, lost, reconnect refused",
-            vec![
-                Rule::at(Step::Append, 1, Fault::LostAfter),
-                Rule::from(Step::Connect, 2, Fault::Refused),
-            ],
+            stored(1, Some(Rule::from(Step::Connect, 2, Fault::Refused))),
             2,
         ),
         (
             "stored, lost, STATUS unavailable",
-            vec![
-                Rule::at(Step::Append, 1, Fault::LostAfter),
-                Rule::from(Step::Status, 2, unavailable()),
-            ],
+            stored(1, Some(Rule::from(Step::Status, 2, unavailable()))),
             2,
         ),
         (
             "stored, lost, SELECT unavailable",
-            vec![
-                Rule::at(Step::Append, 2, Fault::LostAfter),
-                Rule::from(Step::Select, 1, unavailable()),
-            ],
+            stored(2, Some(Rule::from(Step::Select, 1, unavailable()))),
             2,
         ),
         (
             "stored, lost, summaries refused",
-            vec![
-                Rule::at(Step::Append, 1, Fault::Timeout),
-                Rule::from(Step::FetchSummaries, 1, Fault::Bad),
-            ],
+            stored(1, Some(Rule::from(Step::FetchSummaries, 1, Fault::Bad))),
             2,
         ),
         (
             "stored, lost, look lost every time",
-            vec![
-                Rule::at(Step::Append, 1, Fault::LostAfter),
-                Rule::from(Step::Select, 1, Fault::LostBefore),
-            ],
+            stored(1, Some(Rule::from(Step::Select, 1, Fault::LostBefore))),
             2,
         ),
         (
             "stored, lost, summaries answered in part",
-            vec![
-                Rule::at(Step::Append, 1, Fault::LostAfter),
-                Rule::from(Step::FetchSummaries, 1, Fault::Partial),
-            ],
+            stored(1, Some(Rule::from(Step::FetchSummaries, 1, Fault::Partial))),
             2,
         ),
-        (
-            "stored, lost, --retries 0",
-            vec![Rule::at(Step::Append, 1, Fault::LostAfter)],
-            0,
-        ),
+        ("stored, lost, --retries 0", stored(1, None), 0),
         (
             "lost every time",
             vec![Rule::from(Step::Append, 1, Fault::LostUnstored)],
@@ -357,12 +353,7 @@ fn one_case(
     let world = World::shared();
     world.lock().unwrap().rules = rules;
     let journal = journaled.then(|| tmp.path().join("journal"));
-    let setup = Setup {
-        caps,
-        journal: journal.clone(),
-        retries,
-        batch: 3,
-    };
+    let setup = Setup::new(caps, journal.clone(), retries, 3);
     let report = run(&world, &src, &setup);
     let unknown = check(case, &world, &sent, &report, journal.as_deref());
     if !unknown.is_empty() {
@@ -431,12 +422,7 @@ fn batch_left_open_by_an_earlier_run() {
             Fault::No(Some(Code::Other("UNAVAILABLE".into()))),
         )];
     }
-    let setup = Setup {
-        caps: MULTI,
-        journal: Some(jpath.clone()),
-        retries: 2,
-        batch: 3,
-    };
+    let setup = Setup::new(MULTI, Some(jpath.clone()), 2, 3);
     let report = run(&world, &src, &setup);
     let unknown = check("look fails", &world, &sent, &report, Some(&jpath));
     assert_eq!(unknown, [0, 1, 2], "{report:#?}");
@@ -465,12 +451,7 @@ fn retries_zero_promises_no_doubling_only_with_a_journal() {
         let world = World::shared();
         world.lock().unwrap().rules = vec![Rule::at(Step::Append, 1, Fault::LostAfter)];
         let journal = journaled.then(|| tmp.path().join("journal"));
-        let setup = Setup {
-            caps: MULTI,
-            journal: journal.clone(),
-            retries: 0,
-            batch: 3,
-        };
+        let setup = Setup::new(MULTI, journal.clone(), 0, 3);
         let report = run(&world, &src, &setup);
         let unknown = check("retries 0", &world, &sent, &report, journal.as_deref());
         assert_eq!(unknown, [0, 1, 2], "{report:#?}");
@@ -494,12 +475,7 @@ fn ties_are_broken_by_hashes_of_the_candidates_only() {
     let world = World::shared();
     // Batches of 7: one MULTIAPPEND, stored, its answer lost.
     world.lock().unwrap().rules = vec![Rule::at(Step::Append, 1, Fault::LostAfter)];
-    let setup = Setup {
-        caps: MULTI,
-        journal: Some(tmp.path().join("journal")),
-        retries: 2,
-        batch: 7,
-    };
+    let setup = Setup::new(MULTI, Some(tmp.path().join("journal")), 2, 7);
     let report = run(&world, &src, &setup);
     assert!(check("ties", &world, &sent, &report, None).is_empty());
     assert_eq!(report.totals().uploaded, 7);
@@ -519,4 +495,124 @@ fn ties_are_broken_by_hashes_of_the_candidates_only() {
         "{:?}",
         w.log
     );
+}
+
+/// `n` Gmail Takeout messages, each labelled Inbox and Work: uploaded once
+/// into one and copied by UID into the other.
+fn source_with_labels(dir: &Path, n: usize) -> PathBuf {
+    let mut mbox = String::new();
+    for i in 1..=n {
+        mbox.push_str(&format!(
+            "From 16{i}@xxx Wed Apr 01 0{i}:00:00 +0000 2020\nX-Gmail-Labels: Inbox,Work\nFrom: u@example.org\nSubject: {i}\nMessage-ID: <label-{i}@example.org>\n\nbody {i}\n\n"
+        ));
+    }
+    let path = dir.join("All mail Including Spam and Trash.mbox");
+    std::fs::write(&path, mbox).unwrap();
+    path
+}
+
+/// Every mailbox holds each Message-ID at most once; the counts.
+fn per_mailbox(world: &Arc<Mutex<World>>) -> Vec<(String, usize)> {
+    let w = world.lock().unwrap();
+    w.mailboxes
+        .iter()
+        .map(|(name, mb)| {
+            let mut ids: Vec<String> = mb
+                .messages
+                .iter()
+                .map(|(_, b)| crate::fingerprint::message_id(b).unwrap())
+                .collect();
+            let n = ids.len();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), n, "{name} holds a message twice");
+            (name.clone(), n)
+        })
+        .collect()
+}
+
+/// Every fault at the UID COPY of a unit of copies: each copy counted once
+/// (landed, refused, or of unknown fate and left open), never made twice;
+/// the rerun completes every mailbox.
+#[test]
+fn uid_copy_faults_count_once_and_never_double() {
+    let faults = [
+        Fault::LostBefore,
+        Fault::LostAfter,
+        Fault::LostUnstored,
+        Fault::Timeout,
+        Fault::No(None),
+        Fault::Bad,
+        Fault::Bye,
+    ];
+    for fault in faults {
+        for journaled in [true, false] {
+            let case = format!("{fault:?} journal={journaled}");
+            let tmp = tempfile::tempdir().unwrap();
+            let src = source_with_labels(tmp.path(), 4);
+            let world = World::shared();
+            world.lock().unwrap().rules = vec![Rule::at(Step::UidCopy, 1, fault.clone())];
+            let journal = journaled.then(|| tmp.path().join("journal"));
+            let setup = Setup::new(MULTI, journal.clone(), 2, 10);
+            let report = run(&world, &src, &setup);
+            let t = report.totals();
+            assert_eq!(
+                (t.found, t.uploaded + t.failed),
+                (8, 8),
+                "{case}: {report:#?}"
+            );
+            let counts = per_mailbox(&world);
+            assert_eq!(counts.len(), 2, "{case}: {counts:?}");
+            let held: usize = counts.iter().map(|c| c.1).sum();
+            let refused = matches!(fault, Fault::No(_) | Fault::Bad);
+            assert_eq!(held as u64, t.uploaded, "{case}: {counts:?} {report:#?}");
+            assert_eq!(t.failed, if refused { 4 } else { 0 }, "{case}: {report:#?}");
+            assert_eq!(report.copies, if refused { 0 } else { 4 }, "{case}");
+            world.lock().unwrap().rules.clear();
+            if let Some(j) = &journal {
+                assert!(
+                    Journal::open(j, false).unwrap().pending().is_empty(),
+                    "{case}"
+                );
+                let again = run(&world, &src, &setup);
+                assert!(again.failures.is_empty(), "{case}: {again:#?}");
+                let counts = per_mailbox(&world);
+                assert!(counts.iter().all(|c| c.1 == 4), "{case}: {counts:?}");
+            }
+        }
+    }
+}
+
+/// A UID COPY made, its answer lost, and the look refused: the copies are of
+/// unknown fate (not made again), their unit stays open; the rerun finds them.
+#[test]
+fn uid_copy_of_unknown_fate_stays_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = source_with_labels(tmp.path(), 4);
+    let world = World::shared();
+    world.lock().unwrap().rules = vec![
+        Rule::at(Step::UidCopy, 1, Fault::LostAfter),
+        Rule::from(
+            Step::Select,
+            2,
+            Fault::No(Some(Code::Other("UNAVAILABLE".into()))),
+        ),
+    ];
+    let jpath = tmp.path().join("journal");
+    let setup = Setup::new(MULTI, Some(jpath.clone()), 2, 10);
+    let report = run(&world, &src, &setup);
+    let unknown = report
+        .failures
+        .iter()
+        .filter(|f| f.class == FailureClass::Unknown)
+        .count();
+    assert_eq!(unknown, 4, "{report:#?}");
+    assert_eq!(report.totals().found, 8);
+    assert!(per_mailbox(&world).iter().all(|c| c.1 == 4));
+    assert_eq!(Journal::open(&jpath, false).unwrap().pending().len(), 1);
+    world.lock().unwrap().rules.clear();
+    let again = run(&world, &src, &setup);
+    assert!(again.failures.is_empty(), "{again:#?}");
+    assert!(per_mailbox(&world).iter().all(|c| c.1 == 4));
+    assert!(Journal::open(&jpath, false).unwrap().pending().is_empty());
 }
