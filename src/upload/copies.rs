@@ -46,31 +46,24 @@ impl Copies {
         q.push_back(others.to_vec());
     }
 
-    /// The message `fp` landed in `mailbox` at `at`: the copies it is owed
-    /// are queued; returns the destinations it cannot be copied to (the
-    /// server gave no UID).
-    pub(super) fn landed(
-        &mut self,
-        mailbox: &str,
-        fp: &Fingerprint,
-        origin: String,
-        size: u64,
-        at: Landed,
-    ) -> Vec<String> {
-        let Some(others) = self.take_wanted(mailbox, fp) else {
+    /// `item` landed in `mailbox` at `at`: the copies it is owed are
+    /// queued; returns the destinations it cannot be copied to (the server
+    /// gave no UID).
+    pub(super) fn landed(&mut self, mailbox: &str, item: &Item, at: Landed) -> Vec<String> {
+        let Some(others) = self.take_wanted(mailbox, &item.fp) else {
             return Vec::new();
         };
-        let Some(uid) = at.uid else {
+        let (Some(uid), Some(m)) = (at.uid, item.message()) else {
             return others;
         };
         for to in others {
             let owed = Item {
-                fp: *fp,
-                size: Some(size),
-                message_id: None,
+                fp: item.fp,
+                size: item.size,
+                message_id: item.message_id.clone(),
                 payload: Payload::Copy {
                     uid,
-                    origin: origin.clone(),
+                    origin: m.origin.to_string(),
                 },
             };
             self.owed

@@ -23,19 +23,16 @@
 //! What it does not own: sending (`window.rs`, `copies.rs`), looking
 //! (`recovery.rs`, `resolve.rs`), deciding what is sent (`mod.rs`).
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::fingerprint::{Fingerprint, message_id};
 use crate::journal::{Before, Journal, JournalError, Landed, Pending};
 use crate::message::Message;
-use crate::progress::Lane;
-use crate::report::{FailureClass, Report};
+use crate::report::FailureClass;
 
-use super::copies::Copies;
-use super::failed_out::FailedOut;
+use super::books::Books;
+use super::lock;
 use super::resolve::Wanted;
-use super::{Shared, lock};
 
 /// What a unit of work does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +83,7 @@ impl Item {
         }
     }
 
-    fn origin(&self) -> String {
+    pub(super) fn origin(&self) -> String {
         match &self.payload {
             Payload::Message(m) => m.origin.to_string(),
             Payload::Copy { origin, .. } => origin.clone(),
@@ -94,11 +91,11 @@ impl Item {
         }
     }
 
-    fn bytes(&self) -> Option<&[u8]> {
+    pub(super) fn bytes(&self) -> Option<&[u8]> {
         self.message().map(|m| m.bytes.as_slice())
     }
 
-    fn size_or_zero(&self) -> u64 {
+    pub(super) fn size_or_zero(&self) -> u64 {
         self.size.unwrap_or(0)
     }
 
@@ -420,105 +417,4 @@ impl Unit {
             overquota,
         })
     }
-}
-
-/// Journal, report, progress and `--failed-out`: what the settle step
-/// writes. Borrowed from an uploader's fields for one settle.
-pub(super) struct Books<'u, 'a> {
-    pub shared: &'a Shared,
-    pub report: &'u mut Report,
-    pub progress: &'u Lane<'a>,
-    /// Messages landed on this connection (for the progress line).
-    pub done: &'u mut u64,
-    pub copies: &'u mut Copies,
-    /// UIDs confirmed in this run, per mailbox (excluded when looking).
-    pub confirmed: &'u mut HashMap<String, HashSet<u32>>,
-}
-
-impl Books<'_, '_> {
-    fn landed(&mut self, work: &Work, mailbox: &str, item: &Item, at: Landed) {
-        if let Some(j) = &self.shared.journal {
-            lock(j).landed(mailbox, &item.fp, at);
-        }
-        if let Some(uid) = at.uid {
-            self.confirmed
-                .entry(mailbox.to_string())
-                .or_default()
-                .insert(uid);
-        }
-        let size = item.size_or_zero();
-        match work {
-            Work::Earlier => return,
-            Work::Copy { .. } => self.report.copies += 1,
-            Work::Append => self.progress.advance(size),
-        }
-        self.report.uploaded(mailbox, size);
-        *self.done += 1;
-        self.progress.set_status(*self.done, mailbox);
-        if let Some(m) = item.message() {
-            let origin = m.origin.to_string();
-            for to in self.copies.landed(mailbox, &item.fp, origin, size, at) {
-                let reason = "the server gave no UID for the uploaded message, so it could not be copied here; run the same command again to upload it".to_string();
-                self.failed(&to, item, FailureClass::NotSent, reason);
-            }
-        }
-    }
-
-    fn failed(&mut self, mailbox: &str, item: &Item, class: FailureClass, reason: String) {
-        if let Some(m) = item.message() {
-            self.progress.advance(m.bytes.len() as u64);
-            for to in self.copies.failed(mailbox, &item.fp) {
-                let why = format!("not copied: it did not land in {mailbox} ({reason})");
-                record_failure(self.shared, self.report, &to, item, class, why);
-            }
-        }
-        record_failure(self.shared, self.report, mailbox, item, class, reason);
-    }
-
-    /// A message of an earlier run's batch whose fate could not be checked:
-    /// not to be sent in this run.
-    fn hold(&mut self, mailbox: &str, fp: Fingerprint) {
-        *lock(&self.shared.unsettled)
-            .entry((mailbox.to_string(), fp))
-            .or_default() += 1;
-    }
-}
-
-fn record_failure(
-    shared: &Shared,
-    report: &mut Report,
-    mailbox: &str,
-    item: &Item,
-    class: FailureClass,
-    reason: String,
-) {
-    write_failure(
-        shared.failed_out.as_ref(),
-        report,
-        mailbox,
-        item.origin(),
-        item.bytes(),
-        class,
-        reason,
-    );
-}
-
-/// Records a failure in the report (and writes the message to `--failed-out`).
-pub(super) fn write_failure(
-    failed_out: Option<&Mutex<FailedOut>>,
-    report: &mut Report,
-    mailbox: &str,
-    origin: String,
-    bytes: Option<&[u8]>,
-    class: FailureClass,
-    reason: String,
-) {
-    if let Some(out) = failed_out
-        && let Err(e) = lock(out).write(mailbox, &origin, class.as_str(), &reason, bytes)
-    {
-        report
-            .warnings
-            .push(format!("--failed-out: cannot write {origin}: {e}"));
-    }
-    report.failed(mailbox, origin, class, reason);
 }

@@ -9,19 +9,22 @@
 //! Parts: `run.rs` starts one uploader per connection (`--jobs`) on the
 //! shares `jobs.rs` deals out, and merges their reports; `lifecycle.rs`
 //! is the one life of every unit of work (planned → begun → sent →
-//! answered | lost → looked → settled) and its one settle step (journal,
-//! report, progress); `window.rs` journals and writes batches, several in
-//! flight; `copies.rs` copies a message that belongs in several mailboxes
-//! instead of sending it again; `recovery.rs` resolves units whose answers
-//! were lost (and those an earlier run left open) by looking;
-//! `throttle.rs` keeps `--max-rate`; `send.rs` reads answers and keeps the
-//! connection; `resolve.rs` looks at the server (what landed, what is
-//! there); `server.rs` is the server as a trait ([`MailServer`]: a
-//! [`crate::imap::Session`], or a scripted one in unit tests);
-//! `failed_out.rs` keeps the messages that did not land.
+//! answered | lost → looked → settled) and its one settle step, which
+//! writes journal, report and progress through `books.rs`; `window.rs`
+//! journals and writes batches, several in flight; `copies.rs` copies a
+//! message that belongs in several mailboxes instead of sending it again;
+//! `recovery.rs` resolves units whose answers were lost (and those an
+//! earlier run left open) by looking; `throttle.rs` keeps `--max-rate`;
+//! `send.rs` reads answers and keeps the connection; `resolve.rs` looks at
+//! the server (what landed, what is there); `server.rs` is the server as a
+//! trait ([`MailServer`]: a [`crate::imap::Session`], or a scripted one in
+//! unit tests); `failed_out.rs` keeps the messages that did not land.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
+mod books;
 mod copies;
+#[cfg(test)]
+mod copies_tests;
 mod failed_out;
 mod jobs;
 mod lifecycle;
@@ -443,7 +446,7 @@ impl<'a> Uploader<'a> {
         reason: String,
     ) {
         let failed_out = self.shared.failed_out.as_ref();
-        lifecycle::write_failure(
+        books::write_failure(
             failed_out,
             &mut self.report,
             mailbox,

@@ -17,7 +17,8 @@ use crate::fingerprint::Fingerprint;
 use crate::journal::Before;
 use crate::report::FailureClass;
 
-use super::lifecycle::{Books, Fate, Stage, Unit, Work};
+use super::books::Books;
+use super::lifecycle::{Fate, Stage, Unit, Work};
 use super::resolve::{Look, find_landed};
 use super::{Stop, Uploader, lock};
 
