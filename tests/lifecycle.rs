@@ -50,10 +50,11 @@ fn upload(
             c.server(dovecot);
         }
     }
-    c.args(["--mailbox", "Target", "--timeout", "20", "--quiet"])
-        .arg("--journal")
-        .arg(journal)
-        .args(extra);
+    c.args(["--mailbox", "Target", "--timeout", "20", "--quiet"]);
+    if !extra.contains(&"--no-journal") {
+        c.arg("--journal").arg(journal);
+    }
+    c.args(extra);
     let out = c.run();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{}", c.explain(&out));
@@ -175,4 +176,35 @@ fn a_70_mb_message_of_unknown_fate_is_settled_by_the_next_run() {
     let got = on_server(&dovecot);
     assert_eq!(got.len(), 3);
     assert_eq!(got, sorted(sent));
+}
+
+/// `--retries 0` after a stored batch lost its answer: exit 3, the fate is
+/// unknown; "nothing will be doubled" is said with a journal (the batch
+/// stays open), and never with `--no-journal`.
+#[test]
+fn retries_zero_says_nothing_will_be_doubled_only_when_true() {
+    let dovecot = Dovecot::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (mbox, _) = small(4);
+    let src = tmp.path().join("box");
+    std::fs::write(&src, mbox).unwrap();
+    for journaled in [true, false] {
+        let journal = tmp.path().join(format!("journal-{journaled}"));
+        let mut extra = vec!["--batch-size", "2", "--retries", "0"];
+        if !journaled {
+            extra.push("--no-journal");
+        }
+        let (_proxy, out) = cut_run(&dovecot, &src, &journal, &extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("fate unknown"), "{stderr}");
+        assert_eq!(
+            stderr.contains("nothing will be doubled"),
+            journaled,
+            "journal: {journaled}\n{stderr}"
+        );
+        if !journaled {
+            assert!(stderr.contains("may store them twice"), "{stderr}");
+        }
+    }
 }
