@@ -150,7 +150,7 @@ impl Uploader<'_> {
             })
             .collect();
         let result = match self.retrying(|s| s.select(from))? {
-            Ok(_) => self.session.uid_copy(&uids, to),
+            Ok(_) => self.session.server().uid_copy(&uids, to),
             Err(e) => Err(e),
         };
         unit.sent();

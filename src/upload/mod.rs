@@ -15,7 +15,8 @@
 //! message that belongs in several mailboxes instead of sending it again;
 //! `recovery.rs` resolves units whose answers were lost (and those an
 //! earlier run left open) by looking; `throttle.rs` keeps `--max-rate`;
-//! `send.rs` reads answers and keeps the connection; `resolve.rs` looks at
+//! `send.rs` reads answers and retries idempotent commands; `link.rs` keeps
+//! the connection and reopens it; `resolve.rs` looks at
 //! the server (what landed, what is there); `server.rs` is the server as a
 //! trait ([`MailServer`]: a [`crate::imap::Session`], or a scripted one in
 //! unit tests); `failed_out.rs` keeps the messages that did not land.
@@ -30,6 +31,7 @@ mod jobs;
 mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;
+mod link;
 mod mode;
 mod recovery;
 pub mod resolve;
@@ -128,8 +130,8 @@ enum Stop {
 }
 
 struct Uploader<'a> {
-    session: Box<dyn MailServer>,
-    connect: Connect<'a>,
+    /// The session, and how to replace it when it breaks.
+    session: link::Link<'a>,
     opts: &'a UploadOptions,
     mode: UploadMode,
     report: Report,
@@ -161,8 +163,7 @@ impl<'a> Uploader<'a> {
     ) -> Uploader<'a> {
         let mode = UploadMode::choose(session.capabilities(), opts.allow_multiappend);
         Uploader {
-            session,
-            connect,
+            session: link::Link::new(session, connect),
             opts,
             mode,
             report: Report::default(),

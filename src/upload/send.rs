@@ -5,8 +5,6 @@
 //! `window.rs`'s; a message whose answer never came is [`Fate::Lost`],
 //! looked for by `recovery.rs`, never guessed at.
 
-use std::time::Duration;
-
 use crate::imap::{AppendItem, Appended, Code, ImapError};
 use crate::journal::{Before, Landed};
 use crate::message::Message;
@@ -14,11 +12,6 @@ use crate::message::Message;
 use super::lifecycle::Fate;
 use super::server::MailServer;
 use super::{Stop, Uploader, append_item, is_trycreate};
-
-/// First pause before a reconnection after the immediate one; doubles, up to
-/// [`MAX_BACKOFF`] (unit tests' scripted server has nothing to wait for).
-const FIRST_BACKOFF: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 250 });
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Uploader<'_> {
     /// Runs an idempotent command (LIST, STATUS, CREATE, SELECT, FETCH),
@@ -30,7 +23,7 @@ impl Uploader<'_> {
     ) -> Result<Result<T, ImapError>, Stop> {
         let mut failures = 0;
         loop {
-            match f(self.session.as_mut()) {
+            match f(self.session.server()) {
                 Err(e) if e.is_connection_lost() || self.session.is_broken() => {
                     failures += 1;
                     if failures > self.opts.retries {
@@ -53,42 +46,15 @@ impl Uploader<'_> {
         }
     }
 
-    /// Opens a new session in place of the broken one: immediately, then
-    /// with growing pauses, `--retries` times in all.
+    /// Opens a new session in place of the broken one ([`super::link::Link::reconnect`]).
     pub(super) fn reconnect(&mut self, why: &str) -> Result<(), Stop> {
-        let mut last = why.to_string();
-        let mut pause = Duration::ZERO;
-        for attempt in 1..=self.opts.retries {
-            self.check_stop()?;
-            std::thread::sleep(pause);
-            pause = if pause.is_zero() {
-                FIRST_BACKOFF
-            } else {
-                (pause * 2).min(MAX_BACKOFF)
-            };
-            match (self.connect)() {
-                Ok(s) => {
-                    self.report.warnings.push(format!(
-                        "connection lost ({why}); reconnected (attempt {attempt})"
-                    ));
-                    let old = std::mem::replace(&mut self.session, s);
-                    drop(old);
-                    return Ok(());
-                }
-                Err(e @ (ImapError::Auth(_) | ImapError::Tls(_) | ImapError::PlaintextRefused)) => {
-                    return Err(Stop::Connection(format!("{why}; reconnecting failed: {e}")));
-                }
-                Err(e) => last = e.to_string(),
-            }
-        }
-        Err(Stop::Connection(if self.opts.retries == 0 {
-            format!("{why} (--retries 0: not reconnecting)")
-        } else {
-            format!(
-                "{why}; gave up after {} reconnection attempts (last: {last})",
-                self.opts.retries
-            )
-        }))
+        let attempt = self
+            .session
+            .reconnect(why, self.opts.retries, &self.opts.stop)?;
+        self.report.warnings.push(format!(
+            "connection lost ({why}); reconnected (attempt {attempt})"
+        ));
+        Ok(())
     }
 
     /// One APPEND command's answer as one outcome per message of `msgs`.
@@ -104,7 +70,7 @@ impl Uploader<'_> {
         may_create: bool,
     ) -> Vec<Fate> {
         if may_create && is_trycreate(&result) {
-            let _ = self.session.create(mailbox); // another batch may have created it
+            let _ = self.session.server().create(mailbox); // another batch may have created it
             return self.send_atomic(mailbox, msgs, false);
         }
         match result {
@@ -157,7 +123,7 @@ impl Uploader<'_> {
     /// flight: their answers are kept for them).
     fn send_atomic(&mut self, mailbox: &str, msgs: &[&Message], may_create: bool) -> Vec<Fate> {
         let items: Vec<AppendItem> = msgs.iter().map(|m| append_item(m)).collect();
-        let result = self.session.append(mailbox, &items);
+        let result = self.session.server().append(mailbox, &items);
         self.resolve_answer(mailbox, msgs, result, may_create)
     }
 

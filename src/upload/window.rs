@@ -156,7 +156,11 @@ impl Uploader<'_> {
                 .filter_map(Item::message)
                 .map(append_item)
                 .collect();
-            commands.push((self.session.append_start(mailbox, &items), start, end));
+            commands.push((
+                self.session.server().append_start(mailbox, &items),
+                start,
+                end,
+            ));
         }
         unit.sent();
         self.window.bytes += bytes;
@@ -209,7 +213,7 @@ impl Uploader<'_> {
     fn answers(&mut self, b: &mut InFlight) -> Vec<Fate> {
         let mut out = Vec::with_capacity(b.unit.items.len());
         for (started, start, end) in std::mem::take(&mut b.commands) {
-            let result = started.and_then(|tag| self.session.append_finish(&tag));
+            let result = started.and_then(|tag| self.session.server().append_finish(&tag));
             let msgs: Vec<&Message> = b.unit.items[start..end]
                 .iter()
                 .filter_map(Item::message)
