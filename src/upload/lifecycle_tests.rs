@@ -501,3 +501,34 @@ fn ties_are_broken_by_hashes_of_the_candidates_only() {
         w.log
     );
 }
+
+/// An earlier run's open batch whose messages are not in this run's
+/// sources, and whose look fails: reported once each, of unknown fate; the
+/// run does not exit 0 and the batch stays open.
+#[test]
+fn unchecked_earlier_batch_outside_the_sources_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, _) = source(tmp.path(), 2);
+    let world = World::shared();
+    world.lock().unwrap().create(TARGET);
+    let jpath = tmp.path().join("journal");
+    let others = [b"elsewhere 1".to_vec(), b"elsewhere 2".to_vec()];
+    let fps: Vec<Fingerprint> = others.iter().map(|b| Fingerprint::of(b)).collect();
+    Journal::open(&jpath, false)
+        .unwrap()
+        .begin(TARGET, Before::default(), &fps)
+        .unwrap();
+    world.lock().unwrap().rules = vec![Rule::from(Step::Select, 1, Fault::Bad)];
+    let setup = Setup::new(MULTI, Some(jpath.clone()), 2, 3);
+    let report = run(&world, &src, &setup);
+    let unknown: Vec<_> = report
+        .failures
+        .iter()
+        .filter(|f| f.class == FailureClass::Unknown)
+        .collect();
+    assert_eq!(unknown.len(), 2, "{report:#?}");
+    assert!(unknown[0].origin.contains("not met in this run's sources"));
+    assert_eq!(report.totals().uploaded, 2);
+    assert_eq!(report.exit_status().code(), 1);
+    assert_eq!(Journal::open(&jpath, false).unwrap().pending().len(), 1);
+}

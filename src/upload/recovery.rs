@@ -15,12 +15,12 @@ use std::collections::HashSet;
 
 use crate::fingerprint::Fingerprint;
 use crate::journal::Before;
-use crate::report::FailureClass;
+use crate::report::{FailureClass, Report};
 
 use super::books::Books;
 use super::lifecycle::{Fate, Stage, Unit, Work};
 use super::resolve::{Look, find_landed};
-use super::{Stop, Uploader, lock};
+use super::{Shared, Stop, Uploader, lock};
 
 impl<'a> Uploader<'a> {
     /// The journal, report and progress, for one settle step.
@@ -206,15 +206,32 @@ impl<'a> Uploader<'a> {
 
     /// Reports a message held back by [`Uploader::fate_unknown`].
     pub(super) fn held_back(&mut self, mailbox: &str, msg: &crate::message::Message) {
-        let reason = "an earlier run sent it and its batch could not be checked on the server; not sent again: it stays open in the journal and the next run looks again".to_string();
         self.fail(
             mailbox,
             msg.origin.to_string(),
             Some(&msg.bytes),
             FailureClass::Unknown,
-            reason,
+            HELD_BACK.to_string(),
         );
         self.progress.advance(msg.bytes.len() as u64);
+    }
+}
+
+/// Why a message of an earlier run's unchecked batch is not sent.
+const HELD_BACK: &str = "an earlier run sent it and its batch could not be checked on the server; not sent again: it stays open in the journal and the next run looks again";
+
+/// The messages of earlier runs' unchecked batches that no connection met
+/// in this run's sources: each reported once, of unknown fate, so that the
+/// run does not end as if all were well.
+pub(super) fn report_unmet(shared: &Shared, report: &mut Report) {
+    for ((mailbox, fp), n) in lock(&shared.unsettled).drain() {
+        for _ in 0..n {
+            let origin = format!(
+                "message {} of a batch an earlier run left open (not met in this run's sources)",
+                &fp.to_hex()[..16]
+            );
+            report.failed(&mailbox, origin, FailureClass::Unknown, HELD_BACK.into());
+        }
     }
 }
 

@@ -146,6 +146,7 @@ pub fn upload_to(
     for r in reports {
         report.merge(r);
     }
+    super::recovery::report_unmet(&shared, &mut report);
     if let Some(j) = &shared.journal
         && let Err(e) = lock(j).sync()
     {

@@ -136,7 +136,7 @@ impl World {
         Some(fault)
     }
 
-    fn create(&mut self, name: &str) {
+    pub fn create(&mut self, name: &str) {
         let uidvalidity = 1000 + self.mailboxes.len() as u32;
         self.mailboxes.entry(name.to_string()).or_insert(Mailbox {
             uidvalidity,
