@@ -78,11 +78,14 @@ impl<'a> Uploader<'a> {
             }
             again.push(s);
         }
-        if let Some(s) = stop {
-            return Err(s);
-        }
-        if let Some(why) = overquota {
-            return Err(Stop::OverQuota(why));
+        if let Some(halt) = stop.or(overquota.map(Stop::OverQuota)) {
+            // Known not to be there, and not to be sent now: said so.
+            for s in again {
+                let unit = Unit::planned(s.work, &s.mailbox, s.resend, Before::default(), s.round);
+                let why = "not sent again: the run stopped (it is not on the server)";
+                self.settle_not_sent(unit, why.to_string())?;
+            }
+            return Err(halt);
         }
         for s in again {
             match s.work {
@@ -154,7 +157,7 @@ impl<'a> Uploader<'a> {
     /// `unit`, unless it is to be sent once more than `--retries` allows
     /// after lost connections: then it is settled as not sent (it was
     /// looked for and is not on the server).
-    pub(super) fn unless_retries_used_up(&mut self, mut unit: Unit) -> Result<Option<Unit>, Stop> {
+    pub(super) fn unless_retries_used_up(&mut self, unit: Unit) -> Result<Option<Unit>, Stop> {
         if unit.round <= self.opts.retries + 1 {
             return Ok(Some(unit));
         }
@@ -162,10 +165,18 @@ impl<'a> Uploader<'a> {
             "the connection broke {} times while sending it; not sent (it is not on the server)",
             unit.round - 1
         );
+        self.settle_not_sent(unit, reason)?;
+        Ok(None)
+    }
+
+    /// Settles a unit that will not be sent, every message for `reason`.
+    fn settle_not_sent(&mut self, mut unit: Unit, reason: String) -> Result<(), Stop> {
+        if unit.items.is_empty() {
+            return Ok(());
+        }
         let n = unit.items.len();
         unit.answered(vec![Fate::NotSent(reason); n]);
-        self.settle(unit)?;
-        Ok(None)
+        self.settle(unit).map(drop)
     }
 
     /// Batches of unknown fate left in the journal by an earlier run
