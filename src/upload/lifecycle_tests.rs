@@ -87,6 +87,8 @@ pub(super) fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Repor
         notes: Vec::new(),
     };
     let map = TargetMap::new(&TargetOptions::default(), ServerLayout::offline()).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    world.lock().unwrap().stop = Some(Arc::clone(&stop));
     let opts = UploadOptions {
         limits: BatchLimits {
             max_messages: setup.batch,
@@ -98,7 +100,7 @@ pub(super) fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Repor
         skip_existing: false,
         retries: setup.retries,
         failed_out: None,
-        stop: Arc::new(AtomicBool::new(false)),
+        stop: Arc::clone(&stop),
         throttle: None,
         jobs: 1,
         unordered: false,
@@ -531,4 +533,57 @@ fn unchecked_earlier_batch_outside_the_sources_is_reported() {
     assert_eq!(report.totals().uploaded, 2);
     assert_eq!(report.exit_status().code(), 1);
     assert_eq!(Journal::open(&jpath, false).unwrap().pending().len(), 1);
+}
+
+/// SIGINT with batches in flight, or while recovering a lost batch: the run
+/// stops (exit 130), collects the answers still coming, settles what it
+/// knows, leaves what it could not look at open; the rerun completes.
+#[test]
+fn interrupted_runs_settle_what_they_know() {
+    let cases = [
+        vec![Rule::at(Step::Append, 2, Fault::Interrupt)],
+        vec![
+            Rule::at(Step::Append, 1, Fault::LostAfter),
+            Rule::at(Step::Connect, 2, Fault::Interrupt),
+        ],
+        vec![
+            Rule::at(Step::Append, 2, Fault::LostAfter),
+            Rule::at(Step::Status, 3, Fault::Interrupt),
+        ],
+        // SIGINT just before a batch whose answer is then lost: not looked
+        // for (the run is stopping), left open.
+        vec![
+            Rule::at(Step::Status, 1, Fault::Interrupt),
+            Rule::at(Step::Append, 1, Fault::LostAfter),
+        ],
+    ];
+    let mut unknowns = 0;
+    for caps in [MULTI, SERIAL] {
+        for rules in &cases {
+            let case = format!("{rules:?} {caps}");
+            let tmp = tempfile::tempdir().unwrap();
+            let (src, sent) = source(tmp.path(), 7);
+            let world = World::shared();
+            world.lock().unwrap().rules = rules.clone();
+            let jpath = tmp.path().join("journal");
+            let setup = Setup::new(caps, Some(jpath.clone()), 2, 3);
+            let report = run(&world, &src, &setup);
+            assert!(report.interrupted, "{case}: {report:#?}");
+            assert_eq!(report.exit_status().code(), 130, "{case}");
+            let unknown = check(&case, &world, &sent, &report, Some(&jpath));
+            unknowns += unknown.len();
+            world.lock().unwrap().rules.clear();
+            let again = run(&world, &src, &setup);
+            check(
+                &format!("{case}, rerun"),
+                &world,
+                &sent,
+                &again,
+                Some(&jpath),
+            );
+            assert!(again.failures.is_empty(), "{case}: {again:#?}");
+            assert_eq!(world.lock().unwrap().messages(TARGET).len(), 7, "{case}");
+        }
+    }
+    assert!(unknowns > 0, "no case left a batch open");
 }

@@ -5,10 +5,11 @@
 //! at any step: the connection lost before the command is written, or
 //! after it was written and carried out (stored) but before the answer, or
 //! written and never carried out; NO, BAD, BYE; a timeout; the connection
-//! refused; a FETCH answered in part. The lifecycle's tests run the whole upload against it, with no
+//! refused; a FETCH answered in part; SIGINT. The lifecycle's tests run the whole upload against it, with no
 //! socket and no sleep but the recovery's own.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::fingerprint::{Fingerprint, message_id};
@@ -58,6 +59,8 @@ pub enum Fault {
     /// A FETCH answered OK with only the first half of what was asked
     /// (only for [`Step::FetchSummaries`] and [`Step::FetchHashes`]).
     Partial,
+    /// SIGINT arrives ([`World::stop`] is set); the command is carried out.
+    Interrupt,
 }
 
 /// Play `fault` at the `nth` (1-based, counted over all connections)
@@ -107,6 +110,8 @@ pub struct World {
     pub log: Vec<String>,
     /// Faults played so far.
     pub played: Vec<(Step, Fault)>,
+    /// The run's stop flag (set by [`Fault::Interrupt`]).
+    pub stop: Option<Arc<AtomicBool>>,
     seen: HashMap<Step, usize>,
 }
 
@@ -134,6 +139,13 @@ impl World {
             .map(|r| r.fault.clone())?;
         self.played.push((step, fault.clone()));
         Some(fault)
+    }
+
+    /// SIGINT: the run's stop flag is set.
+    fn interrupt(&self) {
+        if let Some(stop) = &self.stop {
+            stop.store(true, Ordering::SeqCst);
+        }
     }
 
     pub fn create(&mut self, name: &str) {
@@ -193,8 +205,10 @@ impl ScriptedServer {
         {
             let mut w = world.lock().unwrap();
             w.connections += 1;
-            if w.fault(Step::Connect).is_some() {
-                return Err(ImapError::ConnectionLost("connection refused".into()));
+            match w.fault(Step::Connect) {
+                None => {}
+                Some(Fault::Interrupt) => w.interrupt(),
+                Some(_) => return Err(ImapError::ConnectionLost("connection refused".into())),
             }
         }
         Ok(ScriptedServer {
@@ -224,8 +238,11 @@ impl ScriptedServer {
         let lost = |why: &str| ImapError::ConnectionLost(why.into());
         let fault = w.fault(step);
         self.partial = fault == Some(Fault::Partial);
+        if fault == Some(Fault::Interrupt) {
+            w.interrupt();
+        }
         match fault {
-            None | Some(Fault::Refused) | Some(Fault::Partial) => run(&mut w),
+            None | Some(Fault::Refused | Fault::Partial | Fault::Interrupt) => run(&mut w),
             Some(Fault::LostBefore) | Some(Fault::LostUnstored) => {
                 self.broken = true;
                 Err(lost("connection reset"))

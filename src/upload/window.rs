@@ -128,6 +128,7 @@ impl Uploader<'_> {
             // A batch in flight lost its answer: recover it (reconnecting)
             // before this one is journaled and written.
             self.drain()?;
+            self.check_stop()?;
         }
         let bytes: u64 = unit.items.iter().filter_map(|i| i.size).sum();
         let limits = WindowLimits::for_mode(self.mode).shared_by(self.connections);
