@@ -11,7 +11,7 @@ use crate::journal::Journal;
 use crate::report::FailureClass;
 
 use super::lifecycle_tests::{MULTI, Setup, run};
-use super::scripted::{Fault, Rule, Step, World};
+use super::scripted::{Fault, Rule, Step, World, command_faults};
 
 /// `n` Gmail Takeout messages, each labelled Inbox and Work: uploaded once
 /// into one and copied by UID into the other.
@@ -52,16 +52,7 @@ fn per_mailbox(world: &Arc<Mutex<World>>) -> Vec<(String, usize)> {
 /// the rerun completes every mailbox.
 #[test]
 fn uid_copy_faults_count_once_and_never_double() {
-    let faults = [
-        Fault::LostBefore,
-        Fault::LostAfter,
-        Fault::LostUnstored,
-        Fault::Timeout,
-        Fault::No(None),
-        Fault::Bad,
-        Fault::Bye,
-    ];
-    for fault in faults {
+    for fault in command_faults() {
         for journaled in [true, false] {
             let case = format!("{fault:?} journal={journaled}");
             let tmp = tempfile::tempdir().unwrap();

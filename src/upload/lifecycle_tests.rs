@@ -17,7 +17,7 @@ use crate::progress::{Progress, ProgressMode};
 use crate::report::{FailureClass, Report};
 use crate::source::{FolderKind, ReadOptions, SourceFolder};
 
-use super::scripted::{Fault, Rule, ScriptedServer, Step, World};
+use super::scripted::{Fault, Rule, ScriptedServer, Step, World, command_faults};
 use super::server::MailServer;
 use super::{UploadOptions, upload_to};
 
@@ -229,17 +229,8 @@ fn every_fault_at_every_step_counts_once_and_never_doubles() {
         (Step::Create, 1),
         (Step::List, 1),
     ];
-    let faults = [
-        Fault::LostBefore,
-        Fault::LostAfter,
-        Fault::LostUnstored,
-        Fault::Timeout,
-        Fault::No(None),
-        Fault::No(Some(Code::Other("UNAVAILABLE".into()))),
-        Fault::Bad,
-        Fault::Bye,
-        Fault::Partial,
-    ];
+    let mut faults = command_faults();
+    faults.push(Fault::Partial);
     let mut played: Vec<(Step, Fault)> = Vec::new();
     for caps in [MULTI, SERIAL] {
         for (step, nth) in steps {
@@ -373,21 +364,29 @@ fn one_case(
     if !journaled {
         return (unknown, played);
     }
-    let again = run(&world, &src, &setup);
-    check(
-        &format!("{case}, rerun"),
-        &world,
-        &sent,
-        &again,
-        journal.as_deref(),
-    );
+    rerun_completes(case, &world, &src, &setup, &sent);
+    (unknown, played)
+}
+
+/// A clean rerun (no faults, same journal): invariants kept, no failure,
+/// every message on the server exactly once.
+fn rerun_completes(
+    case: &str,
+    world: &Arc<Mutex<World>>,
+    src: &Path,
+    setup: &Setup,
+    sent: &[Vec<u8>],
+) {
+    world.lock().unwrap().rules.clear();
+    let case = format!("{case}, rerun");
+    let again = run(world, src, setup);
+    check(&case, world, sent, &again, setup.journal.as_deref());
     let stored = world.lock().unwrap().messages(TARGET);
     for (i, bytes) in sent.iter().enumerate() {
         let n = stored.iter().filter(|s| *s == bytes).count();
-        assert_eq!(n, 1, "{case}, rerun: message {i} stored {n} times");
+        assert_eq!(n, 1, "{case}: message {i} stored {n} times");
     }
-    assert!(again.failures.is_empty(), "{case}, rerun: {again:#?}");
-    (unknown, played)
+    assert!(again.failures.is_empty(), "{case}: {again:#?}");
 }
 
 /// A batch an earlier run left open (a kill): the next run looks, journals
@@ -572,17 +571,7 @@ fn interrupted_runs_settle_what_they_know() {
             assert_eq!(report.exit_status().code(), 130, "{case}");
             let unknown = check(&case, &world, &sent, &report, Some(&jpath));
             unknowns += unknown.len();
-            world.lock().unwrap().rules.clear();
-            let again = run(&world, &src, &setup);
-            check(
-                &format!("{case}, rerun"),
-                &world,
-                &sent,
-                &again,
-                Some(&jpath),
-            );
-            assert!(again.failures.is_empty(), "{case}: {again:#?}");
-            assert_eq!(world.lock().unwrap().messages(TARGET).len(), 7, "{case}");
+            rerun_completes(&case, &world, &src, &setup, &sent);
         }
     }
     assert!(unknowns > 0, "no case left a batch open");

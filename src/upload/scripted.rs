@@ -63,6 +63,21 @@ pub enum Fault {
     Interrupt,
 }
 
+/// Every fault a command can meet (lost before, after, unstored; a
+/// timeout; NO, NO [UNAVAILABLE]; BAD; BYE).
+pub fn command_faults() -> Vec<Fault> {
+    vec![
+        Fault::LostBefore,
+        Fault::LostAfter,
+        Fault::LostUnstored,
+        Fault::Timeout,
+        Fault::No(None),
+        Fault::No(Some(Code::Other("UNAVAILABLE".into()))),
+        Fault::Bad,
+        Fault::Bye,
+    ]
+}
+
 /// Play `fault` at the `nth` (1-based, counted over all connections)
 /// occurrence of `step`; `every`: and at every later one.
 #[derive(Clone, Debug)]
