@@ -34,7 +34,7 @@ pub(super) struct Books<'u, 'a> {
 impl Books<'_, '_> {
     pub(super) fn landed(&mut self, work: &Work, mailbox: &str, item: &Item, at: Landed) {
         if let Some(j) = &self.shared.journal {
-            lock(j).landed(mailbox, &item.fp, at);
+            lock(j).landed(mailbox, &item.fp, item.size, at);
         }
         if let Some(uid) = at.uid {
             self.confirmed

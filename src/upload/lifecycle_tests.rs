@@ -97,7 +97,7 @@ pub(super) fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Repor
         allow_multiappend: true,
         // Gmail Takeout is detected from the first message (`source_with_labels`).
         read: ReadOptions::default(),
-        skip_existing: false,
+        allow_duplicates: false,
         retries: setup.retries,
         failed_out: None,
         stop: Arc::clone(&stop),

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::imap::{Capabilities, ImapError};
+use crate::imap::{Capabilities, ImapError, SessionStats};
 
 use super::server::MailServer;
 use super::{Connect, Stop};
@@ -42,8 +42,8 @@ impl<'a> Link<'a> {
         self.server.is_broken()
     }
 
-    pub fn append_commands(&self) -> u64 {
-        self.server.append_commands()
+    pub fn stats(&self) -> SessionStats {
+        self.server.stats()
     }
 
     pub fn logout(self) {

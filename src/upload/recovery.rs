@@ -55,7 +55,7 @@ impl<'a> Uploader<'a> {
             } else {
                 Ok(())
             };
-            match reconnected.and_then(|()| self.look(&mut units)) {
+            match reconnected.and_then(|()| self.look_for_lost(&mut units)) {
                 Ok(()) => {}
                 Err(s) => {
                     let reason = match &s {
@@ -100,7 +100,7 @@ impl<'a> Uploader<'a> {
     /// Looks at each mailbox of `units` once, from the earliest snapshot of
     /// its lost units, and gives every lost message its verdict; a mailbox
     /// that cannot be looked at leaves its lost messages of unknown fate.
-    fn look(&mut self, units: &mut [Unit]) -> Result<(), Stop> {
+    fn look_for_lost(&mut self, units: &mut [Unit]) -> Result<(), Stop> {
         let mut mailboxes: Vec<String> = Vec::new();
         for u in units.iter().filter(|u| u.stage() == Stage::Lost) {
             if !mailboxes.contains(&u.mailbox) {

@@ -181,7 +181,7 @@ impl Uploader<'_> {
             .failures
             .iter()
             .any(|f| f.class == FailureClass::Unknown);
-        match (unknown, self.has_journal()) {
+        match (unknown, self.shared.journal.is_some()) {
             (false, _) => "(nothing will be doubled)",
             (true, true) => {
                 "(messages of unknown fate stay open in the journal and are looked for first: nothing will be doubled)"
@@ -228,7 +228,7 @@ impl Uploader<'_> {
                 self.report.aborted = Some(format!("cannot write the journal: {e}"));
             }
         }
-        self.report.append_commands = self.session.append_commands();
+        self.report.append_commands = self.session.stats().append_commands;
         self.progress.finish();
         self.session.logout();
         self.report

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use crate::fingerprint::{Fingerprint, message_id};
 use crate::imap::{
     AppendItem, Appended, Capabilities, Code, Copied, ImapError, ListEntry, MailboxStatus,
-    Selected, Summary,
+    Selected, SessionStats, Summary,
 };
 
 use super::server::MailServer;
@@ -292,6 +292,26 @@ impl ScriptedServer {
         self.selected.clone().unwrap_or_default()
     }
 
+    /// The summaries of the selected mailbox's messages whose UID is `wanted`.
+    fn summaries(&mut self, wanted: impl Fn(u32) -> bool) -> Result<Vec<Summary>, ImapError> {
+        let name = self.selected();
+        let all = self.command(Step::FetchSummaries, &name, |w| {
+            let mb = w.mailbox(&name)?;
+            Ok(mb
+                .messages
+                .iter()
+                .filter(|(uid, _)| wanted(*uid))
+                .map(|(uid, b)| Summary {
+                    uid: *uid,
+                    size: b.len() as u32,
+                    internal_date: None,
+                    message_id: message_id(b),
+                })
+                .collect())
+        })?;
+        Ok(self.answered(all))
+    }
+
     /// `all`, or its first half when the command was answered in part.
     fn answered<T>(&self, mut all: Vec<T>) -> Vec<T> {
         if self.partial {
@@ -308,8 +328,11 @@ impl MailServer for ScriptedServer {
     fn is_broken(&self) -> bool {
         self.broken
     }
-    fn append_commands(&self) -> u64 {
-        self.appends
+    fn stats(&self) -> SessionStats {
+        SessionStats {
+            append_commands: self.appends,
+            ..SessionStats::default()
+        }
     }
     fn list(&mut self, _reference: &str, _pattern: &str) -> Result<Vec<ListEntry>, ImapError> {
         self.command(Step::List, "*", |w| {
@@ -393,26 +416,11 @@ impl MailServer for ScriptedServer {
             None => Err(ImapError::ConnectionLost(format!("no command {tag}"))),
         }
     }
-    fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
-        self.fetch_summaries_from(1)
-    }
     fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
-        let name = self.selected();
-        let all = self.command(Step::FetchSummaries, &name, |w| {
-            let mb = w.mailbox(&name)?;
-            Ok(mb
-                .messages
-                .iter()
-                .filter(|(uid, _)| *uid >= from)
-                .map(|(uid, b)| Summary {
-                    uid: *uid,
-                    size: b.len() as u32,
-                    internal_date: None,
-                    message_id: message_id(b),
-                })
-                .collect())
-        })?;
-        Ok(self.answered(all))
+        self.summaries(|uid| uid >= from)
+    }
+    fn fetch_summaries_of(&mut self, uids: &[u32]) -> Result<Vec<Summary>, ImapError> {
+        self.summaries(|uid| uids.contains(&uid))
     }
     fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
         let name = self.selected();

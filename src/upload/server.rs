@@ -14,7 +14,7 @@
 use crate::fingerprint::Fingerprint;
 use crate::imap::{
     AppendItem, Appended, Capabilities, Copied, ImapError, ListEntry, MailboxStatus, Selected,
-    Session, Summary,
+    Session, SessionStats, Summary,
 };
 
 /// The commands the upload sends. Every method but `append_start` and
@@ -24,8 +24,8 @@ pub trait MailServer {
     fn capabilities(&self) -> &Capabilities;
     /// True once the connection is unusable (lost, BYE, out of step).
     fn is_broken(&self) -> bool;
-    /// APPEND commands written so far (a MULTIAPPEND counts once).
-    fn append_commands(&self) -> u64;
+    /// APPEND commands written and bytes read so far.
+    fn stats(&self) -> SessionStats;
 
     /// LIST (RFC 3501 §6.3.8).
     fn list(&mut self, reference: &str, pattern: &str) -> Result<Vec<ListEntry>, ImapError>;
@@ -43,11 +43,11 @@ pub trait MailServer {
     /// The answer of a command written by `append_start`.
     fn append_finish(&mut self, tag: &str) -> Result<Appended, ImapError>;
 
-    /// Size, internal date and Message-ID of every message of the selected
-    /// mailbox.
-    fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError>;
-    /// The same for the messages with a UID of at least `from`.
+    /// Size, internal date and Message-ID of the messages of the selected
+    /// mailbox with a UID of at least `from`.
     fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError>;
+    /// The same for these UIDs.
+    fn fetch_summaries_of(&mut self, uids: &[u32]) -> Result<Vec<Summary>, ImapError>;
     /// The fingerprints (SHA-256 of the stored bytes) of these UIDs of the
     /// selected mailbox.
     fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError>;
@@ -65,8 +65,8 @@ impl MailServer for Session {
     fn is_broken(&self) -> bool {
         Session::is_broken(self)
     }
-    fn append_commands(&self) -> u64 {
-        self.stats().append_commands
+    fn stats(&self) -> SessionStats {
+        Session::stats(self)
     }
     fn list(&mut self, reference: &str, pattern: &str) -> Result<Vec<ListEntry>, ImapError> {
         Session::list(self, reference, pattern)
@@ -89,11 +89,11 @@ impl MailServer for Session {
     fn append_finish(&mut self, tag: &str) -> Result<Appended, ImapError> {
         Session::append_finish(self, tag)
     }
-    fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
-        Session::fetch_summaries(self)
-    }
     fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
         Session::fetch_summaries_from(self, from)
+    }
+    fn fetch_summaries_of(&mut self, uids: &[u32]) -> Result<Vec<Summary>, ImapError> {
+        Session::fetch_summaries_of(self, uids)
     }
     fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
         Session::fetch_hashes(self, uids)

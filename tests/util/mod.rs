@@ -10,6 +10,7 @@ pub mod imap_proxy;
 pub mod imap_reader;
 pub mod peer;
 pub mod proxy;
+pub mod rng;
 pub mod server;
 pub mod sys;
 
@@ -21,4 +22,5 @@ pub use imap_proxy::LookProxy;
 pub use imap_reader::{Fetched, ImapReader, parse_internal_date};
 pub use peer::{AppendCtx, FakeImap, Fault, assert_exit};
 pub use proxy::{At, Cut, Dir, FaultProxy};
+pub use rng::Rng;
 pub use server::{ImapServer, ServerKind};
