@@ -12,11 +12,16 @@ use crate::util::{Dovecot, LookProxy, MailhaulCommand};
 
 /// `n` small messages (the bytes each is sent as), written as an mbox.
 fn small(n: usize) -> (String, Vec<Vec<u8>>) {
+    small_tagged(n, "")
+}
+
+/// [`small`] with `tag` in every Message-ID and body (other messages).
+fn small_tagged(n: usize, tag: &str) -> (String, Vec<Vec<u8>>) {
     let mut mbox = String::new();
     let mut sent = Vec::new();
     for i in 1..=n {
         let m = format!(
-            "From: a@example.org\nSubject: {i}\nMessage-ID: <{i}@lifecycle.example.org>\n\nbody {i} {}\n",
+            "From: a@example.org\nSubject: {i}\nMessage-ID: <{i}{tag}@lifecycle.example.org>\n\nbody {i}{tag} {}\n",
             "z".repeat(i * 31)
         );
         mbox.push_str("From a@example.org Sat Feb  1 10:00:00 2020\n");
@@ -179,31 +184,35 @@ fn a_70_mb_message_of_unknown_fate_is_settled_by_the_next_run() {
 }
 
 /// `--retries 0` after a stored batch lost its answer: exit 3, the fate is
-/// unknown; "nothing will be doubled" is said with a journal (the batch
-/// stays open), and never with `--no-journal`.
+/// unknown; "nothing will be doubled" is said when the next run will look
+/// (the batch open in the journal, or the server check), never with
+/// `--no-journal --allow-duplicates`.
 #[test]
 fn retries_zero_says_nothing_will_be_doubled_only_when_true() {
     let dovecot = Dovecot::start().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let (mbox, _) = small(4);
-    let src = tmp.path().join("box");
-    std::fs::write(&src, mbox).unwrap();
-    for journaled in [true, false] {
-        let journal = tmp.path().join(format!("journal-{journaled}"));
+    let cases: [(&str, &[&str], bool); 3] = [
+        ("journal", &[], true),
+        ("check", &["--no-journal"], true),
+        ("blind", &["--no-journal", "--allow-duplicates"], false),
+    ];
+    for (name, flags, promised) in cases {
+        let (mbox, _) = small_tagged(4, name);
+        let src = tmp.path().join(name);
+        std::fs::write(&src, mbox).unwrap();
+        let journal = tmp.path().join(format!("{name}.journal"));
         let mut extra = vec!["--batch-size", "2", "--retries", "0"];
-        if !journaled {
-            extra.push("--no-journal");
-        }
+        extra.extend(flags);
         let (_proxy, out) = cut_run(&dovecot, &src, &journal, &extra);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(3), "{stderr}");
-        assert!(stderr.contains("fate unknown"), "{stderr}");
+        assert_eq!(out.status.code(), Some(3), "{name}: {stderr}");
+        assert!(stderr.contains("fate unknown"), "{name}: {stderr}");
         assert_eq!(
             stderr.contains("nothing will be doubled"),
-            journaled,
-            "journal: {journaled}\n{stderr}"
+            promised,
+            "{name}: {stderr}"
         );
-        if !journaled {
+        if !promised {
             assert!(stderr.contains("may store them twice"), "{stderr}");
         }
     }

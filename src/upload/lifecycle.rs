@@ -173,7 +173,7 @@ pub(super) struct Settled {
 
 /// Said of a message whose fate could not be checked.
 const UNKNOWN_NEXT_RUN: &str = "its batch stays open in the journal: the next run looks whether it landed, then sends it only if it did not";
-const UNKNOWN_NO_JOURNAL: &str = "without a journal no later run can tell whether it landed; check the mailbox before sending it again";
+const UNKNOWN_NO_JOURNAL: &str = "without a journal only the next run's server check (not with --allow-duplicates) can tell whether it landed";
 
 impl Unit {
     pub fn planned(

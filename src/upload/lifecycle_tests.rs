@@ -57,6 +57,8 @@ pub(super) struct Setup {
     journal: Option<PathBuf>,
     retries: u32,
     batch: usize,
+    /// `--allow-duplicates`: no server check.
+    allow_duplicates: bool,
 }
 
 impl Setup {
@@ -71,6 +73,7 @@ impl Setup {
             journal,
             retries,
             batch,
+            allow_duplicates: false,
         }
     }
 }
@@ -97,7 +100,7 @@ pub(super) fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Repor
         allow_multiappend: true,
         // Gmail Takeout is detected from the first message (`source_with_labels`).
         read: ReadOptions::default(),
-        allow_duplicates: false,
+        allow_duplicates: setup.allow_duplicates,
         retries: setup.retries,
         failed_out: None,
         stop: Arc::clone(&stop),
@@ -448,28 +451,47 @@ fn batch_left_open_by_an_earlier_run() {
 
 /// `--retries 0` after a stored batch lost its answer: the run stops,
 /// exits non-zero, says the messages are of unknown fate, and promises
-/// "nothing will be doubled" only with a journal.
+/// "nothing will be doubled" only when the next run will look for them
+/// (a journal, or the server check: not with `--allow-duplicates`).
 #[test]
-fn retries_zero_promises_no_doubling_only_with_a_journal() {
-    for journaled in [true, false] {
+fn retries_zero_promises_no_doubling_only_when_true() {
+    for (journaled, allow_duplicates) in
+        [(true, false), (true, true), (false, false), (false, true)]
+    {
+        let case = format!("journal={journaled} allow_duplicates={allow_duplicates}");
         let tmp = tempfile::tempdir().unwrap();
         let (src, sent) = source(tmp.path(), 7);
         let world = World::shared();
         world.lock().unwrap().rules = vec![Rule::at(Step::Append, 1, Fault::LostAfter)];
         let journal = journaled.then(|| tmp.path().join("journal"));
-        let setup = Setup::new(MULTI, journal.clone(), 0, 3);
+        let mut setup = Setup::new(MULTI, journal.clone(), 0, 3);
+        setup.allow_duplicates = allow_duplicates;
         let report = run(&world, &src, &setup);
-        let unknown = check("retries 0", &world, &sent, &report, journal.as_deref());
-        assert_eq!(unknown, [0, 1, 2], "{report:#?}");
+        let unknown = check(&case, &world, &sent, &report, journal.as_deref());
+        assert_eq!(unknown, [0, 1, 2], "{case}: {report:#?}");
         assert_eq!(report.exit_status().code(), 3);
         let problems = report.problems();
         assert!(problems.contains("fate unknown"), "{problems}");
+        let promised = journaled || !allow_duplicates;
         assert_eq!(
             problems.contains("nothing will be doubled"),
-            journaled,
-            "{problems}"
+            promised,
+            "{case}: {problems}"
         );
+        if !journaled && !allow_duplicates {
+            // The promise kept: the rerun's server check finds them.
+            world.lock().unwrap().rules.clear();
+            let again = run(&world, &src, &setup);
+            assert!(again.failures.is_empty(), "{case}: {again:#?}");
+            let stored = world.lock().unwrap().messages(TARGET);
+            assert_eq!(sorted(stored), sorted(sent.clone()), "{case}");
+        }
     }
+}
+
+fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    v.sort();
+    v
 }
 
 /// Messages alike in size and Message-ID (5 and 6), or without one (3),

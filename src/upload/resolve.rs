@@ -205,23 +205,33 @@ pub fn match_summaries(
 
 /// Pause between two looks at UIDNEXT while waiting for it to settle
 /// (unit tests' scripted server stores at once).
-const SETTLE_PAUSE: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 150 });
+const SETTLE_PAUSE: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 200 });
+/// UIDNEXT must be the same on this many looks in a row (so unchanged for
+/// 600 ms): a loaded server may take a few hundred ms to fsync one batch.
+const SETTLE_STABLE_LOOKS: usize = 4;
 /// Looks at most this many times.
-const SETTLE_LOOKS: usize = 20;
+const SETTLE_LOOKS: usize = 30;
 
-/// Waits until `mailbox`'s UIDNEXT is the same on two looks in a row: the
-/// server may still be storing what the dead connection had sent (commands
-/// in flight, already in its input buffer) when the new connection looks;
-/// judging then would send those messages again.
+/// Waits until `mailbox`'s UIDNEXT stays the same for a while: the server
+/// may still be storing what the dead connection had sent (commands in
+/// flight, already in its input buffer; under load one save and its fsync
+/// can take hundreds of ms) when the new connection looks; judging then
+/// would send those messages again.
 fn settle(server: &mut dyn MailServer, mailbox: &str) -> Result<(), ImapError> {
     let mut last = server.status(mailbox)?.uid_next;
+    let mut same = 1;
     for _ in 1..SETTLE_LOOKS {
         std::thread::sleep(SETTLE_PAUSE);
         let now = server.status(mailbox)?.uid_next;
         if now == last {
-            break;
+            same += 1;
+            if same >= SETTLE_STABLE_LOOKS {
+                break;
+            }
+        } else {
+            same = 1;
+            last = now;
         }
-        last = now;
     }
     Ok(())
 }

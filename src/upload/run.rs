@@ -173,21 +173,29 @@ fn not_connected(connection: usize, shares: &[Share], why: &str) -> Report {
 
 impl Uploader<'_> {
     /// What a rerun will do with what this connection left: "nothing will
-    /// be doubled" only when every message of unknown fate is in a batch
-    /// the journal keeps open (so the rerun looks before sending).
+    /// be doubled" only when every message of unknown fate will be looked
+    /// for before it is sent again: its batch is open in the journal, or the
+    /// server check reads the mailbox (not with `--allow-duplicates`).
     fn rerun_promise(&self) -> &'static str {
         let unknown = self
             .report
             .failures
             .iter()
             .any(|f| f.class == FailureClass::Unknown);
-        match (unknown, self.shared.journal.is_some()) {
-            (false, _) => "(nothing will be doubled)",
-            (true, true) => {
+        match (
+            unknown,
+            self.shared.journal.is_some(),
+            self.opts.allow_duplicates,
+        ) {
+            (false, _, _) => "(nothing will be doubled)",
+            (true, true, _) => {
                 "(messages of unknown fate stay open in the journal and are looked for first: nothing will be doubled)"
             }
-            (true, false) => {
-                "(careful: without a journal a rerun cannot tell whether the messages of unknown fate landed, and may store them twice)"
+            (true, false, false) => {
+                "(messages of unknown fate are looked for on the server by the next run's check: nothing will be doubled)"
+            }
+            (true, false, true) => {
+                "(careful: with --no-journal and --allow-duplicates a rerun cannot tell whether the messages of unknown fate landed, and may store them twice)"
             }
         }
     }
