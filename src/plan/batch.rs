@@ -129,6 +129,7 @@ mod tests {
             warnings: vec![],
             targets: vec![],
             skip: None,
+            derived: Default::default(),
         }
     }
 

@@ -207,6 +207,7 @@ pub(crate) fn build_message(
         warnings,
         targets,
         skip,
+        derived: Default::default(),
     };
     message.normalize_flags();
     message

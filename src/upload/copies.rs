@@ -59,7 +59,7 @@ impl Uploader<'_> {
 
     /// `msg`, about to be sent to `first`, also belongs in `others`.
     pub(super) fn want_copies(&mut self, first: &str, msg: &Message, others: &[String]) {
-        let key = (first.to_string(), Fingerprint::of(&msg.bytes));
+        let key = (first.to_string(), msg.fingerprint());
         let q = self.copies.wanted.entry(key).or_default();
         q.push_back(others.to_vec());
     }
@@ -119,7 +119,7 @@ impl Uploader<'_> {
         if self.copies.wanted.is_empty() {
             return;
         }
-        let fp = Fingerprint::of(&m.bytes);
+        let fp = m.fingerprint();
         if let Some(others) = self.take_wanted(mailbox, &fp) {
             for to in others {
                 let why = format!("not copied: it did not land in {mailbox} ({reason})");

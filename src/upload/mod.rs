@@ -17,6 +17,7 @@
 
 mod copies;
 mod failed_out;
+mod feed;
 mod jobs;
 mod mode;
 pub mod resolve;
@@ -208,7 +209,8 @@ impl<'a> Uploader<'a> {
         let folder = share.folder;
         self.check_stop()?;
         self.progress.set_status(self.done, &folder.mailbox);
-        let messages = match folder.source.messages(&self.opts.read) {
+        let limits = feed::FeedLimits::DEFAULT.shared_by(self.connections);
+        let messages = match feed::Feed::open(share, &self.opts.read, limits) {
             Ok(m) => m,
             Err(_) if !share.speaks_for_folder() => return Ok(()),
             Err(e) => {
@@ -224,10 +226,7 @@ impl<'a> Uploader<'a> {
             }
         };
         let mut batches = MailboxBatches::new(self.opts.limits);
-        for (index, item) in messages.enumerate() {
-            if !share.owns(index) {
-                continue;
-            }
+        for item in messages {
             let msg = match item {
                 Ok(m) => m,
                 Err(e) => {
@@ -254,7 +253,7 @@ impl<'a> Uploader<'a> {
                 self.progress.advance(msg.bytes.len() as u64);
                 continue;
             }
-            let fp = Fingerprint::of(&msg.bytes);
+            let fp = msg.fingerprint();
             let mut accepted = Vec::new();
             for mailbox in targets {
                 let refusal = self.ensure_mailbox(&mailbox)?;

@@ -19,7 +19,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::fingerprint::{Fingerprint, message_id};
+use crate::fingerprint::Fingerprint;
 use crate::imap::{AppendItem, ImapError};
 use crate::journal::{Before, Landed};
 use crate::message::Message;
@@ -133,7 +133,7 @@ impl Uploader<'_> {
             return Err(Stop::Interrupted);
         }
         let before = self.snapshot(mailbox)?;
-        let fps: Vec<Fingerprint> = msgs.iter().map(|m| Fingerprint::of(&m.bytes)).collect();
+        let fps: Vec<Fingerprint> = msgs.iter().map(Message::fingerprint).collect();
         let batch_id = match self.journal() {
             Some(mut j) => Some(j.begin(mailbox, before, &fps).map_err(Stop::Journal)?),
             None => None,
@@ -366,7 +366,11 @@ impl Uploader<'_> {
                 .iter()
                 .map(|&(bi, k)| {
                     let m = &lost[bi].0.msgs[k];
-                    (lost[bi].0.fps[k], message_id(&m.bytes), m.bytes.len())
+                    (
+                        lost[bi].0.fps[k],
+                        m.message_id().map(str::to_owned),
+                        m.bytes.len(),
+                    )
                 })
                 .collect();
             let mut exclude = self.window.confirmed.get(mb).cloned().unwrap_or_default();
