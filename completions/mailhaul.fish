@@ -88,7 +88,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l unordered -
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-journal -d 'Keep no journal: a rerun then sends everything again unless --skip-existing is given. The last of --journal and --no-journal wins'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l wait-lock -d 'Wait while another run holds the journal, instead of exiting with code 2'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l skip-existing -d 'Read each non-empty target mailbox first and skip messages already there (same Message-ID and size; without Message-ID, same size and date)'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s n -l dry-run -d 'Connect and print the full plan with the server\'s names, but send nothing'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s n -l dry-run -d 'Connect and print the full plan with the server\'s names and the messages it would refuse (empty, over APPENDLIMIT, NUL bytes without BINARY), but send nothing'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json -d 'Print the report as one JSON document on stdout instead of the summary'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l json-progress -d 'Write progress as newline-delimited JSON events on stderr'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s q -l quiet -d 'No progress bar and no summary; errors are still printed'

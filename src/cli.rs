@@ -303,7 +303,8 @@ pub struct UploadArgs {
     #[arg(long, value_name = "DIR")]
     pub failed_out: Option<PathBuf>,
 
-    /// Connect and print the full plan with the server's names, but send nothing.
+    /// Connect and print the full plan with the server's names and the messages it
+    /// would refuse (empty, over APPENDLIMIT, NUL bytes without BINARY), but send nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
 

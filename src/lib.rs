@@ -15,6 +15,7 @@ pub mod logger;
 pub mod message;
 pub mod mutf7;
 pub mod plan;
+mod private_file;
 pub mod progress;
 pub mod report;
 pub mod run;

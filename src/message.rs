@@ -197,6 +197,26 @@ impl Message {
         self.message_id();
     }
 
+    /// For unit tests: `bytes` as the first message of `path`, with no
+    /// flags, date, warnings or routing.
+    #[cfg(test)]
+    pub(crate) fn sample(path: &str, bytes: &[u8]) -> Message {
+        Message {
+            origin: Origin {
+                path: path.into(),
+                index: 1,
+                offset: None,
+            },
+            bytes: bytes.to_vec(),
+            flags: Vec::new(),
+            date: None,
+            warnings: Vec::new(),
+            targets: Vec::new(),
+            skip: None,
+            derived: Derived::default(),
+        }
+    }
+
     /// Sorts and deduplicates `flags` (the representation other modules rely on).
     pub fn normalize_flags(&mut self) {
         self.flags.sort();
@@ -244,20 +264,7 @@ mod tests {
     #[test]
     fn derived_facts_are_those_of_the_bytes_and_survive_a_clone() {
         let bytes = b"Subject: x\r\nMessage-ID: <a@b>\r\n\r\nbody\r\n".to_vec();
-        let m = Message {
-            origin: Origin {
-                path: "x".into(),
-                index: 1,
-                offset: None,
-            },
-            bytes: bytes.clone(),
-            flags: vec![],
-            date: None,
-            warnings: vec![],
-            targets: vec![],
-            skip: None,
-            derived: Derived::default(),
-        };
+        let m = Message::sample("x", &bytes);
         m.derive();
         let copy = m.clone();
         assert_eq!(

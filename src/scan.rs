@@ -1,6 +1,9 @@
 //! Scan: reads the sources the way upload would and tells, per target
 //! mailbox, what would be sent — count, bytes, date range, flags — and the
-//! problems found, without touching the network.
+//! problems found. Each message's fate comes from [`crate::plan::decide`],
+//! as in the upload: `scan` knows no server ([`ServerFacts::unknown`]) and
+//! lists what depends on it; `upload --dry-run` passes the server's facts
+//! and so shows the very refusals the upload will make.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,8 +12,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
 use crate::message::Message;
-use crate::plan::{Plan, TargetMap};
-use crate::report::{human_bytes, sanitize};
+use crate::plan::{Plan, ServerFacts, TargetMap, Verdict, decide};
+use crate::report::{Failure, human_bytes, sanitize};
 use crate::source::ReadOptions;
 
 /// What one target mailbox would receive.
@@ -20,6 +23,12 @@ pub struct MailboxScan {
     pub messages: u64,
     /// Messages the source says not to upload (deleted in source, chats).
     pub skipped: u64,
+    /// Messages that cannot be sent to this server (empty, over
+    /// APPENDLIMIT, NUL bytes without BINARY); not in `messages`.
+    pub refused: u64,
+    /// Messages sent or refused depending on the server, which `scan` does
+    /// not know (NUL bytes: sent only with BINARY); not in `messages`.
+    pub depends_on_server: u64,
     pub bytes: u64,
     pub oldest: Option<DateTime<FixedOffset>>,
     pub newest: Option<DateTime<FixedOffset>>,
@@ -33,10 +42,24 @@ pub struct ScanReport {
     pub mailboxes: Vec<MailboxScan>,
     /// Source folders left out by `--include`/`--exclude`.
     pub excluded: Vec<String>,
-    /// Messages that upload would not send (unreadable, empty), one line each.
+    /// Messages that upload would not send (unreadable, refused), one line each.
     pub errors: Vec<String>,
+    /// Each message that cannot be sent, per mailbox, as the upload's
+    /// report lists its failures (class `not-sent`).
+    pub refusals: Vec<Failure>,
+    /// Each message whose fate depends on the server (only without one).
+    pub depends_on_server: Vec<ServerDependent>,
     /// Things worth knowing that do not stop a message.
     pub warnings: Vec<String>,
+}
+
+/// A message sent or refused depending on the server.
+#[derive(Debug, Serialize)]
+pub struct ServerDependent {
+    pub origin: String,
+    pub mailbox: String,
+    /// What the server must offer for it to be sent.
+    pub needs: &'static str,
 }
 
 impl ScanReport {
@@ -55,8 +78,9 @@ impl ScanReport {
     }
 }
 
-/// Reads every planned folder.
-pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions) -> ScanReport {
+/// Reads every planned folder; `server` is what is known of the server
+/// ([`ServerFacts::unknown`] for `scan`).
+pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions, server: &ServerFacts) -> ScanReport {
     let mut report = ScanReport {
         excluded: plan
             .excluded
@@ -88,27 +112,52 @@ pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions) -> ScanReport {
             for w in &msg.warnings {
                 report.warnings.push(format!("{}: {w}", msg.origin));
             }
-            if msg.bytes.is_empty() {
-                report.errors.push(format!(
-                    "{}: empty message (0 bytes), will not be sent",
-                    msg.origin
-                ));
-                continue;
-            }
-            let targets = map.targets_of(&msg, f);
-            if let Some(reason) = &msg.skip {
-                for t in &targets {
-                    report.mailbox(t).skipped += 1;
+            let origin = msg.origin.to_string();
+            let (mut skipped, mut sent) = (None, false);
+            for (mailbox, verdict) in decide(&msg, f, map, server) {
+                match verdict {
+                    Verdict::Send => {
+                        report.mailbox(&mailbox).add(&msg);
+                        sent = true;
+                    }
+                    Verdict::Skip(reason) => {
+                        report.mailbox(&mailbox).skipped += 1;
+                        skipped = Some(reason);
+                    }
+                    Verdict::CannotSend(r) => {
+                        report.mailbox(&mailbox).refused += 1;
+                        let reason = r.reason();
+                        report.errors.push(format!(
+                            "{origin} → {mailbox}: {}: {reason}",
+                            r.class().as_str()
+                        ));
+                        report.refusals.push(Failure {
+                            origin: origin.clone(),
+                            mailbox,
+                            class: r.class(),
+                            reason,
+                        });
+                    }
+                    Verdict::DependsOnServer(r) => {
+                        report.mailbox(&mailbox).depends_on_server += 1;
+                        report.warnings.push(format!(
+                            "{origin} → {mailbox}: sent only if the server has {}",
+                            r.condition()
+                        ));
+                        report.depends_on_server.push(ServerDependent {
+                            origin: origin.clone(),
+                            mailbox,
+                            needs: r.condition(),
+                        });
+                    }
                 }
+            }
+            if let Some(reason) = skipped {
                 report
                     .warnings
-                    .push(format!("{}: not uploaded: {reason}", msg.origin));
-                continue;
+                    .push(format!("{origin}: not uploaded: {reason}"));
             }
-            for t in &targets {
-                report.mailbox(t).add(&msg);
-            }
-            if msg.date.is_none() {
+            if sent && msg.date.is_none() {
                 report.warnings.push(format!(
                     "{}: no usable date; the server will use the upload time",
                     msg.origin
@@ -165,7 +214,7 @@ impl ScanReport {
             };
             let _ = writeln!(
                 s,
-                "{}: {} messages, {}, {}{}",
+                "{}: {} messages, {}, {}{}{}{}",
                 sanitize(&m.name),
                 m.messages,
                 human_bytes(m.bytes),
@@ -174,7 +223,17 @@ impl ScanReport {
                     format!(", {} skipped", m.skipped)
                 } else {
                     String::new()
-                }
+                },
+                if m.refused > 0 {
+                    format!(", {} cannot be sent", m.refused)
+                } else {
+                    String::new()
+                },
+                if m.depends_on_server > 0 {
+                    format!(", {} depend on the server", m.depends_on_server)
+                } else {
+                    String::new()
+                },
             );
             if !m.flags.is_empty() {
                 let flags: Vec<String> = m.flags.iter().map(|(f, c)| format!("{f} {c}")).collect();
@@ -204,5 +263,80 @@ impl ScanReport {
             if self.warnings.len() == 1 { "" } else { "s" },
         );
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{ServerLayout, TargetOptions};
+    use crate::source::{FolderKind, SourceFolder};
+
+    /// `letters`: an empty message, one with a NUL byte, one ordinary.
+    fn scan_letters(server: &ServerFacts) -> ScanReport {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("letters");
+        std::fs::write(
+            &path,
+            "From a@b Mon Jan  6 09:15:00 2020\n\n\
+             From a@b Mon Jan  6 09:16:00 2020\nSubject: nul\n\nzero \0 byte\n\n\
+             From a@b Mon Jan  6 09:17:00 2020\nSubject: ok\n\nfine\n",
+        )
+        .unwrap();
+        let map = TargetMap::new(&TargetOptions::default(), ServerLayout::offline()).unwrap();
+        let plan = map.plan(&[SourceFolder {
+            path,
+            kind: FolderKind::Mbox,
+            folder: vec!["letters".into()],
+        }]);
+        scan(&plan, &map, &ReadOptions::default(), server)
+    }
+
+    #[test]
+    fn without_a_server_nul_bytes_depend_on_it() {
+        let r = scan_letters(&ServerFacts::unknown());
+        let m = &r.mailboxes[0];
+        assert_eq!((m.messages, m.refused, m.depends_on_server), (1, 1, 1));
+        assert_eq!(r.refusals.len(), 1);
+        assert!(r.refusals[0].reason.contains("empty"), "{:?}", r.refusals);
+        assert_eq!(r.depends_on_server[0].mailbox, "letters");
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        let doc = r.to_json();
+        assert_eq!(doc["schema"], JSON_SCHEMA);
+        assert_eq!(doc["refusals"][0]["class"], "not-sent");
+        assert_eq!(
+            doc["depends_on_server"][0]["needs"],
+            r.depends_on_server[0].needs
+        );
+        assert!(
+            r.render()
+                .contains(", 1 cannot be sent, 1 depend on the server")
+        );
+    }
+
+    #[test]
+    fn with_a_server_its_facts_decide() {
+        let no_binary = ServerFacts {
+            append_limit: None,
+            binary: Some(false),
+        };
+        let r = scan_letters(&no_binary);
+        let m = &r.mailboxes[0];
+        assert_eq!((m.messages, m.refused, m.depends_on_server), (1, 2, 0));
+        assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+        let binary = ServerFacts {
+            append_limit: Some(10),
+            binary: Some(true),
+        };
+        let r = scan_letters(&binary);
+        // Both non-empty messages are over 10 bytes.
+        assert_eq!((r.mailboxes[0].messages, r.mailboxes[0].refused), (0, 3));
+        assert!(
+            r.refusals
+                .iter()
+                .any(|f| f.reason.contains("APPENDLIMIT of 10")),
+            "{:?}",
+            r.refusals
+        );
     }
 }

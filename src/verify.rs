@@ -9,6 +9,10 @@
 //! source messages are **missing**; server messages that look like a source
 //! message are **doubled**; others are **extra** (on the server, not in the
 //! source: someone else's mail, not an error).
+//!
+//! Only what the upload sends is expected: [`crate::plan::decide`], with this
+//! server's facts, says which messages go where; those it skips or cannot
+//! send are counted as not sent, never as missing.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -16,7 +20,7 @@ use std::fmt::Write as _;
 use crate::fingerprint::Fingerprint;
 use crate::imap::{ImapError, Session, Summary};
 use crate::journal::Journal;
-use crate::plan::{PlannedFolder, TargetMap};
+use crate::plan::{PlannedFolder, ServerFacts, TargetMap, Verdict, decide};
 use crate::report::sanitize;
 use crate::source::ReadOptions;
 use crate::upload::resolve::ServerKey;
@@ -30,7 +34,8 @@ pub fn verify(
     read: &ReadOptions,
     journal: Option<&Journal>,
 ) -> Result<(Vec<MailboxCheck>, usize), ImapError> {
-    let mut per: Vec<(String, Vec<SourceItem>)> = Vec::new();
+    let facts = ServerFacts::of(session.capabilities());
+    let mut per: Vec<Expected> = Vec::new();
     let mut unreadable = 0;
     for folder in folders {
         let messages = match folder.source.messages(read) {
@@ -50,25 +55,41 @@ pub fn verify(
                     continue;
                 }
             };
-            if msg.skip.is_some() || msg.bytes.is_empty() {
-                continue; // never uploaded on purpose
-            }
             let item = SourceItem {
                 origin: msg.origin.to_string(),
                 fp: msg.fingerprint(),
                 key: ServerKey::of_message(&msg),
             };
-            for mailbox in map.targets_of(&msg, folder) {
-                match per.iter_mut().find(|(m, _)| *m == mailbox) {
-                    Some((_, v)) => v.push(item.clone()),
-                    None => per.push((mailbox, vec![item.clone()])),
+            for (mailbox, verdict) in decide(&msg, folder, map, &facts) {
+                let i = match per.iter().position(|p| p.mailbox == mailbox) {
+                    Some(i) => i,
+                    None => {
+                        per.push(Expected {
+                            mailbox,
+                            items: Vec::new(),
+                            not_sent: 0,
+                        });
+                        per.len() - 1
+                    }
+                };
+                match verdict {
+                    Verdict::Send => per[i].items.push(item.clone()),
+                    // Never uploaded on purpose.
+                    Verdict::Skip(_) | Verdict::CannotSend(_) | Verdict::DependsOnServer(_) => {
+                        per[i].not_sent += 1
+                    }
                 }
             }
         }
     }
     let existing: HashSet<String> = session.list("", "*")?.into_iter().map(|e| e.name).collect();
     let mut checks = Vec::new();
-    for (mailbox, items) in &per {
+    for Expected {
+        mailbox,
+        items,
+        not_sent,
+    } in &per
+    {
         let (server, uidvalidity) = if existing.contains(mailbox) {
             let sel = session.select(mailbox)?;
             let all = if sel.exists > 0 {
@@ -80,9 +101,20 @@ pub fn verify(
         } else {
             (Vec::new(), None)
         };
-        checks.push(check(mailbox, items, &server, journal, uidvalidity));
+        let mut c = check(mailbox, items, &server, journal, uidvalidity);
+        c.not_sent = *not_sent;
+        checks.push(c);
     }
     Ok((checks, unreadable))
+}
+
+/// What one mailbox should hold, by the decision.
+struct Expected {
+    mailbox: String,
+    /// The messages the upload sends there.
+    items: Vec<SourceItem>,
+    /// Messages meant for it that the upload skips or cannot send.
+    not_sent: usize,
 }
 
 /// A source message as verify needs it.
@@ -99,6 +131,8 @@ pub struct MailboxCheck {
     pub mailbox: String,
     pub source: usize,
     pub server: usize,
+    /// Source messages the upload skips or cannot send (not in `source`).
+    pub not_sent: usize,
     /// Origins of source messages not found, with why.
     pub missing: Vec<String>,
     /// UIDs of server messages that are second (or later) copies, with the
@@ -188,9 +222,17 @@ impl MailboxCheck {
     /// Lines for stdout: a summary line, then each finding.
     pub fn render(&self) -> String {
         let mut s = String::new();
+        let not_sent = if self.not_sent > 0 {
+            format!(
+                "; {} not sent on purpose (skipped or cannot be sent)",
+                self.not_sent
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "{}: {} in the source, {} on the server: {} missing, {} doubled, {} not in the source",
+            "{}: {} in the source, {} on the server: {} missing, {} doubled, {} not in the source{not_sent}",
             sanitize(&self.mailbox),
             self.source,
             self.server,

@@ -123,3 +123,90 @@ fn config_check_names_the_bad_line_and_unknown_accounts_are_usage_errors() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no account \"zzz\""), "{stderr}");
 }
+
+/// Two secret sources in one layer (the config file's account, or the
+/// environment) are refused alike by `config check` and by a run, with the
+/// same words; between layers the precedence holds, also for both.
+#[test]
+fn two_secret_sources_in_one_layer_are_refused_by_config_check_and_upload_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "secret\n").unwrap();
+    let source = mbox(dir.path());
+    // Nothing is contacted: the run stops before connecting.
+    let server = "imaps://me@127.0.0.1:9";
+    let account = |secrets: &str| {
+        format!("default_account = \"a\"\n\n[accounts.a]\nserver = \"{server}\"\n{secrets}")
+    };
+    let file_and_command = format!(
+        "password_file = \"{}\"\npassword_command = \"echo pw\"\n",
+        pw.display()
+    );
+    let command_and_token = "password_command = \"echo pw\"\noauth2_token_command = \"echo t\"\n";
+    /// The environment a case sets.
+    type Env = &'static [(&'static str, &'static str)];
+    let cases: [(&str, String, Env, &str); 3] = [
+        (
+            "file and command in one account",
+            account(&file_and_command),
+            &[],
+            "[accounts.a]: password_file and password_command given together",
+        ),
+        (
+            "command and token command in one account",
+            account(command_and_token),
+            &[],
+            "[accounts.a]: password_command and oauth2_token_command given together",
+        ),
+        (
+            "password and token in the environment",
+            account(""),
+            &[
+                ("MAILHAUL_PASSWORD", "pw"),
+                ("MAILHAUL_OAUTH2_TOKEN", "token"),
+            ],
+            "environment: MAILHAUL_PASSWORD and MAILHAUL_OAUTH2_TOKEN given together",
+        ),
+    ];
+    for (case, config, env, expected) in cases {
+        let mut check = MailhaulCommand::new();
+        write_config(&check, &config);
+        check.args(["config", "check"]);
+        let mut upload = MailhaulCommand::new();
+        write_config(&upload, &config);
+        upload.arg("upload").arg(&source);
+        for (k, v) in env {
+            check.env(k, v);
+            upload.env(k, v);
+        }
+        for (what, cmd) in [("config check", &mut check), ("upload", &mut upload)] {
+            let out = cmd.assert_exit_code(2);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(expected), "{case}, {what}: {stderr}");
+            assert!(!stderr.contains("connect"), "{case}, {what}: {stderr}");
+        }
+    }
+
+    // Two flags: clap's group refuses them (there is no flag for config check).
+    let out = MailhaulCommand::new()
+        .arg("upload")
+        .arg(&source)
+        .args(["--server", server, "--password-command", "echo pw"])
+        .arg("--password-file")
+        .arg(&pw)
+        .assert_exit_code(2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+
+    // One source per layer, in different layers: config check is content
+    // (a run takes the environment's, see flags_beat_environment_beat_config).
+    let mut check = MailhaulCommand::new();
+    write_config(
+        &check,
+        &account(&format!("password_file = \"{}\"\n", pw.display())),
+    );
+    check
+        .args(["config", "check"])
+        .env("MAILHAUL_PASSWORD", "pw")
+        .assert_success();
+}

@@ -123,15 +123,7 @@ fn without_uidplus_each_label_is_appended() {
     let mut c = MailhaulCommand::new();
     c.arg("upload")
         .arg(&mbox)
-        .arg("--server")
-        .arg(format!(
-            "imap://{}@127.0.0.1:{}",
-            dovecot.user(),
-            proxy.port()
-        ))
-        .arg("--allow-plaintext")
-        .env("MAILHAUL_PASSWORD", dovecot.password())
-        .attach(&dovecot)
+        .server_via(&dovecot, proxy.port())
         .arg("--journal")
         .arg(dir.path().join("j"))
         .arg("--quiet");

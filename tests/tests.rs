@@ -53,6 +53,10 @@ mod sources;
 // --trace and -v/-vv: the exchange recorded, secrets and bodies never.
 mod trace;
 
+// Journal, lock, --trace and --failed-out files are 0600 (directories 0700)
+// under umask 022.
+mod private_files;
+
 // Several batches in flight: a NO splits only its batch; cuts resolved.
 mod pipeline;
 
@@ -63,3 +67,7 @@ mod parallel;
 // Gmail Takeout labels: one APPEND, then UID COPY into the other mailboxes,
 // journaled (a rerun neither doubles nor misses a copy).
 mod copies;
+
+// One decision per message: scan, upload --dry-run, upload and verify agree
+// on what is sent, skipped or refused (BINARY hidden by a proxy).
+mod decide;

@@ -24,6 +24,9 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
+    /// Where it was read from (named in errors).
+    #[serde(skip)]
+    pub path: PathBuf,
     /// The account used when `--account` is not given.
     pub default_account: Option<String>,
     #[serde(default)]
@@ -80,6 +83,7 @@ impl ConfigFile {
                 .unwrap_or_default();
             anyhow::anyhow!("{}{place}: {}", path.display(), e.message())
         })?;
+        file.path = path.to_path_buf();
         for account in file.accounts.values_mut() {
             account.password_file = account.password_file.as_deref().map(expand_home);
             account.ca_file = account.ca_file.as_deref().map(expand_home);
@@ -100,19 +104,37 @@ impl ConfigFile {
     pub fn load(path: &Path, required: bool) -> anyhow::Result<ConfigFile> {
         match std::fs::read_to_string(path) {
             Ok(text) => ConfigFile::parse(&text, path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                Ok(ConfigFile::default())
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(ConfigFile {
+                path: path.to_path_buf(),
+                ..ConfigFile::default()
+            }),
             Err(e) => Err(e).with_context(|| format!("cannot read config file {}", path.display())),
         }
     }
 
-    /// The account named `name`, else the default account, else none.
-    pub fn account(&self, name: Option<&str>, path: &Path) -> anyhow::Result<Option<&Account>> {
+    /// The config file a run reads: `--config PATH` (which must exist),
+    /// else the default path if there is a file there, else none.
+    pub fn for_run(explicit: Option<&Path>) -> anyhow::Result<ConfigFile> {
+        match explicit {
+            Some(p) => ConfigFile::load(p, true),
+            None => match default_path() {
+                Some(p) => ConfigFile::load(&p, false),
+                None => Ok(ConfigFile {
+                    path: PathBuf::from("config.toml"),
+                    ..ConfigFile::default()
+                }),
+            },
+        }
+    }
+
+    /// The account named `name`, else the default account, else none; with
+    /// its name.
+    pub fn account(&self, name: Option<&str>) -> anyhow::Result<Option<(&str, &Account)>> {
+        let path = &self.path;
         match name.or(self.default_account.as_deref()) {
             None => Ok(None),
-            Some(n) => match self.accounts.get(n) {
-                Some(a) => Ok(Some(a)),
+            Some(n) => match self.accounts.get_key_value(n) {
+                Some((n, a)) => Ok(Some((n.as_str(), a))),
                 None => {
                     let known: Vec<&str> = self.accounts.keys().map(String::as_str).collect();
                     bail!(
@@ -150,14 +172,11 @@ allow_plaintext = true
     #[test]
     fn parses_accounts_and_default() {
         let c = ConfigFile::parse(GOOD, Path::new("c.toml")).unwrap();
-        let work = c.account(None, Path::new("c.toml")).unwrap().unwrap();
-        assert_eq!(work.timeout, Some(30));
-        let home = c
-            .account(Some("home"), Path::new("c.toml"))
-            .unwrap()
-            .unwrap();
+        let (name, work) = c.account(None).unwrap().unwrap();
+        assert_eq!((name, work.timeout), ("work", Some(30)));
+        let (_, home) = c.account(Some("home")).unwrap().unwrap();
         assert!(home.allow_plaintext);
-        let err = c.account(Some("nope"), Path::new("c.toml")).unwrap_err();
+        let err = c.account(Some("nope")).unwrap_err();
         assert!(format!("{err}").contains("home, work"), "{err}");
     }
 

@@ -12,13 +12,11 @@
 //! MULTIAPPEND (only when advertised: Courier stores the first message and
 //! then says NO); this module sends what it is given.
 
-use std::collections::VecDeque;
-use std::slice;
-
 use crate::imap::command;
 use crate::imap::exec::Done;
 use crate::imap::response::{Response, Status, StatusKind};
-use crate::imap::session::{AppendItem, Appended, PIPELINE_WINDOW, Session};
+use crate::imap::session::Session;
+use crate::imap::types::{AppendItem, Appended};
 use crate::imap::{Code, ImapError};
 
 impl Session {
@@ -44,7 +42,7 @@ impl Session {
     ) -> Result<String, ImapError> {
         self.check_usable()?;
         if let Some(i) = items.iter().position(|i| i.bytes.is_empty()) {
-            return Err(ImapError::Protocol(format!(
+            return Err(ImapError::Unsendable(format!(
                 "message {} of the APPEND is empty (0 bytes)",
                 i + 1
             )));
@@ -112,37 +110,6 @@ impl Session {
     /// APPEND commands written but not yet answered.
     pub fn appends_in_flight(&self) -> usize {
         self.in_flight.len()
-    }
-
-    /// One APPEND per item, exactly one result per item, in order, up to
-    /// [`PIPELINE_WINDOW`] in flight. When the connection is lost, every
-    /// item without a tagged answer gets `ConnectionLost` (fate unknown).
-    pub fn append_pipelined(
-        &mut self,
-        mailbox: &str,
-        items: &[AppendItem],
-    ) -> Vec<Result<Appended, ImapError>> {
-        let mut results: Vec<Option<Result<Appended, ImapError>>> =
-            items.iter().map(|_| None).collect();
-        let mut in_flight: VecDeque<(String, usize)> = VecDeque::new();
-        for (i, item) in items.iter().enumerate() {
-            if in_flight.len() >= PIPELINE_WINDOW
-                && let Some((tag, j)) = in_flight.pop_front()
-            {
-                results[j] = Some(self.append_finish(&tag));
-            }
-            match self.append_start(mailbox, slice::from_ref(item)) {
-                Ok(tag) => in_flight.push_back((tag, i)),
-                Err(e) => results[i] = Some(Err(e)),
-            }
-        }
-        for (tag, j) in in_flight {
-            results[j] = Some(self.append_finish(&tag));
-        }
-        results
-            .into_iter()
-            .map(|r| r.expect("every item has a result"))
-            .collect()
     }
 }
 

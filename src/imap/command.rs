@@ -1,5 +1,7 @@
 //! Command encoding, in one place: tags, atoms, quoted strings and literals,
-//! mailbox names (modified UTF-7), flag lists, date-times and APPEND.
+//! mailbox names (modified UTF-7), flag lists, date-times, APPEND, and
+//! authentication: LOGIN, AUTHENTICATE and the SASL messages it carries
+//! (PLAIN, OAUTHBEARER, XOAUTH2).
 //!
 //! Encoding yields [`Fragment`]s, not one buffer (like imap-codec's
 //! `Encoded`): a command is lines and literals, and only the connection
@@ -10,9 +12,10 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::imap::session::{AppendItem, LiteralMode};
+use crate::imap::types::{AppendItem, LiteralMode};
 use crate::imap::{ImapError, utf7};
 use crate::message::{Flag, is_atom};
+use crate::secret::Secret;
 
 /// RFC 7888 §5 (LITERAL-): non-synchronizing literals only up to this size.
 pub const LITERAL_MINUS_MAX: usize = 4096;
@@ -31,6 +34,8 @@ pub enum Fragment<'a> {
 #[derive(Clone, Debug)]
 pub struct Command<'a> {
     pub tag: String,
+    /// The command's name (`UID FETCH`), for errors about its answer.
+    pub name: String,
     pub fragments: Vec<Fragment<'a>>,
 }
 
@@ -59,12 +64,12 @@ impl Command<'_> {
 /// Tag generator: `A0001`, `A0002`, …
 #[derive(Debug, Default)]
 pub struct Tags {
-    n: u32,
+    n: u64,
 }
 
 impl Tags {
     pub fn next_tag(&mut self) -> String {
-        self.n += 1;
+        self.n = self.n.wrapping_add(1);
         format!("A{:04}", self.n)
     }
 }
@@ -83,6 +88,7 @@ pub fn literal_is_sync(mode: LiteralMode, len: usize) -> bool {
 #[derive(Debug)]
 pub struct Builder<'a> {
     tag: String,
+    name: String,
     mode: LiteralMode,
     line: Vec<u8>,
     fragments: Vec<Fragment<'a>>,
@@ -97,6 +103,7 @@ impl<'a> Builder<'a> {
         line.extend_from_slice(name.as_bytes());
         Builder {
             tag,
+            name: name.to_string(),
             mode,
             line,
             fragments: Vec::new(),
@@ -204,6 +211,7 @@ impl<'a> Builder<'a> {
         self.fragments.push(Fragment::Line(self.line));
         Command {
             tag: self.tag,
+            name: self.name,
             fragments: self.fragments,
         }
     }
@@ -257,7 +265,7 @@ pub fn append_with<'a>(
     binary: bool,
 ) -> Result<Command<'a>, ImapError> {
     if items.is_empty() {
-        return Err(ImapError::Protocol("APPEND without messages".into()));
+        return Err(ImapError::Unsendable("APPEND without messages".into()));
     }
     let mut b = Builder::new(tag, "APPEND", mode);
     b.sp_mailbox(mailbox);
@@ -265,7 +273,7 @@ pub fn append_with<'a>(
         // RFC 3502 §6.3.11: a zero-length literal cancels a MULTIAPPEND;
         // an empty message is never sent.
         if item.bytes.is_empty() {
-            return Err(ImapError::Protocol(format!(
+            return Err(ImapError::Unsendable(format!(
                 "message {} of the APPEND is empty (0 bytes)",
                 i + 1
             )));
@@ -279,7 +287,7 @@ pub fn append_with<'a>(
         b.raw(b" ");
         if item.bytes.contains(&0) {
             if !binary {
-                return Err(ImapError::Protocol(format!(
+                return Err(ImapError::Unsendable(format!(
                     "message {} holds NUL bytes and the server has no BINARY",
                     i + 1
                 )));
@@ -290,6 +298,69 @@ pub fn append_with<'a>(
         }
     }
     Ok(b.finish())
+}
+
+/// `TAG LOGIN user password` (RFC 3501 §6.2.3), each an astring.
+pub fn login(tag: String, user: &str, password: &Secret, mode: LiteralMode) -> Command<'static> {
+    let mut b = Builder::new(tag, "LOGIN", mode);
+    b.sp_astring(Cow::Owned(user.as_bytes().to_vec()));
+    b.sp_astring(Cow::Owned(password.expose().as_bytes().to_vec()));
+    b.finish()
+}
+
+/// `TAG AUTHENTICATE MECH` (RFC 3501 §6.2.2); with an initial response,
+/// `TAG AUTHENTICATE MECH base64` (RFC 4959 §3; `=` when it is empty).
+pub fn authenticate(
+    tag: String,
+    mechanism: &str,
+    initial_response: Option<&[u8]>,
+) -> Command<'static> {
+    let mut b = Builder::new(tag, "AUTHENTICATE", LiteralMode::Sync);
+    b.sp_raw(mechanism.as_bytes());
+    match initial_response {
+        Some([]) => b.sp_raw(b"="),
+        Some(ir) => b.sp_raw(base64(ir).as_bytes()),
+        None => &mut b,
+    };
+    b.finish()
+}
+
+/// One SASL response line: base64 and CRLF (RFC 3501 §6.2.2).
+pub fn sasl_response(data: &[u8]) -> Vec<u8> {
+    let mut line = base64(data).into_bytes();
+    line.extend_from_slice(b"\r\n");
+    line
+}
+
+/// Cancels a SASL exchange; the server answers with a tagged BAD (RFC 3501
+/// §6.2.2).
+pub const SASL_CANCEL: &[u8] = b"*\r\n";
+
+/// SASL PLAIN (RFC 4616 §2): `[authzid] NUL authcid NUL passwd`.
+pub fn plain_message(user: &str, password: &Secret) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(user.len() + password.expose().len() + 2);
+    msg.push(0);
+    msg.extend_from_slice(user.as_bytes());
+    msg.push(0);
+    msg.extend_from_slice(password.expose().as_bytes());
+    msg
+}
+
+/// SASL OAUTHBEARER (RFC 7628 §3.1):
+/// `n,a=USER,^Ahost=HOST^Aport=PORT^Aauth=Bearer TOKEN^A^A`, with `,` and
+/// `=` in the user escaped as `=2C` and `=3D` (RFC 5802 saslname).
+pub fn oauthbearer_message(user: &str, host: &str, port: u16, token: &Secret) -> Vec<u8> {
+    let user = user.replace('=', "=3D").replace(',', "=2C");
+    format!(
+        "n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {}\x01\x01",
+        token.expose()
+    )
+    .into_bytes()
+}
+
+/// XOAUTH2 (Google's and Microsoft's): `user=USER^Aauth=Bearer TOKEN^A^A`.
+pub fn xoauth2_message(user: &str, token: &Secret) -> Vec<u8> {
+    format!("user={user}\x01auth=Bearer {}\x01\x01", token.expose()).into_bytes()
 }
 
 /// Standard base64 (RFC 4648 §4), as SASL exchanges use (RFC 3501 §6.2.2).
@@ -305,190 +376,5 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn esc(b: &[u8]) -> String {
-        b.escape_ascii().to_string()
-    }
-
-    fn date() -> DateTime<FixedOffset> {
-        FixedOffset::east_opt(3600)
-            .unwrap()
-            .with_ymd_and_hms(2020, 1, 6, 9, 15, 0)
-            .unwrap()
-    }
-
-    fn cmd(f: impl FnOnce(&mut Builder<'static>), mode: LiteralMode) -> String {
-        let mut b = Builder::new("A0001".into(), "X", mode);
-        f(&mut b);
-        esc(&b.finish().dump())
-    }
-
-    #[test]
-    fn tags() {
-        let mut t = Tags::default();
-        assert_eq!(t.next_tag(), "A0001");
-        assert_eq!(t.next_tag(), "A0002");
-    }
-
-    #[test]
-    fn strings_atom_quoted_literal() {
-        let s = |v: &'static [u8]| {
-            cmd(
-                |b| {
-                    b.sp_astring(Cow::Borrowed(v));
-                },
-                LiteralMode::Plus,
-            )
-        };
-        assert_eq!(s(b"user"), "A0001 X user\\r\\n");
-        assert_eq!(s(b"two words"), "A0001 X \\\"two words\\\"\\r\\n");
-        assert_eq!(s(b"a\"b\\c"), esc(b"A0001 X \"a\\\"b\\\\c\"\r\n"));
-        assert_eq!(s(b""), esc(b"A0001 X \"\"\r\n"));
-        assert_eq!(s(b"NIL"), esc(b"A0001 X \"NIL\"\r\n"));
-        assert_eq!(s(b"p\xc3\xa4ss"), esc(b"A0001 X {5+}\r\np\xc3\xa4ss\r\n"));
-        assert_eq!(s(b"a\r\nb"), esc(b"A0001 X {4+}\r\na\r\nb\r\n"));
-        let sync = cmd(
-            |b| {
-                b.sp_astring(Cow::Borrowed(b"\0"));
-            },
-            LiteralMode::Sync,
-        );
-        assert_eq!(sync, esc(b"A0001 X {1}\r\n\0\r\n"));
-    }
-
-    #[test]
-    fn mailboxes_and_patterns() {
-        let m = |n: &str| {
-            let n = n.to_string();
-            cmd(
-                move |b| {
-                    b.sp_mailbox(&n);
-                },
-                LiteralMode::Sync,
-            )
-        };
-        assert_eq!(m("inbox"), esc(b"A0001 X INBOX\r\n"));
-        assert_eq!(m("Entwürfe"), esc(b"A0001 X Entw&APw-rfe\r\n"));
-        assert_eq!(m("My Folder"), esc(b"A0001 X \"My Folder\"\r\n"));
-        assert_eq!(m("a*b"), esc(b"A0001 X \"a*b\"\r\n"));
-        let p = |n: &'static str| {
-            cmd(
-                move |b| {
-                    b.sp_list_pattern(n);
-                },
-                LiteralMode::Sync,
-            )
-        };
-        assert_eq!(p("*"), esc(b"A0001 X *\r\n"));
-        assert_eq!(p("INBOX.%"), esc(b"A0001 X INBOX.%\r\n"));
-        assert_eq!(p(""), esc(b"A0001 X \"\"\r\n"));
-    }
-
-    #[test]
-    fn flags_and_dates() {
-        let f = vec![Flag::Seen, Flag::Keyword("$Forwarded".into())];
-        let out = cmd(
-            move |b| {
-                b.sp_flags(&f);
-            },
-            LiteralMode::Plus,
-        );
-        assert_eq!(out, esc(b"A0001 X (\\Seen $Forwarded)\r\n"));
-        assert_eq!(date_time(&date()), "\"06-Jan-2020 09:15:00 +0100\"");
-        let neg = FixedOffset::west_opt(5 * 3600 + 1800)
-            .unwrap()
-            .with_ymd_and_hms(1969, 12, 31, 23, 59, 59)
-            .unwrap();
-        assert_eq!(date_time(&neg), "\"31-Dec-1969 23:59:59 -0530\"");
-    }
-
-    #[test]
-    fn multiappend_fragments() {
-        let flags = [Flag::Seen];
-        let items = [
-            AppendItem {
-                flags: &flags,
-                date: Some(date()),
-                bytes: b"Hi\r\n",
-            },
-            AppendItem {
-                flags: &[],
-                date: None,
-                bytes: b"x",
-            },
-        ];
-        let c = append("A0007".into(), "INBOX", &items, LiteralMode::Plus).unwrap();
-        assert!(c.is_nonsync());
-        assert_eq!(
-            esc(&c.dump()),
-            esc(b"A0007 APPEND INBOX (\\Seen) \"06-Jan-2020 09:15:00 +0100\" {4+}\r\nHi\r\n {1+}\r\nx\r\n")
-        );
-        let c = append("A0008".into(), "Sent", &items, LiteralMode::Sync).unwrap();
-        assert!(!c.is_nonsync());
-        assert_eq!(c.fragments.len(), 5);
-        assert_eq!(
-            c.fragments[0],
-            Fragment::Line(
-                b"A0008 APPEND Sent (\\Seen) \"06-Jan-2020 09:15:00 +0100\" {4}\r\n".to_vec()
-            )
-        );
-        assert_eq!(c.fragments[2], Fragment::Line(b" {1}\r\n".to_vec()));
-        assert_eq!(c.fragments[4], Fragment::Line(b"\r\n".to_vec()));
-    }
-
-    #[test]
-    fn literal_minus_threshold() {
-        let big = vec![b'a'; LITERAL_MINUS_MAX + 1];
-        let small = vec![b'a'; LITERAL_MINUS_MAX];
-        let items = [
-            AppendItem {
-                flags: &[],
-                date: None,
-                bytes: &small,
-            },
-            AppendItem {
-                flags: &[],
-                date: None,
-                bytes: &big,
-            },
-        ];
-        let c = append("A1".into(), "INBOX", &items, LiteralMode::Minus).unwrap();
-        let d = c.dump();
-        assert!(d.starts_with(b"A1 APPEND INBOX {4096+}\r\n"));
-        assert!(d.windows(9).any(|w| w == b" {4097}\r\n"));
-    }
-
-    #[test]
-    fn empty_messages_refused() {
-        let items = [AppendItem {
-            flags: &[],
-            date: None,
-            bytes: b"",
-        }];
-        assert!(matches!(
-            append("A1".into(), "INBOX", &items, LiteralMode::Plus),
-            Err(ImapError::Protocol(_))
-        ));
-        assert!(append("A1".into(), "INBOX", &[], LiteralMode::Plus).is_err());
-        let nul = [AppendItem {
-            flags: &[],
-            date: None,
-            bytes: b"a\0b",
-        }];
-        assert!(append("A1".into(), "INBOX", &nul, LiteralMode::Plus).is_err());
-        let c = append_with("A2".into(), "INBOX", &nul, LiteralMode::Plus, true).unwrap();
-        assert_eq!(c.dump(), b"A2 APPEND INBOX ~{3+}\r\na\0b\r\n");
-    }
-
-    #[test]
-    fn base64_known_answers() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"\0user\0pass"), "AHVzZXIAcGFzcw==");
-    }
-}
+#[path = "command_tests.rs"]
+mod tests;

@@ -17,6 +17,7 @@ use std::io::{self, Read, Write};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use crate::imap::ImapError;
+use crate::imap::exec::Keep;
 use crate::imap::session::Session;
 
 /// Compressed bytes buffered before they are written to the inner stream.
@@ -158,12 +159,12 @@ impl Session {
     /// are deflated. A NO (e.g. compression already active at the TLS
     /// layer) leaves the session as it was.
     pub(super) fn start_compression(mut self) -> Result<Session, ImapError> {
-        match self.simple("COMPRESS DEFLATE") {
+        match self.simple("COMPRESS DEFLATE", Keep::NOTHING) {
             Ok(_) => {}
             Err(ImapError::No { .. }) => return Ok(self),
             Err(e) => return Err(e),
         }
-        let conn = self.conn.compress()?;
+        let conn = self.conn.compress();
         Ok(Session { conn, ..self })
     }
 }

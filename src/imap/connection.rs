@@ -18,6 +18,7 @@ use native_tls::{Certificate, HandshakeError, TlsConnector, TlsStream};
 
 use crate::imap::ImapError;
 use crate::imap::compress::Deflate;
+use crate::imap::frame::{self, FrameLimits, HashedBody, lost};
 use crate::imap::response::{self, Response};
 use crate::imap::trace::Tracer;
 
@@ -168,7 +169,7 @@ impl Connection {
         // RFC 3501 §6.2.1 / RFC 2595 §3.1: anything the server sent after its
         // OK and before the handshake would be a plaintext injection.
         if !self.reader.buffer().is_empty() {
-            return Err(ImapError::Protocol(
+            return Err(ImapError::ServerGarbage(
                 "server sent data after its STARTTLS OK (possible injection)".into(),
             ));
         }
@@ -182,16 +183,18 @@ impl Connection {
                 c.tracer = tracer;
                 Ok(c)
             }
-            _ => Err(ImapError::Protocol("STARTTLS on a TLS connection".into())),
+            _ => Err(ImapError::Tls(
+                "STARTTLS on a connection that already has TLS".into(),
+            )),
         }
     }
 
     /// Switches to deflate both ways (RFC 4978), after the server's OK to
     /// COMPRESS. Bytes the reader already buffered are compressed ones.
-    pub fn compress(self) -> Result<Connection, ImapError> {
-        if matches!(self.reader.get_ref(), Stream::Deflate(_)) {
-            return Err(ImapError::Protocol("COMPRESS twice".into()));
-        }
+    /// Called once per connection ([`Session::connect`] asks once).
+    ///
+    /// [`Session::connect`]: crate::imap::Session::connect
+    pub fn compress(self) -> Connection {
         let pending = self.reader.buffer().to_vec();
         let bytes_sent = self.bytes_sent;
         let tracer = self.tracer;
@@ -199,17 +202,12 @@ impl Connection {
         let mut c = Connection::from_stream(stream);
         c.bytes_sent = bytes_sent;
         c.tracer = tracer;
-        Ok(c)
+        c
     }
 
     /// True after TLS was set up (implicit or STARTTLS).
     pub fn is_tls(&self) -> bool {
         self.reader.get_ref().is_tls()
-    }
-
-    /// True once COMPRESS DEFLATE is active.
-    pub fn is_compressed(&self) -> bool {
-        matches!(self.reader.get_ref(), Stream::Deflate(_))
     }
 
     /// Writes `bytes` in one go and flushes.
@@ -265,11 +263,34 @@ impl Connection {
 
     /// Reads and classifies the next complete response.
     pub fn read(&mut self) -> Result<Response, ImapError> {
-        response::read_frame(&mut self.reader, &mut self.frame).map_err(lost)?;
+        self.read_with(&FrameLimits::STANDARD, false)
+            .map(|(r, _)| r)
+    }
+
+    /// Reads and classifies the next complete response within `limits`;
+    /// with `hash_bodies` a `BODY[]` literal is hashed as it streams
+    /// instead of kept (see `frame.rs`).
+    pub fn read_with(
+        &mut self,
+        limits: &FrameLimits,
+        hash_bodies: bool,
+    ) -> Result<(Response, Option<HashedBody>), ImapError> {
+        let hashed =
+            frame::read_frame_with(&mut self.reader, &mut self.frame, limits, hash_bodies)?;
         if let Some(t) = &mut self.tracer {
-            t.server(&self.frame);
+            match &hashed {
+                // The trace shows the size of what was hashed, not `{0}`.
+                Some(h) => {
+                    let mut shown = self.frame[..h.at].to_vec();
+                    shown.extend_from_slice(format!("<{} bytes, hashed>", h.len).as_bytes());
+                    shown.extend_from_slice(&self.frame[h.at + 3..]);
+                    t.server(&shown);
+                }
+                None => t.server(&self.frame),
+            }
         }
-        response::classify(std::mem::take(&mut self.frame))
+        let r = response::classify(std::mem::take(&mut self.frame))?;
+        Ok((r, hashed))
     }
 
     /// Bytes written so far.
@@ -299,16 +320,6 @@ fn write_all_vectored(w: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn lost(e: io::Error) -> ImapError {
-    match e.kind() {
-        io::ErrorKind::InvalidData => ImapError::Protocol(e.to_string()),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            ImapError::ConnectionLost(format!("timed out ({e})"))
-        }
-        _ => ImapError::ConnectionLost(e.to_string()),
-    }
 }
 
 /// Builds the connector for `opts`: certificates verified unless `insecure`.

@@ -4,6 +4,7 @@
 
 use crate::imap::ImapError;
 use crate::imap::error::Code;
+use crate::imap::exec::Keep;
 use crate::imap::response::parse_uid_set;
 use crate::imap::session::Session;
 
@@ -29,7 +30,7 @@ impl Session {
         let mut b = self.builder("UID COPY");
         b.sp_raw(uid_set(uids).as_bytes());
         b.sp_mailbox(mailbox);
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::NOTHING)?.ok()?;
         Ok(match &done.status.code {
             Some(Code::Other(c)) => parse_copyuid(c).unwrap_or_default(),
             _ => Copied::default(),

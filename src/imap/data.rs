@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use imap_proto::{AttributeValue, Capability, MailboxDatum, NameAttribute, StatusAttribute};
 
 use crate::imap::response::parse_data;
-use crate::imap::session::{Fetched, ListEntry, MailboxStatus, Summary};
+use crate::imap::types::{Fetched, ListEntry, MailboxStatus, Summary};
 use crate::imap::{ImapError, utf7};
 
 /// The capability list from `* CAPABILITY ...` data, upper-cased.
@@ -161,8 +161,19 @@ pub fn fetched(frame: &[u8]) -> Result<Option<Fetched>, ImapError> {
         })),
         // A FETCH pushed by the server for another reason (flag change).
         (_, None) => Ok(None),
-        (None, Some(_)) => Err(ImapError::Protocol(format!("FETCH {seq} without UID"))),
+        (None, Some(_)) => Err(ImapError::ServerGarbage(format!("FETCH {seq} without UID"))),
     }
+}
+
+/// The UID of a `* n FETCH (... UID u ...)` answer.
+pub fn fetch_uid(frame: &[u8]) -> Option<u32> {
+    let Ok(imap_proto::Response::Fetch(_, attrs)) = parse_data(frame) else {
+        return None;
+    };
+    attrs.iter().find_map(|a| match a {
+        AttributeValue::Uid(u) => Some(*u),
+        _ => None,
+    })
 }
 
 /// A `* n FETCH (UID RFC822.SIZE INTERNALDATE BODY[HEADER.FIELDS (MESSAGE-ID)])`

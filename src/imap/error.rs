@@ -38,8 +38,44 @@ pub enum ImapError {
     Bad { text: String },
     /// Untagged BYE: the server is closing the connection.
     Bye { text: String },
-    /// The server said something we cannot understand.
-    Protocol(String),
+    /// The server sent something the client cannot understand or follow
+    /// (unparsable data, an unknown tag, a stray `+`): the exchange is out
+    /// of step, the connection cannot be used any more, and a command in
+    /// flight has an unknown fate.
+    ServerGarbage(String),
+    /// The server's answer went past one of the client's bounds (see
+    /// `response.rs` and `exec.rs`): `what` exceeded `bound`. The rest of
+    /// the answer was not read, so the connection is out of step as with
+    /// [`ImapError::ServerGarbage`].
+    TooLarge { what: String, bound: String },
+    /// The client refused to encode a command (an empty message, NUL bytes
+    /// without BINARY, an APPEND without messages): nothing was written,
+    /// the command was not sent, and the connection is fine.
+    Unsendable(String),
+}
+
+impl ImapError {
+    /// True when the connection can no longer be used: it broke or timed
+    /// out, the server said BYE, or the exchange is out of step (garbage,
+    /// a bound exceeded). A refusal (NO, BAD) or a command the client would
+    /// not send leaves the connection usable.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            ImapError::ConnectionLost(_)
+                | ImapError::Bye { .. }
+                | ImapError::ServerGarbage(_)
+                | ImapError::TooLarge { .. }
+        )
+    }
+
+    /// True when a command that was written may or may not have taken
+    /// effect: its answer was not seen because the connection was lost
+    /// ([`ImapError::is_connection_lost`]). NO and BAD say it did not;
+    /// [`ImapError::Unsendable`] says it was never sent.
+    pub fn fate_unknown(&self) -> bool {
+        self.is_connection_lost()
+    }
 }
 
 impl fmt::Display for ImapError {
@@ -59,7 +95,9 @@ impl fmt::Display for ImapError {
             ImapError::No { code: None, text } => write!(f, "NO {text}"),
             ImapError::Bad { text } => write!(f, "BAD {text}"),
             ImapError::Bye { text } => write!(f, "BYE {text}"),
-            ImapError::Protocol(s) => write!(f, "protocol error: {s}"),
+            ImapError::ServerGarbage(s) => write!(f, "protocol error: {s}"),
+            ImapError::TooLarge { what, bound } => write!(f, "{what} exceeded {bound}"),
+            ImapError::Unsendable(s) => write!(f, "not sent: {s}"),
         }
     }
 }
@@ -75,5 +113,37 @@ pub fn code_name(c: &Code) -> String {
         Code::OverQuota => "OVERQUOTA".into(),
         Code::AppendUid { .. } => "APPENDUID".into(),
         Code::Other(s) => s.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_and_refusals_are_told_apart() {
+        let lost = [
+            ImapError::ConnectionLost("reset".into()),
+            ImapError::Bye { text: "bye".into() },
+            ImapError::ServerGarbage("stray +".into()),
+            ImapError::TooLarge {
+                what: "one response".into(),
+                bound: "80 MiB".into(),
+            },
+        ];
+        for e in &lost {
+            assert!(e.is_connection_lost() && e.fate_unknown(), "{e}");
+        }
+        let usable = [
+            ImapError::Unsendable("message 1 of the APPEND is empty".into()),
+            ImapError::No {
+                code: None,
+                text: "no".into(),
+            },
+            ImapError::Bad { text: "bad".into() },
+        ];
+        for e in &usable {
+            assert!(!e.is_connection_lost() && !e.fate_unknown(), "{e}");
+        }
     }
 }

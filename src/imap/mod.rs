@@ -7,6 +7,7 @@
 //! message bytes ready to send.
 
 mod append;
+mod auth;
 pub mod command;
 pub mod compress;
 pub mod connection;
@@ -14,17 +15,19 @@ mod copy;
 pub(crate) mod data;
 pub mod error;
 mod exec;
-pub mod oauth2;
+pub mod frame;
 pub mod response;
 pub mod session;
 pub mod trace;
+pub mod types;
 
 /// Modified UTF-7 lives beside the modules that need it (`source` reads
 /// Maildir++ names with it); the client keeps its old path to it.
 pub use crate::mutf7 as utf7;
 pub use copy::Copied;
 pub use error::{Code, ImapError};
-pub use session::{
+pub use session::Session;
+pub use types::{
     AppendItem, Appended, Capabilities, ConnectOptions, Fetched, ListEntry, LiteralMode,
-    MailboxStatus, Selected, Session, SessionStats, Summary, TlsMode,
+    MailboxStatus, Selected, SessionStats, Summary, TlsMode,
 };

@@ -1,86 +1,12 @@
-//! Reading server responses: framing first, then classification.
-//!
-//! [`read_frame`] reads one complete response from a `BufRead`: a line, and
-//! whenever the line ends with a literal header `{n}` (`{n+}`, `~{n}`) exactly
-//! n bytes plus the following line, with size bounds (like imap-codec's
-//! `Fragmentizer`, unlike re-parsing after every line). [`classify`] then
-//! sorts it: continuation request, tagged or untagged status (parsed here,
+//! Reading server responses: framing first (`frame.rs`, re-exported here
+//! as [`read_frame`]), then classification. [`classify`] sorts a frame: continuation request, tagged or untagged status (parsed here,
 //! leniently, with the response codes imap-proto does not know — TOOBIG,
 //! LIMIT, OVERQUOTA, ALREADYEXISTS — RFC 5530), or untagged data, which is
 //! handed whole to imap-proto by [`parse_data`].
 
-use std::io::{self, BufRead, Read};
-
 use crate::imap::{Code, ImapError};
 
-/// The largest literal accepted from the server.
-pub const MAX_LITERAL: usize = 64 << 20;
-/// The longest protocol line accepted (without literals).
-pub const MAX_LINE: usize = 1 << 20;
-
-/// Reads one complete response (lines and literals) into `out` (cleared
-/// first). EOF before the first byte or inside a response is
-/// `UnexpectedEof`; a line or literal over the bound is `InvalidData`.
-pub fn read_frame<R: BufRead>(r: &mut R, out: &mut Vec<u8>) -> io::Result<()> {
-    out.clear();
-    loop {
-        let start = out.len();
-        let n = r.by_ref().take(MAX_LINE as u64).read_until(b'\n', out)?;
-        if n == 0 || out.last() != Some(&b'\n') {
-            if n >= MAX_LINE {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "response line too long",
-                ));
-            }
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed by server",
-            ));
-        }
-        let line = &out[start..];
-        // A continuation request's text is not data and carries no literal.
-        if start == 0 && line.starts_with(b"+") {
-            return Ok(());
-        }
-        let Some(len) = literal_len(line)? else {
-            return Ok(());
-        };
-        let got = r.by_ref().take(len as u64).read_to_end(out)?;
-        if got < len {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed inside a literal",
-            ));
-        }
-    }
-}
-
-/// The length announced by a trailing `{n}`, `{n+}` or `~{n}` (RFC 3501 §4.3,
-/// RFC 7888, RFC 3516), if the line ends with one.
-fn literal_len(line: &[u8]) -> io::Result<Option<usize>> {
-    let body = line.strip_suffix(b"\n").unwrap_or(line);
-    let body = body.strip_suffix(b"\r").unwrap_or(body);
-    let Some(body) = body.strip_suffix(b"}") else {
-        return Ok(None);
-    };
-    let Some(open) = body.iter().rposition(|&b| b == b'{') else {
-        return Ok(None);
-    };
-    let inner = &body[open + 1..];
-    let digits = inner.strip_suffix(b"+").unwrap_or(inner);
-    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
-        return Ok(None);
-    }
-    let n: usize = std::str::from_utf8(digits).unwrap().parse().unwrap();
-    if n > MAX_LITERAL {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("server literal of {n} bytes exceeds the {MAX_LITERAL}-byte bound"),
-        ));
-    }
-    Ok(Some(n))
-}
+pub use crate::imap::frame::{MAX_LINE, MAX_LITERAL, read_frame};
 
 /// The kind of a status response (RFC 3501 §7.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +88,7 @@ pub fn classify(frame: Vec<u8>) -> Result<Response, ImapError> {
     let (tag, rest) = match first.iter().position(|&b| b == b' ') {
         Some(sp) => (&first[..sp], &first[sp + 1..]),
         None => {
-            return Err(ImapError::Protocol(format!(
+            return Err(ImapError::ServerGarbage(format!(
                 "unexpected response {}",
                 sanitize(first)
             )));
@@ -182,7 +108,7 @@ pub fn classify(frame: Vec<u8>) -> Result<Response, ImapError> {
     };
     match (tag, kind) {
         (b"*", None) => Ok(Response::Data(frame)),
-        (_, None) => Err(ImapError::Protocol(format!(
+        (_, None) => Err(ImapError::ServerGarbage(format!(
             "unexpected response {}",
             sanitize(first)
         ))),
@@ -242,8 +168,13 @@ fn parse_appenduid(args: &str) -> Option<(u32, Vec<u32>)> {
     it.next().is_none().then_some((v, set))
 }
 
+/// The most UIDs a uid-set from the server may expand to: an APPENDUID or
+/// COPYUID names one per message of a command, far fewer than this.
+pub const MAX_UID_SET: usize = 1 << 20;
+
 /// Expands `5:7,9` into `[5, 6, 7, 9]`, in order; a range may be written
-/// either way round (RFC 3501 §9 `seq-range`). Bounded to 10 million UIDs.
+/// either way round (RFC 3501 §9 `seq-range`). `None` past [`MAX_UID_SET`]
+/// UIDs (`1:4294967295` is 4 billion), before anything is expanded.
 pub fn parse_uid_set(s: &str) -> Option<Vec<u32>> {
     let mut out = Vec::new();
     for part in s.split(',') {
@@ -251,12 +182,14 @@ pub fn parse_uid_set(s: &str) -> Option<Vec<u32>> {
             Some((a, b)) => {
                 let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
                 let (lo, hi) = (a.min(b), a.max(b));
-                if (hi - lo) as usize + out.len() > 10_000_000 {
+                let count = usize::try_from(hi - lo).ok()?.checked_add(1)?;
+                if out.len() + count > MAX_UID_SET {
                     return None;
                 }
                 out.extend(lo..=hi);
             }
-            None => out.push(part.parse().ok()?),
+            None if out.len() < MAX_UID_SET => out.push(part.parse().ok()?),
+            None => return None,
         }
     }
     (!out.is_empty() && !out.contains(&0)).then_some(out)
@@ -268,7 +201,7 @@ pub fn parse_data(frame: &[u8]) -> Result<imap_proto::Response<'_>, ImapError> {
         Ok((_, r)) => Ok(r),
         Err(_) => {
             let end = frame.len().min(200);
-            Err(ImapError::Protocol(format!(
+            Err(ImapError::ServerGarbage(format!(
                 "cannot parse server data: {}",
                 sanitize(&frame[..end])
             )))

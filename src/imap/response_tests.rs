@@ -1,97 +1,7 @@
-//! Unit tests for `response.rs`: framing under every chunk split, literals,
-//! continuation requests, status classification and response codes.
-
-use std::io::{BufReader, Read};
+//! Unit tests for `response.rs`: continuation requests, status
+//! classification, response codes and uid-sets.
 
 use super::*;
-
-/// A reader that hands out at most `chunk` bytes per read.
-struct Chunked<'a> {
-    data: &'a [u8],
-    chunk: usize,
-}
-
-impl Read for Chunked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.chunk.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
-fn frames(input: &[u8], chunk: usize, cap: usize) -> Vec<Vec<u8>> {
-    let mut r = BufReader::with_capacity(cap, Chunked { data: input, chunk });
-    let mut out = Vec::new();
-    let mut buf = Vec::new();
-    loop {
-        match read_frame(&mut r, &mut buf) {
-            Ok(()) => out.push(buf.clone()),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && buf.is_empty() => return out,
-            Err(e) => panic!("{e}: partial {}", buf.escape_ascii()),
-        }
-    }
-}
-
-const STREAM: &[&[u8]] = &[
-    b"* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n",
-    b"+ go ahead\r\n",
-    b"* 1 FETCH (UID 5 BODY[] {13}\r\nHi {3}\r\nthere FLAGS (\\Seen))\r\n",
-    b"* 2 FETCH (BODY[HEADER] {0}\r\n BODY[TEXT] ~{4}\r\na\0\r\n)\r\n",
-    b"* LIST () \"/\" {5+}\r\nab}{c\r\n",
-    b"A0001 OK [APPENDUID 38505 3955:3957] APPEND completed\r\n",
-];
-
-#[test]
-fn framing_every_chunk_size() {
-    let input: Vec<u8> = STREAM.concat();
-    for chunk in 1..=input.len() {
-        for cap in [1, 7, 64, 8192] {
-            let got = frames(&input, chunk, cap);
-            let want: Vec<Vec<u8>> = STREAM.iter().map(|s| s.to_vec()).collect();
-            assert_eq!(got, want, "chunk {chunk} cap {cap}");
-        }
-    }
-}
-
-#[test]
-fn framing_every_split_point() {
-    // Two reads: the split anywhere in the stream.
-    let input: Vec<u8> = STREAM.concat();
-    for split in 0..input.len() {
-        let (a, b) = input.split_at(split);
-        let r = a.chain(b);
-        let mut r = BufReader::with_capacity(3, r);
-        let mut buf = Vec::new();
-        for want in STREAM {
-            read_frame(&mut r, &mut buf).unwrap();
-            assert_eq!(buf.as_slice(), *want, "split {split}");
-        }
-    }
-}
-
-#[test]
-fn framing_eof_and_bounds() {
-    let mut buf = Vec::new();
-    let mut r: &[u8] = b"* 1 FETCH (BODY[] {10}\r\nabc";
-    let e = read_frame(&mut r, &mut buf).unwrap_err();
-    assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
-    let mut r: &[u8] = b"* OK no newline";
-    assert_eq!(
-        read_frame(&mut r, &mut buf).unwrap_err().kind(),
-        io::ErrorKind::UnexpectedEof
-    );
-    let huge = format!("* 1 FETCH (BODY[] {{{}}}\r\n", MAX_LITERAL + 1);
-    let mut r = huge.as_bytes();
-    assert_eq!(
-        read_frame(&mut r, &mut buf).unwrap_err().kind(),
-        io::ErrorKind::InvalidData
-    );
-    // Text ending in a brace that is not a literal header.
-    let mut r: &[u8] = b"* OK {x}\r\n* OK {}\r\n";
-    read_frame(&mut r, &mut buf).unwrap();
-    assert_eq!(buf, b"* OK {x}\r\n");
-}
 
 fn status(line: &[u8]) -> Status {
     match classify(line.to_vec()).unwrap() {
@@ -191,6 +101,28 @@ fn uid_sets() {
     assert_eq!(parse_uid_set(""), None);
     assert_eq!(parse_uid_set("1:*"), None);
     assert_eq!(parse_uid_set("0"), None);
+    // Server numbers at the edge: the largest UID, and ranges that would
+    // expand past the bound, are answered without overflow or allocation.
+    assert_eq!(parse_uid_set("4294967295"), Some(vec![u32::MAX]));
+    assert_eq!(
+        parse_uid_set("4294967294:4294967295"),
+        Some(vec![u32::MAX - 1, u32::MAX])
+    );
+    assert_eq!(parse_uid_set("1:4294967295"), None);
+    assert_eq!(parse_uid_set("4294967296"), None);
+    let many = vec!["1:1000"; MAX_UID_SET / 1000 + 1].join(",");
+    assert_eq!(parse_uid_set(&many), None);
+    assert_eq!(
+        status(b"A1 OK [APPENDUID 4294967295 4294967295] done\r\n").code,
+        Some(Code::AppendUid {
+            uid_validity: u32::MAX,
+            uids: vec![u32::MAX]
+        })
+    );
+    assert_eq!(
+        status(b"A1 OK [APPENDUID 1 1:4294967295] done\r\n").code,
+        Some(Code::Other("APPENDUID 1 1:4294967295".into()))
+    );
 }
 
 #[test]

@@ -10,170 +10,19 @@
 //! the caller reconnects and resolves what was in flight.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::time::Duration;
-
-use chrono::{DateTime, FixedOffset};
-
 use std::fmt;
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::command::{self, Builder, Command, Fragment, Tags};
+use crate::imap::command::Tags;
 use crate::imap::connection::{Connection, TlsOptions};
 use crate::imap::data;
+use crate::imap::exec::{Budget, Keep};
 use crate::imap::response::{Response, Status, StatusKind};
+use crate::imap::types::{
+    Capabilities, ConnectOptions, Fetched, ListEntry, MailboxStatus, Selected, SessionStats,
+    Summary, TlsMode,
+};
 use crate::imap::{Code, ImapError};
-use crate::message::Flag;
-use crate::secret::Secret;
-
-/// How TLS is used on the connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TlsMode {
-    /// `imaps://`: TLS from the first byte (default port 993).
-    Implicit,
-    /// `imap://`: plain TCP upgraded with STARTTLS (default port 143).
-    StartTls,
-}
-
-/// Everything needed to open and authenticate a session.
-#[derive(Clone, Debug)]
-pub struct ConnectOptions {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    pub user: String,
-    /// The password, or with `oauth2` the OAuth2 access token.
-    pub password: Secret,
-    /// Authenticate with OAUTHBEARER / XOAUTH2 using `password` as the token.
-    pub oauth2: bool,
-    /// Record the protocol exchange (redacted) here (`--trace`, `-vv`).
-    pub trace: Option<crate::imap::trace::TraceSink>,
-    /// Extra trusted CA / self-signed certificate (PEM).
-    pub ca_file: Option<PathBuf>,
-    /// Skip certificate verification.
-    pub insecure: bool,
-    /// With `TlsMode::StartTls`: authenticate even when the server has no STARTTLS.
-    pub allow_plaintext: bool,
-    /// Read and write timeout.
-    pub timeout: Option<Duration>,
-    /// COMPRESS=DEFLATE (RFC 4978) after login when the server offers it.
-    pub compress: bool,
-}
-
-/// Literal flavour the server allows (RFC 7888).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LiteralMode {
-    /// `{n}`: wait for `+` before the bytes.
-    Sync,
-    /// LITERAL+: `{n+}` for any size.
-    Plus,
-    /// LITERAL-: `{n+}` only for n ≤ 4096, else synchronizing.
-    Minus,
-}
-
-/// The server's capabilities (upper-cased atoms).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Capabilities(pub Vec<String>);
-
-impl Capabilities {
-    pub fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|c| c.eq_ignore_ascii_case(name))
-    }
-
-    pub fn literal_mode(&self) -> LiteralMode {
-        if self.has("LITERAL+") {
-            LiteralMode::Plus
-        } else if self.has("LITERAL-") {
-            LiteralMode::Minus
-        } else {
-            LiteralMode::Sync
-        }
-    }
-
-    /// `APPENDLIMIT=n` (RFC 7889), when advertised with a value.
-    pub fn append_limit(&self) -> Option<u64> {
-        self.0.iter().find_map(|c| {
-            let (k, v) = c.split_once('=')?;
-            k.eq_ignore_ascii_case("APPENDLIMIT")
-                .then(|| v.parse().ok())
-                .flatten()
-        })
-    }
-}
-
-/// One message of an APPEND command.
-#[derive(Clone, Copy, Debug)]
-pub struct AppendItem<'a> {
-    pub flags: &'a [Flag],
-    pub date: Option<DateTime<FixedOffset>>,
-    pub bytes: &'a [u8],
-}
-
-/// What a successful APPEND told us (RFC 4315 APPENDUID when the server has UIDPLUS).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Appended {
-    pub uid_validity: Option<u32>,
-    /// One UID per appended message, in order (empty without UIDPLUS).
-    pub uids: Vec<u32>,
-}
-
-/// A LIST response line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListEntry {
-    /// Decoded name (modified UTF-7 undone).
-    pub name: String,
-    pub delimiter: Option<char>,
-    pub attributes: Vec<String>,
-}
-
-/// What SELECT reported (RFC 3501 §6.3.1).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Selected {
-    pub exists: u32,
-    pub uid_validity: Option<u32>,
-    pub uid_next: Option<u32>,
-}
-
-/// What STATUS reported (RFC 3501 §6.3.10).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MailboxStatus {
-    pub messages: Option<u32>,
-    pub uid_validity: Option<u32>,
-    pub uid_next: Option<u32>,
-}
-
-/// One message read back by [`Session::fetch_all`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fetched {
-    pub uid: u32,
-    pub flags: Vec<String>,
-    pub internal_date: Option<DateTime<FixedOffset>>,
-    pub body: Vec<u8>,
-}
-
-/// What `--skip-existing` and `verify` read of a server message: enough to
-/// recognize it without downloading it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Summary {
-    pub uid: u32,
-    /// RFC822.SIZE: the message's size in bytes (CRLF line ends).
-    pub size: u32,
-    pub internal_date: Option<DateTime<FixedOffset>>,
-    /// The Message-ID header's value, trimmed; `None` when absent.
-    pub message_id: Option<String>,
-}
-
-/// Counters for the benchmark and the report.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SessionStats {
-    /// APPEND commands sent (a MULTIAPPEND counts once).
-    pub append_commands: u64,
-    /// Bytes written to the connection (before TLS).
-    pub bytes_sent: u64,
-}
-
-/// Commands kept in flight by [`Session::append_pipelined`].
-pub const PIPELINE_WINDOW: usize = 64;
 
 /// An authenticated session. `Debug` shows no credentials (none are kept).
 pub struct Session {
@@ -229,7 +78,7 @@ impl Session {
         let greeting = match s.read()? {
             Response::Status(g) if g.tag.is_none() => g,
             other => {
-                return Err(ImapError::Protocol(format!(
+                return Err(ImapError::ServerGarbage(format!(
                     "unexpected greeting {other:?}"
                 )));
             }
@@ -243,7 +92,7 @@ impl Session {
                 });
             }
             _ => {
-                return Err(ImapError::Protocol(format!(
+                return Err(ImapError::ServerGarbage(format!(
                     "unexpected greeting {}",
                     greeting.text
                 )));
@@ -261,7 +110,7 @@ impl Session {
             }
         }
         if opts.tls == TlsMode::StartTls && !preauth && s.caps.has("STARTTLS") {
-            s.simple("STARTTLS")?;
+            s.simple("STARTTLS", Keep::NOTHING)?;
             s = s.upgrade(&opts.host, &tls)?;
             // RFC 3501 §6.2.1: discard capabilities learned before TLS.
             s.refresh_capabilities()?;
@@ -286,80 +135,12 @@ impl Session {
         })
     }
 
-    /// AUTHENTICATE PLAIN when offered, else LOGIN; then the capabilities
-    /// again (from the OK's `[CAPABILITY]` code when present).
-    fn authenticate(&mut self, user: &str, password: &Secret) -> Result<(), ImapError> {
-        let tag = self.tags.next_tag();
-        let cmd = if self.caps.has("AUTH=PLAIN") {
-            // RFC 4616 §2: message = [authzid] NUL authcid NUL passwd.
-            let mut msg = Vec::with_capacity(user.len() + password.expose().len() + 2);
-            msg.push(0);
-            msg.extend_from_slice(user.as_bytes());
-            msg.push(0);
-            msg.extend_from_slice(password.expose().as_bytes());
-            let ir = command::base64(&msg).into_bytes();
-            if self.caps.has("SASL-IR") {
-                // RFC 4959 §3: the initial response goes on the command line.
-                let mut line = format!("{tag} AUTHENTICATE PLAIN ").into_bytes();
-                line.extend_from_slice(&ir);
-                line.extend_from_slice(b"\r\n");
-                Command {
-                    tag,
-                    fragments: vec![Fragment::Line(line)],
-                }
-            } else {
-                // RFC 3501 §6.2.2: wait for the empty challenge `+ `.
-                Command {
-                    fragments: vec![
-                        Fragment::Line(format!("{tag} AUTHENTICATE PLAIN\r\n").into_bytes()),
-                        Fragment::Literal {
-                            data: ir.into(),
-                            sync: true,
-                        },
-                        Fragment::Line(b"\r\n".to_vec()),
-                    ],
-                    tag,
-                }
-            }
-        } else if self.caps.has("LOGINDISABLED") {
-            // RFC 3501 §6.2.3: the client MUST NOT send LOGIN.
-            return Err(ImapError::Auth(
-                "server disables LOGIN and offers no AUTH=PLAIN".into(),
-            ));
-        } else {
-            let mut b = Builder::new(tag, "LOGIN", self.caps.literal_mode());
-            b.sp_astring(user.as_bytes().into());
-            b.sp_astring(password.expose().as_bytes().into());
-            b.finish()
-        };
-        let done = self.run(cmd)?;
-        match done.status.kind {
-            StatusKind::Ok => self.after_authentication(done.status, done.data),
-            StatusKind::No => Err(ImapError::Auth(done.status.text)),
-            _ => Err(done.status.into_result().unwrap_err()),
-        }
-    }
-
-    /// RFC 3501 §6.2: capabilities may change after authentication; take
-    /// them from the tagged OK's code or untagged data, else ask again.
-    pub(super) fn after_authentication(
-        &mut self,
-        status: crate::imap::response::Status,
-        data: Vec<Vec<u8>>,
-    ) -> Result<(), ImapError> {
-        match status.capabilities().or_else(|| data::capabilities(&data)) {
-            Some(c) => self.caps = Capabilities(c),
-            None => self.refresh_capabilities()?,
-        }
-        Ok(())
-    }
-
     /// Sends CAPABILITY and stores the answer.
     pub fn refresh_capabilities(&mut self) -> Result<(), ImapError> {
-        let done = self.simple("CAPABILITY")?;
+        let done = self.simple("CAPABILITY", Keep::data(&["CAPABILITY"]))?;
         self.caps = Capabilities(
             data::capabilities(&done.data)
-                .ok_or_else(|| ImapError::Protocol("no CAPABILITY in the answer".into()))?,
+                .ok_or_else(|| ImapError::ServerGarbage("no CAPABILITY in the answer".into()))?,
         );
         Ok(())
     }
@@ -385,7 +166,7 @@ impl Session {
         let mut b = self.builder("LIST");
         b.sp_mailbox(reference);
         b.sp_list_pattern(pattern);
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::data(&["LIST"]))?.ok()?;
         Ok(done
             .data
             .iter()
@@ -404,7 +185,7 @@ impl Session {
         b.sp_mailbox("");
         b.sp_list_pattern("*");
         b.sp_raw(b"RETURN (SPECIAL-USE)");
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::data(&["LIST"]))?.ok()?;
         Ok(done
             .data
             .iter()
@@ -419,7 +200,7 @@ impl Session {
             return Ok(None);
         }
         let b = self.builder("NAMESPACE");
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::data(&["NAMESPACE"]))?.ok()?;
         Ok(done.data.iter().find_map(|d| data::personal_namespace(d)))
     }
 
@@ -432,7 +213,7 @@ impl Session {
     pub fn create(&mut self, mailbox: &str) -> Result<(), ImapError> {
         let mut b = self.builder("CREATE");
         b.sp_mailbox(mailbox);
-        match self.run(b.finish())?.ok() {
+        match self.run(b.finish(), Keep::NOTHING)?.ok() {
             Err(ImapError::No {
                 code: Some(Code::Other(c)),
                 ..
@@ -445,14 +226,18 @@ impl Session {
     pub fn select(&mut self, mailbox: &str) -> Result<Selected, ImapError> {
         let mut b = self.builder("SELECT");
         b.sp_mailbox(mailbox);
-        let done = self.run(b.finish())?.ok()?;
+        let keep = Keep {
+            codes: true,
+            ..Keep::NOTHING
+        };
+        let done = self.run(b.finish(), keep)?.ok()?;
         let num = |name: &str| {
             done.untagged
                 .iter()
                 .find_map(|s| s.code_args(name).and_then(|v| v.trim().parse().ok()))
         };
         Ok(Selected {
-            exists: data::exists(&done.data).unwrap_or(0),
+            exists: done.exists.unwrap_or(0),
             uid_validity: num("UIDVALIDITY"),
             uid_next: num("UIDNEXT"),
         })
@@ -463,24 +248,13 @@ impl Session {
         let mut b = self.builder("STATUS");
         b.sp_mailbox(mailbox);
         b.raw(b" (MESSAGES UIDNEXT UIDVALIDITY)");
-        let done = self.run(b.finish())?.ok()?;
+        let done = self.run(b.finish(), Keep::data(&["STATUS"]))?.ok()?;
         Ok(data::status(&done.data).unwrap_or_default())
     }
 
     /// NOOP: lets the server report, and checks the connection.
     pub fn noop(&mut self) -> Result<(), ImapError> {
-        self.simple("NOOP").map(drop)
-    }
-
-    /// `UID FETCH 1:* (UID FLAGS INTERNALDATE BODY.PEEK[])` on the selected mailbox.
-    pub fn fetch_all(&mut self) -> Result<Vec<Fetched>, ImapError> {
-        let mut b = self.builder("UID FETCH");
-        b.raw(b" 1:* (UID FLAGS INTERNALDATE BODY.PEEK[])");
-        let done = self.run(b.finish())?.ok()?;
-        done.data
-            .iter()
-            .filter_map(|d| data::fetched(d).transpose())
-            .collect()
+        self.simple("NOOP", Keep::NOTHING).map(drop)
     }
 
     /// `UID FETCH from:* (UID FLAGS INTERNALDATE BODY.PEEK[])` on the selected
@@ -490,7 +264,11 @@ impl Session {
     pub fn fetch_from(&mut self, from: u32) -> Result<Vec<Fetched>, ImapError> {
         let mut b = self.builder("UID FETCH");
         b.sp_raw(format!("{}:* (UID FLAGS INTERNALDATE BODY.PEEK[])", from.max(1)).as_bytes());
-        let done = self.run(b.finish())?.ok()?;
+        let keep = Keep {
+            budget: Budget::BODIES,
+            ..Keep::data(&["FETCH"])
+        };
+        let done = self.run(b.finish(), keep)?.ok()?;
         let all: Result<Vec<Fetched>, ImapError> = done
             .data
             .iter()
@@ -502,10 +280,7 @@ impl Session {
     /// `UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
     /// (MESSAGE-ID)])` on the selected mailbox.
     pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
-        let mut b = self.builder("UID FETCH");
-        b.raw(b" 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])");
-        let done = self.run(b.finish())?.ok()?;
-        Ok(done.data.iter().filter_map(|d| data::summary(d)).collect())
+        self.fetch_summaries_from(1)
     }
 
     /// `UID FETCH from:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
@@ -521,7 +296,11 @@ impl Session {
             )
             .as_bytes(),
         );
-        let done = self.run(b.finish())?.ok()?;
+        let keep = Keep {
+            budget: Budget::LISTING,
+            ..Keep::data(&["FETCH"])
+        };
+        let done = self.run(b.finish(), keep)?.ok()?;
         Ok(done
             .data
             .iter()
@@ -530,32 +309,36 @@ impl Session {
             .collect())
     }
 
-    /// `UID FETCH uids (UID BODY.PEEK[])` on the selected mailbox: each
-    /// message's [`Fingerprint`] (SHA-256 of its bytes as stored), to tell
-    /// apart messages whose size and Message-ID are alike.
+    /// `UID FETCH uids (UID BODY.PEEK[])` on the selected mailbox, one
+    /// command: each message's [`Fingerprint`] (SHA-256 of its bytes as
+    /// stored), to tell apart messages whose size and Message-ID are alike.
+    /// Bodies are hashed as they stream from the socket (`frame.rs`), so
+    /// a message of any size can be looked at and memory does not depend on
+    /// it. At most one pair per UID asked for, in the server's order; a UID
+    /// the server does not answer for (expunged) is left out.
     pub fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let mut b = self.builder("UID FETCH");
         b.sp_raw(format!("{} (UID BODY.PEEK[])", super::copy::uid_set(uids)).as_bytes());
-        let done = self.run(b.finish())?.ok()?;
-        let all: Result<Vec<Fetched>, ImapError> = done
-            .data
-            .iter()
-            .filter_map(|d| data::fetched(d).transpose())
-            .collect();
-        Ok(all?
+        let keep = Keep {
+            hash_bodies: true,
+            ..Keep::NOTHING
+        };
+        let done = self.run(b.finish(), keep)?.ok()?;
+        let mut wanted: HashSet<u32> = uids.iter().copied().collect();
+        Ok(done
+            .hashes
             .into_iter()
-            .filter(|f| uids.contains(&f.uid))
-            .map(|f| (f.uid, Fingerprint::of(&f.body)))
+            .filter(|(uid, _)| wanted.remove(uid))
             .collect())
     }
 
     /// LOGOUT, best effort (RFC 3501 §6.1.3).
     pub fn logout(mut self) {
         if self.broken.is_none() {
-            let _ = self.simple("LOGOUT");
+            let _ = self.simple("LOGOUT", Keep::NOTHING);
         }
     }
 }
@@ -563,3 +346,7 @@ impl Session {
 #[cfg(test)]
 #[path = "session_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "session_bounds_tests.rs"]
+mod bounds_tests;

@@ -8,6 +8,8 @@ use std::io::{self, Read, Seek, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use crate::private_file;
+
 /// A held lock; released when dropped (or when the process ends).
 #[derive(Debug)]
 pub struct Lock {
@@ -36,13 +38,15 @@ impl Lock {
             path: path.to_path_buf(),
             error,
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io_err)?;
+        let mut file = private_file::open(
+            path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )
+        .map_err(io_err)?;
         let op = if wait {
             libc::LOCK_EX
         } else {

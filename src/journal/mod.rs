@@ -12,6 +12,8 @@
 //! Entries are keyed by (mailbox, fingerprint); a fingerprint can land more
 //! than once when the source holds identical copies, so each key keeps a list.
 //! This module does no IMAP: it is told what happened and remembers it.
+//! The journal, its lock and the directories made for them are private to
+//! their owner (`crate::private_file`): they name servers and mailboxes.
 
 mod lock;
 mod record;
@@ -26,6 +28,7 @@ pub use lock::{Lock, LockError};
 pub use record::Record;
 
 use crate::fingerprint::Fingerprint;
+use crate::private_file;
 
 /// Where a journaled message is on the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +120,7 @@ impl Journal {
             error,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io_err)?;
+            private_file::create_dir_all(dir).map_err(io_err)?;
         }
         let mut lock_name = path.as_os_str().to_owned();
         lock_name.push(".lock");
@@ -138,10 +141,7 @@ impl Journal {
             why,
         })?;
         let mut notes = Vec::new();
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
+        let file = private_file::open(path, OpenOptions::new().create(true).append(true))
             .map_err(io_err)?;
         if decoded.valid_len < data.len() {
             notes.push(format!(
@@ -464,6 +464,28 @@ mod tests {
             Err(JournalError::Foreign { .. })
         ));
         assert!(std::fs::read(&p).unwrap().starts_with(b"From "));
+    }
+
+    #[test]
+    fn journal_lock_and_new_directories_are_private_under_umask_022() {
+        use crate::private_file::testing::{mode, usual_umask};
+        use std::os::unix::fs::PermissionsExt;
+        usual_umask();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state/mailhaul/j.journal");
+        drop(Journal::open(&p, false).unwrap());
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(
+            mode(&dir.path().join("state/mailhaul/j.journal.lock")),
+            0o600
+        );
+        assert_eq!(mode(&dir.path().join("state/mailhaul")), 0o700);
+        assert_eq!(mode(&dir.path().join("state")), 0o700);
+        // An existing journal left world-readable is narrowed on open.
+        let perms = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(&p, perms).unwrap();
+        drop(Journal::open(&p, false).unwrap());
+        assert_eq!(mode(&p), 0o600);
     }
 
     #[test]

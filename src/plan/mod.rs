@@ -1,18 +1,21 @@
 //! Plan: decides where each source folder goes on the server and cuts the
 //! message stream into APPEND batches. [`target`] maps folder paths onto the
 //! server's names (delimiter, namespace, special-use, `--map`, `--prefix`,
-//! `--include`/`--exclude`); [`batch`] bounds batches by count and bytes. It
+//! `--include`/`--exclude`); [`decide`] says per message where it goes and
+//! whether it is sent, skipped or cannot be sent (for `scan`, the dry run,
+//! `verify` and `upload` alike); [`batch`] bounds batches by count and bytes. It
 //! does no I/O: `run` gives it what the server said, `upload` feeds it
 //! messages and sends what it returns.
 
 pub mod batch;
+pub mod decide;
 pub mod special_use;
 pub mod target;
 
 pub use batch::{BatchBuilder, BatchLimits, MailboxBatches};
+pub use decide::{Refusal, ServerFacts, Verdict, decide};
 pub use target::{ServerLayout, TargetMap, TargetOptions, split_user_path};
 
-use crate::message::Message;
 use crate::source::SourceFolder;
 
 /// A source folder with the mailbox its messages go to.
@@ -49,22 +52,5 @@ impl TargetMap {
             });
         }
         plan
-    }
-
-    /// The mailboxes a message goes to: its own targets (Takeout labels)
-    /// mapped like folders and filtered by `--include`/`--exclude`, else its
-    /// folder's mailbox. Empty when every label is excluded.
-    pub fn targets_of(&self, msg: &Message, folder: &PlannedFolder) -> Vec<String> {
-        if msg.targets.is_empty() {
-            return vec![folder.mailbox.clone()];
-        }
-        let mut out: Vec<String> = Vec::new();
-        for t in msg.targets.iter().filter(|t| self.is_included(t)) {
-            let name = self.target(t).0;
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        }
-        out
     }
 }

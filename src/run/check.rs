@@ -2,14 +2,17 @@
 //! (capabilities, upload mode, delimiter, namespace, special-use mailboxes).
 
 use crate::cli::CheckArgs;
+use crate::config::Environment;
 use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
+use super::settings::resolve_server;
 use super::setup::connect;
 use super::{Failure, connection};
 
-pub(super) fn run_check(args: &CheckArgs) -> Result<ExitStatus, Failure> {
-    let mut session = connect(&args.server)?;
+pub(super) fn run_check(args: &CheckArgs, env: &Environment) -> Result<ExitStatus, Failure> {
+    let mut settings = resolve_server(&args.server, env)?;
+    let mut session = connect(&mut settings)?;
     let caps = session.capabilities().clone();
     let delimiter = session.delimiter().map_err(connection)?;
     let namespace = session.personal_namespace().map_err(connection)?;

@@ -1,51 +1,38 @@
-//! `mailhaul config check`: validates the config file.
+//! `mailhaul config check`: validates the config file with the rules a run
+//! applies ([`AccountSettings::check`] for every account, and the
+//! environment's secret variables), so that what it calls ok a run accepts.
 
 use std::path::Path;
 
 use anyhow::Context;
 
-use crate::config;
+use crate::config::{self, AccountSettings, ConfigFile, Environment};
 use crate::report::{ExitStatus, sanitize};
 
 use super::{Failure, usage};
 
-/// `mailhaul config check`: parses the config file and validates every
-/// account (server URL, files it names), naming the bad line or field.
-pub(super) fn run_config_check(path: Option<&Path>) -> Result<ExitStatus, Failure> {
+/// `mailhaul config check`: parses the config file and checks every
+/// account (server URL, files it names, one secret source), naming the bad
+/// line or field; also two secret variables set at once.
+pub(super) fn run_config_check(
+    path: Option<&Path>,
+    env: &Environment,
+) -> Result<ExitStatus, Failure> {
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => config::file::default_path()
             .context("cannot find the config file: HOME is not set")
             .map_err(usage)?,
     };
-    let file = config::ConfigFile::load(&path, true).map_err(usage)?;
+    let file = ConfigFile::load(&path, true).map_err(usage)?;
     let mut problems = Vec::new();
     for (name, account) in &file.accounts {
-        if let Some(server) = &account.server
-            && let Err(e) = config::ServerUrl::parse(server)
-        {
-            problems.push(format!("[accounts.{name}] server: {e:#}"));
+        if let Err(p) = AccountSettings::check(name, account) {
+            problems.extend(p.into_iter().map(|p| format!("{}: {p}", path.display())));
         }
-        for (key, p) in [
-            ("password_file", &account.password_file),
-            ("ca_file", &account.ca_file),
-        ] {
-            if let Some(p) = p
-                && let Err(e) = std::fs::metadata(p)
-            {
-                problems.push(format!("[accounts.{name}] {key} {}: {e}", p.display()));
-            }
-        }
-        let secrets = [
-            account.password_file.is_some(),
-            account.password_command.is_some(),
-            account.oauth2_token_command.is_some(),
-        ];
-        if secrets.iter().filter(|s| **s).count() > 1 {
-            problems.push(format!(
-                "[accounts.{name}]: give only one of password_file, password_command, oauth2_token_command"
-            ));
-        }
+    }
+    if let Err(e) = env.secret() {
+        problems.push(e.to_string());
     }
     if problems.is_empty() {
         let names: Vec<&str> = file.accounts.keys().map(String::as_str).collect();
@@ -60,7 +47,7 @@ pub(super) fn run_config_check(path: Option<&Path>) -> Result<ExitStatus, Failur
         Ok(ExitStatus::Success)
     } else {
         for p in &problems {
-            eprintln!("mailhaul: {}: {}", path.display(), sanitize(p));
+            eprintln!("mailhaul: {}", sanitize(p));
         }
         Ok(ExitStatus::Usage)
     }

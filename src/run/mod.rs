@@ -1,13 +1,15 @@
-//! Runs one subcommand: resolves settings ([`crate::config`]), calls the
+//! Runs one subcommand: resolves its settings once (`settings`, from the
+//! flags, the [`Environment`] read here and the config file), calls the
 //! pipeline (source → plan → upload) and prints. Every error is printed once,
 //! here, with its context chain, and mapped to an exit status. Each
-//! subcommand lives in its own file; [`setup`] holds what they share
-//! (connecting, planning, the journal).
+//! subcommand lives in its own file; `setup` holds what they share
+//! (connecting, learning the server's layout).
 
 mod check;
 mod config;
 mod generate;
 mod scan;
+mod settings;
 mod setup;
 mod upload;
 mod verify;
@@ -15,6 +17,7 @@ mod verify;
 pub use generate::{generate, generated_files};
 
 use crate::cli::{Cli, Command, ConfigAction};
+use crate::config::Environment;
 use crate::imap::ImapError;
 use crate::report::{ExitStatus, sanitize};
 
@@ -39,15 +42,16 @@ fn connection(error: ImapError) -> Failure {
 }
 
 pub fn run(cli: Cli) -> ExitStatus {
+    let env = Environment::from_process();
     let result = match cli.command {
-        Command::Upload(args) => upload::run_upload(&args),
+        Command::Upload(args) => upload::run_upload(&args, &env),
         Command::Scan(args) => scan::run_scan(&args),
-        Command::Check(args) => check::run_check(&args),
-        Command::Verify(args) => verify::run_verify(&args),
+        Command::Check(args) => check::run_check(&args, &env),
+        Command::Verify(args) => verify::run_verify(&args, &env),
         Command::Generate { dir } => generate(&dir).map_err(usage),
         Command::Config {
             action: ConfigAction::Check { config },
-        } => config::run_config_check(config.as_deref()),
+        } => config::run_config_check(config.as_deref(), &env),
     };
     match result {
         Ok(status) => status,

@@ -6,18 +6,20 @@ use std::io::Write as _;
 use anyhow::Context;
 
 use crate::cli::ScanArgs;
-use crate::plan::ServerLayout;
+use crate::plan::{ServerFacts, ServerLayout};
 use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
-use super::setup::{plan_sources, read_options};
+use super::settings::ScanSettings;
 use super::{Failure, usage};
 
 pub(super) fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
-    let (plan, map, problems) = plan_sources(&args.source, &args.target, ServerLayout::offline())?;
-    let mut report = crate::scan::scan(&plan, &map, &read_options(&args.source));
+    let settings = ScanSettings::resolve(args)?;
+    let sources = &settings.sources;
+    let (plan, map, problems) = sources.plan(ServerLayout::offline())?;
+    let mut report = crate::scan::scan(&plan, &map, &sources.read, &ServerFacts::unknown());
     report.warnings.extend(problems);
-    print_scan(&report, args.json, None)
+    print_scan(&report, settings.json, None)
 }
 
 /// Prints a scan (for `scan` and `upload --dry-run`); exit 1 when some

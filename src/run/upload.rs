@@ -8,17 +8,16 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::cli::UploadArgs;
+use crate::config::Environment;
 use crate::imap::Session;
-use crate::plan::{BatchLimits, Plan};
-use crate::progress::{Progress, ProgressMode};
+use crate::plan::{Plan, ServerFacts};
+use crate::progress::Progress;
 use crate::report::{ExitStatus, sanitize};
-use crate::source;
-use crate::upload::{self, UploadMode, UploadOptions};
+use crate::upload::{self, UploadMode};
 
 use super::scan::print_scan;
-use super::setup::{
-    connect_with, open_journal, plan_sources, read_options, server_layout, server_settings,
-};
+use super::settings::UploadSettings;
+use super::setup::{connect, server_layout};
 use super::{Failure, connection, usage};
 
 /// Prints the plan (source → mailbox, excluded folders) to stderr.
@@ -42,92 +41,59 @@ fn print_plan(plan: &Plan, mode: Option<UploadMode>) {
     }
 }
 
-/// SIGINT/SIGTERM set the returned flag (the upload stops before its next
-/// command, journals, prints the summary and exits 130); a second signal
-/// exits at once with 130 (the journal is synced after every batch).
-fn stop_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
+/// SIGINT/SIGTERM set `flag` (the upload stops before its next command,
+/// journals, prints the summary and exits 130); a second signal exits at
+/// once with 130 (the journal is synced after every batch).
+fn stop_on_signals(flag: &Arc<AtomicBool>) {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration fails only for forbidden signals; these are allowed.
-        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&flag));
-        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(flag));
+        let _ = signal_hook::flag::register(sig, Arc::clone(flag));
     }
-    flag
 }
 
-pub(super) fn run_upload(args: &UploadArgs) -> Result<ExitStatus, Failure> {
-    // Read the sources' layout first: a typo in a path should not cost a login.
-    source::discover(&args.source.sources, args.source.format).map_err(usage)?;
-    let mut settings = server_settings(&args.server)?;
-    let mut journal = if args.dry_run {
-        None
-    } else {
-        open_journal(
-            args.journal.as_deref(),
-            args.no_journal,
-            args.wait_lock,
-            &settings.connect,
-        )?
-    };
-    let stop = stop_flag();
-    let mut session = connect_with(&mut settings)?;
+pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitStatus, Failure> {
+    let mut settings = UploadSettings::resolve(args, env)?;
+    let mut journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
+    stop_on_signals(&settings.upload.stop);
+    let mut session = connect(&mut settings.server)?;
     let layout = server_layout(&mut session).map_err(connection)?;
-    let (plan, map, problems) = plan_sources(&args.source, &args.target, layout)?;
-    let mode = UploadMode::choose(session.capabilities(), !args.no_multiappend);
+    let (plan, map, problems) = settings.sources.plan(layout)?;
+    let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
     log::info!("upload mode: {mode}");
-    if args.dry_run {
+    if settings.dry_run {
+        // The upload's own decision, with this server's facts: the same
+        // refusals (APPENDLIMIT, NUL bytes without BINARY) the upload makes.
+        let facts = ServerFacts::of(session.capabilities());
         session.logout();
-        let mut scan = crate::scan::scan(&plan, &map, &read_options(&args.source));
+        let mut scan = crate::scan::scan(&plan, &map, &settings.sources.read, &facts);
         scan.warnings.extend(problems);
-        return print_scan(&scan, args.json, Some(mode));
+        return print_scan(&scan, settings.json, Some(mode));
     }
-    if !args.quiet && !args.json {
+    if !settings.quiet && !settings.json {
         print_plan(&plan, Some(mode));
     }
-    let throttle = upload::Throttle::new(args.max_rate, args.max_bytes_rate);
-    let limits = BatchLimits {
-        max_messages: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
-        max_bytes: args.batch_bytes,
-    };
-    let opts = UploadOptions {
-        limits: throttle.as_ref().map_or(limits, |t| t.cap(limits)),
-        allow_multiappend: !args.no_multiappend,
-        read: read_options(&args.source),
-        skip_existing: args.skip_existing,
-        retries: args.retries,
-        failed_out: args.failed_out.clone(),
-        stop,
-        throttle: throttle.map(Arc::new),
-        jobs: args.jobs,
-        unordered: args.unordered,
-    };
-    let mode = if args.json_progress {
-        ProgressMode::Json
-    } else if args.quiet || args.json {
-        ProgressMode::Hidden
-    } else {
-        ProgressMode::Auto
-    };
     let total_bytes = plan.folders.iter().map(upload::source_bytes).sum();
-    let progress = Progress::new(total_bytes, mode, args.jobs);
-    let reconnect = || Session::connect(&settings.connect);
+    let progress = Progress::new(total_bytes, settings.progress, settings.upload.jobs);
+    let connect_options = &settings.server.connect;
+    let reconnect = || Session::connect(connect_options);
     let mut report = upload::upload(
         session,
         &reconnect,
         journal.take(),
         &plan.folders,
         &map,
-        &opts,
+        &settings.upload,
         &progress,
     );
     report.warnings.extend(problems);
-    let printed = if args.json {
+    let printed = if settings.json {
         let mut out = std::io::stdout();
         serde_json::to_writer_pretty(&mut out, &report.to_json())
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
     } else {
-        report.print(args.quiet)
+        report.print(settings.quiet)
     };
     printed.context("cannot write the report").map_err(usage)?;
     Ok(report.exit_status())

@@ -2,28 +2,21 @@
 //! [`crate::verify`].
 
 use crate::cli::VerifyArgs;
+use crate::config::Environment;
 use crate::report::{ExitStatus, sanitize};
-use crate::source;
 use crate::verify;
 
-use super::setup::{
-    connect_with, open_journal, plan_sources, read_options, server_layout, server_settings,
-};
-use super::{Failure, connection, usage};
+use super::settings::VerifySettings;
+use super::setup::{connect, server_layout};
+use super::{Failure, connection};
 
 /// `mailhaul verify`: see [`crate::verify`].
-pub(super) fn run_verify(args: &VerifyArgs) -> Result<ExitStatus, Failure> {
-    source::discover(&args.source.sources, args.source.format).map_err(usage)?;
-    let mut settings = server_settings(&args.server)?;
-    let journal = open_journal(
-        args.journal.as_deref(),
-        args.no_journal,
-        false,
-        &settings.connect,
-    )?;
-    let mut session = connect_with(&mut settings)?;
+pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitStatus, Failure> {
+    let mut settings = VerifySettings::resolve(args, env)?;
+    let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
+    let mut session = connect(&mut settings.server)?;
     let layout = server_layout(&mut session).map_err(connection)?;
-    let (plan, map, problems) = plan_sources(&args.source, &args.target, layout)?;
+    let (plan, map, problems) = settings.sources.plan(layout)?;
     for p in &problems {
         eprintln!("mailhaul: warning: {}", sanitize(p));
     }
@@ -31,7 +24,7 @@ pub(super) fn run_verify(args: &VerifyArgs) -> Result<ExitStatus, Failure> {
         &mut session,
         &plan.folders,
         &map,
-        &read_options(&args.source),
+        &settings.sources.read,
         journal.as_ref(),
     )
     .map_err(connection)?;

@@ -1,11 +1,14 @@
 //! `--failed-out DIR`: every message that could not be uploaded is written
 //! there as `NNNNN.eml` (the bytes that would have been sent), and one line
 //! per message goes to `index.tsv` (file, mailbox, origin, class, reason), so
-//! nothing is lost even when the server refuses a message.
+//! nothing is lost even when the server refuses a message. They are whole
+//! messages: the directory is 0700 and every file 0600 ([`private_file`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+use crate::private_file;
 
 #[derive(Debug)]
 pub struct FailedOut {
@@ -18,13 +21,11 @@ impl FailedOut {
     /// Creates `dir` and its index (appending to an existing index; numbers
     /// continue after the files already there).
     pub fn open(dir: &Path) -> io::Result<FailedOut> {
-        std::fs::create_dir_all(dir)?;
+        private_file::dir(dir)?;
         let index_path = dir.join("index.tsv");
         let fresh = !index_path.exists();
-        let mut index = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&index_path)?;
+        let mut index =
+            private_file::open(&index_path, OpenOptions::new().create(true).append(true))?;
         if fresh {
             writeln!(index, "file\tmailbox\torigin\tclass\treason")?;
         }
@@ -60,7 +61,12 @@ impl FailedOut {
             Some(b) => {
                 let name = format!("{:05}.eml", self.next);
                 self.next += 1;
-                std::fs::write(self.dir.join(&name), b)?;
+                // Never over an earlier run's file: numbers continue after them.
+                private_file::open(
+                    &self.dir.join(&name),
+                    OpenOptions::new().write(true).create_new(true),
+                )?
+                .write_all(b)?;
                 name
             }
             None => String::new(),
@@ -102,5 +108,25 @@ mod tests {
         let index = std::fs::read_to_string(out.join("index.tsv")).unwrap();
         assert_eq!(index.lines().count(), 4, "{index}");
         assert!(index.contains("00001.eml\tINBOX\ta.mbox message 1\trefused\tNO [TOOBIG] x"));
+    }
+
+    #[test]
+    fn directory_messages_and_index_are_private_under_umask_022() {
+        use crate::private_file::testing::{mode, usual_umask};
+        use std::os::unix::fs::PermissionsExt;
+        usual_umask();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("failed");
+        FailedOut::open(&out)
+            .unwrap()
+            .write("INBOX", "a", "refused", "NO", Some(b"hi"))
+            .unwrap();
+        assert_eq!(mode(&out), 0o700);
+        assert_eq!(mode(&out.join("index.tsv")), 0o600);
+        assert_eq!(mode(&out.join("00001.eml")), 0o600);
+        // A directory reused from a run before this fix is narrowed too.
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+        FailedOut::open(&out).unwrap();
+        assert_eq!(mode(&out), 0o700);
     }
 }

@@ -152,9 +152,7 @@ impl Feed {
                     if !part_owns(part, index) {
                         continue;
                     }
-                    if let Ok(m) = &item
-                        && m.skip.is_none()
-                    {
+                    if let Ok(m) = &item {
                         m.derive();
                     }
                     if !reader_queue.push(item) {

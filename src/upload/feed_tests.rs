@@ -19,16 +19,9 @@ fn origin(index: usize) -> Origin {
 }
 
 fn message(index: usize, size: usize) -> Message {
-    Message {
-        origin: origin(index),
-        bytes: vec![b'x'; size],
-        flags: vec![],
-        date: None,
-        warnings: vec![],
-        targets: vec![],
-        skip: None,
-        derived: Default::default(),
-    }
+    let mut m = Message::sample("scripted", &vec![b'x'; size]);
+    m.origin.index = index;
+    m
 }
 
 fn mbox_folder(dir: &std::path::Path, count: usize) -> PlannedFolder {

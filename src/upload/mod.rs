@@ -1,6 +1,7 @@
 //! Upload: drives the planned folders through an IMAP session. It reads each
-//! folder's messages, keeps back those that must not be sent (unreadable,
-//! empty, over APPENDLIMIT, NUL bytes without BINARY) and those already on
+//! folder's messages, keeps back those that must not be sent (unreadable, or
+//! as [`crate::plan::decide`] says: skipped by the source, empty, over
+//! APPENDLIMIT, NUL bytes without BINARY) and those already on
 //! the server (journaled, or found by `--skip-existing`), batches the rest
 //! ([`crate::plan::MailboxBatches`]) and sends them (`send.rs`). Every
 //! message ends up counted in the [`Report`] exactly once.
@@ -41,7 +42,7 @@ use crate::fingerprint::Fingerprint;
 use crate::imap::{AppendItem, Code, ImapError, Session};
 use crate::journal::{Journal, JournalError};
 use crate::message::Message;
-use crate::plan::{BatchLimits, MailboxBatches, TargetMap};
+use crate::plan::{BatchLimits, MailboxBatches, ServerFacts, TargetMap, Verdict, decide};
 use crate::progress::Lane;
 use crate::report::{FailureClass, Report};
 use crate::source::ReadOptions;
@@ -124,7 +125,6 @@ struct Uploader<'a> {
     create_errors: HashMap<String, String>,
     /// Mailboxes whose journal entries and server contents were checked.
     checked: HashSet<String>,
-    append_limit: Option<u64>,
     done: u64,
     /// Batches written, answers pending.
     window: window::Window,
@@ -142,7 +142,6 @@ impl<'a> Uploader<'a> {
         connections: usize,
     ) -> Uploader<'a> {
         let mode = UploadMode::choose(session.capabilities(), opts.allow_multiappend);
-        let append_limit = session.capabilities().append_limit();
         Uploader {
             session,
             connect,
@@ -155,7 +154,6 @@ impl<'a> Uploader<'a> {
             existing: HashSet::new(),
             create_errors: HashMap::new(),
             checked: HashSet::new(),
-            append_limit,
             done: 0,
             window: window::Window::default(),
             copies: copies::Copies::default(),
@@ -225,6 +223,7 @@ impl<'a> Uploader<'a> {
                 return Ok(());
             }
         };
+        let facts = ServerFacts::of(self.session.capabilities());
         let mut batches = MailboxBatches::new(self.opts.limits);
         for item in messages {
             let msg = match item {
@@ -244,20 +243,24 @@ impl<'a> Uploader<'a> {
             for w in &msg.warnings {
                 self.report.warnings.push(format!("{}: {w}", msg.origin));
             }
-            let targets = map.targets_of(&msg, folder);
-            if let Some(reason) = &msg.skip {
-                for t in &targets {
-                    self.report
-                        .skipped(t, msg.origin.to_string(), reason.clone());
-                }
-                self.progress.advance(msg.bytes.len() as u64);
-                continue;
-            }
             let fp = msg.fingerprint();
             let mut accepted = Vec::new();
-            for mailbox in targets {
-                let refusal = self.ensure_mailbox(&mailbox)?;
-                if let Some((class, reason)) = refusal.or_else(|| self.not_sendable(&msg)) {
+            let decisions = decide(&msg, folder, map, &facts);
+            let skipped = decisions.iter().any(|(_, v)| matches!(v, Verdict::Skip(_)));
+            for (mailbox, verdict) in decisions {
+                let refusal = match verdict {
+                    Verdict::Send => self.ensure_mailbox(&mailbox)?,
+                    Verdict::Skip(reason) => {
+                        self.report
+                            .skipped(&mailbox, msg.origin.to_string(), reason);
+                        continue;
+                    }
+                    // Never for a connected server; refused on the safe side.
+                    Verdict::CannotSend(r) | Verdict::DependsOnServer(r) => {
+                        Some((r.class(), r.reason()))
+                    }
+                };
+                if let Some((class, reason)) = refusal {
                     let origin = msg.origin.to_string();
                     self.fail(&mailbox, origin, Some(&msg.bytes), class, reason);
                     self.progress.advance(msg.bytes.len() as u64);
@@ -270,6 +273,9 @@ impl<'a> Uploader<'a> {
                     continue;
                 }
                 accepted.push(mailbox);
+            }
+            if skipped {
+                self.progress.advance(msg.bytes.len() as u64);
             }
             if let [first, others @ ..] = accepted.as_slice()
                 && !others.is_empty()
@@ -404,38 +410,6 @@ impl<'a> Uploader<'a> {
             }
         }
         Ok(())
-    }
-
-    /// Why a message must not be sent, if it must not.
-    fn not_sendable(&self, msg: &Message) -> Option<(FailureClass, String)> {
-        if msg.bytes.is_empty() {
-            // RFC 3502 §6.3.11: a zero-length literal cancels the whole command.
-            return Some((
-                FailureClass::NotSent,
-                "empty message (0 bytes); an IMAP server cannot store it".into(),
-            ));
-        }
-        if let Some(limit) = self.append_limit
-            && msg.bytes.len() as u64 > limit
-        {
-            // RFC 7889: a larger message would be refused; don't send it.
-            return Some((
-                FailureClass::NotSent,
-                format!(
-                    "{} bytes is larger than the server's APPENDLIMIT of {limit} bytes",
-                    msg.bytes.len()
-                ),
-            ));
-        }
-        if msg.bytes.contains(&0) && !self.session.capabilities().has("BINARY") {
-            // RFC 3501 §4.3: a literal must not carry NUL; RFC 3516 literal8 can.
-            return Some((
-                FailureClass::NotSent,
-                "the message contains NUL bytes and the server has no BINARY extension (RFC 3516)"
-                    .into(),
-            ));
-        }
-        None
     }
 
     /// Records a failure (and writes the message to `--failed-out`).

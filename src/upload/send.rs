@@ -254,10 +254,7 @@ impl Uploader<'_> {
 
 /// The connection is gone or out of step: a command's fate is unknown.
 fn is_lost(e: &ImapError) -> bool {
-    matches!(
-        e,
-        ImapError::ConnectionLost(_) | ImapError::Bye { .. } | ImapError::Protocol(_)
-    )
+    e.is_connection_lost()
 }
 
 /// A refusal with the meaning of its RFC 5530 code; `true` for OVERQUOTA.

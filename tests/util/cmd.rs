@@ -70,6 +70,17 @@ impl MailhaulCommand {
             .attach(server)
     }
 
+    /// Add `--server imap://USER@127.0.0.1:PORT --allow-plaintext` for a
+    /// proxy on `port` in front of `server`, the password env var, and
+    /// attach the server's log.
+    pub fn server_via(&mut self, server: &dyn ImapServer, port: u16) -> &mut Self {
+        self.arg("--server")
+            .arg(format!("imap://{}@127.0.0.1:{port}", server.user()))
+            .arg("--allow-plaintext")
+            .env("MAILHAUL_PASSWORD", server.password())
+            .attach(server)
+    }
+
     /// Print this server's logs on failure.
     pub fn attach(&mut self, server: &dyn ImapServer) -> &mut Self {
         self.server_logs = server.log_paths();

@@ -8,7 +8,8 @@
 //! `strip_starttls` hides STARTTLS from the server's capabilities, so that
 //! `imap://` with `--allow-plaintext` stays in clear text and patterns can be
 //! seen on the wire; [`FaultProxy::start_hiding`] hides others (LITERAL+, to
-//! force synchronizing literals and so continuation waits).
+//! force synchronizing literals and so continuation waits);
+//! [`FaultProxy::start_rewriting`] replaces them (an APPENDLIMIT for Dovecot).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -62,9 +63,33 @@ impl FaultProxy {
     /// Like [`FaultProxy::start`], hiding these capabilities from the client
     /// (each replaced by as many `X`s, so byte offsets stay the same).
     pub fn start_hiding(upstream: u16, cut: Option<Cut>, hide: &[&str]) -> FaultProxy {
-        let hide: Vec<(Vec<u8>, Vec<u8>)> = hide
+        let xs: Vec<String> = hide.iter().map(|h| "X".repeat(h.len())).collect();
+        let rewrites: Vec<(&str, &str)> = hide
             .iter()
-            .map(|h| (h.as_bytes().to_vec(), vec![b'X'; h.len()]))
+            .copied()
+            .zip(xs.iter().map(String::as_str))
+            .collect();
+        FaultProxy::start_rewriting(upstream, cut, &rewrites)
+    }
+
+    /// Like [`FaultProxy::start`], replacing each `(from, to)` of the same
+    /// length in what the server sends, e.g. a capability by
+    /// `APPENDLIMIT=99999`, one Dovecot never advertises.
+    pub fn start_rewriting(
+        upstream: u16,
+        cut: Option<Cut>,
+        rewrites: &[(&str, &str)],
+    ) -> FaultProxy {
+        let hide: Vec<(Vec<u8>, Vec<u8>)> = rewrites
+            .iter()
+            .map(|(from, to)| {
+                assert_eq!(
+                    from.len(),
+                    to.len(),
+                    "{from:?} → {to:?}: not the same length"
+                );
+                (from.as_bytes().to_vec(), to.as_bytes().to_vec())
+            })
             .collect();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().unwrap().port();
