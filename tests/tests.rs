@@ -38,6 +38,15 @@ mod config;
 // garbage, NUL bytes and BINARY.
 mod faults;
 
+// A hostile server (a greeting of huge literals, floods of untagged data)
+// against `mailhaul check`: bounded memory, measured, and errors naming
+// the bound.
+mod hostile;
+
+// Looking at what the server holds through the library (Dovecot): body
+// hashes of a message past the 64 MiB literal bound, streamed.
+mod looks;
+
 // The progress bar and the summary in a real 80-column terminal (tmux).
 mod terminal;
 
