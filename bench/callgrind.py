@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -46,12 +45,7 @@ def main():
     mbox = os.path.join(cdir, "corpus.mbox")
     if not os.path.exists(mbox):
         sys.exit(f"no corpus in {cdir}: run scripts/bench once with --messages {args.messages}")
-    pwfile = os.path.join(cdir, "password")
-    with open(pwfile, "w") as f:
-        f.write(bench.PASSWORD + "\n")
-    top = tempfile.mkdtemp(prefix="mailhaul-callgrind-", dir="/dev/shm")
-    os.chmod(top, 0o755)
-    dovecot = bench.Dovecot(os.path.join(top, "server"), os.path.join(top, "store"))
+    top, dovecot, pwfile = bench.tmpfs_dovecot(cdir, "callgrind")
     rows = []
     try:
         for i, binary in enumerate(args.binaries):

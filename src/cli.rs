@@ -20,7 +20,7 @@ Exit codes:
 /// `mailhaul --version`: the version and what this build can do.
 const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout",
+    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores)",
     "\nprotocol: MULTIAPPEND, LITERAL+, LITERAL-, UIDPLUS, BINARY, COMPRESS=DEFLATE, SPECIAL-USE, NAMESPACE",
     "\nauthentication: PLAIN (SASL-IR), LOGIN, OAUTHBEARER, XOAUTH2",
     "\ntls: native-tls (system OpenSSL), STARTTLS and implicit TLS"
@@ -89,8 +89,10 @@ pub enum ConfigAction {
 /// Where the messages come from and how they are read.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// mbox files (also .gz, Thunderbird, Gmail Takeout), Maildirs, Maildir++
-    /// trees, folders of .eml files, or directories holding any of these.
+    /// mbox files (also .gz, Thunderbird, Gmail Takeout), Takeout .zip/.tgz
+    /// archives (split parts given together), Maildirs, Maildir++ trees,
+    /// folders of .eml files, Apple Mail exports and stores (X.mbox bundles,
+    /// .emlx files), or directories holding any of these.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 
@@ -127,6 +129,11 @@ pub struct SourceArgs {
     /// Never treat mbox files as Gmail Takeout.
     #[arg(long)]
     pub no_takeout: bool,
+
+    /// Also read Apple Mail's .imapmbox directories (old Mail versions'
+    /// caches of IMAP accounts), which are reported and skipped by default.
+    #[arg(long)]
+    pub apple_imap_caches: bool,
 
     /// Mailbox for Takeout messages that have no folder label.
     #[arg(long, value_name = "NAME", default_value = "Archive")]
@@ -176,6 +183,7 @@ pub struct TargetArgs {
 /// How to reach and log in to the server. There is deliberately no option
 /// that takes a password as an argument.
 #[derive(Debug, Args)]
+#[allow(rustdoc::broken_intra_doc_links)] // `[:port]` in the help text
 pub struct ServerArgs {
     /// imaps://user@host[:port] (implicit TLS, default port 993) or
     /// imap://user@host[:port] (STARTTLS, default port 143).
@@ -280,8 +288,9 @@ pub struct UploadArgs {
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 
-    /// Keep no journal: a rerun then sends everything again unless
-    /// --skip-existing is given. The last of --journal and --no-journal wins.
+    /// Keep no journal: a rerun then finds what is already there by reading
+    /// the target mailboxes (slower than the journal, never doubled unless
+    /// --allow-duplicates). The last of --journal and --no-journal wins.
     #[arg(long, overrides_with = "journal")]
     pub no_journal: bool,
 
@@ -289,9 +298,18 @@ pub struct UploadArgs {
     #[arg(long)]
     pub wait_lock: bool,
 
-    /// Read each non-empty target mailbox first and skip messages already
-    /// there (same Message-ID and size; without Message-ID, same size and date).
+    /// Send messages even when the target mailbox already holds them. By
+    /// default every existing target mailbox is checked before anything is
+    /// sent into it: what the journal cannot account for is read (size and
+    /// Message-ID, else internal date; body hash where those repeat) and
+    /// messages already there are skipped. The journal's own entries are still
+    /// spot-checked against the server, never trusted blindly.
     #[arg(long)]
+    pub allow_duplicates: bool,
+
+    /// The default, kept as a no-op alias: what is already on the server is
+    /// skipped without it (it only cancels an earlier --allow-duplicates).
+    #[arg(long, overrides_with = "allow_duplicates")]
     pub skip_existing: bool,
 
     /// Reconnections tried after a lost connection, BYE or timeout (with backoff).

@@ -38,7 +38,10 @@ pub(super) struct SourceSettings {
 
 impl SourceSettings {
     fn resolve(src: &SourceArgs, target: &TargetArgs) -> Result<SourceSettings, Failure> {
-        let discovery = source::discover(&src.sources, src.format).map_err(usage)?;
+        let discover = source::DiscoverOptions {
+            apple_imap_caches: src.apple_imap_caches,
+        };
+        let discovery = source::discover_with(&src.sources, src.format, discover).map_err(usage)?;
         let takeout = match (src.takeout, src.no_takeout) {
             (true, _) => Some(true),
             (_, true) => Some(false),
@@ -233,7 +236,7 @@ impl UploadSettings {
             limits: throttle.as_ref().map_or(limits, |t| t.cap(limits)),
             allow_multiappend: !args.no_multiappend,
             read: sources.read.clone(),
-            skip_existing: args.skip_existing,
+            allow_duplicates: args.allow_duplicates,
             retries: args.retries,
             failed_out: args.failed_out.clone(),
             stop: Arc::new(AtomicBool::new(false)),
