@@ -276,6 +276,7 @@ pub(crate) fn build_message(
         warnings,
         targets,
         skip,
+        derived: Default::default(),
     };
     message.normalize_flags();
     message
