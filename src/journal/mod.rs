@@ -3,11 +3,27 @@
 //! server+user, by default `$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal`.
 //!
 //! A batch is journaled in three steps: `Begin` (the mailbox's STATUS and
-//! the batch's fingerprints, synced before anything is sent), one `Landed`
-//! per message that the tagged OK confirmed (with its APPENDUID), and `End`
-//! (synced together with the next batch's `Begin`, so one fsync per batch). A `Begin` without `End` on the
-//! next run is a batch of unknown fate: the uploader resolves it by looking
-//! at the server before sending anything ([`Journal::pending`]).
+//! the batch's fingerprints, written to the file before anything is sent),
+//! one `Landed` per message that the tagged OK confirmed (with its
+//! APPENDUID), and `End` (both buffered, written with the next batch's
+//! `Begin`). A `Begin` without `End` on the next run is a batch of unknown
+//! fate: the uploader resolves it by looking at the server before sending
+//! anything ([`Journal::pending`]).
+//!
+//! Durability: a record is written (write(2)) before the batch it announces
+//! is sent, so it survives the process being killed (SIGKILL, a crash); only
+//! an OS crash or a power cut loses what is not yet synced. The `fdatasync`
+//! runs on the journal's sync thread (`sync_thread.rs`) while the batch
+//! travels, one sync for every record written before it
+//! ([`Durability::Overlapped`]). A power cut can thus cost the last batches'
+//! records, never a record before a synced one (the file is a prefix), and
+//! doubles nothing: a rerun reads every mailbox whose messages the journal
+//! cannot account for (`upload/server_check.rs`). With `--allow-duplicates`
+//! that check is off and the journal is the only guard, so each `Begin` is
+//! synced before its batch is sent ([`Durability::BeforeSend`]). A failed
+//! sync is never swallowed: it fails the next [`Journal::begin`],
+//! [`Journal::end`] or [`Journal::sync`] (and every one after), which
+//! stops the run; [`Journal::sync`] and drop wait for the thread.
 //!
 //! Entries are keyed by (mailbox, fingerprint); a fingerprint can land more
 //! than once when the source holds identical copies, so each key keeps a list.
@@ -24,8 +40,11 @@
 //! The journal, its lock and the directories made for them are private to
 //! their owner (`crate::private_file`): they name servers and mailboxes.
 
+#[cfg(test)]
+mod durability_tests;
 mod lock;
 mod record;
+mod sync_thread;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -35,9 +54,12 @@ use std::path::{Path, PathBuf};
 
 pub use lock::{Lock, LockError};
 pub use record::Record;
+pub use sync_thread::Durability;
 
 use crate::fingerprint::Fingerprint;
 use crate::private_file;
+
+use sync_thread::{SyncFn, SyncThread};
 
 /// Where a journaled message is on the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +158,9 @@ impl std::error::Error for JournalError {}
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// Makes what is written durable, off the send path (dropped, so
+    /// joined, before the lock is released).
+    syncer: SyncThread,
     _lock: Lock,
     landed: HashMap<String, MailboxEntries>,
     /// Each mailbox's UIDVALIDITY as its last `Begin` saw it: that of the
@@ -143,16 +168,45 @@ pub struct Journal {
     begun_uidvalidity: HashMap<String, u32>,
     pending: BTreeMap<u64, Pending>,
     next_batch: u64,
-    /// Records written since the last sync.
+    /// Records not yet written to the file.
     buf: Vec<u8>,
+    /// Bytes of the file written so far (its length).
+    written: u64,
+    /// When a `Begin` is made durable.
+    durability: Durability,
+    /// Why the journal cannot be trusted to keep anything more: a failed
+    /// write or sync (kind, text). Every later call fails with it.
+    fault: Option<(io::ErrorKind, String)>,
+    /// The fault was returned to a caller (else drop logs it).
+    fault_told: bool,
     /// What opening found worth saying (a torn tail dropped).
     pub notes: Vec<String>,
 }
 
 impl Journal {
     /// Opens (creating) the journal at `path` and locks it; `wait`: block
-    /// while another run holds the lock. A torn tail is cut off.
+    /// while another run holds the lock. A torn tail is cut off. Each
+    /// `Begin` is synced while its batch travels ([`Durability::Overlapped`]).
     pub fn open(path: &Path, wait: bool) -> Result<Journal, JournalError> {
+        Journal::open_with(path, wait, Durability::default())
+    }
+
+    /// [`Journal::open`], with `durability` saying when a `Begin` is synced.
+    pub fn open_with(
+        path: &Path,
+        wait: bool,
+        durability: Durability,
+    ) -> Result<Journal, JournalError> {
+        Journal::open_syncing(path, wait, durability, Box::new(|f: &File| f.sync_data()))
+    }
+
+    /// [`Journal::open_with`], the file made durable by `sync`.
+    fn open_syncing(
+        path: &Path,
+        wait: bool,
+        durability: Durability,
+        sync: SyncFn,
+    ) -> Result<Journal, JournalError> {
         let io_err = |error| JournalError::Io {
             path: path.to_path_buf(),
             error,
@@ -191,6 +245,11 @@ impl Journal {
         if decoded.valid_len < data.len() || data.len() < record::MAGIC.len() {
             file.set_len(decoded.valid_len as u64).map_err(io_err)?;
         }
+        let written = decoded.valid_len as u64;
+        let syncer = file
+            .try_clone()
+            .and_then(|own| SyncThread::spawn(own, written, sync))
+            .map_err(io_err)?;
         let mut j = Journal {
             path: path.to_path_buf(),
             file,
@@ -200,6 +259,11 @@ impl Journal {
             pending: BTreeMap::new(),
             next_batch: 1,
             buf: Vec::new(),
+            written,
+            durability,
+            syncer,
+            fault: None,
+            fault_told: false,
             notes,
         };
         if decoded.valid_len == 0 {
@@ -285,20 +349,55 @@ impl Journal {
         self.apply(r);
     }
 
-    /// Writes what is buffered and fsyncs it.
+    /// Writes what is buffered and waits until everything written is
+    /// durable (synced by the sync thread).
     pub fn sync(&mut self) -> Result<(), JournalError> {
+        self.write_out()?;
+        let r = self.syncer.wait(self.written);
+        self.faulty(r)
+    }
+
+    /// Writes what is buffered to the file (write(2)): from here it survives
+    /// the process being killed. Asks the sync thread to make it durable.
+    fn write_out(&mut self) -> Result<(), JournalError> {
+        self.healthy()?;
         if self.buf.is_empty() {
             return Ok(());
         }
-        let r = self
-            .file
-            .write_all(&self.buf)
-            .and_then(|()| self.file.sync_data());
+        let r = self.file.write_all(&self.buf);
+        if r.is_ok() {
+            self.written += self.buf.len() as u64;
+            self.syncer.ask(self.written);
+        }
         self.buf.clear();
-        r.map_err(|error| JournalError::Io {
-            path: self.path.clone(),
-            error,
-        })
+        self.faulty(r)
+    }
+
+    /// Fails when a write or a sync has failed (the sync thread's failure
+    /// seen here first).
+    fn healthy(&mut self) -> Result<(), JournalError> {
+        let r = self.syncer.failed();
+        self.faulty(r)
+    }
+
+    /// Keeps a failure as the journal's fault (the first one stays), and
+    /// returns it, or the fault kept earlier, as a [`JournalError`].
+    fn faulty(&mut self, r: io::Result<()>) -> Result<(), JournalError> {
+        if let Err(e) = r
+            && self.fault.is_none()
+        {
+            self.fault = Some((e.kind(), e.to_string()));
+        }
+        match &self.fault {
+            None => Ok(()),
+            Some((kind, text)) => {
+                self.fault_told = true;
+                Err(JournalError::Io {
+                    path: self.path.clone(),
+                    error: io::Error::new(*kind, text.clone()),
+                })
+            }
+        }
     }
 
     /// How often `fp` is journaled as landed in `mailbox` while its
@@ -387,7 +486,10 @@ impl Journal {
         self.pending.values().cloned().collect()
     }
 
-    /// Records a batch about to be sent and syncs it; returns its id.
+    /// Records a batch about to be sent and writes it to the file (with
+    /// what was buffered before it); returns its id. It is synced while the
+    /// batch travels, or before this returns with
+    /// [`Durability::BeforeSend`].
     pub fn begin(
         &mut self,
         mailbox: &str,
@@ -419,7 +521,10 @@ impl Journal {
             sizes,
             ids,
         });
-        self.sync()?;
+        match self.durability {
+            Durability::Overlapped => self.write_out()?,
+            Durability::BeforeSend => self.sync()?,
+        }
         Ok(batch)
     }
 
@@ -436,19 +541,27 @@ impl Journal {
         });
     }
 
-    /// Settles a batch. Synced with the next [`Journal::begin`] (or
-    /// [`Journal::sync`], or on drop): one fsync per batch, and no batch is
-    /// sent before the previous one's records are on disk. Lost by a power
-    /// cut in between, the batch is merely resolved by looking.
+    /// Settles a batch. Written with the next [`Journal::begin`] (or
+    /// [`Journal::sync`], or on drop), so no batch is sent before the
+    /// previous one's records are in the file. Lost by a power cut, the
+    /// batch is merely resolved by looking. Fails when a sync has failed.
     pub fn end(&mut self, batch: u64) -> Result<(), JournalError> {
+        self.healthy()?;
         self.write(Record::End { batch });
         Ok(())
     }
 }
 
 impl Drop for Journal {
+    /// Writes what is buffered and waits for the sync thread; a failure no
+    /// caller was told of is logged.
     fn drop(&mut self) {
-        let _ = self.sync();
+        let told = self.fault_told;
+        if let Err(e) = self.sync()
+            && !told
+        {
+            log::error!("{e}");
+        }
     }
 }
 
