@@ -115,8 +115,13 @@ fn failed_sync_fails_the_next_calls() {
     let mut j = Journal::open_syncing(&p, false, Durability::Overlapped, sync).unwrap();
     fake.fail.store(true, Ordering::SeqCst);
     let b = j.begin("INBOX", before(), &[fp(1)]).unwrap();
-    let failed = synced.iter().find(|&(_, ok)| !ok);
+    let failed = std::iter::from_fn(|| synced.recv_timeout(STUCK).ok()).find(|&(_, ok)| !ok);
     assert!(failed.is_some(), "the sync thread never tried");
+    // The stand-in reports before the thread records its failure.
+    let until = Instant::now() + STUCK;
+    while j.syncer.failed().is_ok() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let e = j.end(b).unwrap_err();
     assert!(matches!(e, JournalError::Io { .. }), "{e}");
     assert!(e.to_string().contains("injected EIO"), "{e}");
