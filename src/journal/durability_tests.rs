@@ -28,6 +28,21 @@ struct FakeSync {
 }
 
 impl FakeSync {
+    /// Each sync `ms` slower: what waits for one is seen waiting.
+    fn slowed(ms: u64) -> FakeSync {
+        FakeSync {
+            delay: Duration::from_millis(ms),
+            ..FakeSync::default()
+        }
+    }
+
+    /// The journal at `p`, synced by this stand-in; and its reports.
+    fn open(&self, p: &Path, durability: Durability) -> (Journal, Receiver<(u64, bool)>) {
+        let (sync, synced) = self.hook();
+        let j = Journal::open_syncing(p, false, durability, sync).unwrap();
+        (j, synced)
+    }
+
     fn hook(&self) -> (SyncFn, Receiver<(u64, bool)>) {
         let (tx, rx) = mpsc::channel();
         let this = self.clone();
@@ -79,8 +94,7 @@ fn begin_is_in_the_file_before_its_sync_completes() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("j");
     let fake = FakeSync::default();
-    let (sync, synced) = fake.hook();
-    let mut j = Journal::open_syncing(&p, false, Durability::Overlapped, sync).unwrap();
+    let (mut j, synced) = fake.open(&p, Durability::Overlapped);
     assert_eq!(synced.try_iter().last(), Some((file_len(&p), true)));
     fake.hold.store(true, Ordering::SeqCst);
     let started = Instant::now();
@@ -111,8 +125,7 @@ fn failed_sync_fails_the_next_calls() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("j");
     let fake = FakeSync::default();
-    let (sync, synced) = fake.hook();
-    let mut j = Journal::open_syncing(&p, false, Durability::Overlapped, sync).unwrap();
+    let (mut j, synced) = fake.open(&p, Durability::Overlapped);
     fake.fail.store(true, Ordering::SeqCst);
     let b = j.begin("INBOX", before(), &[fp(1)]).unwrap();
     let failed = std::iter::from_fn(|| synced.recv_timeout(STUCK).ok()).find(|&(_, ok)| !ok);
@@ -136,12 +149,7 @@ fn failed_sync_fails_the_next_calls() {
 fn drop_waits_for_the_sync_thread() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("j");
-    let fake = FakeSync {
-        delay: Duration::from_millis(100),
-        ..FakeSync::default()
-    };
-    let (sync, synced) = fake.hook();
-    let mut j = Journal::open_syncing(&p, false, Durability::Overlapped, sync).unwrap();
+    let (mut j, synced) = FakeSync::slowed(100).open(&p, Durability::Overlapped);
     let b = j.begin("INBOX", before(), &[fp(1)]).unwrap();
     let at = Landed {
         uidvalidity: Some(7),
@@ -160,12 +168,7 @@ fn drop_waits_for_the_sync_thread() {
 fn before_send_syncs_before_begin_returns() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("j");
-    let fake = FakeSync {
-        delay: Duration::from_millis(50),
-        ..FakeSync::default()
-    };
-    let (sync, synced) = fake.hook();
-    let mut j = Journal::open_syncing(&p, false, Durability::BeforeSend, sync).unwrap();
+    let (mut j, synced) = FakeSync::slowed(50).open(&p, Durability::BeforeSend);
     let _ = synced.try_iter().count();
     j.begin("INBOX", before(), &[fp(1)]).unwrap();
     assert_eq!(synced.try_iter().last(), Some((file_len(&p), true)));
