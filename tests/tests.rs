@@ -73,6 +73,11 @@ mod pipeline;
 // --unordered) against Dovecot: exactly once, order within a mailbox kept.
 mod parallel;
 
+// Server-checked resume (issue 9): reruns without the journal, through
+// another spelling of the server, one journal for two servers, no UIDPLUS,
+// spot checks of journaled UIDs; nothing doubled, nothing lost.
+mod server_checked;
+
 // Gmail Takeout labels: one APPEND, then UID COPY into the other mailboxes,
 // journaled (a rerun neither doubles nor misses a copy).
 mod copies;

@@ -89,6 +89,8 @@ pub struct Connection {
     reader: BufReader<Stream>,
     frame: Vec<u8>,
     bytes_sent: u64,
+    /// Bytes of responses read (after decompression), for the cost of looks.
+    bytes_received: u64,
     tracer: Option<Tracer>,
 }
 
@@ -156,6 +158,7 @@ impl Connection {
             reader: BufReader::with_capacity(64 * 1024, stream),
             frame: Vec::with_capacity(4096),
             bytes_sent: 0,
+            bytes_received: 0,
             tracer: None,
         }
     }
@@ -273,6 +276,7 @@ impl Connection {
     ) -> Result<(Response, Option<HashedBody>), ImapError> {
         let hashed =
             frame::read_frame_with(&mut self.reader, &mut self.frame, limits, hash_bodies)?;
+        self.bytes_received += self.frame.len() as u64 + hashed.as_ref().map_or(0, |h| h.len);
         if let Some(t) = &mut self.tracer {
             t.server(&traced(&self.frame, hashed.as_ref()));
         }
@@ -283,6 +287,11 @@ impl Connection {
     /// Bytes written so far.
     pub fn bytes_sent(&self) -> u64 {
         self.bytes_sent
+    }
+
+    /// Bytes of responses read so far on this connection.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
     }
 }
 

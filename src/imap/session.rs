@@ -144,6 +144,7 @@ impl Session {
         SessionStats {
             append_commands: self.append_commands,
             bytes_sent: self.conn.bytes_sent(),
+            bytes_received: self.conn.bytes_received(),
         }
     }
 
@@ -263,19 +264,11 @@ impl Session {
         Ok(all?.into_iter().filter(|f| f.uid >= from).collect())
     }
 
-    /// `UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
+    /// `UID FETCH uids (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
     /// (MESSAGE-ID)])` on the selected mailbox.
-    pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
-        self.fetch_summaries_from(1)
-    }
-
-    /// `UID FETCH from:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
-    /// (MESSAGE-ID)])` on the selected mailbox: the summaries of the messages
-    /// with a UID of at least `from` (RFC 3501 §6.4.8: `from:*` also names
-    /// the highest UID when it is below `from`, filtered out here).
-    pub fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
+    fn summaries(&mut self, uids: Uids<'_>) -> Result<Vec<Summary>, ImapError> {
         let cmd = self.command(&Request::UidFetch {
-            uids: Uids::From(from),
+            uids,
             items: FetchItems::Summaries,
         });
         let keep = Keep {
@@ -283,12 +276,29 @@ impl Session {
             ..Keep::data(&["FETCH"])
         };
         let done = self.run(cmd, keep)?.ok()?;
-        Ok(done
-            .data
-            .iter()
-            .filter_map(|d| data::summary(d))
-            .filter(|s| s.uid >= from)
-            .collect())
+        Ok(done.data.iter().filter_map(|d| data::summary(d)).collect())
+    }
+
+    /// The summaries of every message in the selected mailbox (`1:*`).
+    pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
+        self.fetch_summaries_from(1)
+    }
+
+    /// The summaries of the messages with a UID of at least `from` (`from:*`;
+    /// RFC 3501 §6.4.8: it also names the highest UID when that is below
+    /// `from`, filtered out here).
+    pub fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
+        let all = self.summaries(Uids::From(from))?;
+        Ok(all.into_iter().filter(|s| s.uid >= from).collect())
+    }
+
+    /// The summaries of these UIDs (those that no longer exist are absent).
+    pub fn fetch_summaries_of(&mut self, uids: &[u32]) -> Result<Vec<Summary>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let all = self.summaries(Uids::These(uids))?;
+        Ok(all.into_iter().filter(|s| uids.contains(&s.uid)).collect())
     }
 
     /// `UID FETCH uids (UID BODY.PEEK[])` on the selected mailbox, one

@@ -314,14 +314,11 @@ fn serve(
                 write!(w, "{tag} OK done\r\n")?
             }
             "UID" => {
-                // UID FETCH n:* (...) on the last selected mailbox: we keep it simple
-                // and answer for every mailbox named in the state (tests use one).
-                let from: usize = rest
-                    .split_whitespace()
-                    .nth(2)
-                    .and_then(|s| s.split(':').next())
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(1);
+                // UID FETCH set (...) on the last selected mailbox: we keep it
+                // simple and answer for every mailbox named in the state
+                // (tests use one), with every attribute mailhaul asks for
+                // (a summary's RFC822.SIZE, a body's BODY[]).
+                let set = rest.split_whitespace().nth(2).unwrap_or("1:*").to_string();
                 let all: Vec<Vec<u8>> = {
                     let s = st.lock().unwrap();
                     s.mailboxes
@@ -330,12 +327,16 @@ fn serve(
                         .cloned()
                         .unwrap_or_default()
                 };
-                for (i, m) in all.iter().enumerate().skip(from.saturating_sub(1)) {
+                for (i, m) in all.iter().enumerate() {
+                    if !in_uid_set(&set, i + 1, all.len()) {
+                        continue;
+                    }
                     write!(
                         w,
-                        "* {} FETCH (UID {} FLAGS () INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" BODY[] {{{}}}\r\n",
+                        "* {} FETCH (UID {} RFC822.SIZE {} FLAGS () INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" BODY[] {{{}}}\r\n",
                         i + 1,
                         i + 1,
+                        m.len(),
                         m.len()
                     )?;
                     w.write_all(m)?;
@@ -350,6 +351,18 @@ fn serve(
             _ => write!(w, "{tag} OK whatever\r\n")?,
         }
     }
+}
+
+/// True when `uid` is in the RFC 3501 sequence set `set` (`*` is `max`).
+fn in_uid_set(set: &str, uid: usize, max: usize) -> bool {
+    let num = |s: &str| if s == "*" { Some(max) } else { s.parse().ok() };
+    set.split(',').any(|part| match part.split_once(':') {
+        Some((a, b)) => match (num(a), num(b)) {
+            (Some(a), Some(b)) => (a.min(b)..=a.max(b)).contains(&uid),
+            _ => false,
+        },
+        None => num(part) == Some(uid),
+    })
 }
 
 /// Writes a hostile greeting (all of it, literals included) to the client.
