@@ -386,6 +386,11 @@ pub struct VerifyArgs {
     /// Ignore the journal: match by Message-ID and size only.
     #[arg(long, overrides_with = "journal")]
     pub no_journal: bool,
+
+    /// Print the findings as one JSON document on stdout (the schema of
+    /// upload's and scan's JSON: "schema", "kind", totals, "exit_code").
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -121,9 +121,6 @@ impl AccountOutcome {
     }
 }
 
-/// The version of the batch report's JSON (`"schema"`).
-pub const BATCH_SCHEMA: u32 = 1;
-
 /// Every account's outcome, in list order.
 #[derive(Debug, Default)]
 pub struct BatchReport {
@@ -247,7 +244,7 @@ impl BatchReport {
     /// The report as JSON (`--json`).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "schema": BATCH_SCHEMA,
+            "schema": crate::scan::JSON_SCHEMA,
             "kind": "batch",
             "elapsed_seconds": self.elapsed.as_secs_f64(),
             "accounts": self.accounts,
@@ -260,8 +257,9 @@ impl BatchReport {
     /// Reads a `--json` batch report back (one shard's, for merging).
     pub fn from_json(value: &serde_json::Value) -> anyhow::Result<BatchReport> {
         anyhow::ensure!(
-            value["kind"] == "batch" && value["schema"] == BATCH_SCHEMA,
-            "not a mailhaul batch report of schema {BATCH_SCHEMA}"
+            value["kind"] == "batch" && value["schema"] == crate::scan::JSON_SCHEMA,
+            "not a mailhaul batch report of schema {}",
+            crate::scan::JSON_SCHEMA
         );
         Ok(BatchReport {
             accounts: serde_json::from_value(value["accounts"].clone())?,
