@@ -58,6 +58,7 @@ pub struct AccountOutcome {
     pub skipped: u64,
     pub failed: u64,
     pub bytes: u64,
+    /// Wall time of the account (secret, connection, upload).
     pub seconds: f64,
     /// The exit status a single `mailhaul upload` of this account would have.
     pub exit_code: u8,

@@ -198,23 +198,23 @@ impl Batch<'_> {
             );
         }
         let started = Instant::now();
-        let outcome = match self.upload(account) {
+        let mut outcome = match self.upload(account) {
             Ok(o) => o,
             Err(f) => {
                 let error = sanitize(&format!("{:#}", f.error));
                 self.progress
                     .println(&format!("mailhaul: {name}: error: {error}"));
-                let mut o = AccountOutcome::without_upload(
+                AccountOutcome::without_upload(
                     name.clone(),
                     account.line,
                     AccountStatus::Failed,
                     f.status,
                     Some(error),
-                );
-                o.seconds = started.elapsed().as_secs_f64();
-                o
+                )
             }
         };
+        // The account's whole time: its secret, connection and upload.
+        outcome.seconds = started.elapsed().as_secs_f64();
         self.progress.account_done(&name, outcome.exit_code);
         self.record(account, &outcome, journal.as_deref());
         outcome
