@@ -40,7 +40,8 @@ mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
-eml\t'A directory of single-message files (.eml, .msg), or one such file'"
+eml\t'A directory of single-message files (.eml, .msg), or one such file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
@@ -101,7 +102,8 @@ mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
-eml\t'A directory of single-message files (.eml, .msg), or one such file'"
+eml\t'A directory of single-message files (.eml, .msg), or one such file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
@@ -147,7 +149,8 @@ mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
-eml\t'A directory of single-message files (.eml, .msg), or one such file'"
+eml\t'A directory of single-message files (.eml, .msg), or one such file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'

@@ -9,9 +9,11 @@
 //!   line inside a message/rfc822 part.
 //! - [`maildir`]: `!2,`/`;2,` separators, `dovecot-keywords`, fs-layout trees.
 //! - [`clients`]: `.eml` folders and files, Thunderbird profiles, Gmail Takeout.
+//! - [`archive`]: the Takeout fixture as downloaded: zip and tgz, split parts.
 //! - [`mapping`]: `--date`, special-use, `--map`, `--flatten`,
 //!   `--include`/`--exclude`.
 
+mod archive;
 mod clients;
 mod maildir;
 mod mapping;

@@ -110,6 +110,10 @@ file goes to INBOX. Gmail Takeout labels name the mailboxes of each message (Inb
 INBOX; a message with no folder label goes to \fB\-\-takeout\-archive\fR).
 A message with several labels is uploaded once and copied into its other mailboxes with
 UID COPY when the server has UIDPLUS.
+A Takeout archive as downloaded (takeout\-*.zip, .tgz or .tar.gz, split parts given
+together or found in one directory) is read in place, never unpacked: each *.mbox member
+(Takeout/Mail/) is read exactly as the unpacked file would be; other products' files are
+noted and skipped.
 .PP
 Then, in order: \fB\-\-include\fR/\fB\-\-exclude\fR globs on the source path (written
 with /) decide whether a folder goes at all; \fB\-\-mailbox\fR sends everything to one

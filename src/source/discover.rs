@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use walkdir::WalkDir;
 
+use super::archive;
 use super::eml;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
@@ -33,6 +34,10 @@ pub(super) fn discover_path(
         Format::Auto => bail!("{}: neither a file nor a directory", path.display()),
         Format::Mbox if meta.is_file() => single_mbox(path, false, out),
         Format::Mbox => bail!("{}: not a file (--format mbox)", path.display()),
+        Format::TakeoutArchive if meta.is_file() => {
+            archive::discover_archives(&[path.to_path_buf()], true, out)
+        }
+        Format::TakeoutArchive => archives_in_tree(path, out),
         _ if !meta.is_dir() => bail!("{}: not a directory (--format {format:?})", path.display()),
         Format::MboxTree => mbox_tree(path, out),
         Format::Maildir => {
@@ -46,6 +51,40 @@ pub(super) fn discover_path(
         Format::Eml if meta.is_file() => single_message(path, out),
         Format::Eml => walk_dir(path, path, Some(vec![maildir_name(path, false)]), out),
     }
+}
+
+/// A path given on the command line that is read as a Takeout archive (or
+/// a part of one): with `--format takeout-zip` any file, with `auto` a
+/// file named `.zip`, `.tgz` or `.tar.gz`.
+pub(super) fn is_given_archive(path: &Path, format: Format) -> bool {
+    let is_file = || fs::metadata(path).is_ok_and(|m| m.is_file());
+    match format {
+        Format::Auto => archive::is_archive_name(path) && is_file(),
+        Format::TakeoutArchive => is_file(),
+        _ => false,
+    }
+}
+
+/// `--format takeout-zip` on a directory: every archive under it,
+/// split parts grouped (an error when there is none).
+fn archives_in_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
+    let files: Vec<PathBuf> = WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file() && archive::is_archive_name(e.path()))
+        .map(|e| e.into_path())
+        .collect();
+    if files.is_empty() {
+        bail!(
+            "{}: no .zip, .tgz or .tar.gz file (--format takeout-zip)",
+            root.display()
+        );
+    }
+    for group in archive::group_parts(&files) {
+        archive::discover_archives(&group, false, out)?;
+    }
+    Ok(())
 }
 
 /// A file given on the command line that holds one message (RFC 5322
@@ -77,16 +116,22 @@ fn single_mbox(path: &Path, check: bool, out: &mut Discovery) -> anyhow::Result<
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "INBOX".into());
-    let name = strip_suffix_ci(&name, &[".gz"]);
-    let stem = Path::new(name)
-        .file_stem()
-        .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned());
     out.folders.push(SourceFolder {
         path: path.to_path_buf(),
         kind: FolderKind::Mbox,
-        folder: vec![inbox_or(stem)],
+        folder: vec![mbox_folder_name(&name)],
     });
     Ok(())
+}
+
+/// The folder an mbox file given by itself (or found in an archive) is:
+/// its name without `.gz` and the extension, `INBOX` for any case of inbox.
+pub(crate) fn mbox_folder_name(file_name: &str) -> String {
+    let name = strip_suffix_ci(file_name, &[".gz"]);
+    let stem = Path::new(name)
+        .file_stem()
+        .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned());
+    inbox_or(stem)
 }
 
 /// A Maildir found by detection: with `.A.B` children it is a Maildir++ root;
@@ -246,6 +291,14 @@ fn walk_dir(
             folder,
         });
     }
+    // Takeout archives (split parts together) are read in place.
+    let (archives, entries): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| {
+        !is_eml && e.file_type().is_ok_and(|t| t.is_file()) && archive::is_archive_name(&e.path())
+    });
+    let archives: Vec<PathBuf> = archives.iter().map(|e| e.path()).collect();
+    for group in archive::group_parts(&archives) {
+        archive::discover_archives(&group, false, out)?;
+    }
     for e in entries {
         let path = e.path();
         let rel = path.strip_prefix(root).unwrap_or(&path);
@@ -326,7 +379,7 @@ fn mbox_file(path: &Path, rel: &Path, out: &mut Discovery) {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if matches!(ext.as_str(), "bz2" | "xz" | "zst" | "zip") {
+    if matches!(ext.as_str(), "bz2" | "xz" | "zst") {
         out.problems.push(problem(
             path.into(),
             "compressed file (only .gz is read), not uploaded",
@@ -391,7 +444,7 @@ fn inbox_or(name: String) -> String {
     }
 }
 
-fn problem(path: PathBuf, reason: &str) -> SourceError {
+pub(crate) fn problem(path: PathBuf, reason: &str) -> SourceError {
     SourceError {
         origin: Origin {
             path,

@@ -8,6 +8,7 @@
 //! message at a time, so memory is bounded by the largest message, never by
 //! the size of the mailbox.
 
+pub mod archive;
 pub mod date;
 pub mod dateparse;
 pub mod discover;
@@ -47,10 +48,15 @@ pub enum Format {
     MaildirPlusPlus,
     /// A directory of single-message files (.eml, .msg), or one such file.
     Eml,
+    /// A Google Takeout .zip or .tgz (or its split parts, or a directory of
+    /// them): the mbox inside read in place, never unpacked. Either name
+    /// reads either packing (told by the magic bytes).
+    #[value(name = "takeout-zip", alias = "takeout-tgz")]
+    TakeoutArchive,
 }
 
 /// How a folder's messages are stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FolderKind {
     /// One file holding many messages (mbox, Thunderbird, Gmail Takeout, `.gz`).
     Mbox,
@@ -59,6 +65,20 @@ pub enum FolderKind {
     /// One-message files (`.eml`, `.msg`, or no extension): a directory of
     /// them, or a single such file.
     Eml,
+    /// An mbox inside a Google Takeout archive (zip or tgz), read in place.
+    TakeoutArchive(archive::ArchivedMbox),
+}
+
+impl FolderKind {
+    /// The kind's name as `scan` shows it.
+    pub fn name(&self) -> String {
+        match self {
+            FolderKind::Mbox => "mbox".into(),
+            FolderKind::Maildir => "maildir".into(),
+            FolderKind::Eml => "eml".into(),
+            FolderKind::TakeoutArchive(m) => m.kind_name(),
+        }
+    }
 }
 
 /// One source mailbox: where it is, how it is stored and which folder it is.
@@ -136,8 +156,24 @@ pub type MessageIter = Box<dyn Iterator<Item = Result<Message, SourceError>>>;
 /// kind cannot be detected is an error naming the path.
 pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> {
     let mut out = Discovery::default();
+    // Split parts of one Takeout export are read together, whichever of
+    // them comes first.
+    let archives: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| discover::is_given_archive(p, format))
+        .cloned()
+        .collect();
+    let groups = archive::group_parts(&archives);
+    let mut done = vec![false; groups.len()];
     for path in paths {
-        discover::discover_path(path, format, &mut out)?;
+        match groups.iter().position(|g| g.contains(path)) {
+            Some(i) if !done[i] => {
+                done[i] = true;
+                archive::discover_archives(&groups[i], true, &mut out)?;
+            }
+            Some(_) => {}
+            None => discover::discover_path(path, format, &mut out)?,
+        }
     }
     Ok(out)
 }
@@ -146,7 +182,7 @@ impl SourceFolder {
     /// Opens the folder and returns its messages in source order.
     pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
         let context = || format!("{}: cannot open", self.path.display());
-        let iter: MessageIter = match self.kind {
+        let iter: MessageIter = match &self.kind {
             FolderKind::Mbox => {
                 Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
             }
@@ -155,6 +191,9 @@ impl SourceFolder {
             }
             FolderKind::Maildir => {
                 Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::TakeoutArchive(mbox) => {
+                Box::new(mbox.messages(opts).with_context(context)?)
             }
         };
         Ok(iter)

@@ -99,6 +99,7 @@ pub fn source_bytes(f: &PlannedFolder) -> u64 {
             .sum(),
         FolderKind::Eml if f.source.path.is_file() => size(&f.source.path),
         FolderKind::Eml => dir_size(&f.source.path),
+        FolderKind::TakeoutArchive(ref mbox) => mbox.size(),
     }
 }
 
