@@ -21,7 +21,6 @@ const PER_ACCOUNT: &[&str] = &[
     "--password-file",
     "--password-command",
     "--oauth2-token-command",
-    "--ca-file",
     "--mailbox",
     "--prefix",
     "--journal",
@@ -30,10 +29,6 @@ const PER_ACCOUNT: &[&str] = &[
     "--failed-out",
     "--dry-run",
     "-n",
-    "--json",
-    "--json-progress",
-    "--quiet",
-    "-q",
 ];
 
 /// `batch`'s own options: given after an upload option they would be taken
@@ -44,6 +39,11 @@ const BATCH_OWN: &[&str] = &[
     "--max-connections-per-server",
     "--state",
     "--merge-reports",
+    "--ca-file",
+    "--json",
+    "--json-progress",
+    "--quiet",
+    "-q",
 ];
 
 /// The upload options given to every account, checked.
