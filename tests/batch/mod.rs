@@ -10,7 +10,9 @@ mod org;
 
 use std::time::{Duration, Instant};
 
-use org::{Org, closed_port, json_report, statuses};
+use org::{Org, closed_port, count_ids, json_report, statuses, write_source};
+
+use crate::util::{Cyrus, ImapReader};
 
 #[test]
 fn twenty_accounts_with_failures_then_a_rerun_finishes_exactly_those() {
@@ -305,5 +307,69 @@ jq -r '[.[].accounts[] | select(.status | test("complete") | not) | .account] | 
     );
     for i in 0..4 {
         org.assert_exactly_once(i, "sharded");
+    }
+}
+
+/// One list over two servers, Dovecot and Cyrus, each row with its own
+/// ca_file, at most one connection per server: every account lands once.
+#[test]
+fn accounts_on_dovecot_and_cyrus_in_one_list() {
+    let org = Org::new(2, 4);
+    let cyrus = Cyrus::start().unwrap_or_else(|e| panic!("starting Cyrus: {e:#}"));
+    let mut csv = String::from("source,server,password_file,ca_file\n");
+    let mut on_cyrus = Vec::new();
+    for i in 0..3 {
+        let user = format!("c{i}");
+        let password = crate::util::sys::random_hex();
+        cyrus.add_user(&user, &password).unwrap();
+        let (source, ids) = write_source(&org.sources(), i, &user, 4);
+        let pw = org.dir.path().join(format!("{user}.pw"));
+        std::fs::write(&pw, &password).unwrap();
+        csv.push_str(&format!(
+            "\"{source}\",imaps://{user}@127.0.0.1:{},{},{}\n",
+            cyrus.tls_port(),
+            pw.display(),
+            cyrus.ca_file().display()
+        ));
+        on_cyrus.push((user, password, ids));
+    }
+    for (i, m) in org.members.iter().enumerate() {
+        let pw = org.password_file(i);
+        std::fs::write(&pw, &m.password).unwrap();
+        csv.push_str(&format!(
+            "\"{}\",imaps://{}@127.0.0.1:{},{},{}\n",
+            m.source,
+            m.user,
+            org.dovecot.tls_port(),
+            pw.display(),
+            org.dovecot.ca_file().display()
+        ));
+    }
+    std::fs::write(org.list(), csv).unwrap();
+    let mut c = crate::util::MailhaulCommand::new();
+    let out = c
+        .arg("batch")
+        .arg(org.list())
+        .args([
+            "--accounts",
+            "4",
+            "--max-connections-per-server",
+            "1",
+            "--json",
+        ])
+        .env("XDG_STATE_HOME", org.state_home())
+        .assert_success();
+    let st = statuses(&json_report(&out.stdout));
+    assert_eq!(st.len(), 5);
+    assert!(st.values().all(|s| s == "complete"), "{st:?}");
+    for (user, password, ids) in &on_cyrus {
+        let seen = count_ids(ImapReader::login(cyrus.plain_port(), user, password).unwrap());
+        for id in ids {
+            assert_eq!(seen.get(id), Some(&1), "{user}: {id} in {seen:?}");
+        }
+        assert_eq!(seen.values().sum::<usize>(), ids.len(), "{user}: {seen:?}");
+    }
+    for i in 0..2 {
+        org.assert_exactly_once(i, "beside Cyrus");
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::util::{Dovecot, DovecotOptions, MailhaulCommand};
+use crate::util::{Dovecot, DovecotOptions, ImapReader, MailhaulCommand};
 
 /// One user of the organization.
 pub struct Member {
@@ -27,7 +27,7 @@ pub struct Org {
 
 /// Writes `n` messages of `user` (ids `<user-K@batch.test>` from `first`)
 /// as one of three kinds; returns the CSV `source` field.
-fn write_source(root: &Path, kind: usize, user: &str, n: usize) -> (String, Vec<String>) {
+pub fn write_source(root: &Path, kind: usize, user: &str, n: usize) -> (String, Vec<String>) {
     let home = root.join(user);
     let ids: Vec<String> = (0..n).map(|k| format!("{user}-{k}@batch.test")).collect();
     let message = |k: usize| {
@@ -113,7 +113,7 @@ impl Org {
         org
     }
 
-    fn sources(&self) -> PathBuf {
+    pub fn sources(&self) -> PathBuf {
         self.dir.path().join("sources")
     }
 
@@ -171,20 +171,7 @@ impl Org {
     /// How often each Message-ID is on member `i`'s server account.
     pub fn read_back(&self, i: usize) -> HashMap<String, usize> {
         let m = &self.members[i];
-        let mut reader = self.dovecot.reader_as(&m.user, &m.password).unwrap();
-        let mut seen = HashMap::new();
-        for mailbox in reader.list_mailboxes().unwrap() {
-            for f in reader.fetch_all(&mailbox).unwrap() {
-                let text = String::from_utf8_lossy(&f.body);
-                let id = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Message-ID: <"))
-                    .map(|l| l.trim_end_matches('>').to_string())
-                    .unwrap_or_default();
-                *seen.entry(id).or_default() += 1;
-            }
-        }
-        seen
+        count_ids(self.dovecot.reader_as(&m.user, &m.password).unwrap())
     }
 
     /// Member `i` holds every one of its messages exactly once.
@@ -255,4 +242,21 @@ pub fn statuses(report: &serde_json::Value) -> HashMap<String, String> {
             )
         })
         .collect()
+}
+
+/// How often each Message-ID is in the account `reader` is logged in to.
+pub fn count_ids(mut reader: ImapReader) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for mailbox in reader.list_mailboxes().unwrap() {
+        for f in reader.fetch_all(&mailbox).unwrap() {
+            let text = String::from_utf8_lossy(&f.body);
+            let id = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Message-ID: <"))
+                .map(|l| l.trim_end_matches('>').to_string())
+                .unwrap_or_default();
+            *seen.entry(id).or_default() += 1;
+        }
+    }
+    seen
 }
