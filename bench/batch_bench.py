@@ -84,9 +84,9 @@ def main():
             users = [f"b{k}u{a:03d}" for a in range(args.accounts)]
             csv = os.path.join(work, f"accounts-{k}.csv")
             with open(csv, "w") as f:
-                f.write("source,server,password_file\n")
+                f.write("source,server,password_file,mailbox\n")
                 for u, p in zip(users, paths):
-                    f.write(f"{p},imap://{u}@127.0.0.1:{dovecot.port},{pw}\n")
+                    f.write(f"{p},imap://{u}@127.0.0.1:{dovecot.port},{pw},INBOX\n")
             env = dict(os.environ, XDG_STATE_HOME=os.path.join(work, f"state-b{k}"))
             run(f"mailhaul batch --accounts {k}",
                 [MAILHAUL, "batch", csv, "--accounts", str(k), "--quiet", "--allow-plaintext"],
@@ -95,7 +95,7 @@ def main():
         users = [f"loopu{a:03d}" for a in range(args.accounts)]
         script = "set -e\n" + "".join(
             f"{MAILHAUL} upload {p} --server imap://{u}@127.0.0.1:{dovecot.port} "
-            f"--password-file {pw} --allow-plaintext --quiet\n" for u, p in zip(users, paths))
+            f"--password-file {pw} --mailbox INBOX --allow-plaintext --quiet\n" for u, p in zip(users, paths))
         env = dict(os.environ, XDG_STATE_HOME=os.path.join(work, "state-loop"))
         run("shell loop of mailhaul upload", ["bash", "-c", script], users, env)
 
