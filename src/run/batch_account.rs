@@ -111,21 +111,30 @@ impl SharedOptions {
         ca_file: Option<&Path>,
         target: Option<(Option<&str>, Option<&str>)>,
     ) -> Result<UploadArgs, clap::Error> {
-        let mut argv: Vec<OsString> = ["mailhaul", "upload", "--quiet", "--server", server]
-            .map(OsString::from)
-            .to_vec();
+        // `--flag=value`: a row's value that starts with `-` stays a value.
+        let pair = |flag: &str, value: &std::ffi::OsStr| {
+            let mut o = OsString::from(format!("{flag}="));
+            o.push(value);
+            o
+        };
+        let mut argv: Vec<OsString> = vec![
+            "mailhaul".into(),
+            "upload".into(),
+            "--quiet".into(),
+            pair("--server", server.as_ref()),
+        ];
         if let Some((flag, value)) = secret {
-            argv.extend([flag.into(), value]);
+            argv.push(pair(flag, &value));
         }
         if let Some(ca) = ca_file {
-            argv.extend(["--ca-file".into(), ca.into()]);
+            argv.push(pair("--ca-file", ca.as_os_str()));
         }
         let (prefix, mailbox) = target.unwrap_or_default();
         if let Some(p) = prefix {
-            argv.extend(["--prefix".into(), p.into()]);
+            argv.push(pair("--prefix", p.as_ref()));
         }
         if let Some(m) = mailbox {
-            argv.extend(["--mailbox".into(), m.into()]);
+            argv.push(pair("--mailbox", m.as_ref()));
         }
         argv.extend(self.options.iter().cloned());
         argv.push("--".into());
@@ -183,7 +192,7 @@ mod tests {
     #[test]
     fn a_row_and_the_shared_options_make_an_upload() {
         let dir = tempfile::tempdir().unwrap();
-        let a = account(dir.path(), "Old");
+        let a = account(dir.path(), "-Old");
         let shared = SharedOptions::new(
             ["--jobs", "3", "--max-rate", "5"]
                 .map(OsString::from)
@@ -194,7 +203,7 @@ mod tests {
         let args = shared.upload_args(&a).unwrap();
         assert_eq!(args.jobs, 3);
         assert_eq!(args.max_rate, Some(5.0));
-        assert_eq!(args.target.prefix.as_deref(), Some("Old"));
+        assert_eq!(args.target.prefix.as_deref(), Some("-Old"));
         assert_eq!(args.server.ca_file.as_deref(), Some(Path::new("/ca.pem")));
         assert_eq!(args.server.password_file, Some(dir.path().join("pw")));
         assert_eq!(args.source.sources, vec![dir.path().join("a.mbox")]);
