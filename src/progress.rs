@@ -32,6 +32,20 @@ pub enum ProgressMode {
     Json,
 }
 
+impl ProgressMode {
+    /// `--json-progress` wins; otherwise hidden when the output is quiet
+    /// or JSON (`--quiet`, `--json`), else a bar on a terminal.
+    pub fn of_flags(json_progress: bool, hidden: bool) -> ProgressMode {
+        if json_progress {
+            ProgressMode::Json
+        } else if hidden {
+            ProgressMode::Hidden
+        } else {
+            ProgressMode::Auto
+        }
+    }
+}
+
 /// At most this often a JSON progress event per connection (mailbox
 /// changes always emit).
 const JSON_EVENT_INTERVAL: Duration = Duration::from_millis(250);

@@ -63,13 +63,7 @@ pub(super) fn run_batch(args: BatchArgs) -> Result<ExitStatus, Failure> {
     let state = Mutex::new(BatchState::load(&state_path).map_err(usage)?);
     let stop = Arc::new(AtomicBool::new(false));
     stop_on_signals(&stop);
-    let mode = if args.json_progress {
-        ProgressMode::Json
-    } else if args.quiet || args.json {
-        ProgressMode::Hidden
-    } else {
-        ProgressMode::Auto
-    };
+    let mode = ProgressMode::of_flags(args.json_progress, args.quiet || args.json);
     let total: u64 = accounts.iter().map(|a| sources_size(&a.sources)).sum();
     let progress = BatchProgress::new(total, accounts.len(), mode);
     let started = Instant::now();
