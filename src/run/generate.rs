@@ -210,4 +210,40 @@ mod tests {
             );
         }
     }
+
+    /// The Debian package's assets are where Cargo.toml says (the binary
+    /// aside, built by `cargo deb`), the generated files among them, and the
+    /// crate's include list ships no tests, fixtures, fuzz targets or samples.
+    #[test]
+    fn package_metadata_names_files_that_exist() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+        let package = manifest["package"].as_table().unwrap();
+        let assets = package["metadata"]["deb"]["assets"].as_array().unwrap();
+        let sources: Vec<&str> = assets.iter().map(|a| a[0].as_str().unwrap()).collect();
+        for s in &sources {
+            assert!(
+                s.starts_with("target/") || root.join(s).is_file(),
+                "{s} missing"
+            );
+        }
+        for must in [
+            "man/mailhaul.1",
+            "completions/mailhaul.bash",
+            "completions/_mailhaul",
+            "completions/mailhaul.fish",
+        ] {
+            assert!(sources.contains(&must), "{must} not packaged");
+        }
+        let include = package["include"].as_array().unwrap();
+        for pattern in include.iter().map(|p| p.as_str().unwrap()) {
+            for never in ["tests", "fuzz", "samples", "bench"] {
+                assert!(
+                    !pattern.starts_with(&format!("/{never}")),
+                    "{pattern} ships {never}"
+                );
+            }
+        }
+    }
 }
