@@ -39,7 +39,7 @@ Exit codes:
 /// `mailhaul --version`: the version and what this build can do.
 const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too)",
+    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores)",
     "\nprotocol: MULTIAPPEND, LITERAL+, LITERAL-, UIDPLUS, BINARY, COMPRESS=DEFLATE, SPECIAL-USE, NAMESPACE",
     "\nauthentication: PLAIN (SASL-IR), LOGIN, OAUTHBEARER, XOAUTH2",
     "\ntls: native-tls (system OpenSSL), STARTTLS and implicit TLS"
@@ -115,7 +115,8 @@ pub enum ConfigAction {
 pub struct SourceArgs {
     /// mbox files (also .gz, Thunderbird, Gmail Takeout), Takeout .zip/.tgz
     /// archives (split parts given together), Maildirs, Maildir++ trees,
-    /// folders of .eml files, or directories holding any of these.
+    /// folders of .eml files, Apple Mail exports and stores (X.mbox bundles,
+    /// .emlx files), or directories holding any of these.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 
@@ -152,6 +153,11 @@ pub struct SourceArgs {
     /// Never treat mbox files as Gmail Takeout.
     #[arg(long)]
     pub no_takeout: bool,
+
+    /// Also read Apple Mail's .imapmbox directories (old Mail versions'
+    /// caches of IMAP accounts), which are reported and skipped by default.
+    #[arg(long)]
+    pub apple_imap_caches: bool,
 
     /// Mailbox for Takeout messages that have no folder label.
     #[arg(long, value_name = "NAME", default_value = "Archive")]
@@ -201,6 +207,7 @@ pub struct TargetArgs {
 /// How to reach and log in to the server. There is deliberately no option
 /// that takes a password as an argument.
 #[derive(Debug, Args)]
+#[allow(rustdoc::broken_intra_doc_links)] // `[:port]` in the help text
 pub struct ServerArgs {
     /// imaps://user@host[:port] (implicit TLS, default port 993) or
     /// imap://user@host[:port] (STARTTLS, default port 143).

@@ -87,7 +87,7 @@ all gone, has its entries distrusted with a warning. Default location:
 one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.
 .SH "INTERNAL DATES"
 With \fB\-\-date auto\fR (the default) the internal date of a message is taken from, in
-order: the mbox From_ line; the top-most Received header (the final delivery hop); the Date
+order: an .emlx file's date-received (Apple Mail); the mbox From_ line; the top-most Received header (the final delivery hop); the Date
 header; the Maildir file name's timestamp; the file's modification time. A date in the
 future or before 1900 falls through to the next, and so does a delivery date more than a
 day before the Date header. \fB\-\-date delivery\fR, \fBheader\fR and \fBmtime\fR prefer
@@ -98,7 +98,10 @@ Maildir info letters after :2, (also !2, and ;2,): P $Forwarded, R \eAnswered, S
 T \eDeleted, D \eDraft, F \eFlagged; a\(enz name keywords from dovecot-keywords.
 mbox: Status R gives \eSeen; X-Status A \eAnswered, F \eFlagged, T \eDraft, D \eDeleted;
 X-Mozilla-Status bits 0x1 \eSeen, 0x2 \eAnswered, 0x4 \eFlagged, 0x1000 $Forwarded;
-X-Keywords and X-Mozilla-Keys give keywords. These client-state headers are removed from the
+X-Keywords and X-Mozilla-Keys give keywords. Apple Mail .emlx flags bits: 0 read \eSeen,
+1 deleted \eDeleted, 2 answered \eAnswered, 4 flagged \eFlagged, 6 draft \eDraft,
+8 forwarded $Forwarded, 24 junk $Junk, 25 not junk $NotJunk; other bits are ignored.
+These client-state headers are removed from the
 uploaded message unless \fB\-\-keep\-status\-headers\fR is given; nothing else is changed
 except line ends, which are sent as CRLF.
 .SH FOLDERS
@@ -108,6 +111,11 @@ Thunderbird X.sbd/ directories are hierarchy; in a directory of mbox files, each
 mailbox and directories are hierarchy; a folder of .eml files is one mailbox; a single .eml
 file goes to INBOX. Gmail Takeout labels name the mailboxes of each message (Inbox is
 INBOX; a message with no folder label goes to \fB\-\-takeout\-archive\fR).
+Apple Mail bundles X.mbox (an export's, holding the file mbox, or a store's, holding
+\&.emlx files below it) are the mailbox X, a bundle inside a bundle a child; the directories
+around them (an account's UUID directory, Mailboxes, V10) are not levels; a .partial.emlx
+is completed from its Attachments/ files or reported; .imapmbox caches are skipped unless
+\fB\-\-apple\-imap\-caches\fR.
 A message with several labels is uploaded once and copied into its other mailboxes with
 UID COPY when the server has UIDPLUS.
 A Takeout archive as downloaded (takeout\-*.zip, .tgz or .tar.gz, split parts given

@@ -1,6 +1,7 @@
 //! Discovery: decides what each user-given path is (an mbox file, a tree of
-//! mbox files, a Maildir, a Maildir++ tree) and names its folders as
-//! hierarchy components. Files seen but not uploaded become problems.
+//! mbox files, a Maildir, a Maildir++ tree, Apple Mail bundles and stores,
+//! which [`super::apple`] reads) and names its folders as hierarchy
+//! components. Files seen but not uploaded become problems.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,11 +9,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use walkdir::WalkDir;
 
+use super::apple;
 use super::archive;
 use super::eml;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
-use super::{Discovery, FolderKind, Format, SourceError, SourceFolder};
+use super::{DiscoverOptions, Discovery, FolderKind, Format, SourceError, SourceFolder};
 use crate::message::Origin;
 
 const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
@@ -21,16 +23,24 @@ const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
 pub(super) fn discover_path(
     path: &Path,
     format: Format,
+    opts: DiscoverOptions,
     out: &mut Discovery,
 ) -> anyhow::Result<()> {
     let meta = fs::metadata(path)
         .with_context(|| format!("{}: cannot read source path", path.display()))?;
     let is_maildir = path.join("cur").is_dir();
     match format {
+        Format::Apple => apple::discover_path(path, opts, out),
+        Format::Auto if meta.is_file() && apple::claims_file(path) => {
+            apple::discover_path(path, opts, out)
+        }
+        Format::Auto if meta.is_dir() && !is_maildir && apple::claims_dir(path) => {
+            apple::discover_tree(path, opts, out)
+        }
         Format::Auto if meta.is_file() && is_single_message(path)? => single_message(path, out),
         Format::Auto if meta.is_file() => single_mbox(path, true, out),
         Format::Auto if is_maildir => maildir_root(path, true, out),
-        Format::Auto if meta.is_dir() => mbox_tree(path, out),
+        Format::Auto if meta.is_dir() => mbox_tree(path, opts, out),
         Format::Auto => bail!("{}: neither a file nor a directory", path.display()),
         Format::Mbox if meta.is_file() => single_mbox(path, false, out),
         Format::Mbox => bail!("{}: not a file (--format mbox)", path.display()),
@@ -39,7 +49,7 @@ pub(super) fn discover_path(
         }
         Format::TakeoutArchive => archives_in_tree(path, out),
         _ if !meta.is_dir() => bail!("{}: not a directory (--format {format:?})", path.display()),
-        Format::MboxTree => mbox_tree(path, out),
+        Format::MboxTree => mbox_tree(path, opts, out),
         Format::Maildir => {
             let folder = vec![maildir_name(path, false)];
             add_maildir(path, folder, out)
@@ -49,7 +59,10 @@ pub(super) fn discover_path(
             add_children(plus_plus_children(path)?, out)
         }
         Format::Eml if meta.is_file() => single_message(path, out),
-        Format::Eml => walk_dir(path, path, Some(vec![maildir_name(path, false)]), out),
+        Format::Eml => {
+            let folder = Some(vec![maildir_name(path, false)]);
+            walk_dir(path, path, folder, opts, out)
+        }
     }
 }
 
@@ -250,12 +263,12 @@ fn nested_children(root: &Path) -> Vec<(PathBuf, Vec<String>)> {
 /// A directory tree: mbox files (each a mailbox; `X.sbd` directories are
 /// hierarchy, `.msf` indexes ignored), folders of `.eml` files, and Maildirs
 /// (with their fs-layout or Maildir++ children) anywhere inside.
-fn mbox_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
+fn mbox_tree(root: &Path, opts: DiscoverOptions, out: &mut Discovery) -> anyhow::Result<()> {
     if is_eml_folder(root)? {
         let name = maildir_name(root, false);
-        return walk_dir(root, root, Some(vec![name]), out);
+        return walk_dir(root, root, Some(vec![name]), opts, out);
     }
-    walk_dir(root, root, None, out)
+    walk_dir(root, root, None, opts, out)
 }
 
 /// Reads one directory of a tree. `eml_folder` is its folder name when it
@@ -264,6 +277,7 @@ fn walk_dir(
     root: &Path,
     dir: &Path,
     eml_folder: Option<Vec<String>>,
+    opts: DiscoverOptions,
     out: &mut Discovery,
 ) -> anyhow::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)
@@ -315,10 +329,12 @@ fn walk_dir(
                     .into_iter()
                     .map(|(p, f)| (p, prefix.iter().cloned().chain(f).collect()));
                 add_children(children.collect(), out)?;
+            } else if apple::claims_dir(&path) {
+                apple::discover_tree(&path, opts, out)?;
             } else if is_eml_folder(&path)? {
-                walk_dir(root, &path, Some(tree_folder(rel, true)), out)?;
+                walk_dir(root, &path, Some(tree_folder(rel, true)), opts, out)?;
             } else {
-                walk_dir(root, &path, None, out)?;
+                walk_dir(root, &path, None, opts, out)?;
             }
         } else if ty.is_file() && !is_eml {
             mbox_file(&path, rel, out);
@@ -436,7 +452,7 @@ fn strip_suffix_ci<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
     s
 }
 
-fn inbox_or(name: String) -> String {
+pub(crate) fn inbox_or(name: String) -> String {
     if name.eq_ignore_ascii_case("inbox") {
         "INBOX".into()
     } else {

@@ -8,6 +8,7 @@
 //! message at a time, so memory is bounded by the largest message, never by
 //! the size of the mailbox.
 
+pub mod apple;
 pub mod archive;
 pub mod date;
 pub mod dateparse;
@@ -48,6 +49,9 @@ pub enum Format {
     MaildirPlusPlus,
     /// A directory of single-message files (.eml, .msg), or one such file.
     Eml,
+    /// Apple Mail: exported `X.mbox` bundles, or Mail's own store
+    /// (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file.
+    Apple,
     /// A Google Takeout .zip or .tgz (or its split parts, or a directory of
     /// them): the mbox inside read in place, never unpacked. Either name
     /// reads either packing (told by the magic bytes).
@@ -65,6 +69,11 @@ pub enum FolderKind {
     /// One-message files (`.eml`, `.msg`, or no extension): a directory of
     /// them, or a single such file.
     Eml,
+    /// The `mbox` file inside an Apple Mail export bundle (`X.mbox/mbox`).
+    AppleExport,
+    /// An Apple Mail store mailbox (the `X.mbox` directory, its `.emlx`
+    /// files below it), or one `.emlx` file.
+    Emlx,
     /// An mbox inside a Google Takeout archive (zip or tgz), read in place.
     TakeoutArchive(archive::ArchivedMbox),
 }
@@ -76,6 +85,8 @@ impl FolderKind {
             FolderKind::Mbox => "mbox".into(),
             FolderKind::Maildir => "maildir".into(),
             FolderKind::Eml => "eml".into(),
+            FolderKind::AppleExport => "apple-export".into(),
+            FolderKind::Emlx => "apple-emlx".into(),
             FolderKind::TakeoutArchive(m) => m.kind_name(),
         }
     }
@@ -152,9 +163,25 @@ pub struct Discovery {
 
 pub type MessageIter = Box<dyn Iterator<Item = Result<Message, SourceError>>>;
 
+/// Options that change what discovery finds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DiscoverOptions {
+    /// Read Apple Mail's `.imapmbox` server caches too (skipped by default).
+    pub apple_imap_caches: bool,
+}
+
 /// Finds the source folders under `paths`. A path that does not exist or whose
 /// kind cannot be detected is an error naming the path.
 pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> {
+    discover_with(paths, format, DiscoverOptions::default())
+}
+
+/// [`discover()`] with options.
+pub fn discover_with(
+    paths: &[PathBuf],
+    format: Format,
+    opts: DiscoverOptions,
+) -> anyhow::Result<Discovery> {
     let mut out = Discovery::default();
     // Split parts of one Takeout export are read together, whichever of
     // them comes first.
@@ -172,7 +199,7 @@ pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> 
                 archive::discover_archives(&groups[i], true, &mut out)?;
             }
             Some(_) => {}
-            None => discover::discover_path(path, format, &mut out)?,
+            None => discover::discover_path(path, format, opts, &mut out)?,
         }
     }
     Ok(out)
@@ -183,8 +210,11 @@ impl SourceFolder {
     pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
         let context = || format!("{}: cannot open", self.path.display());
         let iter: MessageIter = match &self.kind {
-            FolderKind::Mbox => {
+            FolderKind::Mbox | FolderKind::AppleExport => {
                 Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::Emlx => {
+                Box::new(apple::EmlxReader::open(&self.path, opts).with_context(context)?)
             }
             FolderKind::Eml => {
                 Box::new(eml::EmlReader::open(&self.path, opts).with_context(context)?)

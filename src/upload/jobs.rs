@@ -92,7 +92,8 @@ pub fn source_bytes(f: &PlannedFolder) -> u64 {
             .sum()
     };
     match f.source.kind {
-        FolderKind::Mbox => size(&f.source.path),
+        FolderKind::Mbox | FolderKind::AppleExport => size(&f.source.path),
+        FolderKind::Emlx => crate::source::apple::store_bytes(&f.source.path),
         FolderKind::Maildir => ["cur", "new"]
             .iter()
             .map(|d| dir_size(&f.source.path.join(d)))
