@@ -30,7 +30,7 @@ impl AccountStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             AccountStatus::Complete => "complete",
-            AccountStatus::AlreadyComplete => "complete before",
+            AccountStatus::AlreadyComplete => "done before",
             AccountStatus::Failed => "FAILED",
             AccountStatus::Interrupted => "interrupted",
             AccountStatus::NotStarted => "not started",
@@ -185,7 +185,8 @@ impl BatchReport {
         }
     }
 
-    /// The table, the totals line and the accounts to rerun.
+    /// The table (80 columns for names up to 20 characters; bytes are in
+    /// the totals line and the JSON), the totals line and the accounts to rerun.
     pub fn table(&self) -> String {
         let mut s = String::new();
         let width = self
@@ -197,19 +198,18 @@ impl BatchReport {
             .clamp(7, 40);
         let _ = writeln!(
             s,
-            "{:<width$}  {:>6} {:>8} {:>7} {:>6} {:>10} {:>7}  {:>4}  status",
-            "account", "found", "uploaded", "skipped", "failed", "bytes", "time", "exit"
+            "{:<width$}  {:>6} {:>8} {:>7} {:>6} {:>7} {:>4}  status",
+            "account", "found", "uploaded", "skipped", "failed", "time", "exit"
         );
         for a in &self.accounts {
             let _ = writeln!(
                 s,
-                "{:<width$}  {:>6} {:>8} {:>7} {:>6} {:>10} {:>6.1}s  {:>4}  {}",
+                "{:<width$}  {:>6} {:>8} {:>7} {:>6} {:>6.1}s {:>4}  {}",
                 sanitize(&a.account),
                 a.found,
                 a.uploaded,
                 a.skipped,
                 a.failed,
-                human_bytes(a.bytes),
                 a.seconds,
                 a.exit_code,
                 a.status.as_str()
