@@ -39,7 +39,8 @@ mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
-eml\t'A directory of single-message files (.eml, .msg), or one such file'"
+eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
@@ -99,7 +100,8 @@ mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
-eml\t'A directory of single-message files (.eml, .msg), or one such file'"
+eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
@@ -145,7 +147,8 @@ mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
-eml\t'A directory of single-message files (.eml, .msg), or one such file'"
+eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
 delivery\t'Delivery time first (From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'

@@ -80,6 +80,8 @@ pub fn is_atom(s: &str) -> bool {
 /// (see DESIGN.md, "Metadata rules").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DateSource {
+    /// The delivery time a mail store recorded (Outlook PST).
+    Store,
     /// The date on the mbox `From ` separator line.
     FromLine,
     /// The top-most `Received:` header (the final hop).
@@ -95,6 +97,7 @@ pub enum DateSource {
 impl DateSource {
     pub fn as_str(self) -> &'static str {
         match self {
+            DateSource::Store => "mail store's delivery time",
             DateSource::FromLine => "From_ line",
             DateSource::Received => "Received header",
             DateSource::DateHeader => "Date header",

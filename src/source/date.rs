@@ -28,6 +28,9 @@ pub enum DatePolicy {
 /// Everything a message offers as an internal date, unparsed where it is text.
 #[derive(Clone, Debug, Default)]
 pub struct DateCandidates {
+    /// The delivery (else submit) time a mail store recorded for the message
+    /// (Outlook's `PidTagMessageDeliveryTime`).
+    pub store: Option<DateTime<FixedOffset>>,
     /// The date parsed from the mbox From_ line.
     pub from_line: Option<DateTime<FixedOffset>>,
     /// The raw value of the top-most `Received:` header.
@@ -99,6 +102,7 @@ pub fn choose_date_with(
         }
     }
     let mut ordered = vec![
+        (sane(c.store), DateSource::Store),
         (from_line, DateSource::FromLine),
         (received, DateSource::Received),
         (date_header, DateSource::DateHeader),
@@ -108,7 +112,11 @@ pub fn choose_date_with(
     let first: &[DateSource] = match policy {
         DatePolicy::Header => &[DateSource::DateHeader],
         DatePolicy::Mtime => &[DateSource::Mtime],
-        DatePolicy::Delivery => &[DateSource::FromLine, DateSource::Received],
+        DatePolicy::Delivery => &[
+            DateSource::Store,
+            DateSource::FromLine,
+            DateSource::Received,
+        ],
         DatePolicy::Auto | DatePolicy::Now => &[],
     };
     ordered.sort_by_key(|(_, source)| !first.contains(source));
@@ -178,6 +186,7 @@ mod tests {
     #[test]
     fn choice_order() {
         let mut c = DateCandidates {
+            store: Some(utc("2020-01-03T13:00:00Z")),
             from_line: Some(utc("2020-01-03T12:00:00Z")),
             received: Some("from x by y; Thu, 2 Jan 2020 00:00:00 +0000".into()),
             date_header: Some("Fri, 3 Jan 2020 00:00:00 +0000".into()),
@@ -186,6 +195,8 @@ mod tests {
         };
         let mut w = Vec::new();
         let pick = |c: &DateCandidates, w: &mut Vec<String>| choose_date(c, now(), w).unwrap();
+        assert_eq!(pick(&c, &mut w).source, DateSource::Store);
+        c.store = None;
         assert_eq!(pick(&c, &mut w).source, DateSource::FromLine);
         c.from_line = None;
         let d = pick(&c, &mut w);

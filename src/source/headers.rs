@@ -140,7 +140,7 @@ fn is_interesting(name: &[u8]) -> bool {
 
 /// Length of the header block: everything before the first empty line (a
 /// line that is only a line end). The whole message when there is none.
-fn header_block_len(msg: &[u8]) -> usize {
+pub(crate) fn header_block_len(msg: &[u8]) -> usize {
     let mut pos = 0;
     for line in msg.split_inclusive(|&b| b == b'\n') {
         if line == b"\n" || line == b"\r\n" {
@@ -153,7 +153,7 @@ fn header_block_len(msg: &[u8]) -> usize {
 
 /// Splits a header block into fields, each with its continuation lines
 /// (lines starting with space or tab).
-fn split_fields(block: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn split_fields(block: &[u8]) -> Vec<&[u8]> {
     let mut fields = Vec::new();
     let mut start = 0;
     let mut pos = 0;

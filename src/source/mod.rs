@@ -15,6 +15,7 @@ pub mod eml;
 pub mod headers;
 pub mod maildir;
 pub mod mbox;
+pub mod pst;
 pub mod takeout;
 
 use std::fmt;
@@ -47,6 +48,8 @@ pub enum Format {
     MaildirPlusPlus,
     /// A directory of single-message files (.eml, .msg), or one such file.
     Eml,
+    /// An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes.
+    Pst,
 }
 
 /// How a folder's messages are stored.
@@ -59,6 +62,8 @@ pub enum FolderKind {
     /// One-message files (`.eml`, `.msg`, or no extension): a directory of
     /// them, or a single such file.
     Eml,
+    /// A folder inside an Outlook PST file (`path`), by its node id.
+    Pst(u32),
 }
 
 /// One source mailbox: where it is, how it is stored and which folder it is.
@@ -155,6 +160,9 @@ impl SourceFolder {
             }
             FolderKind::Maildir => {
                 Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::Pst(node) => {
+                Box::new(pst::PstReader::open(self, node, opts).with_context(context)?)
             }
         };
         Ok(iter)

@@ -93,6 +93,8 @@ pub fn source_bytes(f: &PlannedFolder) -> u64 {
     };
     match f.source.kind {
         FolderKind::Mbox => size(&f.source.path),
+        // Not known per folder without reading the PST: counted as it is read.
+        FolderKind::Pst(_) => 0,
         FolderKind::Maildir => ["cur", "new"]
             .iter()
             .map(|d| dir_size(&f.source.path.join(d)))

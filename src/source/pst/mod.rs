@@ -1,0 +1,206 @@
+//! Outlook PST/OST files (Unicode and ANSI PSTs, read with Microsoft's
+//! `outlook-pst` crate; see [`store`]): each folder below "Top of Personal
+//! Folders" is a source folder, its mail items are rebuilt as MIME messages
+//! ([`mime`]) one at a time.
+//!
+//! - Folders: the PST's hierarchy without the root and the IPM-subtree
+//!   level. A top-level Inbox in one of Outlook's languages becomes `INBOX`;
+//!   Sent Items, Deleted Items, Drafts, Junk E-mail (localized) keep their
+//!   names and reach the server's special-use mailboxes through
+//!   `plan::special_use`, the one place that knows those names.
+//! - Items whose message class is not `IPM.Note*` (contacts, appointments,
+//!   tasks, notes, reports) are skipped with their class as the reason.
+//! - Flags ([`props::flags`]): read → `\Seen`, unsent → `\Draft`, follow-up
+//!   flag → `\Flagged`, replied → `\Answered`, forwarded → `$Forwarded`.
+//! - Internal date: `PidTagMessageDeliveryTime`, else
+//!   `PidTagClientSubmitTime`, offered to the date choice as the mail store's
+//!   date (first under `auto` and `delivery`).
+//! - What could not be rebuilt exactly (no transport headers, an RTF-only
+//!   body, links instead of attachments) is a message warning.
+//!
+//! OST files of Outlook 2013 and later (4 KiB pages, `SO` client magic) are
+//! not readable by `outlook-pst` 1.2: they are reported as such.
+
+pub mod mime;
+pub mod props;
+pub mod store;
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use self::store::PstStore;
+use super::date::DateCandidates;
+use super::headers::HeaderMode;
+use super::{FolderKind, ReadOptions, SourceError, SourceFolder, build_message};
+use crate::message::{Message, Origin};
+
+/// True when `path` starts with the PST/OST header magic `!BDN` ([MS-PST]
+/// 2.2.2.6 `dwMagic`).
+pub fn is_pst(path: &Path) -> io::Result<bool> {
+    let mut magic = [0u8; 4];
+    let mut f = fs::File::open(path)?;
+    let n = f.read(&mut magic)?;
+    Ok(n == 4 && &magic == b"!BDN")
+}
+
+/// True for a name ending in `.pst` or `.ost`.
+pub fn has_pst_extension(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pst") || e.eq_ignore_ascii_case("ost"))
+}
+
+/// Outlook's name for the Inbox in the languages it ships in, lower case.
+const INBOX_NAMES: [&str; 14] = [
+    "inbox",
+    "posteingang",
+    "boîte de réception",
+    "bandeja de entrada",
+    "posta in arrivo",
+    "postvak in",
+    "inkorgen",
+    "caixa de entrada",
+    "odebrane",
+    "indbakke",
+    "innboks",
+    "saapuneet",
+    "входящие",
+    "受信トレイ",
+];
+
+/// The folders of the PST at `path`, each named `prefix` + its PST path.
+pub fn folders(path: &Path, prefix: &[String]) -> io::Result<Vec<SourceFolder>> {
+    let store = PstStore::open(path).map_err(|e| unreadable(path, e))?;
+    let found = store.folders().map_err(|e| unreadable(path, e))?;
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let mut names = f.names;
+            if names.len() == 1 && INBOX_NAMES.contains(&names[0].to_lowercase().as_str()) {
+                names[0] = "INBOX".into();
+            }
+            SourceFolder {
+                path: path.to_path_buf(),
+                kind: FolderKind::Pst(f.node),
+                folder: prefix.iter().cloned().chain(names).collect(),
+            }
+        })
+        .collect())
+}
+
+fn unreadable(path: &Path, e: io::Error) -> io::Error {
+    let magic = fs::read(path)
+        .ok()
+        .and_then(|b| b.get(8..10).map(|m| m.to_vec()));
+    if magic.as_deref() == Some(b"SO") {
+        return io::Error::other(format!(
+            "an OST file, which the outlook-pst library cannot read ({e}); \
+             export it from Outlook as a .pst"
+        ));
+    }
+    io::Error::other(format!("not a readable PST file: {e}"))
+}
+
+/// Reads one PST folder's messages, one item at a time.
+pub struct PstReader {
+    store: PstStore,
+    path: PathBuf,
+    /// The folder's path inside the PST, for origins.
+    folder: Vec<String>,
+    ids: std::vec::IntoIter<u32>,
+    index: usize,
+    opts: ReadOptions,
+}
+
+impl PstReader {
+    pub fn open(folder: &SourceFolder, node: u32, opts: &ReadOptions) -> io::Result<PstReader> {
+        let store = PstStore::open(&folder.path).map_err(|e| unreadable(&folder.path, e))?;
+        let ids = store.message_ids(node)?;
+        Ok(PstReader {
+            store,
+            path: folder.path.clone(),
+            folder: folder.folder.clone(),
+            ids: ids.into_iter(),
+            index: 0,
+            opts: opts.clone(),
+        })
+    }
+
+    fn origin(&self, node: u32) -> Origin {
+        let mut path = self.path.clone();
+        path.extend(&self.folder);
+        path.push(format!("message {} (node {node:#x})", self.index));
+        Origin {
+            path,
+            index: self.index,
+            offset: None,
+        }
+    }
+}
+
+impl Iterator for PstReader {
+    type Item = Result<Message, SourceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let node = self.ids.next()?;
+        self.index += 1;
+        let origin = self.origin(node);
+        let item = match self.store.read_item(node) {
+            Ok(item) => item,
+            Err(e) => {
+                return Some(Err(SourceError {
+                    origin,
+                    reason: format!("unreadable Outlook item: {e}"),
+                }));
+            }
+        };
+        Some(Ok(message(origin, &item, &self.opts)))
+    }
+}
+
+/// The message of one item: rebuilt bytes, flags, the store's date; items
+/// that are not mail are marked skipped.
+pub fn message(origin: Origin, item: &store::Item, opts: &ReadOptions) -> Message {
+    let class = props::text(&item.props, props::MESSAGE_CLASS).unwrap_or_default();
+    let rebuilt = mime::rebuild(item);
+    let candidates = DateCandidates {
+        store: props::time(&item.props, props::MESSAGE_DELIVERY_TIME)
+            .or_else(|| props::time(&item.props, props::CLIENT_SUBMIT_TIME)),
+        ..Default::default()
+    };
+    let mut msg = build_message(
+        origin,
+        rebuilt.bytes,
+        HeaderMode::DatesOnly,
+        candidates,
+        props::flags(&item.props),
+        rebuilt.warnings,
+        opts,
+    );
+    if !is_mail_class(&class) {
+        msg.skip = Some(format!("Outlook item of class {class:?} is not mail"));
+    }
+    msg
+}
+
+/// `IPM.Note` and its subclasses (`IPM.Note.SMIME`, …); an item without a
+/// class is taken as mail.
+fn is_mail_class(class: &str) -> bool {
+    let lower = class.to_ascii_lowercase();
+    lower.is_empty() || lower == "ipm.note" || lower.starts_with("ipm.note.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert!(is_mail_class("IPM.Note"));
+        assert!(is_mail_class("IPM.Note.SMIME.MultipartSigned"));
+        assert!(is_mail_class(""));
+        assert!(!is_mail_class("IPM.Contact"));
+        assert!(!is_mail_class("IPM.Appointment"));
+        assert!(!is_mail_class("IPM.Notes"));
+    }
+}
