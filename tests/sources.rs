@@ -9,6 +9,7 @@
 //!   line inside a message/rfc822 part.
 //! - [`maildir`]: `!2,`/`;2,` separators, `dovecot-keywords`, fs-layout trees.
 //! - [`clients`]: `.eml` folders and files, Thunderbird profiles, Gmail Takeout.
+//! - [`pst`]: an Outlook PST compared with readpst's export of it.
 //! - [`mapping`]: `--date`, special-use, `--map`, `--flatten`,
 //!   `--include`/`--exclude`.
 
@@ -16,6 +17,7 @@ mod clients;
 mod maildir;
 mod mapping;
 mod mbox;
+mod pst;
 
 use std::path::Path;
 use std::process::Output;

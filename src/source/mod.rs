@@ -148,6 +148,15 @@ pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> 
 }
 
 impl SourceFolder {
+    /// Where the folder is, for plans and errors: its path, and for a
+    /// folder inside a PST also the folder's name there.
+    pub fn location(&self) -> String {
+        match self.kind {
+            FolderKind::Pst(_) => format!("{}: {}", self.path.display(), self.folder.join("/")),
+            _ => self.path.display().to_string(),
+        }
+    }
+
     /// Opens the folder and returns its messages in source order.
     pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
         let context = || format!("{}: cannot open", self.path.display());
