@@ -204,8 +204,18 @@ fn pst_scan_reports_folders_and_ost_is_refused() {
     assert_eq!(deleted["messages"], 0, "{scan:#}");
     assert_eq!(scan["mailboxes"].as_array().unwrap().len(), 7, "{scan:#}");
 
-    // An OST of Outlook 2013+ ("SO" client magic): refused with the reason.
+    // In a tree, a PST's folders sit below its path without the extension.
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("old")).unwrap();
+    std::fs::copy(&pst, dir.path().join("old/archive.pst")).unwrap();
+    let tree = super::scan_json(&[dir.path()], &[]);
+    let personal = super::scanned(
+        &tree,
+        "old/archive/lokay-m/MLOKAY (Non-Privileged)/Personal",
+    );
+    assert_eq!(personal["messages"], 47, "{tree:#}");
+
+    // An OST of Outlook 2013+ ("SO" client magic): refused with the reason.
     let ost = dir.path().join("mail.ost");
     let mut bytes = std::fs::read(&pst).unwrap()[..4096].to_vec();
     bytes[8..10].copy_from_slice(b"SO");

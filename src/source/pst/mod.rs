@@ -192,7 +192,55 @@ fn is_mail_class(class: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::props::Value;
+    use super::store::Item;
     use super::*;
+    use crate::message::{DateSource, Flag};
+
+    fn origin() -> Origin {
+        Origin {
+            path: PathBuf::from("x.pst/Inbox/message 1"),
+            index: 1,
+            offset: None,
+        }
+    }
+
+    #[test]
+    fn items_become_messages_or_skips() {
+        let mut item = Item::default();
+        item.props
+            .insert(props::MESSAGE_CLASS, Value::Text("IPM.Note".into()));
+        item.props.insert(props::MESSAGE_FLAGS, Value::Int(1));
+        item.props.insert(
+            props::TRANSPORT_MESSAGE_HEADERS,
+            Value::Text("Subject: s\r\nDate: Mon, 1 Jan 2001 00:00:00 +0000\r\n\r\n".into()),
+        );
+        item.props.insert(
+            props::MESSAGE_DELIVERY_TIME,
+            Value::Time(126_430_805_910_000_000),
+        );
+        let m = message(origin(), &item, &ReadOptions::default());
+        assert_eq!(m.skip, None);
+        assert_eq!(m.flags, vec![Flag::Seen]);
+        let date = m.date.unwrap();
+        assert_eq!(date.source, DateSource::Store);
+        assert_eq!(date.at.to_rfc3339(), "2001-08-23T22:49:51+00:00");
+        assert!(m.bytes.starts_with(b"Subject: s\r\nDate: Mon, 1 Jan 2001"));
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+
+        // Without a store date the Date header of the rebuilt message counts.
+        item.props.remove(&props::MESSAGE_DELIVERY_TIME);
+        let m = message(origin(), &item, &ReadOptions::default());
+        assert_eq!(m.date.unwrap().source, DateSource::DateHeader);
+
+        item.props
+            .insert(props::MESSAGE_CLASS, Value::Text("IPM.Contact".into()));
+        let m = message(origin(), &item, &ReadOptions::default());
+        assert_eq!(
+            m.skip.as_deref(),
+            Some("Outlook item of class \"IPM.Contact\" is not mail")
+        );
+    }
 
     #[test]
     fn classes() {
