@@ -7,8 +7,11 @@
 //!
 //! Body: `multipart/mixed` when there are attachments, around the text: plain
 //! (`PidTagBody`) and HTML (`PidTagHtml`) as `multipart/alternative` when both
-//! exist. An RTF-only body (`PidTagRtfCompressed`, decompressed per
-//! [MS-OXRTFCP]) is attached as `body.rtf` (a warning says so). Attachments by
+//! exist, the HTML with the inline images it references (`cid:`) as
+//! `multipart/related`. RTF (`PidTagRtfCompressed`, decompressed per
+//! [MS-OXRTFCP]) that encapsulates HTML gives the HTML body when there is
+//! no `PidTagHtml` ([`rtf_html`]); other RTF, when it is the only body, is
+//! attached as `body.rtf` (a warning says so). Attachments by
 //! value keep their file name and MIME type; embedded messages become
 //! `message/rfc822` parts. Every part is 7bit text or base64, so the result is
 //! 7-bit clean but for non-ASCII header text kept from the PST (UTF-8).
@@ -19,6 +22,7 @@ use chrono::{DateTime, FixedOffset};
 use sha2::{Digest, Sha256};
 
 use super::props::{self, Props, Value};
+use super::rtf_html;
 use super::store::{AttachmentContent, Item, ItemAttachment};
 use crate::source::headers::{header_block_len, split_fields};
 
@@ -230,20 +234,20 @@ fn encode_words(s: &str) -> String {
         .join("\r\n ")
 }
 
-/// The text bodies and attachments as one entity.
+/// The text bodies and attachments as one entity: `mixed` around the text
+/// and the attachments; the text `alternative` of plain and HTML; the HTML
+/// `related` with the attachments its `cid:` references point at.
 fn body_part(item: &Item, warnings: &mut Vec<String>) -> Part {
     let p = &item.props;
-    let mut alternatives = Vec::new();
-    if let Some(plain) = plain_body(p) {
-        alternatives.push(plain);
-    }
-    let html = html_body(p);
-    let has_html = html.is_some();
-    alternatives.extend(html);
+    let plain = plain_body(p);
+    let mut html = html_source(p);
     let mut attachments = Vec::new();
     if let Some(rtf) = props::binary(p, props::RTF_COMPRESSED) {
         match compressed_rtf::decompress_rtf(rtf) {
-            Ok(rtf) if alternatives.is_empty() => {
+            Ok(rtf) if html.is_none() && rtf.contains("\\fromhtml") => {
+                html = rtf_html::html_from_rtf(&rtf).map(|(h, cp)| (h, props::charset(cp)));
+            }
+            Ok(rtf) if plain.is_none() && html.is_none() => {
                 warnings.push("only an RTF body in the PST: attached as body.rtf".into());
                 attachments.push(leaf(
                     vec![
@@ -253,17 +257,40 @@ fn body_part(item: &Item, warnings: &mut Vec<String>) -> Part {
                     rtf.as_bytes(),
                 ));
             }
-            Ok(rtf) if !has_html && !rtf.contains("\\fromtext") => warnings
+            Ok(rtf) if html.is_none() && !rtf.contains("\\fromtext") => warnings
                 .push("formatted (RTF) body given as its plain-text version (PidTagBody)".into()),
             Ok(_) => {}
             Err(e) => warnings.push(format!("compressed RTF body unreadable, left out: {e}")),
         }
     }
+    let mut related = Vec::new();
     for (i, a) in item.attachments.iter().enumerate() {
-        if let Some(part) = attachment_part(a, i + 1, warnings) {
+        let Some(part) = attachment_part(a, i + 1, warnings) else {
+            continue;
+        };
+        let cid = props::text(&a.props, props::ATTACH_CONTENT_ID);
+        let referenced = cid.zip(html.as_ref()).is_some_and(|(cid, (h, _))| {
+            let needle = format!("cid:{}", cid.trim_matches(['<', '>']));
+            h.windows(needle.len()).any(|w| w == needle.as_bytes())
+        });
+        if referenced {
+            related.push(part);
+        } else {
             attachments.push(part);
         }
     }
+    let html = html.map(|(bytes, charset)| {
+        let leaf = text_leaf("text/html", &charset, &bytes);
+        if related.is_empty() {
+            leaf
+        } else {
+            Part::Multi {
+                subtype: "related",
+                parts: std::iter::once(leaf).chain(related).collect(),
+            }
+        }
+    });
+    let mut alternatives: Vec<Part> = plain.into_iter().chain(html).collect();
     let text = match alternatives.len() {
         0 if attachments.is_empty() => Some(text_leaf("text/plain", "us-ascii", b"")),
         0 => None,
@@ -301,14 +328,15 @@ fn plain_body(p: &Props) -> Option<Part> {
     }
 }
 
-/// `PidTagHtml`: bytes in the internet code page, or a string.
-fn html_body(p: &Props) -> Option<Part> {
+/// `PidTagHtml`: bytes in the internet code page (or a string), with the
+/// charset they are in.
+fn html_source(p: &Props) -> Option<(Vec<u8>, String)> {
     match p.get(&props::HTML)? {
         Value::Binary(b) | Value::Text8(b) if !b.is_empty() => {
             let cp = props::int(p, props::INTERNET_CODEPAGE).unwrap_or(65001);
-            Some(text_leaf("text/html", &props::charset(cp), b))
+            Some((b.clone(), props::charset(cp)))
         }
-        Value::Text(s) if !s.is_empty() => Some(text_leaf("text/html", "utf-8", s.as_bytes())),
+        Value::Text(s) if !s.is_empty() => Some((s.as_bytes().to_vec(), "utf-8".into())),
         _ => None,
     }
 }

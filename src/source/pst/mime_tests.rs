@@ -165,3 +165,60 @@ fn empty_item_is_still_a_message() {
          Content-Transfer-Encoding: 7bit\r\n\r\n"
     );
 }
+
+#[test]
+fn html_from_rtf_with_inline_image_is_related() {
+    let rtf = "{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 {\\*\\htmltag <p>}Hi \
+               {\\*\\htmltag <img src=\"cid:logo@x\">}{\\*\\htmltag </p>}}";
+    let attachment = |name: &str, cid: Option<&str>| {
+        let mut p = props(&[(props::ATTACH_LONG_FILENAME, text(name))]);
+        if let Some(cid) = cid {
+            p.insert(props::ATTACH_CONTENT_ID, text(cid));
+        }
+        ItemAttachment {
+            props: p,
+            content: AttachmentContent::Bytes(name.as_bytes().to_vec()),
+        }
+    };
+    let item = Item {
+        props: props(&[
+            (props::TRANSPORT_MESSAGE_HEADERS, text("Subject: h\r\n\r\n")),
+            (props::BODY, text("Hi")),
+            (
+                props::RTF_COMPRESSED,
+                Value::Binary(compressed_rtf::compress_rtf(rtf).unwrap()),
+            ),
+        ]),
+        attachments: vec![
+            attachment("logo.png", Some("logo@x")),
+            attachment("report.pdf", None),
+        ],
+        ..Default::default()
+    };
+    let r = rebuild(&item);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let s = String::from_utf8_lossy(&r.bytes);
+    let order: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.strip_prefix("Content-Type: "))
+        .map(|l| l.split(';').next().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            "multipart/mixed",
+            "multipart/alternative",
+            "text/plain",
+            "multipart/related",
+            "text/html",
+            "image/png",
+            "application/pdf"
+        ]
+    );
+    let m = parse(&r.bytes);
+    assert_eq!(
+        m.body_html(0).as_deref(),
+        Some("<p>Hi <img src=\"cid:logo@x\"></p>")
+    );
+    assert!(s.contains("Content-ID: <logo@x>"));
+}

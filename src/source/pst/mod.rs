@@ -23,6 +23,7 @@
 
 pub mod mime;
 pub mod props;
+pub mod rtf_html;
 pub mod store;
 
 use std::fs;
