@@ -9,7 +9,9 @@
 # (an empty INBOX); the stored count is checked with doveadm after each run.
 # Prints messages/s, MB/s, peak RSS, CPU seconds, ratios against mailhaul
 # default and the issue-5 targets with PASS/FAIL. `--memory` uploads a ~2 GB
-# mbox and reports peak RSS against the largest message.
+# mbox and reports peak RSS against the largest message. `--rerun-check`
+# uploads the corpus once, then reruns it with its journal and without
+# (the server check reads what is there) and reports what each rerun cost.
 import argparse
 import json
 import os
@@ -481,15 +483,22 @@ def report(b, results):
     return "\n".join(out)
 
 
-def memory_mode(args, cdir, stats):
-    path, reps = corpus.write_memory_mbox(cdir, args.memory_bytes)
-    size = os.path.getsize(path)
-    top = tempfile.mkdtemp(prefix="mailhaul-bench-mem-", dir="/dev/shm")
+def tmpfs_dovecot(cdir, tag):
+    """A private Dovecot with its store on /dev/shm, and the password file:
+    (top dir to remove, Dovecot, password file)."""
+    top = tempfile.mkdtemp(prefix=f"mailhaul-bench-{tag}-", dir="/dev/shm")
     os.chmod(top, 0o755)
     dovecot = Dovecot(os.path.join(top, "server"), os.path.join(top, "store"))
     pwfile = os.path.join(cdir, "password")
     with open(pwfile, "w") as f:
         f.write(PASSWORD + "\n")
+    return top, dovecot, pwfile
+
+
+def memory_mode(args, cdir, stats):
+    path, reps = corpus.write_memory_mbox(cdir, args.memory_bytes)
+    size = os.path.getsize(path)
+    top, dovecot, pwfile = tmpfs_dovecot(cdir, "mem")
     try:
         user = "memory"
         log(f"memory: uploading {size / MiB:.0f} MiB ({reps}× the corpus) ...")
@@ -512,6 +521,55 @@ def memory_mode(args, cdir, stats):
         f"{r['cpu']:.1f} | {rss:.1f} | {stats['largest'] / MiB:.2f} | {limit:.1f} MiB | "
         f"{'PASS' if rss <= limit and r['rc'] == 0 else 'FAIL'} (exit {r['rc']}) |",
     ])
+
+
+def rerun_check_mode(args, cdir, stats):
+    """A completed upload rerun: with its journal (spot checks only) and
+    without (the server check reads every message's size and Message-ID).
+    Store on tmpfs, RTT 0 (or the first of --rtts through the proxy)."""
+    top, dovecot, pwfile = tmpfs_dovecot(cdir, "rerun")
+    journal = os.path.join(top, "bench.journal")
+    rtt = args.rtts[0] if args.rtts else 0
+    proxy = Proxy(dovecot.port, rtt) if rtt else None
+    port = proxy.port if proxy else dovecot.port
+    user = "rerun"
+    rows = []
+    try:
+        def run(name, extra):
+            r = timed([MAILHAUL, "upload", "--server", f"imap://{user}@127.0.0.1:{port}",
+                       "--allow-plaintext", "--password-file", pwfile, "--mailbox", "INBOX",
+                       "--json", *args.mailhaul_args, *extra, cdir + "/corpus.mbox"])
+            if r["rc"] != 0:
+                raise SystemExit(f"{name}: exit {r['rc']}: {r['stderr'][-500:]}")
+            doc = json.loads(r["stdout"])
+            rows.append((name, r, doc))
+            log(f"{name}: {r['wall']:.2f} s, uploaded {doc['totals']['uploaded']}")
+        run("first upload (journal)", ["--journal", journal])
+        run("rerun with the journal", ["--journal", journal])
+        run("rerun without journal", ["--no-journal"])
+        stored = dovecot.count(user)
+    finally:
+        if proxy:
+            proxy.stop()
+        dovecot.stop()
+        shutil.rmtree(top, ignore_errors=True)
+    out = [
+        f"### Rerun of a completed upload ({stats['messages']} messages, "
+        f"{stats['bytes'] / MiB:.1f} MiB; store on tmpfs, RTT {rtt} ms)",
+        "",
+        "| run | uploaded | found by the server check | messages read | bodies hashed "
+        "| UIDs spot-checked | bytes read by the check | check time s | wall s | CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r, doc in rows:
+        c = doc.get("server_check", {})
+        out.append(
+            f"| {name} | {doc['totals']['uploaded']} | {c.get('found', 0)} | "
+            f"{c.get('messages_read', 0)} | {c.get('bodies_hashed', 0)} | "
+            f"{c.get('spot_checked', 0)} | {c.get('bytes_read', 0) / MiB:.2f} MiB | "
+            f"{c.get('seconds', 0):.2f} | {r['wall']:.2f} | {r['cpu']:.2f} |")
+    out += ["", f"stored after the three runs: {stored} (want {stats['messages']})"]
+    return "\n".join(out)
 
 
 def main():
@@ -538,6 +596,9 @@ def main():
     ap.add_argument("--memory", action="store_true",
                     help="only the memory run: upload a ~2 GB mbox, report peak RSS")
     ap.add_argument("--memory-bytes", type=int, default=2 << 30)
+    ap.add_argument("--rerun-check", action="store_true",
+                    help="only the rerun runs: upload once, rerun with the journal and "
+                         "without it; report the server check's cost")
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args()
     args.rtts = [int(x) for x in args.rtts.split(",") if x != ""]
@@ -563,6 +624,9 @@ def main():
 
     if args.memory:
         print(memory_mode(args, cdir, stats))
+        return
+    if args.rerun_check:
+        print(rerun_check_mode(args, cdir, stats))
         return
     b = Bench(args, cdir, stats)
     results = []

@@ -281,8 +281,9 @@ pub struct UploadArgs {
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 
-    /// Keep no journal: a rerun then sends everything again unless
-    /// --skip-existing is given. The last of --journal and --no-journal wins.
+    /// Keep no journal: a rerun then finds what is already there by reading
+    /// the target mailboxes (slower than the journal, never doubled unless
+    /// --allow-duplicates). The last of --journal and --no-journal wins.
     #[arg(long, overrides_with = "journal")]
     pub no_journal: bool,
 
@@ -290,9 +291,18 @@ pub struct UploadArgs {
     #[arg(long)]
     pub wait_lock: bool,
 
-    /// Read each non-empty target mailbox first and skip messages already
-    /// there (same Message-ID and size; without Message-ID, same size and date).
+    /// Send messages even when the target mailbox already holds them. By
+    /// default every existing target mailbox is checked before anything is
+    /// sent into it: what the journal cannot account for is read (size and
+    /// Message-ID, else internal date; body hash where those repeat) and
+    /// messages already there are skipped. The journal's own entries are still
+    /// spot-checked against the server, never trusted blindly.
     #[arg(long)]
+    pub allow_duplicates: bool,
+
+    /// The default, kept as a no-op alias: what is already on the server is
+    /// skipped without it (it only cancels an earlier --allow-duplicates).
+    #[arg(long, overrides_with = "allow_duplicates")]
     pub skip_existing: bool,
 
     /// Reconnections tried after a lost connection, BYE or timeout (with backoff).

@@ -1,7 +1,7 @@
 //! The identity of a message's content: SHA-256 of the bytes exactly as they
 //! are sent (line ends normalized, client-state headers removed), and the
 //! Message-ID header. The journal keys on the fingerprint; server-side checks
-//! (`--skip-existing`, `verify`) compare what they can read back cheaply.
+//! (the upload's server check, `verify`) compare what they can read back cheaply.
 //!
 //! SHA-256 rather than BLAKE3: pure Rust with no build script, and a user can
 //! check a fingerprint by hand with `sha256sum`. Hashing is far cheaper than

@@ -30,7 +30,7 @@ pub mod verify;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::imap::data::{
-        capabilities, exists, fetched, internal_date, list_entry, personal_namespace, status,
+        capabilities, fetch_uid, fetched, internal_date, list_entry, personal_namespace, status,
         summary,
     };
 }

@@ -80,7 +80,7 @@ pub struct MailboxTally {
     pub uploaded: u64,
     pub failed: u64,
     pub skipped: u64,
-    /// Of `skipped`: already on the server (journal or `--skip-existing`).
+    /// Of `skipped`: already on the server (journal or server check).
     pub already_present: u64,
     /// Bytes uploaded.
     pub bytes: u64,
@@ -92,6 +92,65 @@ pub struct Skip {
     pub origin: String,
     pub mailbox: String,
     pub reason: String,
+}
+
+/// What the server-checked resume looked at and found (`upload/server_check.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ServerCheck {
+    /// Source messages found on the server by the check (not by the journal).
+    pub found: u64,
+    /// Mailboxes whose messages were read (in part or in whole).
+    pub mailboxes_read: u64,
+    /// Server messages whose size and Message-ID were read.
+    pub messages_read: u64,
+    /// Server messages whose body was read and hashed to break a tie.
+    pub bodies_hashed: u64,
+    /// Journaled UIDs spot-checked against the server.
+    pub spot_checked: u64,
+    /// Mailboxes whose journal entries did not hold on this server.
+    pub journal_distrusted: u64,
+    /// Bytes of server responses the looks read.
+    pub bytes_read: u64,
+    /// Time the looks took, summed over connections.
+    pub seconds: f64,
+}
+
+impl ServerCheck {
+    fn merge(&mut self, o: &ServerCheck) {
+        self.found += o.found;
+        self.mailboxes_read += o.mailboxes_read;
+        self.messages_read += o.messages_read;
+        self.bodies_hashed += o.bodies_hashed;
+        self.spot_checked += o.spot_checked;
+        self.journal_distrusted += o.journal_distrusted;
+        self.bytes_read += o.bytes_read;
+        self.seconds += o.seconds;
+    }
+
+    /// The summary lines (under 80 columns), when the check looked at anything.
+    fn lines(&self) -> Option<String> {
+        if self.messages_read == 0 && self.found == 0 && self.spot_checked == 0 {
+            return None;
+        }
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut s = format!(
+            "server check: {} already on the server\n  looked at {}",
+            self.found,
+            plural(self.messages_read, "message", "messages"),
+        );
+        if self.bodies_hashed > 0 {
+            let _ = write!(s, " ({})", plural(self.bodies_hashed, "body", "bodies"));
+        }
+        let _ = write!(
+            s,
+            " in {}: {} in {:.2} s",
+            plural(self.mailboxes_read, "mailbox", "mailboxes"),
+            human_bytes(self.bytes_read),
+            self.seconds
+        );
+        Some(s)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -113,6 +172,8 @@ pub struct Report {
     pub connection_lost: bool,
     /// The run stopped on SIGINT/SIGTERM.
     pub interrupted: bool,
+    /// What the server-checked resume looked at.
+    pub server_check: ServerCheck,
 }
 
 impl Report {
@@ -162,7 +223,7 @@ impl Report {
     }
 
     /// A message already on the server (journaled, or found by
-    /// `--skip-existing`): skipped, and counted as present.
+    /// the server check): skipped, and counted as present.
     pub fn already_present(&mut self, mailbox: &str, origin: String, reason: String) {
         self.skipped(mailbox, origin, reason);
         self.mailbox(mailbox).already_present += 1;
@@ -190,6 +251,7 @@ impl Report {
         }
         self.connection_lost |= other.connection_lost;
         self.interrupted |= other.interrupted;
+        self.server_check.merge(&other.server_check);
     }
 
     pub fn totals(&self) -> MailboxTally {
@@ -265,6 +327,9 @@ impl Report {
             self.append_commands,
             if self.append_commands == 1 { "" } else { "s" }
         );
+        if let Some(lines) = self.server_check.lines() {
+            let _ = writeln!(s, "{lines}");
+        }
         if self.copies > 0 {
             let _ = writeln!(
                 s,
@@ -322,6 +387,7 @@ impl Report {
             "failures": self.failures,
             "skips": self.skips,
             "warnings": self.warnings,
+            "server_check": self.server_check,
             "aborted": self.aborted,
             "exit_code": self.exit_status().code(),
         })
@@ -391,6 +457,35 @@ mod tests {
             r.summary()
                 .contains("skipped 1: already uploaded (journal)")
         );
+    }
+
+    /// The server check's line says what was found and what the look cost;
+    /// the JSON report carries the same counts; connections add up.
+    #[test]
+    fn server_check_is_reported() {
+        let mut r = Report::default();
+        assert!(!r.summary().contains("server check"));
+        let other = Report {
+            server_check: ServerCheck {
+                found: 200,
+                mailboxes_read: 3,
+                messages_read: 200,
+                bytes_read: 30 << 10,
+                seconds: 0.25,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        r.merge(other);
+        let s = r.summary();
+        assert!(
+            s.contains(
+                "server check: 200 already on the server\n  looked at 200 messages in 3 mailboxes: 30.0 KiB in 0.25 s\n"
+            ),
+            "{s}"
+        );
+        assert_eq!(r.to_json()["server_check"]["found"], 200);
+        assert_eq!(r.to_json()["server_check"]["bytes_read"], 30 << 10);
     }
 
     #[test]

@@ -310,7 +310,7 @@ mod tests {
             uidvalidity: Some(7),
             uid: Some(uid),
         };
-        j.landed("INBOX", &Fingerprint::of(&[1]), at(5));
+        j.landed("INBOX", &Fingerprint::of(&[1]), None, at(5));
         let source = [item(1, "<a>")];
         // The journaled UID wins over another message with the same key.
         let c = check(

@@ -90,12 +90,7 @@ impl Setup {
     fn assert_exactly_once(&self, any_order: bool, context: &str) {
         let mut r = self.dovecot.reader().unwrap();
         for (name, want) in &self.expected {
-            let mut got: Vec<Vec<u8>> = r
-                .fetch_all(name)
-                .unwrap()
-                .into_iter()
-                .map(|f| f.body)
-                .collect();
+            let mut got = r.bodies(name).unwrap();
             let mut want = want.clone();
             if any_order {
                 got.sort();

@@ -8,23 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::util::{At, Cut, Dir, Dovecot, DovecotOptions, FaultProxy, MailhaulCommand};
+use crate::util::{At, Cut, Dir, Dovecot, DovecotOptions, FaultProxy, MailhaulCommand, Rng};
 
 /// The test mailboxes and how many messages each holds.
 const MAILBOXES: &[(&str, usize)] = &[("Alpha", 70), ("Beta", 60), ("Gamma", 50)];
-
-/// A deterministic generator (LCG), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 /// One message as sent (CRLF) and as written in the mbox (LF, From_ line).
 fn message(mailbox: &str, i: usize, rng: &mut Rng) -> String {

@@ -38,6 +38,15 @@ mod config;
 // garbage, NUL bytes and BINARY.
 mod faults;
 
+// A hostile server (a greeting of huge literals, floods of untagged data)
+// against `mailhaul check`: bounded memory, measured, and errors naming
+// the bound.
+mod hostile;
+
+// Looking at what the server holds through the library (Dovecot): body
+// hashes of a message past the 64 MiB literal bound, streamed.
+mod looks;
+
 // The progress bar and the summary in a real 80-column terminal (tmux).
 mod terminal;
 
@@ -63,6 +72,11 @@ mod pipeline;
 // Throttles (--max-rate, --max-bytes-rate) and parallel connections (--jobs,
 // --unordered) against Dovecot: exactly once, order within a mailbox kept.
 mod parallel;
+
+// Server-checked resume (issue 9): reruns without the journal, through
+// another spelling of the server, one journal for two servers, no UIDPLUS,
+// spot checks of journaled UIDs; nothing doubled, nothing lost.
+mod server_checked;
 
 // Gmail Takeout labels: one APPEND, then UID COPY into the other mailboxes,
 // journaled (a rerun neither doubles nor misses a copy).

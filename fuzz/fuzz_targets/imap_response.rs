@@ -38,13 +38,13 @@ fuzz_target!(|data: &[u8]| {
                 let _ = fuzzing::fetched(&d);
                 let _ = fuzzing::summary(&d);
                 let _ = fuzzing::personal_namespace(&d);
+                let _ = fuzzing::fetch_uid(&d);
                 untagged.push(d);
             }
             Ok(Response::Continue(_)) | Err(_) => {}
         }
     }
     let _ = fuzzing::capabilities(&untagged);
-    let _ = fuzzing::exists(&untagged);
     let _ = fuzzing::status(&untagged);
     let _ = fuzzing::internal_date(&String::from_utf8_lossy(stream));
 });

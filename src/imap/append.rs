@@ -14,8 +14,8 @@
 
 use crate::imap::command;
 use crate::imap::exec::Done;
+use crate::imap::exec::Session;
 use crate::imap::response::{Response, Status, StatusKind};
-use crate::imap::session::Session;
 use crate::imap::types::{AppendItem, Appended};
 use crate::imap::{Code, ImapError};
 
@@ -41,14 +41,10 @@ impl Session {
         items: &[AppendItem],
     ) -> Result<String, ImapError> {
         self.check_usable()?;
-        if let Some(i) = items.iter().position(|i| i.bytes.is_empty()) {
-            return Err(ImapError::Unsendable(format!(
-                "message {} of the APPEND is empty (0 bytes)",
-                i + 1
-            )));
-        }
-        let tag = self.tags.next_tag();
         let binary = self.caps.has("BINARY");
+        // Refused before a tag is taken: nothing is written.
+        command::check_append(items, binary)?;
+        let tag = self.tags.next_tag();
         let cmd = command::append_with(
             tag.clone(),
             mailbox,
@@ -105,11 +101,6 @@ impl Session {
                 }
             }
         }
-    }
-
-    /// APPEND commands written but not yet answered.
-    pub fn appends_in_flight(&self) -> usize {
-        self.in_flight.len()
     }
 }
 

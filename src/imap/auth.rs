@@ -15,8 +15,8 @@ use crate::imap::ImapError;
 use crate::imap::command::{self, SASL_CANCEL};
 use crate::imap::data;
 use crate::imap::exec::Keep;
+use crate::imap::exec::Session;
 use crate::imap::response::{Response, Status, StatusKind};
-use crate::imap::session::Session;
 use crate::imap::types::Capabilities;
 use crate::secret::Secret;
 

@@ -51,14 +51,6 @@ impl Command<'_> {
         }
         out
     }
-
-    /// True when no literal needs a continuation: the whole command can be
-    /// written at once (and pipelined).
-    pub fn is_nonsync(&self) -> bool {
-        self.fragments
-            .iter()
-            .all(|f| !matches!(f, Fragment::Literal { sync: true, .. }))
-    }
 }
 
 /// Tag generator: `A0001`, `A0002`, …
@@ -243,6 +235,138 @@ pub fn quoted(s: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The commands mailhaul sends besides APPEND and authentication, as
+/// values; [`encode`] turns one into bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Request<'a> {
+    /// A command without arguments: `CAPABILITY`, `NOOP`, `LOGOUT`,
+    /// `STARTTLS`, `NAMESPACE`, `COMPRESS DEFLATE`.
+    Simple(&'static str),
+    /// `LIST reference pattern` (RFC 3501 §6.3.8); with `special_use`,
+    /// `RETURN (SPECIAL-USE)` (RFC 6154 §2, needs LIST-EXTENDED, RFC 5258).
+    List {
+        reference: &'a str,
+        pattern: &'a str,
+        special_use: bool,
+    },
+    /// `CREATE mailbox` (RFC 3501 §6.3.3).
+    Create(&'a str),
+    /// `SELECT mailbox` (RFC 3501 §6.3.1).
+    Select(&'a str),
+    /// `STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY)` (RFC 3501 §6.3.10).
+    Status(&'a str),
+    /// `UID FETCH uids items` (RFC 3501 §6.4.8).
+    UidFetch { uids: Uids<'a>, items: FetchItems },
+    /// `UID COPY uids mailbox` (RFC 3501 §6.4.8, §6.4.7).
+    UidCopy { uids: &'a [u32], mailbox: &'a str },
+}
+
+/// Which messages a UID command names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Uids<'a> {
+    /// `n:*`: UID n and above (n at least 1).
+    From(u32),
+    /// These UIDs, runs written as ranges ([`uid_set`]).
+    These(&'a [u32]),
+}
+
+/// What a UID FETCH asks for; `BODY.PEEK` leaves `\Seen` alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FetchItems {
+    /// Whole messages with their flags and date.
+    Messages,
+    /// Size, date and Message-ID: enough to recognize a message.
+    Summaries,
+    /// The bytes only (to be hashed as they stream).
+    Bodies,
+}
+
+impl FetchItems {
+    fn wire(self) -> &'static str {
+        match self {
+            FetchItems::Messages => "(UID FLAGS INTERNALDATE BODY.PEEK[])",
+            FetchItems::Summaries => {
+                "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
+            }
+            FetchItems::Bodies => "(UID BODY.PEEK[])",
+        }
+    }
+}
+
+/// `request` as a command tagged `tag`.
+pub fn encode(tag: String, mode: LiteralMode, request: &Request) -> Command<'static> {
+    match *request {
+        Request::Simple(name) => Builder::new(tag, name, mode).finish(),
+        Request::List {
+            reference,
+            pattern,
+            special_use,
+        } => {
+            let mut b = Builder::new(tag, "LIST", mode);
+            b.sp_mailbox(reference);
+            b.sp_list_pattern(pattern);
+            if special_use {
+                b.sp_raw(b"RETURN (SPECIAL-USE)");
+            }
+            b.finish()
+        }
+        Request::Create(mailbox) => with_mailbox(tag, "CREATE", mode, mailbox).finish(),
+        Request::Select(mailbox) => with_mailbox(tag, "SELECT", mode, mailbox).finish(),
+        Request::Status(mailbox) => {
+            let mut b = with_mailbox(tag, "STATUS", mode, mailbox);
+            b.sp_raw(b"(MESSAGES UIDNEXT UIDVALIDITY)");
+            b.finish()
+        }
+        Request::UidFetch { uids, items } => {
+            let mut b = Builder::new(tag, "UID FETCH", mode);
+            let set = match uids {
+                Uids::From(n) => format!("{}:*", n.max(1)),
+                Uids::These(u) => uid_set(u),
+            };
+            b.sp_raw(set.as_bytes());
+            b.sp_raw(items.wire().as_bytes());
+            b.finish()
+        }
+        Request::UidCopy { uids, mailbox } => {
+            let mut b = Builder::new(tag, "UID COPY", mode);
+            b.sp_raw(uid_set(uids).as_bytes());
+            b.sp_mailbox(mailbox);
+            b.finish()
+        }
+    }
+}
+
+fn with_mailbox<'a>(tag: String, name: &str, mode: LiteralMode, mailbox: &str) -> Builder<'a> {
+    let mut b = Builder::new(tag, name, mode);
+    b.sp_mailbox(mailbox);
+    b
+}
+
+/// `1:3,7` for `[1, 2, 3, 7]` (in the order given; runs of consecutive UIDs
+/// become ranges; RFC 3501 §9 `sequence-set`).
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && end.checked_add(1) == Some(uids[i + 1]) {
+            i += 1;
+            end = uids[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if end == start {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
 /// `TAG APPEND mailbox [flags] [date] literal [flags] [date] literal … CRLF`
 /// (RFC 3501 §6.3.11; RFC 3502 §6 for more than one message).
 pub fn append<'a>(
@@ -264,20 +388,10 @@ pub fn append_with<'a>(
     mode: LiteralMode,
     binary: bool,
 ) -> Result<Command<'a>, ImapError> {
-    if items.is_empty() {
-        return Err(ImapError::Unsendable("APPEND without messages".into()));
-    }
+    check_append(items, binary)?;
     let mut b = Builder::new(tag, "APPEND", mode);
     b.sp_mailbox(mailbox);
-    for (i, item) in items.iter().enumerate() {
-        // RFC 3502 §6.3.11: a zero-length literal cancels a MULTIAPPEND;
-        // an empty message is never sent.
-        if item.bytes.is_empty() {
-            return Err(ImapError::Unsendable(format!(
-                "message {} of the APPEND is empty (0 bytes)",
-                i + 1
-            )));
-        }
+    for item in items {
         if !item.flags.is_empty() {
             b.sp_flags(item.flags);
         }
@@ -286,18 +400,36 @@ pub fn append_with<'a>(
         }
         b.raw(b" ");
         if item.bytes.contains(&0) {
-            if !binary {
-                return Err(ImapError::Unsendable(format!(
-                    "message {} holds NUL bytes and the server has no BINARY",
-                    i + 1
-                )));
-            }
             b.literal8(Cow::Borrowed(item.bytes));
         } else {
             b.literal(Cow::Borrowed(item.bytes));
         }
     }
     Ok(b.finish())
+}
+
+/// Whether `items` can go in one APPEND: at least one, none empty (RFC 3502
+/// §6.3.11: a zero-length literal cancels a MULTIAPPEND), NUL bytes only
+/// with `binary` (a plain literal must not carry NUL, RFC 3501 §4.3).
+pub fn check_append(items: &[AppendItem], binary: bool) -> Result<(), ImapError> {
+    if items.is_empty() {
+        return Err(ImapError::Unsendable("APPEND without messages".into()));
+    }
+    for (i, item) in items.iter().enumerate() {
+        if item.bytes.is_empty() {
+            return Err(ImapError::Unsendable(format!(
+                "message {} of the APPEND is empty (0 bytes)",
+                i + 1
+            )));
+        }
+        if !binary && item.bytes.contains(&0) {
+            return Err(ImapError::Unsendable(format!(
+                "message {} holds NUL bytes and the server has no BINARY",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `TAG LOGIN user password` (RFC 3501 §6.2.3), each an astring.

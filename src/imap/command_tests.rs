@@ -114,13 +114,11 @@ fn multiappend_fragments() {
         },
     ];
     let c = append("A0007".into(), "INBOX", &items, LiteralMode::Plus).unwrap();
-    assert!(c.is_nonsync());
     assert_eq!(
         esc(&c.dump()),
         esc(b"A0007 APPEND INBOX (\\Seen) \"06-Jan-2020 09:15:00 +0100\" {4+}\r\nHi\r\n {1+}\r\nx\r\n")
     );
     let c = append("A0008".into(), "Sent", &items, LiteralMode::Sync).unwrap();
-    assert!(!c.is_nonsync());
     assert_eq!(c.fragments.len(), 5);
     assert_eq!(
         c.fragments[0],
@@ -183,4 +181,79 @@ fn base64_known_answers() {
     assert_eq!(base64(b"fo"), "Zm8=");
     assert_eq!(base64(b"foo"), "Zm9v");
     assert_eq!(base64(b"\0user\0pass"), "AHVzZXIAcGFzcw==");
+}
+
+#[test]
+fn uid_sets_compress_runs() {
+    assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+    assert_eq!(uid_set(&[5]), "5");
+    assert_eq!(uid_set(&[u32::MAX, 1]), format!("{},1", u32::MAX));
+}
+
+#[test]
+fn requests() {
+    let e = |r: Request| esc(&encode("A1".into(), LiteralMode::Plus, &r).dump());
+    assert_eq!(e(Request::Simple("NOOP")), esc(b"A1 NOOP\r\n"));
+    assert_eq!(
+        e(Request::List {
+            reference: "",
+            pattern: "*",
+            special_use: true
+        }),
+        esc(b"A1 LIST \"\" * RETURN (SPECIAL-USE)\r\n")
+    );
+    assert_eq!(
+        e(Request::Create("Entwürfe")),
+        esc(b"A1 CREATE Entw&APw-rfe\r\n")
+    );
+    assert_eq!(e(Request::Select("inbox")), esc(b"A1 SELECT INBOX\r\n"));
+    assert_eq!(
+        e(Request::Status("My Box")),
+        esc(b"A1 STATUS \"My Box\" (MESSAGES UIDNEXT UIDVALIDITY)\r\n")
+    );
+    assert_eq!(
+        e(Request::UidFetch {
+            uids: Uids::From(0),
+            items: FetchItems::Summaries
+        }),
+        esc(b"A1 UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])\r\n")
+    );
+    assert_eq!(
+        e(Request::UidFetch {
+            uids: Uids::These(&[4, 5, 9]),
+            items: FetchItems::Bodies
+        }),
+        esc(b"A1 UID FETCH 4:5,9 (UID BODY.PEEK[])\r\n")
+    );
+    assert_eq!(
+        e(Request::UidCopy {
+            uids: &[3],
+            mailbox: "Sent"
+        }),
+        esc(b"A1 UID COPY 3 Sent\r\n")
+    );
+    let c = encode("A2".into(), LiteralMode::Plus, &Request::Select("x"));
+    assert_eq!((c.tag.as_str(), c.name.as_str()), ("A2", "SELECT"));
+}
+
+#[test]
+fn authentication() {
+    let pw = Secret::new("p w".into());
+    assert_eq!(
+        esc(&login("A1".into(), "me", &pw, LiteralMode::Plus).dump()),
+        esc(b"A1 LOGIN me \"p w\"\r\n")
+    );
+    assert_eq!(
+        esc(&authenticate("A1".into(), "PLAIN", None).dump()),
+        esc(b"A1 AUTHENTICATE PLAIN\r\n")
+    );
+    assert_eq!(
+        esc(&authenticate("A1".into(), "PLAIN", Some(&plain_message("user", &pw))).dump()),
+        esc(b"A1 AUTHENTICATE PLAIN AHVzZXIAcCB3\r\n")
+    );
+    assert_eq!(
+        esc(&authenticate("A1".into(), "X", Some(b"")).dump()),
+        esc(b"A1 AUTHENTICATE X =\r\n")
+    );
+    assert_eq!(sasl_response(b"\x01"), b"AQ==\r\n");
 }

@@ -1,7 +1,7 @@
 //! RFC 4978 COMPRESS=DEFLATE: [`Deflate`] wraps a stream with raw deflate
-//! (RFC 1951, no zlib header) in both directions, and
-//! [`Session::start_compression`] sends `COMPRESS DEFLATE` and switches the
-//! connection over after the tagged OK.
+//! (RFC 1951, no zlib header) in both directions. Sending `COMPRESS DEFLATE`
+//! and switching the connection over after the tagged OK is the session's
+//! job; this module knows bytes only.
 //!
 //! Writes are compressed into a buffer; `flush` ends them with a sync flush
 //! (RFC 4978 §4: the sender must flush so the peer can decode every command
@@ -15,10 +15,6 @@
 use std::io::{self, Read, Write};
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
-
-use crate::imap::ImapError;
-use crate::imap::exec::Keep;
-use crate::imap::session::Session;
 
 /// Compressed bytes buffered before they are written to the inner stream.
 const OUT_CHUNK_BYTES: usize = 256 * 1024;
@@ -151,21 +147,6 @@ impl<S: Read> Read for Deflate<S> {
                 ));
             }
         }
-    }
-}
-
-impl Session {
-    /// RFC 4978 §3: `COMPRESS DEFLATE`; after the tagged OK both directions
-    /// are deflated. A NO (e.g. compression already active at the TLS
-    /// layer) leaves the session as it was.
-    pub(super) fn start_compression(mut self) -> Result<Session, ImapError> {
-        match self.simple("COMPRESS DEFLATE", Keep::NOTHING) {
-            Ok(_) => {}
-            Err(ImapError::No { .. }) => return Ok(self),
-            Err(e) => return Err(e),
-        }
-        let conn = self.conn.compress();
-        Ok(Session { conn, ..self })
     }
 }
 

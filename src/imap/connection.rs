@@ -8,6 +8,7 @@
 //! for `+` and matching tags is `session.rs`'s job. After COMPRESS DEFLATE
 //! (RFC 4978) the stream is wrapped by [`crate::imap::compress::Deflate`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, BufReader, IoSlice, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -88,6 +89,8 @@ pub struct Connection {
     reader: BufReader<Stream>,
     frame: Vec<u8>,
     bytes_sent: u64,
+    /// Bytes of responses read (after decompression), for the cost of looks.
+    bytes_received: u64,
     tracer: Option<Tracer>,
 }
 
@@ -155,6 +158,7 @@ impl Connection {
             reader: BufReader::with_capacity(64 * 1024, stream),
             frame: Vec::with_capacity(4096),
             bytes_sent: 0,
+            bytes_received: 0,
             tracer: None,
         }
     }
@@ -203,11 +207,6 @@ impl Connection {
         c.bytes_sent = bytes_sent;
         c.tracer = tracer;
         c
-    }
-
-    /// True after TLS was set up (implicit or STARTTLS).
-    pub fn is_tls(&self) -> bool {
-        self.reader.get_ref().is_tls()
     }
 
     /// Writes `bytes` in one go and flushes.
@@ -277,17 +276,9 @@ impl Connection {
     ) -> Result<(Response, Option<HashedBody>), ImapError> {
         let hashed =
             frame::read_frame_with(&mut self.reader, &mut self.frame, limits, hash_bodies)?;
+        self.bytes_received += self.frame.len() as u64 + hashed.as_ref().map_or(0, |h| h.len);
         if let Some(t) = &mut self.tracer {
-            match &hashed {
-                // The trace shows the size of what was hashed, not `{0}`.
-                Some(h) => {
-                    let mut shown = self.frame[..h.at].to_vec();
-                    shown.extend_from_slice(format!("<{} bytes, hashed>", h.len).as_bytes());
-                    shown.extend_from_slice(&self.frame[h.at + 3..]);
-                    t.server(&shown);
-                }
-                None => t.server(&self.frame),
-            }
+            t.server(&traced(&self.frame, hashed.as_ref()));
         }
         let r = response::classify(std::mem::take(&mut self.frame))?;
         Ok((r, hashed))
@@ -296,6 +287,24 @@ impl Connection {
     /// Bytes written so far.
     pub fn bytes_sent(&self) -> u64 {
         self.bytes_sent
+    }
+
+    /// Bytes of responses read so far on this connection.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
+    }
+}
+
+/// The frame as the trace shows it: a hashed body by its size, not `{0}`.
+fn traced<'a>(frame: &'a [u8], hashed: Option<&HashedBody>) -> Cow<'a, [u8]> {
+    match hashed {
+        Some(h) => {
+            let mut shown = frame[..h.at].to_vec();
+            shown.extend_from_slice(format!("<{} bytes, hashed>", h.len).as_bytes());
+            shown.extend_from_slice(&frame[h.at + "{0}".len()..]);
+            Cow::Owned(shown)
+        }
+        None => Cow::Borrowed(frame),
     }
 }
 
@@ -380,6 +389,21 @@ mod tests {
     use std::net::TcpListener;
 
     #[test]
+    fn a_hashed_body_is_traced_by_its_size() {
+        let frame = b"* 1 FETCH (UID 7 BODY[] {0}\r\n)\r\n";
+        let h = HashedBody {
+            len: 70_000_000,
+            fingerprint: crate::fingerprint::Fingerprint::of(b""),
+            at: 24,
+        };
+        assert_eq!(
+            traced(frame, Some(&h)).escape_ascii().to_string(),
+            "* 1 FETCH (UID 7 BODY[] <70000000 bytes, hashed>\\r\\n)\\r\\n"
+        );
+        assert_eq!(&*traced(frame, None), frame);
+    }
+
+    #[test]
     fn cert_hint() {
         let m = describe_tls_error(
             "h",
@@ -411,6 +435,5 @@ mod tests {
         assert!(matches!(c.read().unwrap(), Response::Status(_)));
         t.join().unwrap();
         assert!(matches!(c.read(), Err(ImapError::ConnectionLost(_))));
-        assert!(!c.is_tls());
     }
 }

@@ -3,10 +3,11 @@
 //! message uploaded once can be journaled in every mailbox it was copied to.
 
 use crate::imap::ImapError;
+use crate::imap::command::Request;
 use crate::imap::error::Code;
 use crate::imap::exec::Keep;
+use crate::imap::exec::Session;
 use crate::imap::response::parse_uid_set;
-use crate::imap::session::Session;
 
 /// What a successful COPY told us.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -27,40 +28,13 @@ impl Copied {
 impl Session {
     /// `UID COPY uids mailbox` from the selected mailbox.
     pub fn uid_copy(&mut self, uids: &[u32], mailbox: &str) -> Result<Copied, ImapError> {
-        let mut b = self.builder("UID COPY");
-        b.sp_raw(uid_set(uids).as_bytes());
-        b.sp_mailbox(mailbox);
-        let done = self.run(b.finish(), Keep::NOTHING)?.ok()?;
+        let cmd = self.command(&Request::UidCopy { uids, mailbox });
+        let done = self.run(cmd, Keep::NOTHING)?.ok()?;
         Ok(match &done.status.code {
             Some(Code::Other(c)) => parse_copyuid(c).unwrap_or_default(),
             _ => Copied::default(),
         })
     }
-}
-
-/// `1:3,7` for `[1, 2, 3, 7]` (in the order given; runs of consecutive UIDs
-/// become ranges).
-pub fn uid_set(uids: &[u32]) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < uids.len() {
-        let start = uids[i];
-        let mut end = start;
-        while i + 1 < uids.len() && end.checked_add(1) == Some(uids[i + 1]) {
-            i += 1;
-            end = uids[i];
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        if end == start {
-            out.push_str(&start.to_string());
-        } else {
-            out.push_str(&format!("{start}:{end}"));
-        }
-        i += 1;
-    }
-    out
 }
 
 /// `COPYUID uidvalidity source-set dest-set` (RFC 4315 §3): the sets pair
@@ -82,13 +56,6 @@ fn parse_copyuid(code: &str) -> Option<Copied> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uid_sets_compress_runs() {
-        assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
-        assert_eq!(uid_set(&[5]), "5");
-        assert_eq!(uid_set(&[u32::MAX, 1]), format!("{},1", u32::MAX));
-    }
 
     #[test]
     fn copyuid_pairs_source_and_destination() {

@@ -1,5 +1,5 @@
 //! Untagged data turned into mailhaul's small structs: CAPABILITY, LIST,
-//! STATUS, EXISTS and FETCH. imap-proto does the parsing; this module picks
+//! NAMESPACE, STATUS and FETCH (EXISTS is counted as it arrives, `exec.rs`). imap-proto does the parsing; this module picks
 //! out what the session needs and decodes names (modified UTF-7) and dates.
 //! Frames that imap-proto cannot parse are skipped here (the tagged status
 //! decides success), except CAPABILITY, which has a lenient fallback.
@@ -104,14 +104,6 @@ pub fn list_entry(frame: &[u8]) -> Option<ListEntry> {
         name,
         delimiter: l.delimiter.as_ref().and_then(|d| d.chars().next()),
         attributes,
-    })
-}
-
-/// The last `* n EXISTS`.
-pub fn exists(frames: &[Vec<u8>]) -> Option<u32> {
-    frames.iter().rev().find_map(|f| match parse_data(f) {
-        Ok(imap_proto::Response::MailboxData(MailboxDatum::Exists(n))) => Some(n),
-        _ => None,
     })
 }
 
@@ -290,16 +282,12 @@ mod tests {
     }
 
     #[test]
-    fn status_and_exists() {
+    fn status_answer() {
         let f = vec![b"* STATUS INBOX (MESSAGES 3 UIDNEXT 9 UIDVALIDITY 77)\r\n".to_vec()];
         let s = status(&f).unwrap();
         assert_eq!(
             (s.messages, s.uid_next, s.uid_validity),
             (Some(3), Some(9), Some(77))
-        );
-        assert_eq!(
-            exists(&[b"* 1 EXISTS\r\n".to_vec(), b"* 2 EXISTS\r\n".to_vec()]),
-            Some(2)
         );
     }
 

@@ -9,16 +9,49 @@
 //! session never grows, and no server can make one command's answer hold
 //! more than its budget. Each response is itself bounded by `frame.rs`.
 //!
-//! Split from `session.rs` to keep files small; the state machine of
-//! connecting and the public commands live there, APPEND in `append.rs`.
+//! [`Session`] is defined here with its core (send, read, run); connecting
+//! and the public commands are in `session.rs`, APPEND in `append.rs`,
+//! authentication in `auth.rs`, UID COPY in `copy.rs`: each adds methods
+//! and imports `Session` from here, so no file imports another's back.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 
 use crate::fingerprint::Fingerprint;
 use crate::imap::ImapError;
-use crate::imap::command::{Builder, Command, Fragment};
+use crate::imap::command::{self, Command, Fragment, Request, Tags};
+use crate::imap::connection::Connection;
 use crate::imap::data;
 use crate::imap::frame::{self, FrameLimits, HashedBody, MAX_LITERAL};
 use crate::imap::response::{Response, Status, StatusKind};
-use crate::imap::session::Session;
+use crate::imap::types::Capabilities;
+
+/// An authenticated session. `Debug` shows no credentials (none are kept).
+pub struct Session {
+    pub(super) conn: Connection,
+    pub(super) caps: Capabilities,
+    pub(super) tags: Tags,
+    pub(super) append_commands: u64,
+    /// Text of an untagged BYE, if one arrived.
+    pub(super) bye: Option<String>,
+    /// Set once the connection is unusable.
+    pub(super) broken: Option<String>,
+    /// Tags of APPENDs written by [`Session::append_start`] whose tagged
+    /// answer was not yet handed out by [`Session::append_finish`].
+    pub(super) in_flight: HashSet<String>,
+    /// Tagged answers of in-flight commands read while waiting for another.
+    pub(super) answered: HashMap<String, Status>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("conn", &self.conn)
+            .field("caps", &self.caps)
+            .field("broken", &self.broken)
+            .finish()
+    }
+}
 
 /// How much untagged data one command may keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +111,7 @@ impl Keep {
 
 /// A command's outcome: the tagged status and what arrived untagged that
 /// the command keeps.
+#[derive(Debug)]
 pub(super) struct Done {
     pub(super) status: Status,
     pub(super) data: Vec<Vec<u8>>,
@@ -137,15 +171,15 @@ impl Done {
 }
 
 impl Session {
-    /// A builder with the next tag and the server's literal mode.
-    pub(super) fn builder<'a>(&mut self, name: &str) -> Builder<'a> {
-        Builder::new(self.tags.next_tag(), name, self.caps.literal_mode())
+    /// `request` encoded with the next tag and the server's literal mode.
+    pub(super) fn command(&mut self, request: &Request) -> Command<'static> {
+        command::encode(self.tags.next_tag(), self.caps.literal_mode(), request)
     }
 
     /// A command without arguments, which must succeed.
-    pub(super) fn simple(&mut self, name: &str, keep: Keep) -> Result<Done, ImapError> {
-        let b = self.builder(name);
-        self.run(b.finish(), keep)?.ok()
+    pub(super) fn simple(&mut self, name: &'static str, keep: Keep) -> Result<Done, ImapError> {
+        let cmd = self.command(&Request::Simple(name));
+        self.run(cmd, keep)?.ok()
     }
 
     /// Fails fast once the connection is unusable.

@@ -1,10 +1,30 @@
 //! The IMAP client: a blocking connection (plain TCP upgraded with STARTTLS,
-//! or implicit TLS via native-tls), command encoding, a framing response
-//! reader, and a [`Session`] offering what mailhaul needs: capabilities,
-//! authentication, LIST/CREATE/SELECT/STATUS, APPEND (single, MULTIAPPEND,
-//! pipelined serial), UID COPY and FETCH for verification. It knows nothing about mbox
-//! or Maildir: it is given mailbox names (UTF-8, server delimiter) and
-//! message bytes ready to send.
+//! or implicit TLS via native-tls) and a [`Session`] offering what mailhaul
+//! needs: capabilities, authentication, LIST/CREATE/SELECT/STATUS, APPEND
+//! (single, MULTIAPPEND, several in flight), UID COPY, and FETCH of sizes,
+//! Message-IDs and body hashes. It knows nothing about mbox or Maildir: it
+//! is given mailbox names (UTF-8, server delimiter) and message bytes ready
+//! to send.
+//!
+//! The map, from the commands down to bytes; each file imports only files
+//! below it (no circle):
+//!
+//! - `session.rs` (connecting, LIST…FETCH, COMPRESS), `auth.rs` (LOGIN,
+//!   SASL with a round limit), `append.rs`, `copy.rs`: the commands, each
+//!   adding methods to [`Session`].
+//! - `exec.rs`: [`Session`] itself and running one command: writing its
+//!   fragments, reading to its tagged answer, keeping the untagged data it
+//!   asked for within a budget.
+//! - `command.rs`: every command encoded ([`command::Request`], APPEND,
+//!   LOGIN, AUTHENTICATE and its SASL messages), as fragments.
+//! - `data.rs`: untagged data parsed (imap-proto) into `types.rs` values.
+//! - `connection.rs` (the byte pipe; `compress.rs` deflate under it,
+//!   `trace.rs` a redacted record of it), `response.rs` (a frame
+//!   classified), `frame.rs` (framing with bounds; `BODY[]` hashed as it
+//!   streams).
+//! - `types.rs`: the values handed in and out; `error.rs`: [`ImapError`],
+//!   which tells a lost connection, server garbage, a bound exceeded and a
+//!   client refusal from NO, BAD and BYE.
 
 mod append;
 mod auth;

@@ -10,46 +10,19 @@
 //! the caller reconnects and resolves what was in flight.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::command::Tags;
+use crate::imap::command::{FetchItems, Request, Tags, Uids};
 use crate::imap::connection::{Connection, TlsOptions};
 use crate::imap::data;
+pub use crate::imap::exec::Session;
 use crate::imap::exec::{Budget, Keep};
-use crate::imap::response::{Response, Status, StatusKind};
+use crate::imap::response::{Response, StatusKind};
 use crate::imap::types::{
     Capabilities, ConnectOptions, Fetched, ListEntry, MailboxStatus, Selected, SessionStats,
     Summary, TlsMode,
 };
 use crate::imap::{Code, ImapError};
-
-/// An authenticated session. `Debug` shows no credentials (none are kept).
-pub struct Session {
-    pub(super) conn: Connection,
-    pub(super) caps: Capabilities,
-    pub(super) tags: Tags,
-    pub(super) append_commands: u64,
-    /// Text of an untagged BYE, if one arrived.
-    pub(super) bye: Option<String>,
-    /// Set once the connection is unusable.
-    pub(super) broken: Option<String>,
-    /// Tags of APPENDs written by [`Session::append_start`] whose tagged
-    /// answer was not yet handed out by [`Session::append_finish`].
-    pub(super) in_flight: HashSet<String>,
-    /// Tagged answers of in-flight commands read while waiting for another.
-    pub(super) answered: HashMap<String, Status>,
-}
-
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("conn", &self.conn)
-            .field("caps", &self.caps)
-            .field("broken", &self.broken)
-            .finish()
-    }
-}
 
 impl Session {
     /// Connects, sets up TLS, reads capabilities, authenticates and reads the
@@ -135,6 +108,19 @@ impl Session {
         })
     }
 
+    /// RFC 4978 §3: `COMPRESS DEFLATE`; after the tagged OK both directions
+    /// are deflated. A NO (e.g. compression already active at the TLS
+    /// layer) leaves the session as it was.
+    fn start_compression(mut self) -> Result<Session, ImapError> {
+        match self.simple("COMPRESS DEFLATE", Keep::NOTHING) {
+            Ok(_) => {}
+            Err(ImapError::No { .. }) => return Ok(self),
+            Err(e) => return Err(e),
+        }
+        let conn = self.conn.compress();
+        Ok(Session { conn, ..self })
+    }
+
     /// Sends CAPABILITY and stores the answer.
     pub fn refresh_capabilities(&mut self) -> Result<(), ImapError> {
         let done = self.simple("CAPABILITY", Keep::data(&["CAPABILITY"]))?;
@@ -158,15 +144,18 @@ impl Session {
         SessionStats {
             append_commands: self.append_commands,
             bytes_sent: self.conn.bytes_sent(),
+            bytes_received: self.conn.bytes_received(),
         }
     }
 
     /// LIST (RFC 3501 §6.3.8); names decoded from modified UTF-7.
     pub fn list(&mut self, reference: &str, pattern: &str) -> Result<Vec<ListEntry>, ImapError> {
-        let mut b = self.builder("LIST");
-        b.sp_mailbox(reference);
-        b.sp_list_pattern(pattern);
-        let done = self.run(b.finish(), Keep::data(&["LIST"]))?.ok()?;
+        let cmd = self.command(&Request::List {
+            reference,
+            pattern,
+            special_use: false,
+        });
+        let done = self.run(cmd, Keep::data(&["LIST"]))?.ok()?;
         Ok(done
             .data
             .iter()
@@ -181,11 +170,12 @@ impl Session {
         if !(self.caps.has("SPECIAL-USE") && self.caps.has("LIST-EXTENDED")) {
             return self.list("", "*");
         }
-        let mut b = self.builder("LIST");
-        b.sp_mailbox("");
-        b.sp_list_pattern("*");
-        b.sp_raw(b"RETURN (SPECIAL-USE)");
-        let done = self.run(b.finish(), Keep::data(&["LIST"]))?.ok()?;
+        let cmd = self.command(&Request::List {
+            reference: "",
+            pattern: "*",
+            special_use: true,
+        });
+        let done = self.run(cmd, Keep::data(&["LIST"]))?.ok()?;
         Ok(done
             .data
             .iter()
@@ -199,8 +189,7 @@ impl Session {
         if !self.caps.has("NAMESPACE") {
             return Ok(None);
         }
-        let b = self.builder("NAMESPACE");
-        let done = self.run(b.finish(), Keep::data(&["NAMESPACE"]))?.ok()?;
+        let done = self.simple("NAMESPACE", Keep::data(&["NAMESPACE"]))?;
         Ok(done.data.iter().find_map(|d| data::personal_namespace(d)))
     }
 
@@ -211,9 +200,8 @@ impl Session {
 
     /// CREATE (RFC 3501 §6.3.3); `NO [ALREADYEXISTS]` (RFC 5530) counts as done.
     pub fn create(&mut self, mailbox: &str) -> Result<(), ImapError> {
-        let mut b = self.builder("CREATE");
-        b.sp_mailbox(mailbox);
-        match self.run(b.finish(), Keep::NOTHING)?.ok() {
+        let cmd = self.command(&Request::Create(mailbox));
+        match self.run(cmd, Keep::NOTHING)?.ok() {
             Err(ImapError::No {
                 code: Some(Code::Other(c)),
                 ..
@@ -224,13 +212,12 @@ impl Session {
 
     /// SELECT (RFC 3501 §6.3.1).
     pub fn select(&mut self, mailbox: &str) -> Result<Selected, ImapError> {
-        let mut b = self.builder("SELECT");
-        b.sp_mailbox(mailbox);
+        let cmd = self.command(&Request::Select(mailbox));
         let keep = Keep {
             codes: true,
             ..Keep::NOTHING
         };
-        let done = self.run(b.finish(), keep)?.ok()?;
+        let done = self.run(cmd, keep)?.ok()?;
         let num = |name: &str| {
             done.untagged
                 .iter()
@@ -245,10 +232,8 @@ impl Session {
 
     /// STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY) (RFC 3501 §6.3.10).
     pub fn status(&mut self, mailbox: &str) -> Result<MailboxStatus, ImapError> {
-        let mut b = self.builder("STATUS");
-        b.sp_mailbox(mailbox);
-        b.raw(b" (MESSAGES UIDNEXT UIDVALIDITY)");
-        let done = self.run(b.finish(), Keep::data(&["STATUS"]))?.ok()?;
+        let cmd = self.command(&Request::Status(mailbox));
+        let done = self.run(cmd, Keep::data(&["STATUS"]))?.ok()?;
         Ok(data::status(&done.data).unwrap_or_default())
     }
 
@@ -262,13 +247,15 @@ impl Session {
     /// `from:*` also names the highest UID when it is below `from`, so that
     /// one is filtered out here.
     pub fn fetch_from(&mut self, from: u32) -> Result<Vec<Fetched>, ImapError> {
-        let mut b = self.builder("UID FETCH");
-        b.sp_raw(format!("{}:* (UID FLAGS INTERNALDATE BODY.PEEK[])", from.max(1)).as_bytes());
+        let cmd = self.command(&Request::UidFetch {
+            uids: Uids::From(from),
+            items: FetchItems::Messages,
+        });
         let keep = Keep {
             budget: Budget::BODIES,
             ..Keep::data(&["FETCH"])
         };
-        let done = self.run(b.finish(), keep)?.ok()?;
+        let done = self.run(cmd, keep)?.ok()?;
         let all: Result<Vec<Fetched>, ImapError> = done
             .data
             .iter()
@@ -277,36 +264,41 @@ impl Session {
         Ok(all?.into_iter().filter(|f| f.uid >= from).collect())
     }
 
-    /// `UID FETCH 1:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
+    /// `UID FETCH uids (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
     /// (MESSAGE-ID)])` on the selected mailbox.
-    pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
-        self.fetch_summaries_from(1)
-    }
-
-    /// `UID FETCH from:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS
-    /// (MESSAGE-ID)])` on the selected mailbox: the summaries of the messages
-    /// with a UID of at least `from` (RFC 3501 §6.4.8: `from:*` also names
-    /// the highest UID when it is below `from`, filtered out here).
-    pub fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
-        let mut b = self.builder("UID FETCH");
-        b.sp_raw(
-            format!(
-                "{}:* (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
-                from.max(1)
-            )
-            .as_bytes(),
-        );
+    fn summaries(&mut self, uids: Uids<'_>) -> Result<Vec<Summary>, ImapError> {
+        let cmd = self.command(&Request::UidFetch {
+            uids,
+            items: FetchItems::Summaries,
+        });
         let keep = Keep {
             budget: Budget::LISTING,
             ..Keep::data(&["FETCH"])
         };
-        let done = self.run(b.finish(), keep)?.ok()?;
-        Ok(done
-            .data
-            .iter()
-            .filter_map(|d| data::summary(d))
-            .filter(|s| s.uid >= from)
-            .collect())
+        let done = self.run(cmd, keep)?.ok()?;
+        Ok(done.data.iter().filter_map(|d| data::summary(d)).collect())
+    }
+
+    /// The summaries of every message in the selected mailbox (`1:*`).
+    pub fn fetch_summaries(&mut self) -> Result<Vec<Summary>, ImapError> {
+        self.fetch_summaries_from(1)
+    }
+
+    /// The summaries of the messages with a UID of at least `from` (`from:*`;
+    /// RFC 3501 §6.4.8: it also names the highest UID when that is below
+    /// `from`, filtered out here).
+    pub fn fetch_summaries_from(&mut self, from: u32) -> Result<Vec<Summary>, ImapError> {
+        let all = self.summaries(Uids::From(from))?;
+        Ok(all.into_iter().filter(|s| s.uid >= from).collect())
+    }
+
+    /// The summaries of these UIDs (those that no longer exist are absent).
+    pub fn fetch_summaries_of(&mut self, uids: &[u32]) -> Result<Vec<Summary>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let all = self.summaries(Uids::These(uids))?;
+        Ok(all.into_iter().filter(|s| uids.contains(&s.uid)).collect())
     }
 
     /// `UID FETCH uids (UID BODY.PEEK[])` on the selected mailbox, one
@@ -320,13 +312,15 @@ impl Session {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut b = self.builder("UID FETCH");
-        b.sp_raw(format!("{} (UID BODY.PEEK[])", super::copy::uid_set(uids)).as_bytes());
+        let cmd = self.command(&Request::UidFetch {
+            uids: Uids::These(uids),
+            items: FetchItems::Bodies,
+        });
         let keep = Keep {
             hash_bodies: true,
             ..Keep::NOTHING
         };
-        let done = self.run(b.finish(), keep)?.ok()?;
+        let done = self.run(cmd, keep)?.ok()?;
         let mut wanted: HashSet<u32> = uids.iter().copied().collect();
         Ok(done
             .hashes

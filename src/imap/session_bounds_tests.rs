@@ -33,15 +33,17 @@ fn pushed_untagged_data_is_not_kept_only_the_latest_exists() {
         Close,
     ]);
     let mut s = Session::connect(&opts(port)).unwrap();
-    let b = s.builder("NOOP");
-    let done = s.run(b.finish(), Keep::NOTHING).unwrap();
+    let cmd = s.command(&Request::Simple("NOOP"));
+    let done = s.run(cmd, Keep::NOTHING).unwrap();
     // A number past u32 is not an EXISTS count; the one before it is.
     assert_eq!(done.exists, Some(100_000));
     assert!(done.data.is_empty() && done.untagged.is_empty());
-    let mut b = s.builder("LIST");
-    b.sp_mailbox("");
-    b.sp_list_pattern("");
-    let done = s.run(b.finish(), Keep::data(&["LIST"])).unwrap();
+    let cmd = s.command(&Request::List {
+        reference: "",
+        pattern: "",
+        special_use: false,
+    });
+    let done = s.run(cmd, Keep::data(&["LIST"])).unwrap();
     assert_eq!((done.data.len(), done.untagged.len()), (1, 0));
     assert_eq!(done.exists, Some(7));
     drop(s);

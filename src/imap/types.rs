@@ -157,4 +157,7 @@ pub struct SessionStats {
     pub append_commands: u64,
     /// Bytes written to the connection (before TLS).
     pub bytes_sent: u64,
+    /// Bytes of responses read (after decompression, bodies hashed as they
+    /// streamed included), for the cost of the server check's looks.
+    pub bytes_received: u64,
 }

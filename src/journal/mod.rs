@@ -12,6 +12,15 @@
 //! Entries are keyed by (mailbox, fingerprint); a fingerprint can land more
 //! than once when the source holds identical copies, so each key keeps a list.
 //! This module does no IMAP: it is told what happened and remembers it.
+//!
+//! The journal is a cache, not the last word: it names no server (a URL can
+//! be spelled many ways, and two servers can look alike), its entries are
+//! bound to what a server can confirm instead: mailbox, UIDVALIDITY (from
+//! APPENDUID, else from the STATUS of the `Begin` before it), UID and the
+//! size as sent. The uploader checks those against the server before it
+//! trusts them ([`Journal::holdings`]) and [`Journal::distrust`]s a mailbox
+//! whose entries do not hold there.
+//!
 //! The journal, its lock and the directories made for them are private to
 //! their owner (`crate::private_file`): they name servers and mailboxes.
 
@@ -35,6 +44,29 @@ use crate::private_file;
 pub struct Landed {
     pub uidvalidity: Option<u32>,
     pub uid: Option<u32>,
+}
+
+/// What the journal says a mailbox holds, to be checked against the server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Holdings {
+    /// Journal entries for the mailbox, under any UIDVALIDITY, with a UID or not.
+    pub entries: usize,
+    /// Of `entries`: those under the current UIDVALIDITY, with a UID or not.
+    pub current: usize,
+    /// A UIDVALIDITY of entries that is not the mailbox's current one: the
+    /// mailbox was recreated since (or this is another server).
+    pub stale_uidvalidity: Option<u32>,
+    /// Journaled UIDs under the current UIDVALIDITY, ascending, each with
+    /// the message's size as sent where the journal knows it.
+    pub uids: Vec<(u32, Option<u64>)>,
+}
+
+/// One mailbox's entries.
+#[derive(Debug, Default)]
+struct MailboxEntries {
+    by_fp: HashMap<Fingerprint, Vec<Landed>>,
+    /// The size as sent of the message at (UIDVALIDITY, UID), where known.
+    sizes: HashMap<(u32, u32), Option<u64>>,
 }
 
 /// A batch begun but not ended by an earlier run: its fate is unknown.
@@ -102,7 +134,10 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     _lock: Lock,
-    landed: HashMap<(String, Fingerprint), Vec<Landed>>,
+    landed: HashMap<String, MailboxEntries>,
+    /// Each mailbox's UIDVALIDITY as its last `Begin` saw it: that of the
+    /// entries after it which carry none (no UIDPLUS).
+    begun_uidvalidity: HashMap<String, u32>,
     pending: BTreeMap<u64, Pending>,
     next_batch: u64,
     /// Records written since the last sync.
@@ -158,6 +193,7 @@ impl Journal {
             file,
             _lock: lock,
             landed: HashMap::new(),
+            begun_uidvalidity: HashMap::new(),
             pending: BTreeMap::new(),
             next_batch: 1,
             buf: Vec::new(),
@@ -188,6 +224,9 @@ impl Journal {
                 fps,
             } => {
                 self.next_batch = self.next_batch.max(batch + 1);
+                if let Some(uv) = uidvalidity {
+                    self.begun_uidvalidity.insert(mailbox.clone(), uv);
+                }
                 let fps = fps
                     .iter()
                     .filter_map(|f| Fingerprint::from_hex(f))
@@ -209,10 +248,17 @@ impl Journal {
                 fp,
                 uidvalidity,
                 uid,
+                size,
             } => {
                 if let Some(fp) = Fingerprint::from_hex(&fp) {
-                    self.landed
-                        .entry((mailbox, fp))
+                    let uidvalidity =
+                        uidvalidity.or_else(|| self.begun_uidvalidity.get(&mailbox).copied());
+                    let m = self.landed.entry(mailbox).or_default();
+                    if let (Some(uv), Some(uid)) = (uidvalidity, uid) {
+                        m.sizes.insert((uv, uid), size);
+                    }
+                    m.by_fp
+                        .entry(fp)
                         .or_default()
                         .push(Landed { uidvalidity, uid });
                 }
@@ -244,43 +290,85 @@ impl Journal {
         })
     }
 
-    /// How often `fp` is journaled as landed in `mailbox`.
+    /// How often `fp` is journaled as landed in `mailbox` while its
+    /// UIDVALIDITY was `uidvalidity` (entries under another one were made in
+    /// an earlier incarnation of the mailbox, or on another server).
+    pub fn count(&self, mailbox: &str, fp: &Fingerprint, uidvalidity: Option<u32>) -> usize {
+        self.entries(mailbox, fp)
+            .iter()
+            .filter(|l| l.uidvalidity == uidvalidity)
+            .count()
+    }
+
+    /// Where `fp` is journaled as landed in `mailbox`.
     pub fn entries(&self, mailbox: &str, fp: &Fingerprint) -> &[Landed] {
         self.landed
-            .get(&(mailbox.to_string(), *fp))
+            .get(mailbox)
+            .and_then(|m| m.by_fp.get(fp))
             .map_or(&[], Vec::as_slice)
+    }
+
+    fn all_entries(&self, mailbox: &str) -> impl Iterator<Item = &Landed> {
+        self.landed
+            .get(mailbox)
+            .into_iter()
+            .flat_map(|m| m.by_fp.values().flatten())
     }
 
     /// The UIDVALIDITY values recorded for `mailbox` that differ from `now`:
     /// entries under them point at UIDs that no longer mean anything.
     pub fn stale_uidvalidity(&self, mailbox: &str, now: u32) -> Option<u32> {
-        self.landed
-            .iter()
-            .filter(|((m, _), _)| m == mailbox)
-            .flat_map(|(_, v)| v.iter())
+        self.all_entries(mailbox)
             .find_map(|l| l.uidvalidity.filter(|&u| u != now))
     }
 
     /// True when any message is journaled for `mailbox`.
     pub fn has_entries(&self, mailbox: &str) -> bool {
-        self.landed.keys().any(|(m, _)| m == mailbox)
+        self.landed
+            .get(mailbox)
+            .is_some_and(|m| !m.by_fp.is_empty())
     }
 
     /// UIDs journaled in `mailbox` under `uidvalidity`.
     pub fn uids(&self, mailbox: &str, uidvalidity: Option<u32>) -> std::collections::HashSet<u32> {
-        self.landed
-            .iter()
-            .filter(|((m, _), _)| m == mailbox)
-            .flat_map(|(_, v)| v.iter())
+        self.all_entries(mailbox)
             .filter(|l| l.uidvalidity == uidvalidity)
             .filter_map(|l| l.uid)
             .collect()
     }
 
-    /// Forgets every entry of `mailbox` (after its UIDVALIDITY changed); the
-    /// file keeps them, the caller re-learns from the server.
+    /// What the journal says `mailbox` holds, given its UIDVALIDITY `now`
+    /// on the server.
+    pub fn holdings(&self, mailbox: &str, now: Option<u32>) -> Holdings {
+        let entries = self.all_entries(mailbox).count();
+        let current = self
+            .all_entries(mailbox)
+            .filter(|l| l.uidvalidity == now)
+            .count();
+        let stale_uidvalidity = now.and_then(|now| self.stale_uidvalidity(mailbox, now));
+        let mut uids: Vec<(u32, Option<u64>)> = match (now, self.landed.get(mailbox)) {
+            (Some(now), Some(m)) => m
+                .sizes
+                .iter()
+                .filter(|((uv, _), _)| *uv == now)
+                .map(|(&(_, uid), &size)| (uid, size))
+                .collect(),
+            _ => Vec::new(),
+        };
+        uids.sort_unstable();
+        Holdings {
+            entries,
+            current,
+            stale_uidvalidity,
+            uids,
+        }
+    }
+
+    /// Forgets every entry of `mailbox` (its UIDVALIDITY changed, or the
+    /// server does not hold what they say); the file keeps them, the
+    /// caller re-learns from the server.
     pub fn distrust(&mut self, mailbox: &str) {
-        self.landed.retain(|(m, _), _| m != mailbox);
+        self.landed.remove(mailbox);
     }
 
     /// Batches of unknown fate left by earlier runs.
@@ -308,13 +396,16 @@ impl Journal {
         Ok(batch)
     }
 
-    /// Records one landed message (buffered until [`Journal::end`] or [`Journal::sync`]).
-    pub fn landed(&mut self, mailbox: &str, fp: &Fingerprint, at: Landed) {
+    /// Records one landed message (buffered until [`Journal::end`] or
+    /// [`Journal::sync`]). `size`: its size as sent (`None` only when not
+    /// known), which lets a later run spot-check the UID on the server.
+    pub fn landed(&mut self, mailbox: &str, fp: &Fingerprint, size: Option<u64>, at: Landed) {
         self.write(Record::Landed {
             mailbox: mailbox.to_string(),
             fp: fp.to_hex(),
             uidvalidity: at.uidvalidity,
             uid: at.uid,
+            size,
         });
     }
 
@@ -381,7 +472,7 @@ mod tests {
                     uidvalidity: Some(5),
                     uid: Some(i as u32 + 1),
                 };
-                j.landed("INBOX", f, at);
+                j.landed("INBOX", f, Some(10 + i as u64), at);
             }
             j.end(b).unwrap();
             j.begin("Sent", before, &[fp(3)]).unwrap();
@@ -396,6 +487,53 @@ mod tests {
         assert!(j.notes.is_empty());
     }
 
+    /// Holdings list the UIDs under the current UIDVALIDITY with their
+    /// sizes; entries without UIDPLUS take the UIDVALIDITY of their `Begin`,
+    /// so a recreated mailbox shows as stale for them too.
+    #[test]
+    fn holdings_and_uidvalidity_from_begin() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j");
+        {
+            let mut j = Journal::open(&p, false).unwrap();
+            let before = |uv| Before {
+                uidvalidity: Some(uv),
+                uidnext: Some(1),
+                messages: Some(0),
+            };
+            let b = j.begin("INBOX", before(5), &[fp(1), fp(2)]).unwrap();
+            for (uid, f) in [(3, fp(2)), (1, fp(1))] {
+                let at = Landed {
+                    uidvalidity: Some(5),
+                    uid: Some(uid),
+                };
+                j.landed("INBOX", &f, Some(100 + u64::from(uid)), at);
+            }
+            j.end(b).unwrap();
+            let b = j.begin("Plain", before(9), &[fp(1)]).unwrap();
+            let at = Landed {
+                uidvalidity: None,
+                uid: None,
+            };
+            j.landed("Plain", &fp(1), None, at);
+            j.end(b).unwrap();
+        }
+        let j = Journal::open(&p, false).unwrap();
+        let h = j.holdings("INBOX", Some(5));
+        assert_eq!((h.entries, h.current), (2, 2));
+        assert_eq!(j.count("INBOX", &fp(1), Some(5)), 1);
+        assert_eq!(j.count("INBOX", &fp(1), Some(6)), 0);
+        assert_eq!(h.stale_uidvalidity, None);
+        assert_eq!(h.uids, [(1, Some(101)), (3, Some(103))]);
+        assert!(j.holdings("INBOX", Some(6)).uids.is_empty());
+        assert_eq!(j.holdings("INBOX", Some(6)).stale_uidvalidity, Some(5));
+        let plain = j.holdings("Plain", Some(9));
+        assert_eq!((plain.entries, plain.current, plain.uids.len()), (1, 1, 0));
+        assert_eq!(j.holdings("Plain", Some(10)).current, 0);
+        assert_eq!(j.holdings("Plain", Some(10)).stale_uidvalidity, Some(9));
+        assert_eq!(j.holdings("Nowhere", Some(1)), Holdings::default());
+    }
+
     #[test]
     fn uidvalidity_change_is_detected_and_distrusted() {
         let dir = tempfile::tempdir().unwrap();
@@ -404,8 +542,8 @@ mod tests {
             uidvalidity: Some(5),
             uid: Some(1),
         };
-        j.landed("INBOX", &fp(1), at);
-        j.landed("Sent", &fp(1), at);
+        j.landed("INBOX", &fp(1), None, at);
+        j.landed("Sent", &fp(1), None, at);
         assert_eq!(j.stale_uidvalidity("INBOX", 5), None);
         assert_eq!(j.stale_uidvalidity("INBOX", 6), Some(5));
         j.distrust("INBOX");
@@ -423,7 +561,7 @@ mod tests {
                 uidvalidity: Some(1),
                 uid: Some(1),
             };
-            j.landed("INBOX", &fp(1), at);
+            j.landed("INBOX", &fp(1), None, at);
             j.sync().unwrap();
         }
         let mut data = std::fs::read(&p).unwrap();
@@ -436,7 +574,7 @@ mod tests {
                 uidvalidity: Some(1),
                 uid: Some(2),
             };
-            j.landed("INBOX", &fp(2), at);
+            j.landed("INBOX", &fp(2), None, at);
         }
         let j = Journal::open(&p, false).unwrap();
         assert!(j.notes.is_empty());

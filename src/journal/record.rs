@@ -37,11 +37,18 @@ pub enum Record {
         fps: Vec<String>,
     },
     /// One message is on the server (tagged OK, or found by looking).
+    /// Without UIDPLUS `uidvalidity` and `uid` are null; the mailbox's
+    /// UIDVALIDITY is then the one of the `Begin` before it.
     Landed {
         mailbox: String,
         fp: String,
         uidvalidity: Option<u32>,
         uid: Option<u32>,
+        /// The message's size as sent (what the server's RFC822.SIZE says
+        /// of it), for spot-checking a journaled UID. Absent in records
+        /// written before it existed, and when it was not known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
     },
     /// The batch's fate is settled: every message landed, was refused, or
     /// will be sent again in a later batch.
@@ -146,6 +153,7 @@ mod tests {
                 fp: "ab".repeat(32),
                 uidvalidity: Some(7),
                 uid: Some(10),
+                size: Some(1234),
             },
             Record::End { batch: 1 },
         ]
@@ -199,6 +207,29 @@ mod tests {
             assert_eq!(d.records, records[..2], "byte {i}");
             assert_eq!(d.valid_len, data.len() - last);
         }
+    }
+
+    /// A `Landed` written before the size existed still reads, as size
+    /// `None`; one without a size is written without the field.
+    #[test]
+    fn landed_without_size_reads_as_before() {
+        let old = br#"{"t":"landed","mailbox":"INBOX","fp":"ab","uidvalidity":null,"uid":null}"#;
+        let mut data = MAGIC.to_vec();
+        data.extend_from_slice(format!("{} ", old.len()).as_bytes());
+        data.extend_from_slice(old);
+        data.push(b' ');
+        data.extend_from_slice(checksum(old).as_bytes());
+        data.push(b'\n');
+        let d = decode(&data).unwrap();
+        let want = Record::Landed {
+            mailbox: "INBOX".into(),
+            fp: "ab".into(),
+            uidvalidity: None,
+            uid: None,
+            size: None,
+        };
+        assert_eq!(d.records, std::slice::from_ref(&want));
+        assert_eq!(encode(&want), data[MAGIC.len()..]);
     }
 
     #[test]

@@ -75,8 +75,13 @@ UIDVALIDITY, UID) in an append-only journal, synced to disk after each batch; a 
 what is journaled, so a run that stopped for any reason is finished by running it again.
 Before each batch the mailbox's STATUS is journaled; a batch whose answer never came is
 resolved by reading back the new messages and comparing fingerprints, and only the missing
-ones are sent again. If a mailbox's UIDVALIDITY changed, its entries are not trusted and the
-server's messages are checked instead. Default location:
+ones are sent again. The journal is a cache, the server the last word: before anything is
+sent into an existing mailbox, the messages the journal cannot account for (all of them
+without a journal) are read by size and Message-ID, else internal date (body hash where
+those repeat) and those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
+Journal entries count only under the mailbox's current UIDVALIDITY; a mailbox empty on the
+server, or whose spot-checked journaled UIDs (three) hold messages of another size or are
+all gone, has its entries distrusted with a warning. Default location:
 \fI$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal\fR (else \fI~/.local/state/mailhaul/\fR);
 \fB\-\-journal\fR and \fB\-\-no\-journal\fR change that. A lock keeps two runs from using
 one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.

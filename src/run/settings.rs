@@ -233,7 +233,7 @@ impl UploadSettings {
             limits: throttle.as_ref().map_or(limits, |t| t.cap(limits)),
             allow_multiappend: !args.no_multiappend,
             read: sources.read.clone(),
-            skip_existing: args.skip_existing,
+            allow_duplicates: args.allow_duplicates,
             retries: args.retries,
             failed_out: args.failed_out.clone(),
             stop: Arc::new(AtomicBool::new(false)),

@@ -241,7 +241,7 @@ impl Uploader<'_> {
 
     fn copy_landed(&mut self, to: &str, o: &Owed, at: Landed) {
         if let Some(mut j) = self.journal() {
-            j.landed(to, &o.fp, at);
+            j.landed(to, &o.fp, Some(o.size), at);
         }
         self.report.uploaded(to, o.size);
         self.report.copies += 1;

@@ -2,7 +2,7 @@
 //! folder's messages, keeps back those that must not be sent (unreadable, or
 //! as [`crate::plan::decide`] says: skipped by the source, empty, over
 //! APPENDLIMIT, NUL bytes without BINARY) and those already on
-//! the server (journaled, or found by `--skip-existing`), batches the rest
+//! the server (journaled, or found by the server check), batches the rest
 //! ([`crate::plan::MailboxBatches`]) and sends them (`send.rs`). Every
 //! message ends up counted in the [`Report`] exactly once.
 //!
@@ -13,6 +13,8 @@
 //! mailboxes instead of sending it again; `throttle.rs` keeps
 //! `--max-rate`; `send.rs` reads answers and keeps the connection;
 //! `resolve.rs` looks at the server (what landed, what is there);
+//! `server_check.rs` checks the journal against each target mailbox and
+//! reads what it holds beyond the journal;
 //! `failed_out.rs` keeps the messages that did not land.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
@@ -23,6 +25,7 @@ mod mode;
 pub mod resolve;
 mod run;
 mod send;
+mod server_check;
 mod throttle;
 mod window;
 
@@ -48,16 +51,19 @@ use crate::source::ReadOptions;
 
 use failed_out::FailedOut;
 use jobs::Share;
-use resolve::{ServerIndex, ServerKey};
+use resolve::ServerKey;
+use server_check::Checked;
 
 #[derive(Clone, Debug)]
 pub struct UploadOptions {
     pub limits: BatchLimits,
     pub allow_multiappend: bool,
     pub read: ReadOptions,
-    /// `--skip-existing`: read each non-empty target mailbox first and skip
-    /// messages already there (Message-ID + size, else size + date).
-    pub skip_existing: bool,
+    /// `--allow-duplicates`: don't read what a target mailbox holds beyond
+    /// the journal (the journal is still checked against the server).
+    /// Without it, messages already there are skipped (Message-ID + size,
+    /// body hash to break ties).
+    pub allow_duplicates: bool,
     /// `--retries`: reconnections tried after a lost connection.
     pub retries: u32,
     /// `--failed-out DIR`.
@@ -82,9 +88,9 @@ struct Shared {
     /// How often each (mailbox, fingerprint) was met in this run, so that
     /// identical copies in the source are each uploaded once.
     seen: Mutex<HashMap<(String, Fingerprint), usize>>,
-    /// Server contents of mailboxes checked by key (`--skip-existing`, or
-    /// after a UIDVALIDITY change made the journal untrusted).
-    on_server: Mutex<HashMap<String, ServerIndex>>,
+    /// Target mailboxes checked in this run, with what each holds that the
+    /// journal does not account for (`server_check.rs`).
+    on_server: Mutex<HashMap<String, Checked>>,
     /// Held while a connection checks a mailbox, so that another one
     /// meeting it too sees the outcome (journal distrusted, index read).
     checking: Mutex<()>,
@@ -164,10 +170,6 @@ impl<'a> Uploader<'a> {
     fn journal(&self) -> Option<MutexGuard<'a, Journal>> {
         let shared: &'a Shared = self.shared;
         shared.journal.as_ref().map(lock)
-    }
-
-    fn has_journal(&self) -> bool {
-        self.shared.journal.is_some()
     }
 
     /// Before anything is sent, on the first connection: which mailboxes
@@ -267,7 +269,7 @@ impl<'a> Uploader<'a> {
                     self.progress.advance(msg.bytes.len() as u64);
                     continue;
                 }
-                if let Some(why) = self.already_there(&mailbox, &msg, &fp) {
+                if let Some(why) = self.already_there(&mailbox, &msg, &fp)? {
                     self.report
                         .already_present(&mailbox, msg.origin.to_string(), why.into());
                     self.progress.advance(msg.bytes.len() as u64);
@@ -305,33 +307,70 @@ impl<'a> Uploader<'a> {
         self.make_copies()
     }
 
-    /// Why `msg` need not go to `mailbox`, if it is already there.
+    /// Why `msg` need not go to `mailbox`, if it is already there: in the
+    /// journal (checked against the server by `check_mailbox`), else among
+    /// the server's messages the journal does not account for.
     fn already_there(
         &mut self,
         mailbox: &str,
         msg: &Message,
         fp: &Fingerprint,
-    ) -> Option<&'static str> {
+    ) -> Result<Option<&'static str>, Stop> {
         let occurrence = {
             let mut seen = lock(&self.shared.seen);
             let seen = seen.entry((mailbox.to_string(), *fp)).or_default();
             *seen += 1;
             *seen - 1
         };
+        let shared = self.shared;
+        let uidvalidity = lock(&shared.on_server)
+            .get(mailbox)
+            .and_then(|c| c.uidvalidity);
         if let Some(j) = self.journal()
-            && j.entries(mailbox, fp).len() > occurrence
+            && j.count(mailbox, fp, uidvalidity) > occurrence
         {
-            return Some("already uploaded (journal)");
+            return Ok(Some("already uploaded (journal)"));
         }
-        let mut on_server = lock(&self.shared.on_server);
-        let ix = on_server.get_mut(mailbox)?;
-        ix.take(&ServerKey::of_message(msg))
-            .then_some("already on the server (same Message-ID and size)")
+        let key = ServerKey::of_message(msg);
+        let need = match lock(&shared.on_server).get(mailbox) {
+            Some(c) if !c.index.is_empty() => c.index.needs_hashes(&key),
+            _ => return Ok(None),
+        };
+        if !need.is_empty() {
+            // Same Message-ID and size as several server messages, or no
+            // Message-ID: their bodies decide.
+            let hashes = self.costed(|u| {
+                u.retrying(|s| {
+                    s.select(mailbox)?;
+                    s.fetch_hashes(&need)
+                })
+            })?;
+            match hashes {
+                Ok(h) => {
+                    self.report.server_check.bodies_hashed += h.len() as u64;
+                    if let Some(c) = lock(&shared.on_server).get_mut(mailbox) {
+                        c.index.add_hashes(&need, h);
+                    }
+                }
+                Err(e) => self.report.warnings.push(format!(
+                    "{mailbox}: cannot read server messages to tell {} from them ({e}); sending it",
+                    msg.origin
+                )),
+            }
+        }
+        let claimed = lock(&shared.on_server)
+            .get_mut(mailbox)
+            .and_then(|c| c.index.claim(&key, fp));
+        if claimed.is_none() {
+            return Ok(None);
+        }
+        self.report.server_check.found += 1;
+        Ok(Some("already on the server (found by the server check)"))
     }
 
     /// Creates `mailbox` if the server does not have it, else checks it once
-    /// (journal UIDVALIDITY, `--skip-existing`). A refusal to create is kept
-    /// and returned for every message meant for that mailbox.
+    /// (`check_mailbox`). A refusal to create is kept and returned for every
+    /// message meant for that mailbox.
     fn ensure_mailbox(&mut self, mailbox: &str) -> Result<Option<(FailureClass, String)>, Stop> {
         if let Some(e) = self.create_errors.get(mailbox) {
             return Ok(Some((FailureClass::Refused, e.clone())));
@@ -347,13 +386,16 @@ impl<'a> Uploader<'a> {
             Ok(()) => {
                 self.existing.insert(mailbox.to_string());
                 self.checked.insert(mailbox.to_string());
+                // New, so empty: nothing to read.
+                lock(&self.shared.on_server).insert(mailbox.to_string(), Checked::default());
                 if let Some(mut j) = self.journal()
                     && j.has_entries(mailbox)
                 {
                     // Deleted since an earlier run: what it held is gone.
                     j.distrust(mailbox);
+                    self.report.server_check.journal_distrusted += 1;
                     self.report.warnings.push(format!(
-                        "{mailbox}: the journal has entries for it but the server had no such mailbox (deleted?); uploading everything into it again"
+                        "{mailbox}: the journal has entries for it but the server had no such mailbox (deleted, or another server); uploading everything into it again"
                     ));
                 }
                 Ok(None)
@@ -375,41 +417,17 @@ impl<'a> Uploader<'a> {
         }
     }
 
-    /// An existing mailbox, met for the first time: are its journal entries
-    /// still valid (same UIDVALIDITY), and what is in it (`--skip-existing`)?
+    /// An existing mailbox, met for the first time in this run (by any
+    /// connection): its journal entries checked against the server, and
+    /// what it holds beyond them read (`server_check.rs`).
     fn check_mailbox(&mut self, mailbox: &str) -> Result<(), Stop> {
         let shared = self.shared;
         let _checking = lock(&shared.checking);
-        let mut need_index = self.opts.skip_existing;
-        if self.has_journal() {
-            let status = match self.retrying(|s| s.status(mailbox))? {
-                Ok(s) => s,
-                Err(_) => return Ok(()),
-            };
-            let stale = match (status.uid_validity, self.journal()) {
-                (Some(now), Some(j)) => j.stale_uidvalidity(mailbox, now).map(|was| (was, now)),
-                _ => None,
-            };
-            if let Some((was, now)) = stale {
-                self.report.warnings.push(format!(
-                    "{mailbox}: UIDVALIDITY changed ({was} → {now}), the mailbox was recreated; its journal entries are not trusted, checking the server's messages instead"
-                ));
-                if let Some(mut j) = self.journal() {
-                    j.distrust(mailbox);
-                }
-                need_index = true;
-            }
+        if lock(&shared.on_server).contains_key(mailbox) {
+            return Ok(());
         }
-        if need_index && !lock(&shared.on_server).contains_key(mailbox) {
-            match self.retrying(|s| ServerIndex::read(s, mailbox))? {
-                Ok(ix) => {
-                    lock(&shared.on_server).insert(mailbox.to_string(), ix);
-                }
-                Err(e) => self.report.warnings.push(format!(
-                    "{mailbox}: cannot read what is on the server ({e}); uploading without the check"
-                )),
-            }
-        }
+        let checked = self.server_check(mailbox)?;
+        lock(&shared.on_server).insert(mailbox.to_string(), checked);
         Ok(())
     }
 

@@ -181,7 +181,7 @@ impl Uploader<'_> {
 
     pub(super) fn landed(&mut self, mailbox: &str, m: &Message, fp: &Fingerprint, at: Landed) {
         if let Some(mut j) = self.journal() {
-            j.landed(mailbox, fp, at);
+            j.landed(mailbox, fp, Some(m.bytes.len() as u64), at);
         }
         self.report.uploaded(mailbox, m.bytes.len() as u64);
         self.done += 1;
@@ -237,7 +237,7 @@ impl Uploader<'_> {
             if let Some(mut j) = self.journal() {
                 for (fp, at) in p.fps.iter().zip(&found) {
                     if let Some(at) = at {
-                        j.landed(&p.mailbox, fp, *at);
+                        j.landed(&p.mailbox, fp, None, *at);
                     }
                 }
                 j.end(p.batch).map_err(Stop::Journal)?;

@@ -9,6 +9,7 @@ pub mod dovecot;
 pub mod imap_reader;
 pub mod peer;
 pub mod proxy;
+pub mod rng;
 pub mod server;
 pub mod sys;
 
@@ -19,4 +20,5 @@ pub use dovecot::{Dovecot, DovecotOptions};
 pub use imap_reader::{Fetched, ImapReader, parse_internal_date};
 pub use peer::{AppendCtx, FakeImap, Fault, assert_exit};
 pub use proxy::{At, Cut, Dir, FaultProxy};
+pub use rng::Rng;
 pub use server::{ImapServer, ServerKind};

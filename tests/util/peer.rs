@@ -4,6 +4,10 @@
 //! enough IMAP for mailhaul (LOGIN/AUTHENTICATE, CAPABILITY, LIST, CREATE,
 //! STATUS, SELECT, UID FETCH, APPEND with any literals, LOGOUT), stores
 //! appended messages per mailbox, and asks a hook what to do with each APPEND.
+//!
+//! [`HostilePeer`]: a server that sends whatever a test script writes (huge
+//! greetings, floods of untagged data), for the bounds a client must keep
+//! against any server, and [`peak_rss_kib`] to measure what they cost.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -49,9 +53,43 @@ pub struct State {
 }
 
 pub struct FakeImap {
-    port: u16,
+    acceptor: Acceptor,
     pub state: Arc<Mutex<State>>,
+}
+
+/// Accepts connections on 127.0.0.1 until dropped, serving each on its own
+/// thread.
+struct Acceptor {
+    port: u16,
     stop: Arc<AtomicBool>,
+}
+
+impl Acceptor {
+    fn start(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Acceptor {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let sp = stop.clone();
+        let serve = Arc::new(serve);
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(c) = c else { continue };
+                let serve = serve.clone();
+                std::thread::spawn(move || serve(c));
+            }
+        });
+        Acceptor { port, stop }
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
 }
 
 impl Fault {
@@ -86,45 +124,25 @@ impl FakeImap {
         hook: impl Fn(&AppendCtx) -> Fault + Send + Sync + 'static,
         on_literal: impl Fn(&AppendCtx, usize) -> Option<String> + Send + Sync + 'static,
     ) -> FakeImap {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp) = (state.clone(), stop.clone());
+        let st = state.clone();
         let caps = format!("IMAP4rev1 {caps}");
         let hook: Arc<Hook> = Arc::new(hook);
         let on_literal: Arc<LiteralHook> = Arc::new(on_literal);
-        std::thread::spawn(move || {
-            for c in l.incoming() {
-                if sp.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(c) = c else { continue };
-                let (st, caps, hook, on_literal) =
-                    (st.clone(), caps.clone(), hook.clone(), on_literal.clone());
-                std::thread::spawn(move || {
-                    let _ = serve(c, &st, &caps, &*hook, &*on_literal);
-                });
-            }
+        let acceptor = Acceptor::start(move |c| {
+            let _ = serve(c, &st, &caps, &*hook, &*on_literal);
         });
-        FakeImap { port, state, stop }
+        FakeImap { acceptor, state }
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.acceptor.port
     }
 
     /// The messages stored in `mailbox`.
     pub fn messages(&self, mailbox: &str) -> Vec<Vec<u8>> {
         let s = self.state.lock().unwrap();
         s.mailboxes.get(mailbox).cloned().unwrap_or_default()
-    }
-}
-
-impl Drop for FakeImap {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 
@@ -296,14 +314,11 @@ fn serve(
                 write!(w, "{tag} OK done\r\n")?
             }
             "UID" => {
-                // UID FETCH n:* (...) on the last selected mailbox: we keep it simple
-                // and answer for every mailbox named in the state (tests use one).
-                let from: usize = rest
-                    .split_whitespace()
-                    .nth(2)
-                    .and_then(|s| s.split(':').next())
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(1);
+                // UID FETCH set (...) on the last selected mailbox: we keep it
+                // simple and answer for every mailbox named in the state
+                // (tests use one), with every attribute mailhaul asks for
+                // (a summary's RFC822.SIZE, a body's BODY[]).
+                let set = rest.split_whitespace().nth(2).unwrap_or("1:*").to_string();
                 let all: Vec<Vec<u8>> = {
                     let s = st.lock().unwrap();
                     s.mailboxes
@@ -312,12 +327,16 @@ fn serve(
                         .cloned()
                         .unwrap_or_default()
                 };
-                for (i, m) in all.iter().enumerate().skip(from.saturating_sub(1)) {
+                for (i, m) in all.iter().enumerate() {
+                    if !in_uid_set(&set, i + 1, all.len()) {
+                        continue;
+                    }
                     write!(
                         w,
-                        "* {} FETCH (UID {} FLAGS () INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" BODY[] {{{}}}\r\n",
+                        "* {} FETCH (UID {} RFC822.SIZE {} FLAGS () INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" BODY[] {{{}}}\r\n",
                         i + 1,
                         i + 1,
+                        m.len(),
                         m.len()
                     )?;
                     w.write_all(m)?;
@@ -332,4 +351,82 @@ fn serve(
             _ => write!(w, "{tag} OK whatever\r\n")?,
         }
     }
+}
+
+/// True when `uid` is in the RFC 3501 sequence set `set` (`*` is `max`).
+fn in_uid_set(set: &str, uid: usize, max: usize) -> bool {
+    let num = |s: &str| if s == "*" { Some(max) } else { s.parse().ok() };
+    set.split(',').any(|part| match part.split_once(':') {
+        Some((a, b)) => match (num(a), num(b)) {
+            (Some(a), Some(b)) => (a.min(b)..=a.max(b)).contains(&uid),
+            _ => false,
+        },
+        None => num(part) == Some(uid),
+    })
+}
+
+/// Writes a hostile greeting (all of it, literals included) to the client.
+type Greeting = dyn Fn(&mut TcpStream) -> std::io::Result<()> + Send + Sync;
+/// Answers one command line (`tag`, the rest upper-cased) on the client.
+type Answer = dyn Fn(&str, &str, &mut TcpStream) -> std::io::Result<()> + Send + Sync;
+
+/// A scripted server that writes what the test says: `greeting` first,
+/// then `answer` for each command line the client sends (commands with
+/// literals are not understood). Everything is streamed as it is written,
+/// so gigabytes cost the test nothing.
+pub struct HostilePeer {
+    acceptor: Acceptor,
+}
+
+impl HostilePeer {
+    pub fn start(
+        greeting: impl Fn(&mut TcpStream) -> std::io::Result<()> + Send + Sync + 'static,
+        answer: impl Fn(&str, &str, &mut TcpStream) -> std::io::Result<()> + Send + Sync + 'static,
+    ) -> HostilePeer {
+        let greeting: Box<Greeting> = Box::new(greeting);
+        let answer: Box<Answer> = Box::new(answer);
+        let acceptor = Acceptor::start(move |c| {
+            let _ = play(c, &*greeting, &*answer);
+        });
+        HostilePeer { acceptor }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.acceptor.port
+    }
+}
+
+fn play(mut c: TcpStream, greeting: &Greeting, answer: &Answer) -> std::io::Result<()> {
+    greeting(&mut c)?;
+    let mut r = BufReader::new(c.try_clone()?);
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        if r.read_until(b'\n', &mut raw)? == 0 {
+            return Ok(());
+        }
+        let line = String::from_utf8_lossy(&raw);
+        let line = line.trim_end_matches(['\r', '\n']);
+        let (tag, rest) = line.split_once(' ').unwrap_or((line, ""));
+        answer(tag, &rest.to_ascii_uppercase(), &mut c)?;
+    }
+}
+
+/// Writes `len` bytes of `x` in 1 MiB pieces (a literal's contents).
+pub fn write_filler(w: &mut impl Write, len: usize) -> std::io::Result<()> {
+    let piece = vec![b'x'; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(piece.len());
+        w.write_all(&piece[..n])?;
+        left -= n;
+    }
+    Ok(())
+}
+
+/// The peak resident set (`VmHWM`, KiB) of a running process, from /proc.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -157,6 +157,15 @@ impl ImapReader {
         Ok(names)
     }
 
+    /// The bytes of every message in `mailbox`, in sequence order.
+    pub fn bodies(&mut self, mailbox: &str) -> Result<Vec<Vec<u8>>> {
+        Ok(self
+            .fetch_all(mailbox)?
+            .into_iter()
+            .map(|f| f.body)
+            .collect())
+    }
+
     /// Every message in `mailbox` (EXAMINE, so \Recent/\Seen are untouched),
     /// in sequence order.
     pub fn fetch_all(&mut self, mailbox: &str) -> Result<Vec<Fetched>> {
