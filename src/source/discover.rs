@@ -57,8 +57,10 @@ fn is_pst(path: &Path) -> anyhow::Result<bool> {
 
 /// The folders of a PST file, named below `prefix`.
 fn pst_file(path: &Path, prefix: &[String], out: &mut Discovery) -> anyhow::Result<()> {
-    let folders = pst::folders(path, prefix).with_context(|| format!("{}", path.display()))?;
+    let (folders, problems) =
+        pst::folders(path, prefix).with_context(|| format!("{}", path.display()))?;
     out.folders.extend(folders);
+    out.problems.extend(problems);
     Ok(())
 }
 

@@ -69,11 +69,26 @@ const INBOX_NAMES: [&str; 14] = [
     "受信トレイ",
 ];
 
-/// The folders of the PST at `path`, each named `prefix` + its PST path.
-pub fn folders(path: &Path, prefix: &[String]) -> io::Result<Vec<SourceFolder>> {
+/// The folders of the PST at `path`, each named `prefix` + its PST path,
+/// and the folders that could not be read, as problems.
+pub fn folders(
+    path: &Path,
+    prefix: &[String],
+) -> io::Result<(Vec<SourceFolder>, Vec<SourceError>)> {
     let store = PstStore::open(path).map_err(|e| unreadable(path, e))?;
-    let found = store.folders().map_err(|e| unreadable(path, e))?;
-    Ok(found
+    let (found, problems) = store.folders().map_err(|e| unreadable(path, e))?;
+    let problems = problems
+        .into_iter()
+        .map(|reason| SourceError {
+            origin: Origin {
+                path: path.to_path_buf(),
+                index: 0,
+                offset: None,
+            },
+            reason,
+        })
+        .collect();
+    let folders = found
         .into_iter()
         .map(|f| {
             let mut names = f.names;
@@ -86,14 +101,18 @@ pub fn folders(path: &Path, prefix: &[String]) -> io::Result<Vec<SourceFolder>> 
                 folder: prefix.iter().cloned().chain(names).collect(),
             }
         })
-        .collect())
+        .collect();
+    Ok((folders, problems))
 }
 
 fn unreadable(path: &Path, e: io::Error) -> io::Error {
-    let magic = fs::read(path)
-        .ok()
-        .and_then(|b| b.get(8..10).map(|m| m.to_vec()));
-    if magic.as_deref() == Some(b"SO") {
+    // wMagicClient ([MS-PST] 2.2.2.6): "SM" for a PST, "SO" for an OST.
+    let mut head = [0u8; 10];
+    let is_ost = fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head[8..10] == b"SO";
+    if is_ost {
         return io::Error::other(format!(
             "an OST file, which the outlook-pst library cannot read ({e}); \
              export it from Outlook as a .pst"

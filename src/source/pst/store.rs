@@ -91,14 +91,16 @@ impl PstStore {
     }
 
     /// Every folder below the IPM subtree, parents before children, in the
-    /// order of the hierarchy tables.
-    pub fn folders(&self) -> io::Result<Vec<PstFolder>> {
+    /// order of the hierarchy tables; and the folders that could not be
+    /// opened (their path so far, node and reason), left out with their
+    /// subfolders.
+    pub fn folders(&self) -> io::Result<(Vec<PstFolder>, Vec<String>)> {
         let store = self.store();
         let top = store.properties().ipm_sub_tree_entry_id()?;
         let top = store.open_folder(&top)?;
-        let mut out = Vec::new();
-        self.walk(top.as_ref(), &[], &mut out)?;
-        Ok(out)
+        let (mut out, mut problems) = (Vec::new(), Vec::new());
+        self.walk(top.as_ref(), &[], &mut out, &mut problems);
+        Ok((out, problems))
     }
 
     fn walk(
@@ -106,15 +108,25 @@ impl PstStore {
         folder: &dyn Folder,
         names: &[String],
         out: &mut Vec<PstFolder>,
-    ) -> io::Result<()> {
+        problems: &mut Vec<String>,
+    ) {
         let Some(table) = folder.hierarchy_table() else {
-            return Ok(());
+            return;
         };
         for node in row_ids(table.as_ref()) {
             if NodeId::from(node).id_type().ok() != Some(NodeIdType::NormalFolder) {
                 continue;
             }
-            let child = self.open_folder(node)?;
+            let child = match self.open_folder(node) {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.push(format!(
+                        "a folder below {:?} (node {node:#x}) is unreadable, left out with its subfolders: {e}",
+                        names.join("/")
+                    ));
+                    continue;
+                }
+            };
             let p = child.properties();
             let name = p.display_name().unwrap_or_default();
             let class = p
@@ -137,9 +149,8 @@ impl PstStore {
                 class,
                 count,
             });
-            self.walk(child.as_ref(), &path, out)?;
+            self.walk(child.as_ref(), &path, out, problems);
         }
-        Ok(())
     }
 
     /// The node ids of a folder's messages, in contents-table order.
