@@ -90,19 +90,31 @@ pub fn folders(
         .collect();
     let folders = found
         .into_iter()
-        .map(|f| {
-            let mut names = f.names;
-            if names.len() == 1 && INBOX_NAMES.contains(&names[0].to_lowercase().as_str()) {
-                names[0] = "INBOX".into();
-            }
-            SourceFolder {
-                path: path.to_path_buf(),
-                kind: FolderKind::Pst(f.node),
-                folder: prefix.iter().cloned().chain(names).collect(),
-            }
+        .map(|f| SourceFolder {
+            path: path.to_path_buf(),
+            kind: FolderKind::Pst(f.node),
+            folder: prefix
+                .iter()
+                .cloned()
+                .chain(folder_names(f.names))
+                .collect(),
         })
         .collect();
     Ok((folders, problems))
+}
+
+/// A PST folder's path as source folder components: a top-level Inbox in
+/// any of Outlook's languages is `INBOX` (its subfolders below it); other
+/// names stay as they are (special folders are recognized by
+/// `plan::special_use`).
+fn folder_names(mut names: Vec<String>) -> Vec<String> {
+    if names
+        .first()
+        .is_some_and(|n| INBOX_NAMES.contains(&n.to_lowercase().as_str()))
+    {
+        names[0] = "INBOX".into();
+    }
+    names
 }
 
 fn unreadable(path: &Path, e: io::Error) -> io::Error {
@@ -259,6 +271,19 @@ mod tests {
         assert_eq!(
             m.skip.as_deref(),
             Some("Outlook item of class \"IPM.Contact\" is not mail")
+        );
+    }
+
+    #[test]
+    fn inbox_names() {
+        let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(folder_names(v(&["Posteingang"])), v(&["INBOX"]));
+        assert_eq!(folder_names(v(&["Boîte de réception"])), v(&["INBOX"]));
+        assert_eq!(folder_names(v(&["Inbox", "Sub"])), v(&["INBOX", "Sub"]));
+        assert_eq!(folder_names(v(&["Work", "Inbox"])), v(&["Work", "Inbox"]));
+        assert_eq!(
+            folder_names(v(&["Gesendete Elemente"])),
+            v(&["Gesendete Elemente"])
         );
     }
 
