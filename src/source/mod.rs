@@ -62,8 +62,9 @@ pub enum FolderKind {
     /// One-message files (`.eml`, `.msg`, or no extension): a directory of
     /// them, or a single such file.
     Eml,
-    /// A folder inside an Outlook PST file (`path`), by its node id.
-    Pst(u32),
+    /// A folder inside an Outlook PST file (`path`), by its node id, with
+    /// the size of its messages as the PST records them.
+    Pst { node: u32, bytes: u64 },
 }
 
 /// One source mailbox: where it is, how it is stored and which folder it is.
@@ -152,7 +153,7 @@ impl SourceFolder {
     /// folder inside a PST also the folder's name there.
     pub fn location(&self) -> String {
         match self.kind {
-            FolderKind::Pst(_) => format!("{}: {}", self.path.display(), self.folder.join("/")),
+            FolderKind::Pst { .. } => format!("{}: {}", self.path.display(), self.folder.join("/")),
             _ => self.path.display().to_string(),
         }
     }
@@ -170,7 +171,7 @@ impl SourceFolder {
             FolderKind::Maildir => {
                 Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
             }
-            FolderKind::Pst(node) => {
+            FolderKind::Pst { node, .. } => {
                 Box::new(pst::PstReader::open(self, node, opts).with_context(context)?)
             }
         };

@@ -93,8 +93,7 @@ pub fn source_bytes(f: &PlannedFolder) -> u64 {
     };
     match f.source.kind {
         FolderKind::Mbox => size(&f.source.path),
-        // Not known per folder without reading the PST: counted as it is read.
-        FolderKind::Pst(_) => 0,
+        FolderKind::Pst { bytes, .. } => bytes,
         FolderKind::Maildir => ["cur", "new"]
             .iter()
             .map(|d| dir_size(&f.source.path.join(d)))

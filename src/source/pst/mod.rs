@@ -92,7 +92,10 @@ pub fn folders(
         .into_iter()
         .map(|f| SourceFolder {
             path: path.to_path_buf(),
-            kind: FolderKind::Pst(f.node),
+            kind: FolderKind::Pst {
+                node: f.node,
+                bytes: f.bytes,
+            },
             folder: prefix
                 .iter()
                 .cloned()

@@ -24,6 +24,7 @@ pub const SENDER_EMAIL: u16 = 0x0C1F;
 pub const RECIPIENT_TYPE: u16 = 0x0C15;
 pub const MESSAGE_DELIVERY_TIME: u16 = 0x0E06;
 pub const MESSAGE_FLAGS: u16 = 0x0E07;
+pub const MESSAGE_SIZE: u16 = 0x0E08;
 pub const BODY: u16 = 0x1000;
 pub const RTF_COMPRESSED: u16 = 0x1009;
 pub const HTML: u16 = 0x1013;

@@ -9,6 +9,7 @@ use std::io;
 use std::path::Path;
 use std::rc::Rc;
 
+use outlook_pst::ltp::prop_context::PropertyValue;
 use outlook_pst::ltp::table_context::TableContext;
 use outlook_pst::messaging::attachment::{
     AnsiAttachment, Attachment, AttachmentData, UnicodeAttachment,
@@ -62,6 +63,9 @@ pub struct PstFolder {
     pub class: Option<String>,
     /// Rows in its contents table.
     pub count: usize,
+    /// The sum of its messages' `PidTagMessageSize` where the contents
+    /// table has that column (an estimate of what it uploads).
+    pub bytes: u64,
 }
 
 fn other(e: impl std::fmt::Display) -> io::Error {
@@ -138,9 +142,9 @@ impl PstStore {
                     _ => None,
                 })
                 .filter(|s| !s.is_empty());
-            let count = child
-                .contents_table()
-                .map_or(0, |t| t.rows_matrix().count());
+            let (count, bytes) = child.contents_table().map_or((0, 0), |t| {
+                (t.rows_matrix().count(), message_sizes(t.as_ref()))
+            });
             let mut path = names.to_vec();
             path.push(name);
             out.push(PstFolder {
@@ -148,6 +152,7 @@ impl PstStore {
                 node,
                 class,
                 count,
+                bytes,
             });
             self.walk(child.as_ref(), &path, out, problems);
         }
@@ -185,13 +190,35 @@ impl PstStore {
     }
 }
 
+/// The sum of the `PidTagMessageSize` column of a contents table.
+fn message_sizes(table: &dyn TableContext) -> u64 {
+    let context = table.context();
+    let Some(column) = context
+        .columns()
+        .iter()
+        .position(|c| c.prop_id() == props::MESSAGE_SIZE)
+    else {
+        return 0;
+    };
+    let prop_type = context.columns()[column].prop_type();
+    table
+        .rows_matrix()
+        .filter_map(|row| {
+            let value = row.columns(context).ok()?.into_iter().nth(column)??;
+            match table.read_column(&value, prop_type).ok()? {
+                PropertyValue::Integer32(n) => u64::try_from(n).ok(),
+                PropertyValue::Integer64(n) => u64::try_from(n).ok(),
+                _ => None,
+            }
+        })
+        .sum()
+}
+
 fn row_ids(table: &dyn TableContext) -> Vec<u32> {
     table.rows_matrix().map(|r| u32::from(r.id())).collect()
 }
 
-fn props_of<'a>(
-    values: impl Iterator<Item = (&'a u16, &'a outlook_pst::ltp::prop_context::PropertyValue)>,
-) -> Props {
+fn props_of<'a>(values: impl Iterator<Item = (&'a u16, &'a PropertyValue)>) -> Props {
     values
         .filter_map(|(id, v)| Some((*id, Value::from_pst(v)?)))
         .collect()
