@@ -18,7 +18,7 @@
 //! - What could not be rebuilt exactly (no transport headers, an RTF-only
 //!   body, links instead of attachments) is a message warning.
 //!
-//! OST files of Outlook 2013 and later (4 KiB pages, `SO` client magic) are
+//! OST files (`SO` client magic; since Outlook 2013 also 4 KiB pages) are
 //! not readable by `outlook-pst` 1.2: they are reported as such.
 
 pub mod mime;
