@@ -154,7 +154,10 @@ fn pst_upload_matches_readpst() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find_map(|v| v["total_bytes"].as_u64())
         .unwrap_or_else(|| panic!("no progress event with total_bytes:\n{stderr}"));
-    assert!((12_000_000..20_000_000).contains(&total), "total_bytes {total}");
+    assert!(
+        (12_000_000..20_000_000).contains(&total),
+        "total_bytes {total}"
+    );
     // The top-level "Deleted Items" goes to the server's \Trash mailbox; the
     // nested "Sent Items" is a user folder and keeps its name.
     let plan = String::from_utf8_lossy(&out.stderr);

@@ -92,17 +92,31 @@ impl Value {
 /// One object's properties (message, recipient row, attachment).
 pub type Props = BTreeMap<u16, Value>;
 
-/// Text of a string property: UTF-16 for `PtypString`; `PtypString8` is read
-/// as Windows-1252 (a PST's 8-bit strings are in the store's ANSI code page,
-/// which for the header-like properties read here is ASCII in practice).
+/// Text of a string property: UTF-16 for `PtypString`; `PtypString8` in the
+/// object's code page (`PidTagMessageCodepage`, else
+/// `PidTagInternetCodepage`, else Windows-1252).
 pub fn text(props: &Props, id: u16) -> Option<String> {
     let s = match props.get(&id)? {
         Value::Text(v) => v.clone(),
-        Value::Text8(v) => v.iter().map(|&b| cp1252(b)).collect(),
+        Value::Text8(v) => {
+            let cp = int(props, MESSAGE_CODEPAGE)
+                .or_else(|| int(props, INTERNET_CODEPAGE))
+                .unwrap_or(1252);
+            decode8(v, cp)
+        }
         _ => return None,
     };
     let s = s.trim_end_matches('\0').to_string();
     (!s.is_empty()).then_some(s)
+}
+
+/// 8-bit text in a Windows code page, decoded with mail-parser's charset
+/// tables; Windows-1252 where it has none.
+fn decode8(bytes: &[u8], codepage: i32) -> String {
+    match mail_parser::decoders::charsets::map::charset_decoder(charset(codepage).as_bytes()) {
+        Some(decode) => decode(bytes),
+        None => bytes.iter().map(|&b| cp1252(b)).collect(),
+    }
 }
 
 /// Windows-1252 byte to char (the 0x80–0x9F range mapped as Windows does;
@@ -240,6 +254,13 @@ mod tests {
         assert_eq!(charset(1252), "windows-1252");
         assert_eq!(charset(28592), "iso-8859-2");
         assert_eq!(cp1252(0x80), '€');
+        let mut p = Props::new();
+        p.insert(SUBJECT, Value::Text8(b"\xcf\xf0\xe8\xe2\xe5\xf2".to_vec()));
+        p.insert(MESSAGE_CODEPAGE, Value::Int(1251));
+        assert_eq!(text(&p, SUBJECT).as_deref(), Some("Привет"));
+        p.insert(MESSAGE_CODEPAGE, Value::Int(1252));
+        p.insert(SUBJECT, Value::Text8(b"caf\xe9 \x80".to_vec()));
+        assert_eq!(text(&p, SUBJECT).as_deref(), Some("café €"));
         assert_eq!(cp1252(b'a'), 'a');
     }
 }
