@@ -21,6 +21,7 @@
 //! OST files (`SO` client magic; since Outlook 2013 also 4 KiB pages) are
 //! not readable by `outlook-pst` 1.2: they are reported as such.
 
+pub mod envelope;
 pub mod mime;
 pub mod props;
 pub mod rtf_html;
