@@ -177,6 +177,21 @@ fn pst_upload_matches_readpst() {
     let doc = super::json(&again);
     assert_eq!(doc["totals"]["uploaded"], 0, "{doc:#}");
     assert_eq!(doc["totals"]["already_present"], 71, "{doc:#}");
+    // verify reads the PST again, without the journal, and finds every
+    // rebuilt message on the server once.
+    let verify = MailhaulCommand::new()
+        .arg("verify")
+        .arg(&pst)
+        .server(&dovecot)
+        .arg("--no-journal")
+        .assert_success();
+    let report = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        report.contains(
+            "(Non-Privileged).Personal: 47 in the source, 47 on the server: 0 missing, 0 doubled"
+        ) && report.matches(": 0 missing, 0 doubled").count() == 5,
+        "{report}"
+    );
 
     let mut reader = dovecot.reader().unwrap();
     let mailboxes = reader.list_mailboxes().unwrap();
