@@ -68,10 +68,6 @@ pub struct PstFolder {
     pub bytes: u64,
 }
 
-fn other(e: impl std::fmt::Display) -> io::Error {
-    io::Error::other(e.to_string())
-}
-
 impl PstStore {
     pub fn open(path: &Path) -> io::Result<PstStore> {
         if let Ok(file) = UnicodePstFile::open(path) {
@@ -172,22 +168,37 @@ impl PstStore {
         match self {
             PstStore::Unicode(store) => {
                 let entry = store.properties().make_entry_id(NodeId::from(node))?;
-                let message = UnicodeMessage::read(store.clone(), &entry, None)?;
-                Ok(item(message.as_ref(), &|sub| {
-                    UnicodeAttachment::read(message.clone(), sub, None)
-                        .map(|a| a as Rc<dyn Attachment>)
-                }))
+                Ok(unicode_item(&UnicodeMessage::read(
+                    store.clone(),
+                    &entry,
+                    None,
+                )?))
             }
             PstStore::Ansi(store) => {
                 let entry = store.properties().make_entry_id(NodeId::from(node))?;
-                let message = AnsiMessage::read(store.clone(), &entry, None)?;
-                Ok(item(message.as_ref(), &|sub| {
-                    AnsiAttachment::read(message.clone(), sub, None)
-                        .map(|a| a as Rc<dyn Attachment>)
-                }))
+                Ok(ansi_item(&AnsiMessage::read(store.clone(), &entry, None)?))
             }
         }
     }
+}
+
+/// An attachment opened, with its embedded message already read.
+type Opened = (Rc<dyn Attachment>, Option<Item>);
+
+fn unicode_item(message: &Rc<UnicodeMessage>) -> Item {
+    item(message.as_ref(), &|sub| {
+        let a = UnicodeAttachment::read(message.clone(), sub, None)?;
+        let embedded = a.embedded_message().map(|m| unicode_item(&m));
+        Ok((a as Rc<dyn Attachment>, embedded))
+    })
+}
+
+fn ansi_item(message: &Rc<AnsiMessage>) -> Item {
+    item(message.as_ref(), &|sub| {
+        let a = AnsiAttachment::read(message.clone(), sub, None)?;
+        let embedded = a.embedded_message().map(|m| ansi_item(&m));
+        Ok((a as Rc<dyn Attachment>, embedded))
+    })
 }
 
 /// The sum of the `PidTagMessageSize` column of a contents table.
@@ -250,13 +261,10 @@ fn table_rows(table: &dyn TableContext, warnings: &mut Vec<String>) -> Vec<Props
 }
 
 /// Copies what the rebuild needs out of a message. `read_attachment` opens
-/// an attachment sub-node; an embedded message's own attachments cannot be
-/// opened through the crate's public API (it hands embedded messages out as
-/// `dyn Message`), so they are left out with a warning.
-fn item(
-    message: &dyn Message,
-    read_attachment: &dyn Fn(NodeId) -> io::Result<Rc<dyn Attachment>>,
-) -> Item {
+/// an attachment sub-node and reads its embedded message, if any (with its
+/// own attachments: `embedded_message` is a patch to the vendored crate,
+/// whose `AttachmentData::Message` hides the type needed to open them).
+fn item(message: &dyn Message, read_attachment: &dyn Fn(NodeId) -> io::Result<Opened>) -> Item {
     let mut out = Item {
         props: props_of(message.properties().iter()),
         ..Default::default()
@@ -268,7 +276,7 @@ fn item(
         return out;
     };
     for sub in row_ids(table.as_ref()) {
-        let attachment = match read_attachment(NodeId::from(sub)) {
+        let (attachment, embedded) = match read_attachment(NodeId::from(sub)) {
             Ok(a) => a,
             Err(e) => {
                 out.warnings
@@ -277,22 +285,12 @@ fn item(
             }
         };
         let props = props_of(attachment.properties().iter());
-        let content = match attachment.data() {
-            Some(AttachmentData::Binary(b)) => AttachmentContent::Bytes(b.buffer().to_vec()),
-            Some(AttachmentData::Message(m)) => {
-                let inner = item(m.as_ref(), &|_| {
-                    Err(other("nested attachment of an embedded message"))
-                });
-                if m.attachment_table()
-                    .is_some_and(|t| t.rows_matrix().next().is_some())
-                {
-                    out.warnings.push(
-                        "attachments inside an embedded message are not readable, left out".into(),
-                    );
-                }
-                AttachmentContent::Message(Box::new(inner))
+        let content = match (attachment.data(), embedded) {
+            (_, Some(inner)) => AttachmentContent::Message(Box::new(inner)),
+            (Some(AttachmentData::Binary(b)), None) => {
+                AttachmentContent::Bytes(b.buffer().to_vec())
             }
-            None => AttachmentContent::None,
+            (Some(AttachmentData::Message(_)) | None, None) => AttachmentContent::None,
         };
         out.attachments.push(ItemAttachment { props, content });
     }

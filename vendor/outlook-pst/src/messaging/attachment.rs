@@ -144,6 +144,9 @@ where
     message: Rc<Pst::Message>,
     properties: AttachmentProperties,
     data: Option<AttachmentData>,
+    // mailhaul patch: the embedded message with its concrete type, so its
+    // own attachments can be opened (`AttachmentData` erases it).
+    embedded: Option<Rc<Pst::Message>>,
 }
 
 impl<Pst> AttachmentInner<Pst>
@@ -201,6 +204,7 @@ where
         let header = pst.header();
         let root = header.root();
 
+        let mut embedded = None;
         let (properties, data) = {
             let mut file = pst
                 .reader()
@@ -299,6 +303,7 @@ where
                             node,
                             prop_ids,
                         )?;
+                    embedded = Some(message.clone());
                     Some(AttachmentData::Message(message))
                 }
                 AttachmentMethod::Storage => {
@@ -344,6 +349,7 @@ where
             message,
             properties,
             data,
+            embedded,
         })
     }
 }
@@ -353,6 +359,12 @@ pub struct UnicodeAttachment {
 }
 
 impl UnicodeAttachment {
+    /// mailhaul patch: the embedded message of an `afEmbeddedMessage`
+    /// attachment, typed so that its attachments can be read.
+    pub fn embedded_message(&self) -> Option<Rc<UnicodeMessage>> {
+        self.inner.embedded.clone()
+    }
+
     pub fn read(
         message: Rc<UnicodeMessage>,
         sub_node: NodeId,
@@ -392,6 +404,12 @@ pub struct AnsiAttachment {
 }
 
 impl AnsiAttachment {
+    /// mailhaul patch: the embedded message of an `afEmbeddedMessage`
+    /// attachment, typed so that its attachments can be read.
+    pub fn embedded_message(&self) -> Option<Rc<AnsiMessage>> {
+        self.inner.embedded.clone()
+    }
+
     pub fn read(
         message: Rc<AnsiMessage>,
         sub_node: NodeId,
