@@ -358,14 +358,14 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__scan)
-            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --verbose --help"
+            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -412,14 +412,14 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --journal --no-journal --wait-lock --allow-duplicates --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
+            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --journal --no-journal --wait-lock --allow-duplicates --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -538,14 +538,14 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__verify)
-            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --journal --no-journal --verbose --help"
+            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --journal --no-journal --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)

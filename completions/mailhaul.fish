@@ -40,9 +40,11 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'"
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
-delivery\t'Delivery time first (From_ line, Received), then as `auto`'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
+apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
+delivery\t'Delivery time first (mail store\'s received date, From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
 mtime\t'The file\'s modification time first, then as `auto`'
 now\t'No date: the server stamps the time of upload'"
@@ -79,6 +81,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l keep-status
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l takeout -d 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-takeout -d 'Never treat mbox files as Gmail Takeout'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l apple-imap-caches -d 'Also read Apple Mail\'s .imapmbox directories (old Mail versions\' caches of IMAP accounts), which are reported and skipped by default'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l takeout-chats -d 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l no-special-use -d 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server\'s special-use mailboxes'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
@@ -102,9 +105,11 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'"
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
-delivery\t'Delivery time first (From_ line, Received), then as `auto`'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
+apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
+delivery\t'Delivery time first (mail store\'s received date, From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
 mtime\t'The file\'s modification time first, then as `auto`'
 now\t'No date: the server stamps the time of upload'"
@@ -124,6 +129,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l keep-status-h
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l takeout -d 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l no-takeout -d 'Never treat mbox files as Gmail Takeout'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l apple-imap-caches -d 'Also read Apple Mail\'s .imapmbox directories (old Mail versions\' caches of IMAP accounts), which are reported and skipped by default'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l takeout-chats -d 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l no-special-use -d 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server\'s special-use mailboxes'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l json -d 'Print the scan as one JSON document on stdout'
@@ -149,9 +155,11 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'"
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
-delivery\t'Delivery time first (From_ line, Received), then as `auto`'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
+apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
+takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
+delivery\t'Delivery time first (mail store\'s received date, From_ line, Received), then as `auto`'
 header\t'The Date header first, then as `auto`'
 mtime\t'The file\'s modification time first, then as `auto`'
 now\t'No date: the server stamps the time of upload'"
@@ -181,6 +189,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l keep-status
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l takeout -d 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-takeout -d 'Never treat mbox files as Gmail Takeout'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l apple-imap-caches -d 'Also read Apple Mail\'s .imapmbox directories (old Mail versions\' caches of IMAP accounts), which are reported and skipped by default'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l takeout-chats -d 'Upload Gmail chat transcripts (label Chat) into Chats instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-special-use -d 'Keep Sent, Drafts, Trash, Junk and Archive folders under their own names instead of uploading into the server\'s special-use mailboxes'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'

@@ -20,7 +20,7 @@ Exit codes:
 /// `mailhaul --version`: the version and what this build can do.
 const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout, Outlook PST",
+    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores), Outlook PST",
     "\nprotocol: MULTIAPPEND, LITERAL+, LITERAL-, UIDPLUS, BINARY, COMPRESS=DEFLATE, SPECIAL-USE, NAMESPACE",
     "\nauthentication: PLAIN (SASL-IR), LOGIN, OAUTHBEARER, XOAUTH2",
     "\ntls: native-tls (system OpenSSL), STARTTLS and implicit TLS"
@@ -89,9 +89,10 @@ pub enum ConfigAction {
 /// Where the messages come from and how they are read.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// mbox files (also .gz, Thunderbird, Gmail Takeout), Maildirs, Maildir++
-    /// trees, folders of .eml files, Outlook .pst files, or directories
-    /// holding any of these.
+    /// mbox files (also .gz, Thunderbird, Gmail Takeout), Takeout .zip/.tgz
+    /// archives (split parts given together), Maildirs, Maildir++ trees,
+    /// folders of .eml files, Apple Mail exports and stores (X.mbox bundles,
+    /// .emlx files), Outlook .pst files, or directories holding any of these.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 
@@ -128,6 +129,11 @@ pub struct SourceArgs {
     /// Never treat mbox files as Gmail Takeout.
     #[arg(long)]
     pub no_takeout: bool,
+
+    /// Also read Apple Mail's .imapmbox directories (old Mail versions'
+    /// caches of IMAP accounts), which are reported and skipped by default.
+    #[arg(long)]
+    pub apple_imap_caches: bool,
 
     /// Mailbox for Takeout messages that have no folder label.
     #[arg(long, value_name = "NAME", default_value = "Archive")]

@@ -80,8 +80,9 @@ pub fn is_atom(s: &str) -> bool {
 /// (see DESIGN.md, "Metadata rules").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DateSource {
-    /// The delivery time a mail store recorded (Outlook PST).
-    Store,
+    /// The received date a mail client recorded in its own store beside
+    /// the message (Apple Mail's emlx `date-received`).
+    StoreReceived,
     /// The date on the mbox `From ` separator line.
     FromLine,
     /// The top-most `Received:` header (the final hop).
@@ -97,7 +98,7 @@ pub enum DateSource {
 impl DateSource {
     pub fn as_str(self) -> &'static str {
         match self {
-            DateSource::Store => "mail store's delivery time",
+            DateSource::StoreReceived => "mail store's received date",
             DateSource::FromLine => "From_ line",
             DateSource::Received => "Received header",
             DateSource::DateHeader => "Date header",

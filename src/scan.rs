@@ -37,9 +37,20 @@ pub struct MailboxScan {
     pub date_sources: BTreeMap<&'static str, u64>,
 }
 
+/// A source folder read, with its kind.
+#[derive(Debug, Serialize)]
+pub struct ScannedSource {
+    pub path: String,
+    /// `mbox`, `maildir`, `eml`, `takeout-zip`, … ([`crate::source::FolderKind::name`]).
+    pub kind: String,
+    pub mailbox: String,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct ScanReport {
     pub mailboxes: Vec<MailboxScan>,
+    /// The source folders read, with their kinds.
+    pub sources: Vec<ScannedSource>,
     /// Source folders left out by `--include`/`--exclude`.
     pub excluded: Vec<String>,
     /// Messages that upload would not send (unreadable, refused), one line each.
@@ -91,6 +102,11 @@ pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions, server: &ServerFac
     };
     for f in &plan.folders {
         report.mailbox(&f.mailbox);
+        report.sources.push(ScannedSource {
+            path: f.source.path.display().to_string(),
+            kind: f.source.kind.name(),
+            mailbox: f.mailbox.clone(),
+        });
         report.warnings.extend(f.notes.iter().cloned());
         let messages = match f.source.messages(read) {
             Ok(m) => m,
@@ -248,6 +264,14 @@ impl ScanReport {
                 let _ = writeln!(s, "  dates from: {}", d.join(", "));
             }
         }
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for src in &self.sources {
+            *kinds.entry(&src.kind).or_default() += 1;
+        }
+        if !kinds.is_empty() {
+            let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let _ = writeln!(s, "sources: {}", kinds.join(", "));
+        }
         for e in &self.excluded {
             let _ = writeln!(s, "excluded: {}", sanitize(e));
         }
@@ -301,6 +325,8 @@ mod tests {
         assert!(r.refusals[0].reason.contains("empty"), "{:?}", r.refusals);
         assert_eq!(r.depends_on_server[0].mailbox, "letters");
         assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        assert_eq!(r.sources[0].kind, "mbox");
+        assert!(r.render().contains("sources: mbox 1\n"), "{}", r.render());
         let doc = r.to_json();
         assert_eq!(doc["schema"], JSON_SCHEMA);
         assert_eq!(doc["refusals"][0]["class"], "not-sent");

@@ -11,7 +11,8 @@ fn entry(n: u32, labels: &str, marker: &str) -> String {
     )
 }
 
-fn count(hay: &[u8], needle: &str) -> usize {
+/// How many times `needle` occurs in `hay`.
+pub(crate) fn count(hay: &[u8], needle: &str) -> usize {
     hay.windows(needle.len())
         .filter(|w| *w == needle.as_bytes())
         .count()

@@ -8,11 +8,15 @@
 //! - [`mbox`]: mboxrd quoting, mboxcl2 Content-Length, CRLF, gzip, a From_
 //!   line inside a message/rfc822 part.
 //! - [`maildir`]: `!2,`/`;2,` separators, `dovecot-keywords`, fs-layout trees.
+//! - [`apple`]: Apple Mail exports (X.mbox bundles) and .emlx stores.
 //! - [`clients`]: `.eml` folders and files, Thunderbird profiles, Gmail Takeout.
+//! - [`archive`]: the Takeout fixture as downloaded: zip and tgz, split parts.
 //! - [`pst`]: an Outlook PST compared with readpst's export of it.
 //! - [`mapping`]: `--date`, special-use, `--map`, `--flatten`,
 //!   `--include`/`--exclude`.
 
+mod apple;
+mod archive;
 mod clients;
 mod maildir;
 mod mapping;

@@ -38,7 +38,10 @@ pub(super) struct SourceSettings {
 
 impl SourceSettings {
     fn resolve(src: &SourceArgs, target: &TargetArgs) -> Result<SourceSettings, Failure> {
-        let discovery = source::discover(&src.sources, src.format).map_err(usage)?;
+        let discover = source::DiscoverOptions {
+            apple_imap_caches: src.apple_imap_caches,
+        };
+        let discovery = source::discover_with(&src.sources, src.format, discover).map_err(usage)?;
         let takeout = match (src.takeout, src.no_takeout) {
             (true, _) => Some(true),
             (_, true) => Some(false),

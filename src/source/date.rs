@@ -11,11 +11,13 @@ use crate::message::{DateSource, InternalDate};
 /// Which date becomes the internal date (`--date`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum DatePolicy {
-    /// Delivery time (From_ line, top-most Received), then Date header, then
-    /// Maildir file name, then file mtime; insane dates fall through.
+    /// Delivery time (a mail store's received date, From_ line, top-most
+    /// Received), then Date header, then Maildir file name, then file mtime;
+    /// insane dates fall through.
     #[default]
     Auto,
-    /// Delivery time first (From_ line, Received), then as `auto`.
+    /// Delivery time first (mail store's received date, From_ line,
+    /// Received), then as `auto`.
     Delivery,
     /// The Date header first, then as `auto`.
     Header,
@@ -28,9 +30,8 @@ pub enum DatePolicy {
 /// Everything a message offers as an internal date, unparsed where it is text.
 #[derive(Clone, Debug, Default)]
 pub struct DateCandidates {
-    /// The delivery (else submit) time a mail store recorded for the message
-    /// (Outlook's `PidTagMessageDeliveryTime`).
-    pub store: Option<DateTime<FixedOffset>>,
+    /// The received date the mail client's store records (emlx `date-received`).
+    pub store_received: Option<DateTime<FixedOffset>>,
     /// The date parsed from the mbox From_ line.
     pub from_line: Option<DateTime<FixedOffset>>,
     /// The raw value of the top-most `Received:` header.
@@ -89,10 +90,15 @@ pub fn choose_date_with(
     let latest = now + Duration::days(1);
     let earliest = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
     let sane = |d: Option<DateTime<FixedOffset>>| d.filter(|at| *at >= earliest && *at <= latest);
+    let mut store_received = sane(c.store_received);
     let (mut from_line, mut received) = (sane(c.from_line), sane(received));
     let date_header = sane(date_header);
     if let Some(written) = date_header {
-        for (delivery, what) in [(&mut from_line, "From_ line"), (&mut received, "Received")] {
+        for (delivery, what) in [
+            (&mut store_received, "mail store's received"),
+            (&mut from_line, "From_ line"),
+            (&mut received, "Received"),
+        ] {
             if delivery.is_some_and(|d| d < written - Duration::days(1)) {
                 warnings.push(format!(
                     "{what} date is before the Date header; using the Date header"
@@ -102,7 +108,7 @@ pub fn choose_date_with(
         }
     }
     let mut ordered = vec![
-        (sane(c.store), DateSource::Store),
+        (store_received, DateSource::StoreReceived),
         (from_line, DateSource::FromLine),
         (received, DateSource::Received),
         (date_header, DateSource::DateHeader),
@@ -113,7 +119,7 @@ pub fn choose_date_with(
         DatePolicy::Header => &[DateSource::DateHeader],
         DatePolicy::Mtime => &[DateSource::Mtime],
         DatePolicy::Delivery => &[
-            DateSource::Store,
+            DateSource::StoreReceived,
             DateSource::FromLine,
             DateSource::Received,
         ],
@@ -186,7 +192,7 @@ mod tests {
     #[test]
     fn choice_order() {
         let mut c = DateCandidates {
-            store: Some(utc("2020-01-03T13:00:00Z")),
+            store_received: Some(utc("2020-01-03T13:00:00Z")),
             from_line: Some(utc("2020-01-03T12:00:00Z")),
             received: Some("from x by y; Thu, 2 Jan 2020 00:00:00 +0000".into()),
             date_header: Some("Fri, 3 Jan 2020 00:00:00 +0000".into()),
@@ -195,8 +201,8 @@ mod tests {
         };
         let mut w = Vec::new();
         let pick = |c: &DateCandidates, w: &mut Vec<String>| choose_date(c, now(), w).unwrap();
-        assert_eq!(pick(&c, &mut w).source, DateSource::Store);
-        c.store = None;
+        assert_eq!(pick(&c, &mut w).source, DateSource::StoreReceived);
+        c.store_received = None;
         assert_eq!(pick(&c, &mut w).source, DateSource::FromLine);
         c.from_line = None;
         let d = pick(&c, &mut w);

@@ -1,6 +1,7 @@
 //! Discovery: decides what each user-given path is (an mbox file, a tree of
-//! mbox files, a Maildir, a Maildir++ tree) and names its folders as
-//! hierarchy components. Files seen but not uploaded become problems.
+//! mbox files, a Maildir, a Maildir++ tree, Apple Mail bundles and stores,
+//! which [`super::apple`] reads) and names its folders as hierarchy
+//! components. Files seen but not uploaded become problems.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,11 +9,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use walkdir::WalkDir;
 
+use super::apple;
+use super::archive;
 use super::eml;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
 use super::pst;
-use super::{Discovery, FolderKind, Format, SourceError, SourceFolder};
+use super::{DiscoverOptions, Discovery, FolderKind, Format, SourceError, SourceFolder};
 use crate::message::Origin;
 
 const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
@@ -21,6 +24,7 @@ const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
 pub(super) fn discover_path(
     path: &Path,
     format: Format,
+    opts: DiscoverOptions,
     out: &mut Discovery,
 ) -> anyhow::Result<()> {
     let meta = fs::metadata(path)
@@ -29,15 +33,26 @@ pub(super) fn discover_path(
     match format {
         Format::Auto | Format::Pst if meta.is_file() && is_pst(path)? => pst_file(path, &[], out),
         Format::Pst => bail!("{}: not a PST file (--format pst)", path.display()),
+        Format::Apple => apple::discover_path(path, opts, out),
+        Format::Auto if meta.is_file() && apple::claims_file(path) => {
+            apple::discover_path(path, opts, out)
+        }
+        Format::Auto if meta.is_dir() && !is_maildir && apple::claims_dir(path) => {
+            apple::discover_tree(path, opts, out)
+        }
         Format::Auto if meta.is_file() && is_single_message(path)? => single_message(path, out),
         Format::Auto if meta.is_file() => single_mbox(path, true, out),
         Format::Auto if is_maildir => maildir_root(path, true, out),
-        Format::Auto if meta.is_dir() => mbox_tree(path, out),
+        Format::Auto if meta.is_dir() => mbox_tree(path, opts, out),
         Format::Auto => bail!("{}: neither a file nor a directory", path.display()),
         Format::Mbox if meta.is_file() => single_mbox(path, false, out),
         Format::Mbox => bail!("{}: not a file (--format mbox)", path.display()),
+        Format::TakeoutArchive if meta.is_file() => {
+            archive::discover_archives(&[path.to_path_buf()], true, out)
+        }
+        Format::TakeoutArchive => archives_in_tree(path, out),
         _ if !meta.is_dir() => bail!("{}: not a directory (--format {format:?})", path.display()),
-        Format::MboxTree => mbox_tree(path, out),
+        Format::MboxTree => mbox_tree(path, opts, out),
         Format::Maildir => {
             let folder = vec![maildir_name(path, false)];
             add_maildir(path, folder, out)
@@ -47,7 +62,10 @@ pub(super) fn discover_path(
             add_children(plus_plus_children(path)?, out)
         }
         Format::Eml if meta.is_file() => single_message(path, out),
-        Format::Eml => walk_dir(path, path, Some(vec![maildir_name(path, false)]), out),
+        Format::Eml => {
+            let folder = Some(vec![maildir_name(path, false)]);
+            walk_dir(path, path, folder, opts, out)
+        }
     }
 }
 
@@ -61,6 +79,40 @@ fn pst_file(path: &Path, prefix: &[String], out: &mut Discovery) -> anyhow::Resu
         pst::folders(path, prefix).with_context(|| format!("{}", path.display()))?;
     out.folders.extend(folders);
     out.problems.extend(problems);
+    Ok(())
+}
+
+/// A path given on the command line that is read as a Takeout archive (or
+/// a part of one): with `--format takeout-zip` any file, with `auto` a
+/// file named `.zip`, `.tgz` or `.tar.gz`.
+pub(super) fn is_given_archive(path: &Path, format: Format) -> bool {
+    let is_file = || fs::metadata(path).is_ok_and(|m| m.is_file());
+    match format {
+        Format::Auto => archive::is_archive_name(path) && is_file(),
+        Format::TakeoutArchive => is_file(),
+        _ => false,
+    }
+}
+
+/// `--format takeout-zip` on a directory: every archive under it,
+/// split parts grouped (an error when there is none).
+fn archives_in_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
+    let files: Vec<PathBuf> = WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file() && archive::is_archive_name(e.path()))
+        .map(|e| e.into_path())
+        .collect();
+    if files.is_empty() {
+        bail!(
+            "{}: no .zip, .tgz or .tar.gz file (--format takeout-zip)",
+            root.display()
+        );
+    }
+    for group in archive::group_parts(&files) {
+        archive::discover_archives(&group, false, out)?;
+    }
     Ok(())
 }
 
@@ -93,16 +145,22 @@ fn single_mbox(path: &Path, check: bool, out: &mut Discovery) -> anyhow::Result<
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "INBOX".into());
-    let name = strip_suffix_ci(&name, &[".gz"]);
-    let stem = Path::new(name)
-        .file_stem()
-        .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned());
     out.folders.push(SourceFolder {
         path: path.to_path_buf(),
         kind: FolderKind::Mbox,
-        folder: vec![inbox_or(stem)],
+        folder: vec![mbox_folder_name(&name)],
     });
     Ok(())
+}
+
+/// The folder an mbox file given by itself (or found in an archive) is:
+/// its name without `.gz` and the extension, `INBOX` for any case of inbox.
+pub(crate) fn mbox_folder_name(file_name: &str) -> String {
+    let name = strip_suffix_ci(file_name, &[".gz"]);
+    let stem = Path::new(name)
+        .file_stem()
+        .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned());
+    inbox_or(stem)
 }
 
 /// A Maildir found by detection: with `.A.B` children it is a Maildir++ root;
@@ -221,12 +279,12 @@ fn nested_children(root: &Path) -> Vec<(PathBuf, Vec<String>)> {
 /// A directory tree: mbox files (each a mailbox; `X.sbd` directories are
 /// hierarchy, `.msf` indexes ignored), folders of `.eml` files, and Maildirs
 /// (with their fs-layout or Maildir++ children) anywhere inside.
-fn mbox_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
+fn mbox_tree(root: &Path, opts: DiscoverOptions, out: &mut Discovery) -> anyhow::Result<()> {
     if is_eml_folder(root)? {
         let name = maildir_name(root, false);
-        return walk_dir(root, root, Some(vec![name]), out);
+        return walk_dir(root, root, Some(vec![name]), opts, out);
     }
-    walk_dir(root, root, None, out)
+    walk_dir(root, root, None, opts, out)
 }
 
 /// Reads one directory of a tree. `eml_folder` is its folder name when it
@@ -235,6 +293,7 @@ fn walk_dir(
     root: &Path,
     dir: &Path,
     eml_folder: Option<Vec<String>>,
+    opts: DiscoverOptions,
     out: &mut Discovery,
 ) -> anyhow::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)
@@ -262,6 +321,14 @@ fn walk_dir(
             folder,
         });
     }
+    // Takeout archives (split parts together) are read in place.
+    let (archives, entries): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| {
+        !is_eml && e.file_type().is_ok_and(|t| t.is_file()) && archive::is_archive_name(&e.path())
+    });
+    let archives: Vec<PathBuf> = archives.iter().map(|e| e.path()).collect();
+    for group in archive::group_parts(&archives) {
+        archive::discover_archives(&group, false, out)?;
+    }
     for e in entries {
         let path = e.path();
         let rel = path.strip_prefix(root).unwrap_or(&path);
@@ -278,10 +345,12 @@ fn walk_dir(
                     .into_iter()
                     .map(|(p, f)| (p, prefix.iter().cloned().chain(f).collect()));
                 add_children(children.collect(), out)?;
+            } else if apple::claims_dir(&path) {
+                apple::discover_tree(&path, opts, out)?;
             } else if is_eml_folder(&path)? {
-                walk_dir(root, &path, Some(tree_folder(rel, true)), out)?;
+                walk_dir(root, &path, Some(tree_folder(rel, true)), opts, out)?;
             } else {
-                walk_dir(root, &path, None, out)?;
+                walk_dir(root, &path, None, opts, out)?;
             }
         } else if ty.is_file() && !is_eml {
             mbox_file(&path, rel, out);
@@ -350,7 +419,7 @@ fn mbox_file(path: &Path, rel: &Path, out: &mut Discovery) {
         }
         return;
     }
-    if matches!(ext.as_str(), "bz2" | "xz" | "zst" | "zip") {
+    if matches!(ext.as_str(), "bz2" | "xz" | "zst") {
         out.problems.push(problem(
             path.into(),
             "compressed file (only .gz is read), not uploaded",
@@ -407,7 +476,7 @@ fn strip_suffix_ci<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
     s
 }
 
-fn inbox_or(name: String) -> String {
+pub(crate) fn inbox_or(name: String) -> String {
     if name.eq_ignore_ascii_case("inbox") {
         "INBOX".into()
     } else {
@@ -415,7 +484,7 @@ fn inbox_or(name: String) -> String {
     }
 }
 
-fn problem(path: PathBuf, reason: &str) -> SourceError {
+pub(crate) fn problem(path: PathBuf, reason: &str) -> SourceError {
     SourceError {
         origin: Origin {
             path,

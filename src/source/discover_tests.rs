@@ -6,7 +6,7 @@ use crate::source::discover;
 fn folders(d: &Discovery) -> Vec<(String, FolderKind)> {
     d.folders
         .iter()
-        .map(|f| (f.folder.join("/"), f.kind))
+        .map(|f| (f.folder.join("/"), f.kind.clone()))
         .collect()
 }
 

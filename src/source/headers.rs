@@ -172,7 +172,7 @@ pub(crate) fn split_fields(block: &[u8]) -> Vec<&[u8]> {
 }
 
 /// The field name (empty when there is no colon) and its unfolded value.
-fn name_and_value(field: &[u8]) -> (String, String) {
+pub(crate) fn name_and_value(field: &[u8]) -> (String, String) {
     let text = String::from_utf8_lossy(field);
     match text.split_once(':') {
         Some((name, value)) if !name.contains(['\n', ' ', '\t']) => {

@@ -8,6 +8,8 @@
 //! message at a time, so memory is bounded by the largest message, never by
 //! the size of the mailbox.
 
+pub mod apple;
+pub mod archive;
 pub mod date;
 pub mod dateparse;
 pub mod discover;
@@ -50,10 +52,18 @@ pub enum Format {
     Eml,
     /// An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes.
     Pst,
+    /// Apple Mail: exported `X.mbox` bundles, or Mail's own store
+    /// (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file.
+    Apple,
+    /// A Google Takeout .zip or .tgz (or its split parts, or a directory of
+    /// them): the mbox inside read in place, never unpacked. Either name
+    /// reads either packing (told by the magic bytes).
+    #[value(name = "takeout-zip", alias = "takeout-tgz")]
+    TakeoutArchive,
 }
 
 /// How a folder's messages are stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FolderKind {
     /// One file holding many messages (mbox, Thunderbird, Gmail Takeout, `.gz`).
     Mbox,
@@ -65,6 +75,28 @@ pub enum FolderKind {
     /// A folder inside an Outlook PST file (`path`), by its node id, with
     /// the size of its messages as the PST records them.
     Pst { node: u32, bytes: u64 },
+    /// The `mbox` file inside an Apple Mail export bundle (`X.mbox/mbox`).
+    AppleExport,
+    /// An Apple Mail store mailbox (the `X.mbox` directory, its `.emlx`
+    /// files below it), or one `.emlx` file.
+    Emlx,
+    /// An mbox inside a Google Takeout archive (zip or tgz), read in place.
+    TakeoutArchive(archive::ArchivedMbox),
+}
+
+impl FolderKind {
+    /// The kind's name as `scan` shows it.
+    pub fn name(&self) -> String {
+        match self {
+            FolderKind::Mbox => "mbox".into(),
+            FolderKind::Maildir => "maildir".into(),
+            FolderKind::Eml => "eml".into(),
+            FolderKind::AppleExport => "apple-export".into(),
+            FolderKind::Emlx => "apple-emlx".into(),
+            FolderKind::TakeoutArchive(m) => m.kind_name(),
+            FolderKind::Pst { .. } => "pst".into(),
+        }
+    }
 }
 
 /// One source mailbox: where it is, how it is stored and which folder it is.
@@ -138,12 +170,44 @@ pub struct Discovery {
 
 pub type MessageIter = Box<dyn Iterator<Item = Result<Message, SourceError>>>;
 
+/// Options that change what discovery finds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DiscoverOptions {
+    /// Read Apple Mail's `.imapmbox` server caches too (skipped by default).
+    pub apple_imap_caches: bool,
+}
+
 /// Finds the source folders under `paths`. A path that does not exist or whose
 /// kind cannot be detected is an error naming the path.
 pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> {
+    discover_with(paths, format, DiscoverOptions::default())
+}
+
+/// [`discover`] with options.
+pub fn discover_with(
+    paths: &[PathBuf],
+    format: Format,
+    opts: DiscoverOptions,
+) -> anyhow::Result<Discovery> {
     let mut out = Discovery::default();
+    // Split parts of one Takeout export are read together, whichever of
+    // them comes first.
+    let archives: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| discover::is_given_archive(p, format))
+        .cloned()
+        .collect();
+    let groups = archive::group_parts(&archives);
+    let mut done = vec![false; groups.len()];
     for path in paths {
-        discover::discover_path(path, format, &mut out)?;
+        match groups.iter().position(|g| g.contains(path)) {
+            Some(i) if !done[i] => {
+                done[i] = true;
+                archive::discover_archives(&groups[i], true, &mut out)?;
+            }
+            Some(_) => {}
+            None => discover::discover_path(path, format, opts, &mut out)?,
+        }
     }
     Ok(out)
 }
@@ -152,7 +216,7 @@ impl SourceFolder {
     /// Where the folder is, for plans and errors: its path, and for a
     /// folder inside a PST also the folder's name there.
     pub fn location(&self) -> String {
-        match self.kind {
+        match &self.kind {
             FolderKind::Pst { .. } => format!("{}: {}", self.path.display(), self.folder.join("/")),
             _ => self.path.display().to_string(),
         }
@@ -161,9 +225,12 @@ impl SourceFolder {
     /// Opens the folder and returns its messages in source order.
     pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
         let context = || format!("{}: cannot open", self.path.display());
-        let iter: MessageIter = match self.kind {
-            FolderKind::Mbox => {
+        let iter: MessageIter = match &self.kind {
+            FolderKind::Mbox | FolderKind::AppleExport => {
                 Box::new(mbox::MboxReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::Emlx => {
+                Box::new(apple::EmlxReader::open(&self.path, opts).with_context(context)?)
             }
             FolderKind::Eml => {
                 Box::new(eml::EmlReader::open(&self.path, opts).with_context(context)?)
@@ -172,7 +239,10 @@ impl SourceFolder {
                 Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
             }
             FolderKind::Pst { node, .. } => {
-                Box::new(pst::PstReader::open(self, node, opts).with_context(context)?)
+                Box::new(pst::PstReader::open(self, *node, opts).with_context(context)?)
+            }
+            FolderKind::TakeoutArchive(mbox) => {
+                Box::new(mbox.messages(opts).with_context(context)?)
             }
         };
         Ok(iter)

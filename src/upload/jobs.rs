@@ -92,7 +92,8 @@ pub fn source_bytes(f: &PlannedFolder) -> u64 {
             .sum()
     };
     match f.source.kind {
-        FolderKind::Mbox => size(&f.source.path),
+        FolderKind::Mbox | FolderKind::AppleExport => size(&f.source.path),
+        FolderKind::Emlx => crate::source::apple::store_bytes(&f.source.path),
         FolderKind::Pst { bytes, .. } => bytes,
         FolderKind::Maildir => ["cur", "new"]
             .iter()
@@ -100,6 +101,7 @@ pub fn source_bytes(f: &PlannedFolder) -> u64 {
             .sum(),
         FolderKind::Eml if f.source.path.is_file() => size(&f.source.path),
         FolderKind::Eml => dir_size(&f.source.path),
+        FolderKind::TakeoutArchive(ref mbox) => mbox.size(),
     }
 }
 

@@ -205,11 +205,11 @@ fn thunderbird_profile_round_trip() {
     );
 }
 
-#[test]
-fn gmail_takeout_round_trip() {
-    let dovecot = Dovecot::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mbox = dir.path().join("All mail Including Spam and Trash.mbox");
+/// The Gmail Takeout fixture: the text of an mbox as Takeout writes it
+/// (inbox unread, sent, two labels and starred, a chat, no folder label)
+/// and what its upload must leave on the server. Also read from archives
+/// (`archive`).
+pub(crate) fn takeout_fixture() -> (String, Expectation) {
     let m = |n: u32, subject: &str| {
         format!(
             "X-GM-THRID: 16{n}\nFrom: Uma <uma@example.org>\nSubject: {subject}\nDate: Wed, 1 Apr 2020 0{n}:00:00 +0000\n"
@@ -230,17 +230,14 @@ fn gmail_takeout_round_trip() {
             "From 16{n}@xxx Wed Apr 01 0{n}:00:00 +0000 2020\n{thrid}\nX-Gmail-Labels: {labels}\n{rest}\nBody {n}.\n\n"
         )
     };
-    put(
-        &mbox,
-        [
-            entry(1, &h1, "Inbox,Unread,Category Updates"),
-            entry(2, &h2, "Sent,Opened"),
-            entry(3, &h3, "Work/Projects,Inbox,Starred,Important,Opened"),
-            entry(4, &h4, "Chat,Opened"),
-            entry(5, &h5, "Archived,Opened"),
-        ]
-        .concat(),
-    );
+    let text = [
+        entry(1, &h1, "Inbox,Unread,Category Updates"),
+        entry(2, &h2, "Sent,Opened"),
+        entry(3, &h3, "Work/Projects,Inbox,Starred,Important,Opened"),
+        entry(4, &h4, "Chat,Opened"),
+        entry(5, &h5, "Archived,Opened"),
+    ]
+    .concat();
     let at = |n| utc(2020, 4, 1, n, 0, 0);
     let mut want = Expectation::new();
     expect(
@@ -266,7 +263,16 @@ fn gmail_takeout_round_trip() {
         "Archive",
         vec![mail(&h5, "Body 5.\n", &["\\Seen"], at(5))],
     );
+    (text, want)
+}
 
+#[test]
+fn gmail_takeout_round_trip() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("All mail Including Spam and Trash.mbox");
+    let (text, want) = takeout_fixture();
+    put(&mbox, text);
     let out = MailhaulCommand::upload(&dovecot, &[&mbox])
         .arg("--json")
         .assert_success();

@@ -245,6 +245,13 @@ fn pst_scan_reports_folders_and_ost_is_refused() {
     let deleted = super::scanned(&scan, "Deleted Items");
     assert_eq!(deleted["messages"], 0, "{scan:#}");
     assert_eq!(scan["mailboxes"].as_array().unwrap().len(), 7, "{scan:#}");
+    let kinds: Vec<&str> = scan["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["pst"; 7], "{scan:#}");
 
     // In a tree, a PST's folders sit below its path without the extension.
     let dir = tempfile::tempdir().unwrap();

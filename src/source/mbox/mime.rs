@@ -130,7 +130,7 @@ impl MimeTracker {
 
 /// The `boundary=` parameter of a Content-Type value, found in its
 /// lowercased form `lower` and taken with its case from `original`.
-fn boundary_param(lower: &[u8], original: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn boundary_param(lower: &[u8], original: &[u8]) -> Option<Vec<u8>> {
     let at = lower.windows(9).position(|w| w == b"boundary=")? + 9;
     let rest = &original[at..];
     let value = if let Some(quoted) = rest.strip_prefix(b"\"") {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+pub(crate) use self::mime::boundary_param;
 pub use self::splitter::{MboxSplitter, RawMboxMessage};
 use self::splitter::{is_blank, trim_eol};
 pub use self::variant::MboxVariant;

@@ -200,7 +200,7 @@ pub fn message(origin: Origin, item: &store::Item, opts: &ReadOptions) -> Messag
     let class = props::text(&item.props, props::MESSAGE_CLASS).unwrap_or_default();
     let rebuilt = mime::rebuild(item);
     let candidates = DateCandidates {
-        store: props::time(&item.props, props::MESSAGE_DELIVERY_TIME)
+        store_received: props::time(&item.props, props::MESSAGE_DELIVERY_TIME)
             .or_else(|| props::time(&item.props, props::CLIENT_SUBMIT_TIME)),
         ..Default::default()
     };
@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(m.skip, None);
         assert_eq!(m.flags, vec![Flag::Seen]);
         let date = m.date.unwrap();
-        assert_eq!(date.source, DateSource::Store);
+        assert_eq!(date.source, DateSource::StoreReceived);
         assert_eq!(date.at.to_rfc3339(), "2001-08-23T22:49:51+00:00");
         assert!(m.bytes.starts_with(b"Subject: s\r\nDate: Mon, 1 Jan 2001"));
         assert!(m.warnings.is_empty(), "{:?}", m.warnings);
