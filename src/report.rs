@@ -56,7 +56,7 @@ impl FailureClass {
             FailureClass::Unreadable => "unreadable",
             FailureClass::NotSent => "not sent",
             FailureClass::Refused => "refused by the server",
-            FailureClass::Unknown => "unknown (connection lost)",
+            FailureClass::Unknown => "fate unknown",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Scan: reads the sources the way upload would and tells, per target
 //! mailbox, what would be sent — count, bytes, date range, flags — and the
-//! problems found. Each message's fate comes from [`crate::plan::decide`],
+//! problems found. Each message's fate comes from [`crate::plan::decide()`],
 //! as in the upload: `scan` knows no server ([`ServerFacts::unknown`]) and
 //! lists what depends on it; `upload --dry-run` passes the server's facts
 //! and so shows the very refusals the upload will make.

@@ -10,7 +10,7 @@
 //! message are **doubled**; others are **extra** (on the server, not in the
 //! source: someone else's mail, not an error).
 //!
-//! Only what the upload sends is expected: [`crate::plan::decide`], with this
+//! Only what the upload sends is expected: [`crate::plan::decide()`], with this
 //! server's facts, says which messages go where; those it skips or cannot
 //! send are counted as not sent, never as missing.
 

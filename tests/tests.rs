@@ -82,6 +82,11 @@ mod server_checked;
 // journaled (a rerun neither doubles nor misses a copy).
 mod copies;
 
+// The batch lifecycle end to end (issue 9): a stored batch whose answer is
+// lost and whose look fails stays open and is settled by the rerun; a 70 MB
+// message of unknown fate is settled without reading its body back.
+mod lifecycle;
+
 // One decision per message: scan, upload --dry-run, upload and verify agree
 // on what is sent, skipped or refused (BINARY hidden by a proxy).
 mod decide;

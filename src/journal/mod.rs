@@ -78,6 +78,9 @@ pub struct Pending {
     pub uidnext: Option<u32>,
     pub messages: Option<u32>,
     pub fps: Vec<Fingerprint>,
+    /// The messages' sizes and Message-IDs, in order, when the journal
+    /// recorded them (empty for journals of older versions).
+    pub keys: Vec<(u64, Option<String>)>,
 }
 
 /// The state of a mailbox's STATUS before a batch.
@@ -222,15 +225,22 @@ impl Journal {
                 uidnext,
                 messages,
                 fps,
+                sizes,
+                ids,
             } => {
                 self.next_batch = self.next_batch.max(batch + 1);
                 if let Some(uv) = uidvalidity {
                     self.begun_uidvalidity.insert(mailbox.clone(), uv);
                 }
-                let fps = fps
+                let fps: Vec<Fingerprint> = fps
                     .iter()
                     .filter_map(|f| Fingerprint::from_hex(f))
                     .collect();
+                let keys = if sizes.len() == fps.len() && ids.len() == fps.len() {
+                    sizes.into_iter().zip(ids).collect()
+                } else {
+                    Vec::new()
+                };
                 self.pending.insert(
                     batch,
                     Pending {
@@ -240,6 +250,7 @@ impl Journal {
                         uidnext,
                         messages,
                         fps,
+                        keys,
                     },
                 );
             }
@@ -383,7 +394,21 @@ impl Journal {
         before: Before,
         fps: &[Fingerprint],
     ) -> Result<u64, JournalError> {
+        self.begin_with_keys(mailbox, before, fps, &[])
+    }
+
+    /// [`Journal::begin`] with each message's size and Message-ID (`keys`,
+    /// in the order of `fps`), so that a later run can look for the batch's
+    /// messages without reading bodies.
+    pub fn begin_with_keys(
+        &mut self,
+        mailbox: &str,
+        before: Before,
+        fps: &[Fingerprint],
+        keys: &[(u64, Option<String>)],
+    ) -> Result<u64, JournalError> {
         let batch = self.next_batch;
+        let (sizes, ids) = keys.iter().cloned().unzip();
         self.write(Record::Begin {
             batch,
             mailbox: mailbox.to_string(),
@@ -391,6 +416,8 @@ impl Journal {
             uidnext: before.uidnext,
             messages: before.messages,
             fps: fps.iter().map(Fingerprint::to_hex).collect(),
+            sizes,
+            ids,
         });
         self.sync()?;
         Ok(batch)

@@ -35,6 +35,14 @@ pub enum Record {
         messages: Option<u32>,
         /// Fingerprints (hex) of the batch's messages, in order.
         fps: Vec<String>,
+        /// Their sizes in bytes, in order, so that a look can find them by
+        /// size and Message-ID without reading bodies (absent in journals
+        /// of older versions).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        sizes: Vec<u64>,
+        /// Their Message-IDs, in order (absent in older journals).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ids: Vec<Option<String>>,
     },
     /// One message is on the server (tagged OK, or found by looking).
     /// Without UIDPLUS `uidvalidity` and `uid` are null; the mailbox's
@@ -147,6 +155,8 @@ mod tests {
                 uidnext: Some(10),
                 messages: Some(9),
                 fps: vec!["ab".repeat(32), "cd".repeat(32)],
+                sizes: vec![10, 20],
+                ids: vec![Some("<a@b>".into()), None],
             },
             Record::Landed {
                 mailbox: "INBOX".into(),

@@ -1,7 +1,7 @@
 //! Plan: decides where each source folder goes on the server and cuts the
 //! message stream into APPEND batches. [`target`] maps folder paths onto the
 //! server's names (delimiter, namespace, special-use, `--map`, `--prefix`,
-//! `--include`/`--exclude`); [`decide`] says per message where it goes and
+//! `--include`/`--exclude`); [`decide`](mod@decide) says per message where it goes and
 //! whether it is sent, skipped or cannot be sent (for `scan`, the dry run,
 //! `verify` and `upload` alike); [`batch`] bounds batches by count and bytes. It
 //! does no I/O: `run` gives it what the server said, `upload` feeds it

@@ -183,7 +183,7 @@ pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> 
     discover_with(paths, format, DiscoverOptions::default())
 }
 
-/// [`discover`] with options.
+/// [`discover()`] with options.
 pub fn discover_with(
     paths: &[PathBuf],
     format: Format,

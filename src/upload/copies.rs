@@ -12,28 +12,18 @@
 //! without a journal entry, so a rerun uploads it there: nothing is doubled
 //! and nothing missed.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::{Copied, ImapError};
-use crate::journal::{Before, Landed};
+use crate::imap::ImapError;
+use crate::journal::Landed;
 use crate::message::Message;
-use crate::report::FailureClass;
 
-use super::resolve::find_landed;
+use super::lifecycle::{Fate, Item, Payload, Unit, Work};
 use super::{Stop, Uploader};
 
 /// Most messages in one UID COPY.
 const COPY_BATCH: usize = 500;
-
-/// One message owed to a destination, uploaded at `uid` in the source.
-#[derive(Clone, Debug)]
-struct Owed {
-    uid: u32,
-    fp: Fingerprint,
-    origin: String,
-    size: u64,
-}
 
 /// The copies of one run on one connection.
 #[derive(Default)]
@@ -42,12 +32,62 @@ pub(super) struct Copies {
     /// (in sending order; identical copies share a key).
     wanted: HashMap<(String, Fingerprint), VecDeque<Vec<String>>>,
     /// (source, destination) → copies to make.
-    owed: BTreeMap<(String, String), Vec<Owed>>,
+    owed: BTreeMap<(String, String), Vec<Item>>,
 }
 
 impl Copies {
     pub(super) fn is_empty(&self) -> bool {
         self.wanted.is_empty() && self.owed.is_empty()
+    }
+
+    /// A message for `first` also belongs in `others`.
+    pub(super) fn want(&mut self, first: &str, fp: Fingerprint, others: &[String]) {
+        let q = self.wanted.entry((first.to_string(), fp)).or_default();
+        q.push_back(others.to_vec());
+    }
+
+    /// `item` landed in `mailbox` at `at`: the copies it is owed are
+    /// queued; returns the destinations it cannot be copied to (the server
+    /// gave no UID).
+    pub(super) fn landed(&mut self, mailbox: &str, item: &Item, at: Landed) -> Vec<String> {
+        let Some(others) = self.take_wanted(mailbox, &item.fp) else {
+            return Vec::new();
+        };
+        let (Some(uid), Some(m)) = (at.uid, item.message()) else {
+            return others;
+        };
+        for to in others {
+            let owed = Item {
+                fp: item.fp,
+                size: item.size,
+                message_id: item.message_id.clone(),
+                payload: Payload::Copy {
+                    uid,
+                    origin: m.origin.to_string(),
+                },
+            };
+            self.owed
+                .entry((mailbox.to_string(), to))
+                .or_default()
+                .push(owed);
+        }
+        Vec::new()
+    }
+
+    /// The message `fp` did not land in `mailbox`: the destinations whose
+    /// copies will not be made.
+    pub(super) fn failed(&mut self, mailbox: &str, fp: &Fingerprint) -> Vec<String> {
+        self.take_wanted(mailbox, fp).unwrap_or_default()
+    }
+
+    fn take_wanted(&mut self, mailbox: &str, fp: &Fingerprint) -> Option<Vec<String>> {
+        let key = (mailbox.to_string(), *fp);
+        let q = self.wanted.get_mut(&key)?;
+        let others = q.pop_front();
+        if q.is_empty() {
+            self.wanted.remove(&key);
+        }
+        others
     }
 }
 
@@ -59,83 +99,7 @@ impl Uploader<'_> {
 
     /// `msg`, about to be sent to `first`, also belongs in `others`.
     pub(super) fn want_copies(&mut self, first: &str, msg: &Message, others: &[String]) {
-        let key = (first.to_string(), Fingerprint::of(&msg.bytes));
-        let q = self.copies.wanted.entry(key).or_default();
-        q.push_back(others.to_vec());
-    }
-
-    /// `m` landed in `mailbox`: the copies it is owed, if any.
-    pub(super) fn landed_for_copies(
-        &mut self,
-        mailbox: &str,
-        m: &Message,
-        fp: &Fingerprint,
-        at: Landed,
-    ) {
-        let Some(others) = self.take_wanted(mailbox, fp) else {
-            return;
-        };
-        let origin = m.origin.to_string();
-        match at.uid {
-            Some(uid) => {
-                for to in others {
-                    let owed = Owed {
-                        uid,
-                        fp: *fp,
-                        origin: origin.clone(),
-                        size: m.bytes.len() as u64,
-                    };
-                    self.copies
-                        .owed
-                        .entry((mailbox.to_string(), to))
-                        .or_default()
-                        .push(owed);
-                }
-            }
-            None => {
-                // No APPENDUID after all: nothing to copy from.
-                for to in others {
-                    let reason = "the server gave no UID for the uploaded message, so it could not be copied here; run the same command again to upload it".to_string();
-                    self.fail(
-                        &to,
-                        origin.clone(),
-                        Some(&m.bytes),
-                        FailureClass::NotSent,
-                        reason,
-                    );
-                }
-            }
-        }
-    }
-
-    /// `m` did not land in `mailbox`: neither are its copies made.
-    pub(super) fn failed_for_copies(
-        &mut self,
-        mailbox: &str,
-        m: &Message,
-        class: FailureClass,
-        reason: &str,
-    ) {
-        if self.copies.wanted.is_empty() {
-            return;
-        }
-        let fp = Fingerprint::of(&m.bytes);
-        if let Some(others) = self.take_wanted(mailbox, &fp) {
-            for to in others {
-                let why = format!("not copied: it did not land in {mailbox} ({reason})");
-                self.fail(&to, m.origin.to_string(), Some(&m.bytes), class, why);
-            }
-        }
-    }
-
-    fn take_wanted(&mut self, mailbox: &str, fp: &Fingerprint) -> Option<Vec<String>> {
-        let key = (mailbox.to_string(), *fp);
-        let q = self.copies.wanted.get_mut(&key)?;
-        let others = q.pop_front();
-        if q.is_empty() {
-            self.copies.wanted.remove(&key);
-        }
-        others
+        self.copies.want(first, Fingerprint::of(&msg.bytes), others);
     }
 
     /// Waits for every batch in flight, then makes the copies owed.
@@ -144,108 +108,74 @@ impl Uploader<'_> {
             return Ok(());
         }
         self.drain()?;
-        for ((from, to), owed) in std::mem::take(&mut self.copies.owed) {
-            for chunk in owed.chunks(COPY_BATCH) {
+        for ((from, to), mut owed) in std::mem::take(&mut self.copies.owed) {
+            while !owed.is_empty() {
                 self.check_stop()?;
-                self.copy_chunk(&from, &to, chunk)?;
+                let rest = owed.split_off(owed.len().min(COPY_BATCH));
+                self.copy_items(&from, &to, owed, 1)?;
+                owed = rest;
             }
         }
         Ok(())
     }
 
-    /// One journaled UID COPY of `owed` from `from` into `to`.
-    fn copy_chunk(&mut self, from: &str, to: &str, owed: &[Owed]) -> Result<(), Stop> {
-        let before = match self.retrying(|s| s.status(to))? {
-            Ok(st) => Before {
-                uidvalidity: st.uid_validity,
-                uidnext: st.uid_next,
-                messages: st.messages,
-            },
-            Err(_) => Before::default(),
+    /// One journaled UID COPY of `items` from `from` into `to`, a unit of
+    /// the batch lifecycle: `round` counts the tries after lost answers.
+    pub(super) fn copy_items(
+        &mut self,
+        from: &str,
+        to: &str,
+        items: Vec<Item>,
+        round: u32,
+    ) -> Result<(), Stop> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let work = Work::Copy {
+            from: from.to_string(),
         };
-        let fps: Vec<Fingerprint> = owed.iter().map(|o| o.fp).collect();
-        let batch = match self.journal() {
-            Some(mut j) => Some(j.begin(to, before, &fps).map_err(Stop::Journal)?),
-            None => None,
+        let unit = Unit::planned(work, to, items, Default::default(), round);
+        let Some(mut unit) = self.unless_retries_used_up(unit)? else {
+            return Ok(());
         };
-        let uids: Vec<u32> = owed.iter().map(|o| o.uid).collect();
+        unit.before = self.status_before(to)?;
+        unit.begin(self.shared.journal.as_ref())
+            .map_err(Stop::Journal)?;
+        let uids: Vec<u32> = unit
+            .items
+            .iter()
+            .filter_map(|i| match i.payload {
+                Payload::Copy { uid, .. } => Some(uid),
+                _ => None,
+            })
+            .collect();
         let result = match self.retrying(|s| s.select(from))? {
-            Ok(_) => self.session.uid_copy(&uids, to),
+            Ok(_) => self.session.server().uid_copy(&uids, to),
             Err(e) => Err(e),
         };
-        match result {
-            Ok(copied) => {
-                for o in owed {
-                    self.copied(to, o, &copied);
-                }
-            }
+        unit.sent();
+        let fates: Vec<Fate> = match result {
+            Ok(copied) => uids
+                .iter()
+                .map(|&uid| {
+                    Fate::Landed(Landed {
+                        uidvalidity: copied.uid_validity,
+                        uid: copied.dest_of(uid),
+                    })
+                })
+                .collect(),
             Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
-                for o in owed {
-                    let reason = format!("UID COPY from {from} refused: {e}");
-                    self.fail(to, o.origin.clone(), None, FailureClass::Refused, reason);
-                }
+                vec![
+                    Fate::Refused {
+                        reason: format!("UID COPY from {from} refused: {e}"),
+                        overquota: false
+                    };
+                    uids.len()
+                ]
             }
-            Err(e) => {
-                // Its fate is unknown: reconnect and look.
-                let why = e.to_string();
-                self.reconnect(&why)?;
-                let wanted: Vec<_> = owed.iter().map(|o| (o.fp, None, o.size as usize)).collect();
-                let exclude: HashSet<u32> = match self.journal() {
-                    Some(j) => j.uids(to, before.uidvalidity),
-                    None => HashSet::new(),
-                };
-                match self.retrying(|s| find_landed(s, to, before, &wanted, &exclude))? {
-                    Ok(found) => {
-                        for (o, at) in owed.iter().zip(found) {
-                            match at {
-                                Some(at) => self.copy_landed(to, o, at),
-                                None => {
-                                    let reason =
-                                        format!("{why} while copying; the next run will upload it");
-                                    self.fail(
-                                        to,
-                                        o.origin.clone(),
-                                        None,
-                                        FailureClass::Unknown,
-                                        reason,
-                                    );
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        for o in owed {
-                            let reason = format!(
-                                "{why} while copying; could not check whether it landed: {e}"
-                            );
-                            self.fail(to, o.origin.clone(), None, FailureClass::Unknown, reason);
-                        }
-                        return Ok(()); // the `Begin` stays open: the next run looks
-                    }
-                }
-            }
-        }
-        if let (Some(mut j), Some(id)) = (self.journal(), batch) {
-            j.end(id).map_err(Stop::Journal)?;
-        }
-        Ok(())
-    }
-
-    fn copied(&mut self, to: &str, o: &Owed, copied: &Copied) {
-        let at = Landed {
-            uidvalidity: copied.uid_validity,
-            uid: copied.dest_of(o.uid),
+            Err(e) => vec![Fate::Lost(format!("{e} while copying")); uids.len()],
         };
-        self.copy_landed(to, o, at);
-    }
-
-    fn copy_landed(&mut self, to: &str, o: &Owed, at: Landed) {
-        if let Some(mut j) = self.journal() {
-            j.landed(to, &o.fp, Some(o.size), at);
-        }
-        self.report.uploaded(to, o.size);
-        self.report.copies += 1;
-        self.done += 1;
-        self.progress.set_status(self.done, to);
+        unit.answered(fates);
+        self.recover(vec![unit])
     }
 }

@@ -1,37 +1,55 @@
 //! Upload: drives the planned folders through an IMAP session. It reads each
 //! folder's messages, keeps back those that must not be sent (unreadable, or
-//! as [`crate::plan::decide`] says: skipped by the source, empty, over
+//! as [`crate::plan::decide()`] says: skipped by the source, empty, over
 //! APPENDLIMIT, NUL bytes without BINARY) and those already on
 //! the server (journaled, or found by the server check), batches the rest
 //! ([`crate::plan::MailboxBatches`]) and sends them (`send.rs`). Every
 //! message ends up counted in the [`Report`] exactly once.
 //!
 //! Parts: `run.rs` starts one uploader per connection (`--jobs`) on the
-//! shares `jobs.rs` deals out, and merges their reports; `window.rs`
-//! journals and writes batches, several in flight, and resolves those of
-//! unknown fate; `copies.rs` copies a message that belongs in several
-//! mailboxes instead of sending it again; `throttle.rs` keeps
-//! `--max-rate`; `send.rs` reads answers and keeps the connection;
-//! `resolve.rs` looks at the server (what landed, what is there);
-//! `server_check.rs` checks the journal against each target mailbox and
-//! reads what it holds beyond the journal;
+//! shares `jobs.rs` deals out, and merges their reports; `lifecycle.rs`
+//! is the one life of every unit of work (planned → begun → sent →
+//! answered | lost → looked → settled) and its one settle step, which
+//! writes journal, report and progress through `books.rs`; `window.rs`
+//! journals and writes batches, several in flight; `copies.rs` copies a
+//! message that belongs in several mailboxes instead of sending it again;
+//! `recovery.rs` resolves units whose answers were lost (and those an
+//! earlier run left open) by looking; `throttle.rs` keeps `--max-rate`;
+//! `send.rs` reads answers and retries idempotent commands; `link.rs` keeps
+//! the connection and reopens it; `resolve.rs` looks at the server (what
+//! landed, what is there); `server_check.rs` checks the journal against
+//! each target mailbox and reads what it holds beyond the journal;
+//! `server.rs` is the server as a trait ([`MailServer`]: a
+//! [`crate::imap::Session`], or a scripted one in unit tests);
 //! `failed_out.rs` keeps the messages that did not land.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
+mod books;
 mod copies;
+#[cfg(test)]
+mod copies_tests;
 mod failed_out;
 mod jobs;
+mod lifecycle;
+#[cfg(test)]
+mod lifecycle_tests;
+mod link;
 mod mode;
+mod recovery;
 pub mod resolve;
 mod run;
+#[cfg(test)]
+mod scripted;
 mod send;
+pub mod server;
 mod server_check;
 mod throttle;
 mod window;
 
 pub use jobs::source_bytes;
 pub use mode::UploadMode;
-pub use run::upload;
+pub use run::{upload, upload_to};
+pub use server::MailServer;
 pub use throttle::Throttle;
 pub use window::WindowLimits;
 
@@ -41,7 +59,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::fingerprint::Fingerprint;
-use crate::imap::{AppendItem, Code, ImapError, Session};
+use crate::imap::{AppendItem, Code, ImapError};
 use crate::journal::{Journal, JournalError};
 use crate::message::Message;
 use crate::plan::{BatchLimits, MailboxBatches, ServerFacts, TargetMap, Verdict, decide};
@@ -79,7 +97,7 @@ pub struct UploadOptions {
 }
 
 /// Opens a new authenticated session (for another connection, or reconnecting).
-pub type Connect<'a> = &'a (dyn Fn() -> Result<Session, ImapError> + Sync);
+pub type Connect<'a> = &'a (dyn Fn() -> Result<Box<dyn MailServer>, ImapError> + Sync);
 
 /// What the connections of one run share.
 struct Shared {
@@ -94,6 +112,9 @@ struct Shared {
     /// Held while a connection checks a mailbox, so that another one
     /// meeting it too sees the outcome (journal distrusted, index read).
     checking: Mutex<()>,
+    /// (mailbox, fingerprint) of messages in batches an earlier run left
+    /// open whose fate could not be checked: not sent in this run.
+    unsettled: Mutex<HashMap<(String, Fingerprint), usize>>,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
@@ -115,8 +136,8 @@ enum Stop {
 }
 
 struct Uploader<'a> {
-    session: Session,
-    connect: Connect<'a>,
+    /// The session, and how to replace it when it breaks.
+    session: link::Link<'a>,
     opts: &'a UploadOptions,
     mode: UploadMode,
     report: Report,
@@ -139,7 +160,7 @@ struct Uploader<'a> {
 
 impl<'a> Uploader<'a> {
     fn new(
-        session: Session,
+        session: Box<dyn MailServer>,
         connect: Connect<'a>,
         opts: &'a UploadOptions,
         shared: &'a Shared,
@@ -148,8 +169,7 @@ impl<'a> Uploader<'a> {
     ) -> Uploader<'a> {
         let mode = UploadMode::choose(session.capabilities(), opts.allow_multiappend);
         Uploader {
-            session,
-            connect,
+            session: link::Link::new(session, connect),
             opts,
             mode,
             report: Report::default(),
@@ -176,7 +196,7 @@ impl<'a> Uploader<'a> {
     /// exist, and the batches an earlier run left open, resolved.
     fn prepare(&mut self) -> Result<(), Stop> {
         self.list_mailboxes()?;
-        self.resolve_pending()
+        self.resolve_earlier()
     }
 
     fn list_mailboxes(&mut self) -> Result<(), Stop> {
@@ -273,6 +293,10 @@ impl<'a> Uploader<'a> {
                     self.report
                         .already_present(&mailbox, msg.origin.to_string(), why.into());
                     self.progress.advance(msg.bytes.len() as u64);
+                    continue;
+                }
+                if self.fate_unknown(&mailbox, &fp) {
+                    self.held_back(&mailbox, &msg);
                     continue;
                 }
                 accepted.push(mailbox);
@@ -440,14 +464,16 @@ impl<'a> Uploader<'a> {
         class: FailureClass,
         reason: String,
     ) {
-        if let Some(out) = &self.shared.failed_out
-            && let Err(e) = lock(out).write(mailbox, &origin, class.as_str(), &reason, bytes)
-        {
-            self.report
-                .warnings
-                .push(format!("--failed-out: cannot write {origin}: {e}"));
-        }
-        self.report.failed(mailbox, origin, class, reason);
+        let failed_out = self.shared.failed_out.as_ref();
+        books::write_failure(
+            failed_out,
+            &mut self.report,
+            mailbox,
+            origin,
+            bytes,
+            class,
+            reason,
+        );
     }
 }
 

@@ -4,10 +4,12 @@
 //!   lost, BYE, timeout, a killed run) is resolved by comparing the
 //!   mailbox with the STATUS recorded just before the batch: if UIDNEXT has
 //!   not moved nothing landed; otherwise the messages from that UID on are
-//!   read back and matched by fingerprint (then by Message-ID and size, in
-//!   case the server rewrote bytes), each server message matching at most
-//!   one of ours. Other deliveries racing into the mailbox cannot fool it.
-//!   It first waits for UIDNEXT to settle: the server may still be storing
+//!   looked at cheaply, size and Message-ID first ([`MailServer::fetch_summaries_from`]),
+//!   and bodies are hashed only for the candidates that tie
+//!   ([`MailServer::fetch_hashes`]), so a look costs a few bytes per
+//!   message whatever their size. Each server message matches at most one
+//!   of ours; other deliveries racing into the mailbox cannot fool it. It
+//!   first waits for UIDNEXT to settle: the server may still be storing
 //!   commands the dead connection had in flight.
 //! - [`ServerIndex`]: the server-checked resume (`server_check.rs`): the
 //!   messages of a mailbox the journal cannot account for, by Message-ID
@@ -18,23 +20,69 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::fingerprint::{Fingerprint, message_id};
-use crate::imap::{ImapError, Session, Summary};
+use crate::imap::{ImapError, Summary};
 use crate::journal::{Before, Landed};
 use crate::message::Message;
 
-/// For each of `wanted` (fingerprint, Message-ID, size), where it landed in
-/// `mailbox` since `before`, or `None` if it is not there. `exclude`: UIDs
-/// already accounted for (confirmed earlier in the same batch or journaled).
+use super::server::MailServer;
+
+/// What is known of a message looked for: its fingerprint (SHA-256 of the
+/// bytes sent, which the server stores as sent), and when known its size
+/// and Message-ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    pub fp: Fingerprint,
+    pub size: Option<u64>,
+    pub message_id: Option<String>,
+}
+
+impl Wanted {
+    pub fn of_bytes(bytes: &[u8]) -> Wanted {
+        Wanted {
+            fp: Fingerprint::of(bytes),
+            size: Some(bytes.len() as u64),
+            message_id: message_id(bytes),
+        }
+    }
+
+    /// True when `s` may be this message: same size (when known), and no
+    /// other Message-ID.
+    fn may_be(&self, s: &Summary) -> bool {
+        self.size.is_none_or(|n| n == u64::from(s.size))
+            && !matches!((&self.message_id, &s.message_id), (Some(a), Some(b)) if a != b)
+    }
+
+    /// The size and Message-ID, when both are known.
+    fn key(&self) -> Option<(u64, &str)> {
+        Some((self.size?, self.message_id.as_deref()?))
+    }
+}
+
+/// What a look at a mailbox found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// For each message looked for, where it landed, or `None`: not there.
+    Found(Vec<Option<Landed>>),
+    /// The server's answers do not account for every message it holds
+    /// since the snapshot (a FETCH answered in part): no verdict.
+    Incomplete(String),
+}
+
+/// For each of `wanted`, where it landed in `mailbox` since `before`, or
+/// `None` if it is not there. `exclude`: UIDs already accounted for
+/// (confirmed earlier in this run or journaled). A look that cannot
+/// account for every message the mailbox gained since `before` (its
+/// MESSAGES count) gives no verdict ([`Look::Incomplete`]).
 pub fn find_landed(
-    session: &mut Session,
+    server: &mut dyn MailServer,
     mailbox: &str,
     before: Before,
-    wanted: &[(Fingerprint, Option<String>, usize)],
+    wanted: &[Wanted],
     exclude: &HashSet<u32>,
-) -> Result<Vec<Option<Landed>>, ImapError> {
-    let none = vec![None; wanted.len()];
-    settle(session, mailbox)?;
-    let sel = session.select(mailbox)?;
+) -> Result<Look, ImapError> {
+    let none = Look::Found(vec![None; wanted.len()]);
+    settle(server, mailbox)?;
+    let sel = server.select(mailbox)?;
     if before.uidvalidity.is_some() && sel.uid_validity != before.uidvalidity {
         // The mailbox was recreated since: whatever landed then is gone.
         return Ok(none);
@@ -42,58 +90,148 @@ pub fn find_landed(
     if before.uidnext.is_some() && sel.uid_next == before.uidnext {
         return Ok(none);
     }
-    let fetched = session.fetch_from(before.uidnext.unwrap_or(1))?;
-    let mut by_fp: HashMap<Fingerprint, Vec<u32>> = HashMap::new();
-    let mut by_id: HashMap<(String, usize), Vec<u32>> = HashMap::new();
-    for f in fetched.iter().filter(|f| !exclude.contains(&f.uid)) {
-        by_fp
-            .entry(Fingerprint::of(&f.body))
-            .or_default()
-            .push(f.uid);
-        if let Some(id) = message_id(&f.body) {
-            by_id.entry((id, f.body.len())).or_default().push(f.uid);
-        }
+    let all = server.fetch_summaries_from(before.uidnext.unwrap_or(1))?;
+    if let Some(had) = before.messages
+        && u64::from(sel.exists) > u64::from(had) + all.len() as u64
+    {
+        // More messages than the snapshot's and the answer's together,
+        // even if none was expunged: the answer left some out.
+        return Ok(Look::Incomplete(format!(
+            "the server holds {} messages, {had} before the batch, but described only {} since",
+            sel.exists,
+            all.len()
+        )));
     }
-    let mut taken = HashSet::new();
-    let mut take = |uids: Option<&mut Vec<u32>>| -> Option<u32> {
-        let uids = uids?;
-        let i = uids.iter().position(|u| !taken.contains(u))?;
-        let uid = uids.remove(i);
-        taken.insert(uid);
-        Some(uid)
+    let summaries: Vec<Summary> = all
+        .into_iter()
+        .filter(|s| !exclude.contains(&s.uid))
+        .collect();
+    let uids = match match_summaries(wanted, &summaries, |uids| server.fetch_hashes(uids))? {
+        Ok(uids) => uids,
+        Err(why) => return Ok(Look::Incomplete(why)),
     };
-    let mut out = Vec::with_capacity(wanted.len());
-    for (fp, id, len) in wanted {
-        let uid = take(by_fp.get_mut(fp)).or_else(|| {
-            id.as_ref()
-                .and_then(|id| take(by_id.get_mut(&(id.clone(), *len))))
-        });
-        out.push(uid.map(|uid| Landed {
-            uidvalidity: sel.uid_validity,
-            uid: Some(uid),
-        }));
-    }
-    Ok(out)
+    Ok(Look::Found(
+        uids.into_iter()
+            .map(|uid| {
+                uid.map(|uid| Landed {
+                    uidvalidity: sel.uid_validity,
+                    uid: Some(uid),
+                })
+            })
+            .collect(),
+    ))
 }
 
-/// Pause between two looks at UIDNEXT while waiting for it to settle.
-const SETTLE_PAUSE: Duration = Duration::from_millis(150);
-/// Looks at most this many times.
-const SETTLE_LOOKS: usize = 20;
+/// Pairs `wanted` with server messages: a size and Message-ID that only one
+/// wanted message and only one server message share is a match; any other
+/// candidate (same size, Message-ID missing or repeated) is decided by the
+/// body's fingerprint, fetched (`hashes`) only for those candidates. The
+/// inner `Err`: the hashes did not cover every candidate (no verdict).
+pub fn match_summaries(
+    wanted: &[Wanted],
+    summaries: &[Summary],
+    hashes: impl FnOnce(&[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError>,
+) -> Result<Result<Vec<Option<u32>>, String>, ImapError> {
+    let mut key_count: HashMap<(u64, &str), (usize, usize)> = HashMap::new();
+    for w in wanted {
+        if let Some(k) = w.key() {
+            key_count.entry(k).or_default().0 += 1;
+        }
+    }
+    for s in summaries {
+        if let Some(id) = &s.message_id {
+            let k = (u64::from(s.size), id.as_str());
+            if let Some(c) = key_count.get_mut(&k) {
+                c.1 += 1;
+            }
+        }
+    }
+    let mut out: Vec<Option<u32>> = vec![None; wanted.len()];
+    let mut taken: HashSet<u32> = HashSet::new();
+    for (i, w) in wanted.iter().enumerate() {
+        let Some(k) = w.key() else { continue };
+        if key_count.get(&k) == Some(&(1, 1))
+            && let Some(s) = summaries
+                .iter()
+                .find(|s| s.message_id.as_deref() == Some(k.1) && u64::from(s.size) == k.0)
+        {
+            out[i] = Some(s.uid);
+            taken.insert(s.uid);
+        }
+    }
+    let mut candidates: Vec<u32> = Vec::new();
+    for (i, w) in wanted.iter().enumerate() {
+        if out[i].is_some() {
+            continue;
+        }
+        for s in summaries.iter().filter(|s| w.may_be(s)) {
+            if !taken.contains(&s.uid) && !candidates.contains(&s.uid) {
+                candidates.push(s.uid);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Ok(out));
+    }
+    candidates.sort_unstable();
+    let mut by_fp: HashMap<Fingerprint, Vec<u32>> = HashMap::new();
+    let mut hashed = HashSet::new();
+    for (uid, fp) in hashes(&candidates)? {
+        if candidates.binary_search(&uid).is_ok() && hashed.insert(uid) {
+            by_fp.entry(fp).or_default().push(uid);
+        }
+    }
+    if hashed.len() < candidates.len() {
+        return Ok(Err(format!(
+            "asked for the fingerprints of {} messages, the server gave {}",
+            candidates.len(),
+            hashed.len()
+        )));
+    }
+    for (i, w) in wanted.iter().enumerate() {
+        if out[i].is_some() {
+            continue;
+        }
+        if let Some(uids) = by_fp.get_mut(&w.fp)
+            && let Some(p) = uids.iter().position(|u| !taken.contains(u))
+        {
+            let uid = uids.remove(p);
+            taken.insert(uid);
+            out[i] = Some(uid);
+        }
+    }
+    Ok(Ok(out))
+}
 
-/// Waits until `mailbox`'s UIDNEXT is the same on two looks in a row: the
-/// server may still be storing what the dead connection had sent (commands
-/// in flight, already in its input buffer) when the new connection looks;
-/// judging then would send those messages again.
-fn settle(session: &mut Session, mailbox: &str) -> Result<(), ImapError> {
-    let mut last = session.status(mailbox)?.uid_next;
+/// Pause between two looks at UIDNEXT while waiting for it to settle
+/// (unit tests' scripted server stores at once).
+const SETTLE_PAUSE: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 200 });
+/// UIDNEXT must be the same on this many looks in a row (so unchanged for
+/// 600 ms): a loaded server may take a few hundred ms to fsync one batch.
+const SETTLE_STABLE_LOOKS: usize = 4;
+/// Looks at most this many times.
+const SETTLE_LOOKS: usize = 30;
+
+/// Waits until `mailbox`'s UIDNEXT stays the same for a while: the server
+/// may still be storing what the dead connection had sent (commands in
+/// flight, already in its input buffer; under load one save and its fsync
+/// can take hundreds of ms) when the new connection looks; judging then
+/// would send those messages again.
+fn settle(server: &mut dyn MailServer, mailbox: &str) -> Result<(), ImapError> {
+    let mut last = server.status(mailbox)?.uid_next;
+    let mut same = 1;
     for _ in 1..SETTLE_LOOKS {
         std::thread::sleep(SETTLE_PAUSE);
-        let now = session.status(mailbox)?.uid_next;
+        let now = server.status(mailbox)?.uid_next;
         if now == last {
-            break;
+            same += 1;
+            if same >= SETTLE_STABLE_LOOKS {
+                break;
+            }
+        } else {
+            same = 1;
+            last = now;
         }
-        last = now;
     }
     Ok(())
 }
@@ -277,6 +415,59 @@ mod tests {
             internal_date: None,
             message_id: id.map(String::from),
         }
+    }
+
+    fn wanted(bytes: &[u8]) -> Wanted {
+        Wanted::of_bytes(bytes)
+    }
+
+    /// A unique (size, Message-ID) is enough; a repeated one, or none, is
+    /// settled by hashes of the candidates only (same size, no other id).
+    #[test]
+    fn matching_hashes_only_ties() {
+        let a = b"Message-ID: <a>\r\n\r\none".to_vec();
+        let b1 = b"Message-ID: <b>\r\n\r\ntwo".to_vec();
+        let b2 = b"Message-ID: <b>\r\n\r\nTWO".to_vec();
+        let n = b"Subject: none\r\n\r\nx".to_vec();
+        let sum = |uid: u32, m: &[u8]| Summary {
+            uid,
+            size: m.len() as u32,
+            internal_date: None,
+            message_id: message_id(m),
+        };
+        let other = b"Message-ID: <zz>\r\n\r\nthree".to_vec();
+        let server = [
+            sum(10, &b2),
+            sum(11, &a),
+            sum(12, &n),
+            sum(13, &b1),
+            sum(14, &other),
+        ];
+        let want = [
+            wanted(&a),
+            wanted(&b1),
+            wanted(&b2),
+            wanted(&n),
+            wanted(b"gone"),
+        ];
+        let mut asked = Vec::new();
+        let found = match_summaries(&want, &server, |uids| {
+            asked = uids.to_vec();
+            Ok(vec![
+                (10, Fingerprint::of(&b2)),
+                (12, Fingerprint::of(&n)),
+                (13, Fingerprint::of(&b1)),
+            ])
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(found, [Some(11), Some(13), Some(10), Some(12), None]);
+        assert_eq!(asked, [10, 12, 13], "hashes only for the ties");
+        let none = match_summaries(&want[..1], &server, |_| panic!("no hashes needed"));
+        assert_eq!(none.unwrap(), Ok(vec![Some(11)]));
+        // Hashes left out by the server: no verdict rather than "not there".
+        let part = match_summaries(&want, &server, |_| Ok(vec![(10, Fingerprint::of(&b2))]));
+        assert!(part.unwrap().is_err());
     }
 
     fn fp(n: u8) -> Fingerprint {

@@ -8,21 +8,43 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::imap::Session;
+use crate::imap::{ImapError, Session};
 use crate::journal::Journal;
 use crate::plan::{PlannedFolder, TargetMap};
 use crate::progress::Progress;
-use crate::report::Report;
+use crate::report::{FailureClass, Report};
 
 use super::failed_out::FailedOut;
 use super::jobs::{Share, distribute};
-use super::{Connect, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
+use super::{Connect, MailServer, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
 
 /// Uploads every planned folder over `opts.jobs` connections (`session`
 /// is the first; the others are opened with `connect`); the outcome of
 /// each message is in the returned report. Sessions are logged out at the end.
 pub fn upload(
     session: Session,
+    connect: &(dyn Fn() -> Result<Session, ImapError> + Sync),
+    journal: Option<Journal>,
+    folders: &[PlannedFolder],
+    map: &TargetMap,
+    opts: &UploadOptions,
+    progress: &Progress,
+) -> Report {
+    let boxed = || connect().map(|s| Box::new(s) as Box<dyn MailServer>);
+    upload_to(
+        Box::new(session),
+        &boxed,
+        journal,
+        folders,
+        map,
+        opts,
+        progress,
+    )
+}
+
+/// [`upload`] through any [`MailServer`] (a scripted one in unit tests).
+pub fn upload_to(
+    session: Box<dyn MailServer>,
     connect: Connect<'_>,
     journal: Option<Journal>,
     folders: &[PlannedFolder],
@@ -58,6 +80,7 @@ pub fn upload(
         seen: Mutex::new(HashMap::new()),
         on_server: Mutex::new(HashMap::new()),
         checking: Mutex::new(()),
+        unsettled: Mutex::new(HashMap::new()),
     };
     let lanes = distribute(folders, opts.jobs, opts.unordered);
     let connections = lanes.len().max(1);
@@ -123,6 +146,7 @@ pub fn upload(
     for r in reports {
         report.merge(r);
     }
+    super::recovery::report_unmet(&shared, &mut report);
     if let Some(j) = &shared.journal
         && let Err(e) = lock(j).sync()
     {
@@ -148,6 +172,34 @@ fn not_connected(connection: usize, shares: &[Share], why: &str) -> Report {
 }
 
 impl Uploader<'_> {
+    /// What a rerun will do with what this connection left: "nothing will
+    /// be doubled" only when every message of unknown fate will be looked
+    /// for before it is sent again: its batch is open in the journal, or the
+    /// server check reads the mailbox (not with `--allow-duplicates`).
+    fn rerun_promise(&self) -> &'static str {
+        let unknown = self
+            .report
+            .failures
+            .iter()
+            .any(|f| f.class == FailureClass::Unknown);
+        match (
+            unknown,
+            self.shared.journal.is_some(),
+            self.opts.allow_duplicates,
+        ) {
+            (false, _, _) => "(nothing will be doubled)",
+            (true, true, _) => {
+                "(messages of unknown fate stay open in the journal and are looked for first: nothing will be doubled)"
+            }
+            (true, false, false) => {
+                "(messages of unknown fate are looked for on the server by the next run's check: nothing will be doubled)"
+            }
+            (true, false, true) => {
+                "(careful: with --no-journal and --allow-duplicates a rerun cannot tell whether the messages of unknown fate landed, and may store them twice)"
+            }
+        }
+    }
+
     /// Ends this connection's part: answers still coming collected, the
     /// reason to stop in the report, the session logged out.
     fn finish(mut self, result: Result<(), Stop>) -> Report {
@@ -163,8 +215,9 @@ impl Uploader<'_> {
             Ok(()) => {}
             Err(Stop::Connection(why)) => {
                 self.report.connection_lost = true;
+                let promise = self.rerun_promise();
                 self.report.aborted = Some(format!(
-                    "{why}; run the same command again to finish (nothing will be doubled)"
+                    "{why}; run the same command again to finish {promise}"
                 ));
             }
             Err(Stop::Interrupted) => {

@@ -24,10 +24,11 @@
 
 use std::time::Instant;
 
-use crate::imap::{ImapError, MailboxStatus, Session, Summary};
+use crate::imap::{ImapError, MailboxStatus, Summary};
 use crate::journal::Holdings;
 
 use super::resolve::ServerIndex;
+use super::server::MailServer;
 use super::{Stop, Uploader};
 
 /// Journaled UIDs of a mailbox checked against the server per run: the
@@ -258,7 +259,7 @@ fn explains(status: &MailboxStatus, journaled: usize, tail: usize) -> bool {
 /// among `journaled` (trusted UIDs, ascending), as little as MESSAGES and
 /// UIDNEXT allow.
 fn read_unaccounted(
-    s: &mut Session,
+    s: &mut dyn MailServer,
     mailbox: &str,
     status: &MailboxStatus,
     journaled: &[u32],

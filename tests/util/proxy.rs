@@ -247,7 +247,8 @@ fn cut_position(at: &At, seen: &[u8]) -> Option<usize> {
     }
 }
 
-fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) {
+/// Replaces every `from` in `data` with `to` (of the same length).
+pub fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) {
     assert_eq!(from.len(), to.len());
     let mut i = 0;
     while i + from.len() <= data.len() {

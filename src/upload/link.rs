@@ -1,0 +1,86 @@
+//! The connection an uploader works through, and its replacement: a
+//! [`MailServer`] (a real session or, in unit tests, a scripted one) and
+//! the [`Connect`] that opens a new one when it breaks, immediately and
+//! then with growing pauses, `--retries` times in all. What a broken
+//! connection had in flight is not this module's concern: the batch
+//! lifecycle looks for it (`recovery.rs`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::imap::{Capabilities, ImapError, SessionStats};
+
+use super::server::MailServer;
+use super::{Connect, Stop};
+
+/// First pause before a reconnection after the immediate one; doubles, up to
+/// [`MAX_BACKOFF`] (unit tests' scripted server has nothing to wait for).
+const FIRST_BACKOFF: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 250 });
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The current session and how to open the next.
+pub(super) struct Link<'a> {
+    server: Box<dyn MailServer>,
+    connect: Connect<'a>,
+}
+
+impl<'a> Link<'a> {
+    pub fn new(server: Box<dyn MailServer>, connect: Connect<'a>) -> Link<'a> {
+        Link { server, connect }
+    }
+
+    /// The session, to send a command.
+    pub fn server(&mut self) -> &mut dyn MailServer {
+        self.server.as_mut()
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        self.server.capabilities()
+    }
+
+    pub fn is_broken(&self) -> bool {
+        self.server.is_broken()
+    }
+
+    pub fn stats(&self) -> SessionStats {
+        self.server.stats()
+    }
+
+    pub fn logout(self) {
+        self.server.logout();
+    }
+
+    /// Opens a new session in place of the broken one (lost because of
+    /// `why`); returns the attempt that succeeded. Stops at once when
+    /// `stop` is set or the server refuses the credentials or TLS.
+    pub fn reconnect(&mut self, why: &str, retries: u32, stop: &AtomicBool) -> Result<u32, Stop> {
+        let mut last = why.to_string();
+        let mut pause = Duration::ZERO;
+        for attempt in 1..=retries {
+            if stop.load(Ordering::SeqCst) {
+                return Err(Stop::Interrupted);
+            }
+            std::thread::sleep(pause);
+            pause = if pause.is_zero() {
+                FIRST_BACKOFF
+            } else {
+                (pause * 2).min(MAX_BACKOFF)
+            };
+            match (self.connect)() {
+                Ok(s) => {
+                    self.server = s;
+                    return Ok(attempt);
+                }
+                Err(e @ (ImapError::Auth(_) | ImapError::Tls(_) | ImapError::PlaintextRefused)) => {
+                    return Err(Stop::Connection(format!("{why}; reconnecting failed: {e}")));
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(Stop::Connection(if retries == 0 {
+            format!("{why} (--retries 0: not reconnecting)")
+        } else {
+            format!("{why}; gave up after {retries} reconnection attempts (last: {last})")
+        }))
+    }
+}
