@@ -28,6 +28,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
             cand verify 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+            cand batch 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
             cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -162,10 +163,27 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand --no-journal 'Ignore the journal: match by Message-ID and size only'
+            cand --json 'Print the findings as one JSON document on stdout (the schema of upload''s and scan''s JSON: "schema", "kind", totals, "exit_code")'
             cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mailhaul;batch'= {
+            cand --accounts 'Accounts uploaded at the same time'
+            cand --max-connections-per-server 'Most connections to one server (host:port) over all running accounts (each account opens --jobs); providers limit this, e.g. Gmail to 15'
+            cand --ca-file 'Trust this PEM certificate for accounts without a ca_file column'
+            cand --state 'Where the batch keeps which accounts are complete [default: $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals]'
+            cand --merge-reports 'Merge the JSON reports of several shards into one (no upload)'
+            cand --check 'Check the list and the options without connecting; exit 2 on mistakes'
+            cand --json 'Print the report as one JSON document on stdout'
+            cand --json-progress 'Write progress as newline-delimited JSON events on stderr, each carrying its account'
+            cand -q 'No progress and no table; errors are still printed'
+            cand --quiet 'No progress and no table; errors are still printed'
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'mailhaul;config'= {
             cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
@@ -201,6 +219,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
             cand verify 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+            cand batch 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
             cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -212,6 +231,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         &'mailhaul;help;check'= {
         }
         &'mailhaul;help;verify'= {
+        }
+        &'mailhaul;help;batch'= {
         }
         &'mailhaul;help;config'= {
             cand check 'Validate the config file: syntax (with the line), accounts, the files they name'

@@ -31,6 +31,7 @@ complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "upload" -d 'Uploa
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "scan" -d 'Show what upload would do, without any network access'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "batch" -d 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "config" -d 'Work with the config file'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -40,6 +41,7 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
@@ -104,6 +106,7 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
@@ -153,6 +156,7 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
@@ -193,8 +197,20 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l insecure -d
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-journal -d 'Ignore the journal: match by Message-ID and size only'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l json -d 'Print the findings as one JSON document on stdout (the schema of upload\'s and scan\'s JSON: "schema", "kind", totals, "exit_code")'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l accounts -d 'Accounts uploaded at the same time' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l max-connections-per-server -d 'Most connections to one server (host:port) over all running accounts (each account opens --jobs); providers limit this, e.g. Gmail to 15' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l ca-file -d 'Trust this PEM certificate for accounts without a ca_file column' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l state -d 'Where the batch keeps which accounts are complete [default: $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals]' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l merge-reports -d 'Merge the JSON reports of several shards into one (no upload)' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l check -d 'Check the list and the options without connecting; exit 2 on mistakes'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l json -d 'Print the report as one JSON document on stdout'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l json-progress -d 'Write progress as newline-delimited JSON events on stderr, each carrying its account'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s q -l quiet -d 'No progress and no table; errors are still printed'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s h -l help -d 'Print help'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'
@@ -206,11 +222,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_see
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand generate" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "config" -d 'Work with the config file'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "batch" -d 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "config" -d 'Work with the config file'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'

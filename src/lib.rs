@@ -6,6 +6,7 @@
 //! batches through an [`imap::Session`], and [`report`] turns the outcome
 //! into a summary and an exit code. [`cli`] and [`config`] sit at the edge.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod fingerprint;

@@ -90,3 +90,7 @@ mod lifecycle;
 // One decision per message: scan, upload --dry-run, upload and verify agree
 // on what is sent, skipped or refused (BINARY hidden by a proxy).
 mod decide;
+
+// Many accounts in one command (issue 11): 20 users of a private Dovecot,
+// failures rerun, SIGINT and SIGKILL resumed, list mistakes, sharding.
+mod batch;

@@ -260,13 +260,7 @@ impl UploadSettings {
             jobs: args.jobs,
             unordered: args.unordered,
         };
-        let progress = if args.json_progress {
-            ProgressMode::Json
-        } else if args.quiet || args.json {
-            ProgressMode::Hidden
-        } else {
-            ProgressMode::Auto
-        };
+        let progress = ProgressMode::of_flags(args.json_progress, args.quiet || args.json);
         Ok(UploadSettings {
             sources,
             server,

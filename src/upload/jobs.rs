@@ -95,6 +95,7 @@ pub fn source_bytes(f: &PlannedFolder) -> u64 {
     match f.source.kind {
         FolderKind::Mbox | FolderKind::AppleExport => size(&f.source.path),
         FolderKind::Emlx => crate::source::apple::store_bytes(&f.source.path),
+        FolderKind::Pst { bytes, .. } => bytes,
         FolderKind::Maildir => ["cur", "new"]
             .iter()
             .map(|d| dir_size(&f.source.path.join(d)))
