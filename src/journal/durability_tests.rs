@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use super::sync_thread::SyncFn;
+use super::syncer::SyncFn;
 use super::*;
 
 /// How long a test waits for the sync thread before it calls it stuck.
@@ -172,4 +172,17 @@ fn before_send_syncs_before_begin_returns() {
     let _ = synced.try_iter().count();
     j.begin("INBOX", before(), &[fp(1)]).unwrap();
     assert_eq!(synced.try_iter().last(), Some((file_len(&p), true)));
+}
+
+/// Before send, a failed sync fails the `begin` itself: its batch is not
+/// sent.
+#[test]
+fn before_send_sync_failure_fails_begin() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("j");
+    let fake = FakeSync::default();
+    let (mut j, _synced) = fake.open(&p, Durability::BeforeSend);
+    fake.fail.store(true, Ordering::SeqCst);
+    let e = j.begin("INBOX", before(), &[fp(1)]).unwrap_err();
+    assert!(e.to_string().contains("injected EIO"), "{e}");
 }

@@ -13,7 +13,7 @@
 //! Durability: a record is written (write(2)) before the batch it announces
 //! is sent, so it survives the process being killed (SIGKILL, a crash); only
 //! an OS crash or a power cut loses what is not yet synced. The `fdatasync`
-//! runs on the journal's sync thread (`sync_thread.rs`) while the batch
+//! runs on the journal's sync thread (`syncer.rs`) while the batch
 //! travels, one sync for every record written before it
 //! ([`Durability::Overlapped`]). A power cut can thus cost the last batches'
 //! records, never a record before a synced one (the file is a prefix), and
@@ -44,7 +44,7 @@
 mod durability_tests;
 mod lock;
 mod record;
-mod sync_thread;
+mod syncer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -54,12 +54,12 @@ use std::path::{Path, PathBuf};
 
 pub use lock::{Lock, LockError};
 pub use record::Record;
-pub use sync_thread::Durability;
+pub use syncer::Durability;
 
 use crate::fingerprint::Fingerprint;
 use crate::private_file;
 
-use sync_thread::{SyncFn, SyncThread};
+use syncer::{SyncFn, Syncer};
 
 /// Where a journaled message is on the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,9 +158,9 @@ impl std::error::Error for JournalError {}
 pub struct Journal {
     path: PathBuf,
     file: File,
-    /// Makes what is written durable, off the send path (dropped, so
-    /// joined, before the lock is released).
-    syncer: SyncThread,
+    /// Makes what is written durable (dropped, so its thread joined,
+    /// before the lock is released).
+    syncer: Syncer,
     _lock: Lock,
     landed: HashMap<String, MailboxEntries>,
     /// Each mailbox's UIDVALIDITY as its last `Begin` saw it: that of the
@@ -248,7 +248,7 @@ impl Journal {
         let written = decoded.valid_len as u64;
         let syncer = file
             .try_clone()
-            .and_then(|own| SyncThread::spawn(own, written, sync))
+            .and_then(|own| Syncer::start(own, written, durability, sync))
             .map_err(io_err)?;
         let mut j = Journal {
             path: path.to_path_buf(),

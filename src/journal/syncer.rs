@@ -1,14 +1,17 @@
-//! The journal's sync thread: it makes what the journal has written
-//! durable (`fdatasync`) while the connection goes on sending, and one
-//! `fdatasync` covers every record written before it (group commit).
+//! The journal's syncer: it makes what the journal has written durable
+//! (`fdatasync`). Overlapped, on a sync thread of its own while the
+//! connection goes on sending, one `fdatasync` covering every record
+//! written before it (group commit); before send (`--allow-duplicates`), on
+//! the caller's thread when it waits, as no thread hop is worth it then.
 //!
-//! It owns no records and makes no decisions: the journal writes (write(2),
-//! on its own thread) and says how far the file goes ([`SyncThread::ask`]);
-//! this thread syncs and says how far is durable
-//! ([`SyncThread::wait`]). A failed sync is kept for good: after a failed
-//! `fdatasync` the kernel may have dropped the dirty pages, so nothing
-//! written before it is known to be on disk whatever later syncs say.
+//! It owns no records and makes no decisions: the journal writes (write(2))
+//! and says how far the file goes ([`Syncer::ask`]); the syncer syncs and
+//! says how far is durable ([`Syncer::wait`]). A failed sync is kept for
+//! good: after a failed `fdatasync` the kernel may have dropped the dirty
+//! pages, so nothing written before it is known to be on disk whatever
+//! later syncs say.
 
+use std::fmt;
 use std::fs::File;
 use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -18,7 +21,7 @@ use std::thread::JoinHandle;
 /// test's stand-in.
 pub(super) type SyncFn = Box<dyn FnMut(&File) -> io::Result<()> + Send>;
 
-/// How a `Begin` is made durable before its batch is sent.
+/// When a `Begin` is made durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Durability {
     /// Written to the file (write(2)) before the batch is sent, so it
@@ -62,42 +65,60 @@ impl Shared {
     }
 }
 
-/// The thread, and how to ask it and wait for it. Dropping it lets the
-/// thread sync what was asked and waits for it to end.
-#[derive(Debug)]
-pub(super) struct SyncThread {
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+/// Who runs the syncs.
+enum Runner {
+    /// The sync thread ([`Durability::Overlapped`]).
+    Thread(Option<JoinHandle<()>>),
+    /// The caller, when it waits ([`Durability::BeforeSend`]).
+    Caller(File, SyncFn),
 }
 
-impl SyncThread {
-    /// Starts the thread for `file` (a handle of its own on the journal's
-    /// file), `written` bytes of which are already durable.
-    pub fn spawn(file: File, written: u64, mut sync: SyncFn) -> io::Result<SyncThread> {
+/// Makes the journal's file durable, and says how far it is. Dropping it
+/// lets the thread sync what was asked and waits for it to end.
+pub(super) struct Syncer {
+    shared: Arc<Shared>,
+    runner: Runner,
+}
+
+impl fmt::Debug for Syncer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Syncer")
+            .field("progress", &*self.shared.lock())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Syncer {
+    /// A syncer for `file` (a handle of its own on the journal's file),
+    /// `written` bytes of which are already durable; with
+    /// [`Durability::Overlapped`] its thread is started.
+    pub fn start(
+        file: File,
+        written: u64,
+        durability: Durability,
+        mut sync: SyncFn,
+    ) -> io::Result<Syncer> {
         let shared = Arc::new(Shared::default());
         {
             let mut p = shared.lock();
             p.asked = written;
             p.durable = written;
         }
-        let theirs = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("journal-sync".into())
-            .spawn(move || {
-                while let Some(upto) = next_sync(&theirs) {
-                    let result = sync(&file);
-                    let mut p = theirs.lock();
-                    match result {
-                        Ok(()) => p.durable = upto,
-                        Err(e) => p.failed = Some((e.kind(), format!("syncing it failed: {e}"))),
-                    }
-                    theirs.changed.notify_all();
-                }
-            })?;
-        Ok(SyncThread {
-            shared,
-            thread: Some(thread),
-        })
+        let runner = match durability {
+            Durability::BeforeSend => Runner::Caller(file, sync),
+            Durability::Overlapped => {
+                let theirs = Arc::clone(&shared);
+                let thread = std::thread::Builder::new()
+                    .name("journal-sync".into())
+                    .spawn(move || {
+                        while let Some(upto) = next_sync(&theirs) {
+                            sync_upto(&theirs, &file, &mut sync, upto);
+                        }
+                    })?;
+                Runner::Thread(Some(thread))
+            }
+        };
+        Ok(Syncer { shared, runner })
     }
 
     /// Asks for the file's first `written` bytes to be made durable; does
@@ -112,8 +133,17 @@ impl SyncThread {
 
     /// Waits until the file's first `written` bytes are durable (asking for
     /// them first), or a sync failed.
-    pub fn wait(&self, written: u64) -> io::Result<()> {
+    pub fn wait(&mut self, written: u64) -> io::Result<()> {
         self.ask(written);
+        if let Runner::Caller(file, sync) = &mut self.runner {
+            let due = {
+                let p = self.shared.lock();
+                p.failed.is_none() && p.durable < written
+            };
+            if due {
+                sync_upto(&self.shared, file, sync, written);
+            }
+        }
         let mut p = self.shared.lock();
         while p.failed.is_none() && p.durable < written {
             p = self.shared.wait(p);
@@ -125,6 +155,18 @@ impl SyncThread {
     pub fn failed(&self) -> io::Result<()> {
         failure(&self.shared.lock())
     }
+}
+
+/// Runs one sync covering the file's first `upto` bytes, and records how
+/// it went.
+fn sync_upto(shared: &Shared, file: &File, sync: &mut SyncFn, upto: u64) {
+    let result = sync(file);
+    let mut p = shared.lock();
+    match result {
+        Ok(()) => p.durable = p.durable.max(upto),
+        Err(e) => p.failed = Some((e.kind(), format!("syncing it failed: {e}"))),
+    }
+    shared.changed.notify_all();
 }
 
 fn failure(p: &Progress) -> io::Result<()> {
@@ -152,11 +194,13 @@ fn next_sync(shared: &Shared) -> Option<u64> {
     }
 }
 
-impl Drop for SyncThread {
+impl Drop for Syncer {
     fn drop(&mut self) {
         self.shared.lock().closing = true;
         self.shared.changed.notify_all();
-        if let Some(t) = self.thread.take() {
+        if let Runner::Thread(thread) = &mut self.runner
+            && let Some(t) = thread.take()
+        {
             let _ = t.join();
         }
     }
