@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::provider::ProviderChoice;
 use crate::source::{DatePolicy, Format, MboxVariant};
 
 const EXIT_CODES_HELP: &str = "\
@@ -235,6 +236,12 @@ pub struct ServerArgs {
     /// Network read/write timeout in seconds [default: 120].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+
+    /// Apply this provider's limits (sessions, bytes per day, message size);
+    /// recognised from the host name by default (imap.gmail.com, ...);
+    /// `none` applies no profile. `mailhaul check` shows them.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub provider: Option<ProviderChoice>,
 }
 
 #[derive(Debug, Args)]
@@ -282,6 +289,11 @@ pub struct UploadArgs {
     /// for a long upload; Microsoft 365 throttles per user too.
     #[arg(long, value_name = "BYTES_PER_S", value_parser = parse_size)]
     pub max_bytes_rate: Option<u64>,
+
+    /// Upload at most this many message bytes per day (suffixes K, M, G
+    /// accepted); default: the provider's budget (Gmail: 500 MB).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_bytes_per_day: Option<u64>,
 
     /// The journal of what was uploaded (default: one per server and user
     /// under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/).
@@ -346,6 +358,11 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub target: TargetArgs,
+
+    /// Refuse what this provider would refuse (its message size cap), as
+    /// upload does; no provider by default (scan knows no server).
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub provider: Option<ProviderChoice>,
 
     /// Print the scan as one JSON document on stdout.
     #[arg(long)]

@@ -64,7 +64,7 @@ pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitSta
     if settings.dry_run {
         // The upload's own decision, with this server's facts: the same
         // refusals (APPENDLIMIT, NUL bytes without BINARY) the upload makes.
-        let facts = ServerFacts::of(session.capabilities());
+        let facts = ServerFacts::of(session.capabilities()).with_size_cap(settings.upload.size_cap);
         session.logout();
         let mut scan = crate::scan::scan(&plan, &map, &settings.sources.read, &facts);
         scan.warnings.extend(problems);

@@ -64,6 +64,7 @@ use crate::journal::{Journal, JournalError};
 use crate::message::Message;
 use crate::plan::{BatchLimits, MailboxBatches, ServerFacts, TargetMap, Verdict, decide};
 use crate::progress::Lane;
+use crate::provider::SizeCap;
 use crate::report::{FailureClass, Report};
 use crate::source::ReadOptions;
 
@@ -94,6 +95,13 @@ pub struct UploadOptions {
     pub jobs: usize,
     /// `--unordered`: a large mailbox may be split across connections.
     pub unordered: bool,
+    /// `--max-bytes-per-day`, else the provider's daily budget.
+    pub max_bytes_per_day: Option<u64>,
+    /// The provider's simultaneous sessions per account (`--jobs` is
+    /// already capped to it).
+    pub session_cap: Option<usize>,
+    /// The provider's message size cap, for servers without APPENDLIMIT.
+    pub size_cap: Option<SizeCap>,
 }
 
 /// Opens a new authenticated session (for another connection, or reconnecting).
@@ -243,7 +251,7 @@ impl<'a> Uploader<'a> {
                 return Ok(());
             }
         };
-        let facts = ServerFacts::of(self.session.capabilities());
+        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
         let mut batches = MailboxBatches::new(self.opts.limits);
         for (index, item) in messages.enumerate() {
             if !share.owns(index) {
