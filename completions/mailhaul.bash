@@ -94,7 +94,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__check)
-            opts="-v -h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --verbose --help"
+            opts="-v -h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +134,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -358,7 +362,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__scan)
-            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --verbose --help"
+            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --provider --json --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +408,10 @@ _mailhaul() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -412,7 +420,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --journal --no-journal --wait-lock --allow-duplicates --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
+            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --max-bytes-per-day --journal --no-journal --wait-lock --allow-duplicates --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,6 +500,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 --batch-size)
@@ -518,6 +530,10 @@ _mailhaul() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-bytes-per-day)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --journal)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -538,7 +554,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__verify)
-            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --journal --no-journal --verbose --help"
+            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --journal --no-journal --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,6 +634,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 --journal)

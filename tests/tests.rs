@@ -90,3 +90,8 @@ mod lifecycle;
 // One decision per message: scan, upload --dry-run, upload and verify agree
 // on what is sent, skipped or refused (BINARY hidden by a proxy).
 mod decide;
+
+// Strict servers (issue 10): keywords a mailbox cannot keep (PERMANENTFLAGS
+// without \*, or an APPEND refused naming a flag) are left out and reported;
+// the messages land. A proxy plays imap4d in front of Dovecot.
+mod strict;

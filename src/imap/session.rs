@@ -223,10 +223,16 @@ impl Session {
                 .iter()
                 .find_map(|s| s.code_args(name).and_then(|v| v.trim().parse().ok()))
         };
+        let permanent_flags = done.untagged.iter().find_map(|s| {
+            let list = s.code_args("PERMANENTFLAGS")?;
+            let list = list.trim().trim_start_matches('(').trim_end_matches(')');
+            Some(list.split_ascii_whitespace().map(String::from).collect())
+        });
         Ok(Selected {
             exists: done.exists.unwrap_or(0),
             uid_validity: num("UIDVALIDITY"),
             uid_next: num("UIDNEXT"),
+            permanent_flags,
         })
     }
 

@@ -43,6 +43,7 @@ mod scripted;
 mod send;
 pub mod server;
 mod server_check;
+mod strict;
 mod throttle;
 mod window;
 
@@ -164,6 +165,8 @@ struct Uploader<'a> {
     window: window::Window,
     /// Copies owed by messages for several mailboxes.
     copies: copies::Copies,
+    /// Which keywords each mailbox keeps (`strict.rs`).
+    keywords: strict::Keywords,
 }
 
 impl<'a> Uploader<'a> {
@@ -190,6 +193,7 @@ impl<'a> Uploader<'a> {
             done: 0,
             window: window::Window::default(),
             copies: copies::Copies::default(),
+            keywords: strict::Keywords::default(),
         }
     }
 
@@ -414,7 +418,7 @@ impl<'a> Uploader<'a> {
             }
             return Ok(None);
         }
-        match self.retrying(|s| s.create(mailbox))? {
+        match self.retrying(|s| strict::create(s, mailbox))? {
             Ok(()) => {
                 self.existing.insert(mailbox.to_string());
                 self.checked.insert(mailbox.to_string());

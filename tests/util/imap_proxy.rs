@@ -208,7 +208,7 @@ fn client_to_server(
 }
 
 /// `n` when `line` ends with a literal announcement `{n}` or `{n+}` (or `~{n}`).
-fn literal_length(line: &[u8]) -> usize {
+pub fn literal_length(line: &[u8]) -> usize {
     let text = String::from_utf8_lossy(line);
     let t = text.trim_end_matches("\r\n");
     let Some(open) = t.rfind('{') else { return 0 };

@@ -12,6 +12,7 @@ pub mod peer;
 pub mod proxy;
 pub mod rng;
 pub mod server;
+pub mod strict_proxy;
 pub mod sys;
 
 pub use cmd::MailhaulCommand;
