@@ -93,5 +93,6 @@ mod decide;
 
 // Strict servers (issue 10): keywords a mailbox cannot keep (PERMANENTFLAGS
 // without \*, or an APPEND refused naming a flag) are left out and reported;
-// the messages land. A proxy plays imap4d in front of Dovecot.
+// the messages land. A proxy plays imap4d in front of Dovecot, then the real
+// GNU imap4d (private instance, unpacked by scripts/install-test-deps).
 mod strict;

@@ -243,6 +243,16 @@ impl Session {
         Ok(data::status(&done.data).unwrap_or_default())
     }
 
+    /// UNSELECT (RFC 3691) when the server offers it: back to the
+    /// authenticated state without expunging (CLOSE would). Without it,
+    /// nothing is sent.
+    pub fn unselect(&mut self) -> Result<(), ImapError> {
+        if !self.caps.has("UNSELECT") {
+            return Ok(());
+        }
+        self.simple("UNSELECT", Keep::NOTHING).map(drop)
+    }
+
     /// NOOP: lets the server report, and checks the connection.
     pub fn noop(&mut self) -> Result<(), ImapError> {
         self.simple("NOOP", Keep::NOTHING).map(drop)

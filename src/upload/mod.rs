@@ -498,11 +498,12 @@ fn append_item(m: &Message) -> AppendItem<'_> {
 }
 
 fn is_trycreate<T>(r: &Result<T, ImapError>) -> bool {
-    matches!(
-        r,
+    match r {
         Err(ImapError::No {
             code: Some(Code::TryCreate),
             ..
-        })
-    )
+        }) => true,
+        Err(e) => strict::asks_to_create(e),
+        Ok(_) => false,
+    }
 }

@@ -15,7 +15,10 @@
 //!   ([`Uploader::refused_for_keywords`]) gets the message again without its
 //!   keywords.
 //! - **INBOX.** imap4d on a fresh account answers APPEND to INBOX with
-//!   TRYCREATE and `CREATE INBOX` with BAD; SELECT creates it ([`create`]).
+//!   TRYCREATE (after the command's name: [`asks_to_create`]) and `CREATE
+//!   INBOX` with BAD; SELECT creates it ([`create`]). Each SELECT made here
+//!   is followed by UNSELECT where offered: imap4d stores an APPEND into the
+//!   mailbox its session has selected without flags, and only the first.
 //!
 //! System flags are left alone: every server here keeps them.
 
@@ -123,12 +126,22 @@ fn is_inbox(mailbox: &str) -> bool {
     mailbox.eq_ignore_ascii_case("INBOX")
 }
 
+/// True for a NO whose text carries `[TRYCREATE]` after the command's
+/// name, where imap4d puts it (`NO APPEND [TRYCREATE] failed`) rather than
+/// first (RFC 3501 §7.1), so the code is not parsed as one.
+pub(super) fn asks_to_create(e: &ImapError) -> bool {
+    matches!(e, ImapError::No { text, .. } if text.to_ascii_uppercase().contains("[TRYCREATE]"))
+}
+
 /// CREATE `mailbox`; for INBOX, which some servers create only on SELECT
 /// (imap4d: `BAD` to `CREATE INBOX`), SELECT when CREATE is refused.
 pub(super) fn create(s: &mut dyn MailServer, mailbox: &str) -> Result<(), ImapError> {
     match s.create(mailbox) {
         Err(e) if is_inbox(mailbox) && !e.is_connection_lost() && !s.is_broken() => {
-            s.select(mailbox).map(drop).map_err(|_| e)
+            match s.select(mailbox) {
+                Ok(_) => s.unselect(),
+                Err(_) => Err(e),
+            }
         }
         r => r,
     }
@@ -150,7 +163,14 @@ impl Uploader<'_> {
             None => {
                 // An unanswered SELECT tells nothing: keywords are sent,
                 // and a refusal naming them still saves the message.
-                let p = match self.retrying(|s| s.select(mailbox))? {
+                let selected = self.retrying(|s| {
+                    let sel = s.select(mailbox);
+                    if sel.is_ok() {
+                        s.unselect()?;
+                    }
+                    sel
+                })?;
+                let p = match selected {
                     Ok(sel) => KeywordPolicy::of(sel.permanent_flags.as_deref()),
                     Err(_) => KeywordPolicy::Any,
                 };
@@ -212,6 +232,19 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn trycreate_is_recognised_after_the_command_name() {
+        let no = |text: &str| ImapError::No {
+            code: None,
+            text: text.into(),
+        };
+        assert!(asks_to_create(&no("APPEND [TRYCREATE] failed")));
+        assert!(!asks_to_create(&no("APPEND failed")));
+        assert!(!asks_to_create(&ImapError::Bad {
+            text: "[TRYCREATE]".into()
+        }));
     }
 
     #[test]
