@@ -369,7 +369,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -427,7 +427,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -561,7 +561,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
