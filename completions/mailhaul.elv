@@ -59,7 +59,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --jobs 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox''s order kept'
             cand --max-rate 'Send at most this many messages per second, over all connections (decimals accepted); batches are cut to one second''s worth. For providers that limit uploads; see --max-bytes-rate'
             cand --max-bytes-rate 'Send at most this many message bytes per second, over all connections (suffixes K, M, G accepted). Gmail: about 500 MB per day via IMAP as documented by Google (check current limits), i.e. --max-bytes-rate 5K for a long upload; Microsoft 365 throttles per user too'
-            cand --max-bytes-per-day 'Upload at most this many message bytes per day (suffixes K, M, G accepted); default: the provider''s budget (Gmail: 500 MB)'
+            cand --max-bytes-per-day 'Send at most this many message bytes in this run (suffixes K, M, G accepted), then stop cleanly with exit code 4, as when the provider''s daily quota is hit (Gmail: about 500 MB of IMAP upload per day). Run the same command daily (README: a systemd timer or cron) and the journal continues where the last run stopped'
             cand --journal 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)'
             cand --retries 'Reconnections tried after a lost connection, BYE or timeout (with backoff)'
             cand --failed-out 'Write every message that could not be uploaded into DIR (one .eml each, plus index.tsv with the reason)'

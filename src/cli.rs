@@ -290,8 +290,11 @@ pub struct UploadArgs {
     #[arg(long, value_name = "BYTES_PER_S", value_parser = parse_size)]
     pub max_bytes_rate: Option<u64>,
 
-    /// Upload at most this many message bytes per day (suffixes K, M, G
-    /// accepted); default: the provider's budget (Gmail: 500 MB).
+    /// Send at most this many message bytes in this run (suffixes K, M, G
+    /// accepted), then stop cleanly with exit code 4, as when the
+    /// provider's daily quota is hit (Gmail: about 500 MB of IMAP upload
+    /// per day). Run the same command daily (README: a systemd timer or
+    /// cron) and the journal continues where the last run stopped.
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub max_bytes_per_day: Option<u64>,
 
