@@ -41,9 +41,11 @@ pub struct Profile {
     /// Largest message, in bytes, where the server does not advertise
     /// APPENDLIMIT (RFC 7889): bigger ones are refused before sending.
     pub message_size_cap: Option<Limit<u64>>,
-    /// What the server advertises itself (said by `check`, not used to decide).
+    /// What the server advertises itself, from DESIGN.md's table (said by
+    /// `check`, never used to decide: the session's CAPABILITY does).
     pub advertises: &'static str,
-    /// Special-use mailboxes (RFC 6154) as the provider names them.
+    /// Special-use mailboxes (RFC 6154) as the provider usually names them
+    /// (said by `check`; the server's own LIST decides where mail goes).
     pub special_use: &'static [(&'static str, &'static str)],
     /// What else a user should know.
     pub notes: &'static [&'static str],
@@ -164,7 +166,7 @@ pub static PROFILES: &[Profile] = &[
         session_cap: None,
         bytes_per_day: None,
         message_size_cap: None,
-        advertises: "a Cyrus server: MULTIAPPEND, LITERAL+, UIDPLUS, APPENDLIMIT",
+        advertises: "not recorded here: see the capabilities line above",
         special_use: &[
             ("\\Sent", "Sent"),
             ("\\Drafts", "Drafts"),
@@ -254,7 +256,10 @@ impl Profile {
             .iter()
             .map(|(role, name)| format!("{role} {name}"))
             .collect();
-        out.push(format!("  special-use mailboxes: {}", names.join(", ")));
+        out.push(format!(
+            "  its usual special-use names (the server's LIST decides): {}",
+            names.join(", ")
+        ));
         out.extend(self.notes.iter().map(|n| format!("  note: {n}")));
         out
     }
