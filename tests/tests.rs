@@ -96,3 +96,8 @@ mod decide;
 // the messages land. A proxy plays imap4d in front of Dovecot, then the real
 // GNU imap4d (private instance, unpacked by scripts/install-test-deps).
 mod strict;
+
+// Provider profiles (issue 10): check prints the profile; a profile's size
+// cap refuses an oversized message once, with one reason in scan, the dry
+// run, the upload and verify.
+mod providers;
