@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::imap_proxy::literal_length;
+use super::imap_proxy::{forward_commands, serve};
 use super::proxy::replace_all;
 
 pub struct StrictProxy {
@@ -42,36 +42,13 @@ impl StrictProxy {
         let stop = Arc::new(AtomicBool::new(false));
         let refused = Arc::new(AtomicUsize::new(0));
         let (s, n) = (stop.clone(), refused.clone());
-        let accept = std::thread::spawn(move || {
-            for client in listener.incoming() {
-                if s.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(client) = client else { continue };
-                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                    continue;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                let to_client = Arc::new(Mutex::new(client.try_clone().unwrap()));
-                let ends = [client.try_clone().unwrap(), server.try_clone().unwrap()];
-                let close = ends.each_ref().map(|e| e.try_clone().unwrap());
-                let (from_server, w) = (server.try_clone().unwrap(), to_client.clone());
-                std::thread::spawn(move || {
-                    server_to_client(from_server, &w, no_new_keywords);
-                    for e in close {
-                        let _ = e.shutdown(Shutdown::Both);
-                    }
-                });
-                let refused = n.clone();
-                std::thread::spawn(move || {
-                    client_to_server(client, server, &to_client, &refused);
-                    for e in ends {
-                        let _ = e.shutdown(Shutdown::Both);
-                    }
-                });
-            }
-        });
+        let s2c = move |_: usize, from: TcpStream, to: &Mutex<TcpStream>| {
+            server_to_client(from, to, no_new_keywords);
+        };
+        let c2s = move |_: usize, from: TcpStream, to: TcpStream, client: &Mutex<TcpStream>| {
+            client_to_server(from, to, client, &n);
+        };
+        let accept = serve(listener, upstream, s, s2c, c2s);
         StrictProxy {
             port,
             stop,
@@ -136,54 +113,19 @@ fn appends_a_keyword(line: &str) -> bool {
         .any(|f| !f.starts_with('\\'))
 }
 
-/// Client → server, command by command (literals passed through whole).
+/// Client → server; APPENDs carrying a keyword answered here.
 fn client_to_server(
-    mut from: TcpStream,
-    mut to: TcpStream,
+    from: TcpStream,
+    to: TcpStream,
     client: &Mutex<TcpStream>,
     refused: &AtomicUsize,
 ) {
-    let mut pending: Vec<u8> = Vec::new();
-    let mut literal_left = 0usize;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        pending.extend_from_slice(&buf[..n]);
-        loop {
-            if literal_left > 0 {
-                let take = literal_left.min(pending.len());
-                if take == 0 {
-                    break;
-                }
-                if to.write_all(&pending[..take]).is_err() {
-                    return;
-                }
-                pending.drain(..take);
-                literal_left -= take;
-                continue;
-            }
-            let Some(end) = pending.windows(2).position(|w| w == b"\r\n") else {
-                break;
-            };
-            let line: Vec<u8> = pending.drain(..end + 2).collect();
-            let text = String::from_utf8_lossy(&line).to_string();
-            if appends_a_keyword(&text) {
-                refused.fetch_add(1, Ordering::SeqCst);
-                let tag = text.split_ascii_whitespace().next().unwrap_or("*");
-                let answer = format!("{tag} BAD APPEND Unrecognized flag\r\n");
-                if client.lock().unwrap().write_all(answer.as_bytes()).is_err() {
-                    return;
-                }
-                // A synchronizing literal: the client sends it only after `+`.
-                continue;
-            }
-            literal_left = literal_length(&line);
-            if to.write_all(&line).is_err() {
-                return;
-            }
+    forward_commands(from, to, client, |text| {
+        if !appends_a_keyword(text) {
+            return None;
         }
-    }
+        refused.fetch_add(1, Ordering::SeqCst);
+        let tag = text.split_ascii_whitespace().next().unwrap_or("*");
+        Some(format!("{tag} BAD APPEND Unrecognized flag\r\n"))
+    });
 }
