@@ -113,8 +113,8 @@ way where it keeps an equivalent ($Forwarded as Forwarded); the message itself i
 the keywords left out are reported once per mailbox.
 .SH PROVIDERS
 Gmail, Microsoft 365, Yahoo, iCloud and Fastmail are recognised from the host name, or
-chosen with \fB\-\-provider\fR (\fBnone\fR: no profile). A profile gives defaults that
-Gmail caps \fB\-\-jobs\fR at 15 sessions and sets
+chosen with \fB\-\-provider\fR (\fBnone\fR: no profile). A profile gives defaults (explicit flags win) and
+caps: Gmail caps \fB\-\-jobs\fR at 15 sessions and sets
 \fB\-\-max\-bytes\-per\-day\fR to 500000000 (Google's IMAP upload limit); Microsoft 365
 caps \fB\-\-jobs\fR at 20 and refuses messages over 35 MiB before sending, iCloud over
 20 MiB (neither advertises APPENDLIMIT; an advertised APPENDLIMIT wins).
