@@ -134,7 +134,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__check)
-            opts="-v -h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --verbose --help"
+            opts="-v -h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -174,6 +174,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -412,7 +416,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__scan)
-            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --verbose --help"
+            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --provider --json --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -458,6 +462,10 @@ _mailhaul() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -466,7 +474,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --journal --no-journal --wait-lock --allow-duplicates --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
+            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --max-bytes-per-day --journal --no-journal --wait-lock --allow-duplicates --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,6 +554,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 --batch-size)
@@ -572,6 +584,10 @@ _mailhaul() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-bytes-per-day)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --journal)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -592,7 +608,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__verify)
-            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --journal --no-journal --json --verbose --help"
+            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --journal --no-journal --json --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -672,6 +688,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 --journal)

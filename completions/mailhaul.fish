@@ -70,11 +70,18 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-toke
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-size -d 'Most messages in one MULTIAPPEND command' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-bytes -d 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s j -l jobs -d 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox\'s order kept' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-rate -d 'Send at most this many messages per second, over all connections (decimals accepted); batches are cut to one second\'s worth. For providers that limit uploads; see --max-bytes-rate' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-bytes-rate -d 'Send at most this many message bytes per second, over all connections (suffixes K, M, G accepted). Gmail: about 500 MB per day via IMAP as documented by Google (check current limits), i.e. --max-bytes-rate 5K for a long upload; Microsoft 365 throttles per user too' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-bytes-per-day -d 'Send at most this many message bytes in this run (suffixes K, M, G accepted), then stop cleanly with exit code 4, as when the provider\'s daily quota is hit (Gmail: about 500 MB of IMAP upload per day). Run the same command daily (README: a systemd timer or cron) and the journal continues where the last run stopped' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l journal -d 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l retries -d 'Reconnections tried after a lost connection, BYE or timeout (with backoff)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l failed-out -d 'Write every message that could not be uploaded into DIR (one .eml each, plus index.tsv with the reason)' -r -F
@@ -126,6 +133,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l map -d 'Renam
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l flatten -d 'Put every folder at the top level, joining its path with SEP (default `_`)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l include -d 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l exclude -d 'Leave out source folders whose path (with `/`) matches GLOB; repeatable' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l provider -d 'Refuse what this provider would refuse (its message size cap), as upload does; no provider by default (scan knows no server)' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l takeout -d 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
@@ -145,11 +158,17 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'
 mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
@@ -185,6 +204,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-toke
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l journal -d 'The journal written by upload (default: the one for this server and user)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'

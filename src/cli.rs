@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::provider::ProviderChoice;
 use crate::source::{DatePolicy, Format, MboxVariant};
 
 const EXIT_CODES_HELP: &str = "\
@@ -259,6 +260,12 @@ pub struct ServerArgs {
     /// Network read/write timeout in seconds [default: 120].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+
+    /// Apply this provider's limits (sessions, bytes per day, message size);
+    /// recognised from the host name by default (imap.gmail.com, ...);
+    /// `none` applies no profile. `mailhaul check` shows them.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub provider: Option<ProviderChoice>,
 }
 
 #[derive(Debug, Args)]
@@ -306,6 +313,14 @@ pub struct UploadArgs {
     /// for a long upload; Microsoft 365 throttles per user too.
     #[arg(long, value_name = "BYTES_PER_S", value_parser = parse_size)]
     pub max_bytes_rate: Option<u64>,
+
+    /// Send at most this many message bytes in this run (suffixes K, M, G
+    /// accepted), then stop cleanly with exit code 4, as when the
+    /// provider's daily quota is hit (Gmail: about 500 MB of IMAP upload
+    /// per day). Run the same command daily (README: a systemd timer or
+    /// cron) and the journal continues where the last run stopped.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_bytes_per_day: Option<u64>,
 
     /// The journal of what was uploaded (default: one per server and user
     /// under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/).
@@ -370,6 +385,11 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub target: TargetArgs,
+
+    /// Refuse what this provider would refuse (its message size cap), as
+    /// upload does; no provider by default (scan knows no server).
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub provider: Option<ProviderChoice>,
 
     /// Print the scan as one JSON document on stdout.
     #[arg(long)]

@@ -18,6 +18,7 @@ pub mod mutf7;
 pub mod plan;
 mod private_file;
 pub mod progress;
+pub mod provider;
 pub mod report;
 pub mod run;
 pub mod scan;

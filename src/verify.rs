@@ -21,6 +21,7 @@ use crate::fingerprint::Fingerprint;
 use crate::imap::{ImapError, Session, Summary};
 use crate::journal::Journal;
 use crate::plan::{PlannedFolder, ServerFacts, TargetMap, Verdict, decide};
+use crate::provider::SizeCap;
 use crate::report::sanitize;
 use crate::source::ReadOptions;
 use crate::upload::resolve::ServerKey;
@@ -33,8 +34,9 @@ pub fn verify(
     map: &TargetMap,
     read: &ReadOptions,
     journal: Option<&Journal>,
+    size_cap: Option<SizeCap>,
 ) -> Result<(Vec<MailboxCheck>, usize), ImapError> {
-    let facts = ServerFacts::of(session.capabilities());
+    let facts = ServerFacts::of(session.capabilities()).with_size_cap(size_cap);
     let mut per: Vec<Expected> = Vec::new();
     let mut unreadable = 0;
     for folder in folders {

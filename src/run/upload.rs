@@ -114,7 +114,8 @@ pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitSta
     if settings.dry_run {
         // The upload's own decision, with this server's facts: the same
         // refusals (APPENDLIMIT, NUL bytes without BINARY) the upload makes.
-        let facts = ServerFacts::of(prepared.session.capabilities());
+        let facts = ServerFacts::of(prepared.session.capabilities())
+            .with_size_cap(settings.upload.size_cap);
         prepared.session.logout();
         let mut scan = crate::scan::scan(
             &prepared.plan,

@@ -26,6 +26,7 @@ pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitSta
         &map,
         &settings.sources.read,
         journal.as_ref(),
+        settings.size_cap,
     )
     .map_err(connection)?;
     session.logout();
