@@ -358,7 +358,7 @@ impl Journal {
     }
 
     /// Writes what is buffered to the file (write(2)): from here it survives
-    /// the process being killed. Asks the sync thread to make it durable.
+    /// the process being killed. Asks the syncer to make it durable.
     fn write_out(&mut self) -> Result<(), JournalError> {
         self.healthy()?;
         if self.buf.is_empty() {
