@@ -1,9 +1,9 @@
 //! The server check (`server_check.rs`) against the scripted server: a
 //! rerun without journal into a mailbox that holds part of the source,
 //! with the FETCH of what it holds answered in part (once: read again;
-//! every time: no verdict, nothing sent), and look-alikes (one
-//! Message-ID and size, other bodies) of which the server holds only the
-//! second.
+//! every time: no verdict, nothing sent), look-alikes (one Message-ID and
+//! size, other bodies) of which the server holds only the second, and a
+//! server still storing a killed run's batch while the check reads.
 
 use std::sync::{Arc, Mutex};
 
@@ -128,4 +128,20 @@ fn hashes_answered_in_part_give_no_verdict_for_their_candidates() {
         4,
         "{report:#?}"
     );
+}
+
+/// The server stores a killed run's last batch (message 3) just after the
+/// check read the mailbox: UIDNEXT moved, so the check waits for it to
+/// settle and reads again; message 3 is found, not sent a second time.
+#[test]
+fn a_mailbox_still_being_stored_is_read_again_once_settled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, sent) = source(tmp.path(), 7);
+    let world = world_holding(&sent, &[0, 1]);
+    world.lock().unwrap().landing =
+        Some((Step::FetchSummaries, TARGET.into(), vec![sent[2].clone()]));
+    let report = run(&world, &src, &Setup::new(MULTI, None, 2, 3));
+    assert_eq!(copies(&world, &sent), [1; 7], "{report:#?}");
+    assert_eq!(report.server_check.found, 3, "{report:#?}");
+    assert!(report.failures.is_empty(), "{report:#?}");
 }
