@@ -80,8 +80,8 @@ pub struct UploadOptions {
     pub read: ReadOptions,
     /// `--allow-duplicates`: don't read what a target mailbox holds beyond
     /// the journal (the journal is still checked against the server).
-    /// Without it, messages already there are skipped (Message-ID + size,
-    /// body hash to break ties).
+    /// Without it, messages already there are skipped (Message-ID + size
+    /// name the candidates, the body hash confirms).
     pub allow_duplicates: bool,
     /// `--retries`: reconnections tried after a lost connection.
     pub retries: u32,

@@ -13,8 +13,10 @@
 //!   commands the dead connection had in flight.
 //! - [`ServerIndex`]: the server-checked resume (`server_check.rs`): the
 //!   messages of a mailbox the journal cannot account for, by Message-ID
-//!   and size (without Message-ID: size and internal date); where that
-//!   does not tell them apart, by body hash, read only then.
+//!   and size (without Message-ID: size and internal date), which name the
+//!   candidates; the body hash confirms each claim (the source is streamed:
+//!   a look-alike may still be to come).
+//! - [`left_out`]: the one test of a FETCH answered in part, for both.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;

@@ -16,7 +16,12 @@
 //!    MESSAGES and UIDNEXT match what the journal wrote; the UIDs after the
 //!    last journaled one when only those are new; everything else when the
 //!    journal is distrusted or absent. What is found becomes a
-//!    [`ServerIndex`] that `already_there` claims messages from.
+//!    [`ServerIndex`] that [`Uploader::presence`] claims messages from, each
+//!    confirmed by its body hash. A read answered in part ([`left_out`]) is
+//!    read again, then gives no verdict: the mailbox's messages the journal
+//!    does not account for are not sent, and said so ([`Presence::Unchecked`]).
+//!    A mailbox whose UIDNEXT moved while it was read is read again once it
+//!    settles ([`read_settled`]).
 //!
 //! `--allow-duplicates` keeps step 1 (it guards against loss, and costs one
 //! small FETCH) and drops step 2. The cost of the looks goes into the
