@@ -97,6 +97,8 @@ pub struct DovecotOptions {
     /// (created on login), e.g. `Sent Messages`, so tests can check that a
     /// source `Sent Items` folder lands in it.
     pub special_use_sent: Option<&'static str>,
+    /// With `special_use_sent`: also give this mailbox `\Trash`.
+    pub special_use_trash: Option<&'static str>,
 }
 
 /// A running private Dovecot; stopped on drop.
