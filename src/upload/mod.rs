@@ -46,6 +46,7 @@ pub mod server;
 mod server_check;
 #[cfg(test)]
 mod server_check_tests;
+mod strict;
 mod throttle;
 mod window;
 
@@ -67,6 +68,7 @@ use crate::journal::{Journal, JournalError};
 use crate::message::Message;
 use crate::plan::{BatchLimits, MailboxBatches, ServerFacts, TargetMap, Verdict, decide};
 use crate::progress::Lane;
+use crate::provider::SizeCap;
 use crate::report::{FailureClass, Report};
 use crate::source::ReadOptions;
 
@@ -96,6 +98,13 @@ pub struct UploadOptions {
     pub jobs: usize,
     /// `--unordered`: a large mailbox may be split across connections.
     pub unordered: bool,
+    /// `--max-bytes-per-day`, else the provider's daily budget.
+    pub max_bytes_per_day: Option<u64>,
+    /// The provider's simultaneous sessions per account (`--jobs` is
+    /// already capped to it).
+    pub session_cap: Option<usize>,
+    /// The provider's message size cap, for servers without APPENDLIMIT.
+    pub size_cap: Option<SizeCap>,
 }
 
 /// Opens a new authenticated session (for another connection, or reconnecting).
@@ -114,6 +123,10 @@ struct Shared {
     /// Held while a connection checks a mailbox, so that another one
     /// meeting it too sees the outcome (journal distrusted, index read).
     checking: Mutex<()>,
+    /// Set once a server check waited for a mailbox to settle (before the
+    /// first read of a mailbox the journal cannot account for): a run
+    /// killed a moment ago may still have batches being stored.
+    waited: AtomicBool,
     /// (mailbox, fingerprint) of messages in batches an earlier run left
     /// open whose fate could not be checked: not sent in this run.
     unsettled: Mutex<HashMap<(String, Fingerprint), usize>>,
@@ -158,6 +171,8 @@ struct Uploader<'a> {
     window: window::Window,
     /// Copies owed by messages for several mailboxes.
     copies: copies::Copies,
+    /// Which keywords each mailbox keeps (`strict.rs`).
+    keywords: strict::Keywords,
 }
 
 impl<'a> Uploader<'a> {
@@ -184,6 +199,7 @@ impl<'a> Uploader<'a> {
             done: 0,
             window: window::Window::default(),
             copies: copies::Copies::default(),
+            keywords: strict::Keywords::default(),
         }
     }
 
@@ -246,7 +262,7 @@ impl<'a> Uploader<'a> {
                 return Ok(());
             }
         };
-        let facts = ServerFacts::of(self.session.capabilities());
+        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
         let mut batches = MailboxBatches::new(self.opts.limits);
         for item in messages {
             let msg = match item {
@@ -364,7 +380,7 @@ impl<'a> Uploader<'a> {
             }
             return Ok(None);
         }
-        match self.retrying(|s| s.create(mailbox))? {
+        match self.retrying(|s| strict::create(s, mailbox))? {
             Ok(()) => {
                 self.existing.insert(mailbox.to_string());
                 self.checked.insert(mailbox.to_string());
@@ -444,11 +460,12 @@ fn append_item(m: &Message) -> AppendItem<'_> {
 }
 
 fn is_trycreate<T>(r: &Result<T, ImapError>) -> bool {
-    matches!(
-        r,
+    match r {
         Err(ImapError::No {
             code: Some(Code::TryCreate),
             ..
-        })
-    )
+        }) => true,
+        Err(e) => strict::asks_to_create(e),
+        Ok(_) => false,
+    }
 }

@@ -27,6 +27,7 @@
 //! small FETCH) and drops step 2. The cost of the looks goes into the
 //! report ([`crate::report::ServerCheck`]).
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crate::fingerprint::Fingerprint;
@@ -237,7 +238,18 @@ impl Uploader<'_> {
         if self.opts.allow_duplicates || status.messages == Some(0) {
             return Ok(checked(ServerIndex::default()));
         }
-        let read = self.retrying(|s| read_settled(s, mailbox, &status, &journaled))?;
+        // The first mailbox read in full in this run (no journal for it: a
+        // rerun without journal, maybe right after a kill) is read once
+        // it has settled; the time that takes covers the other mailboxes.
+        let wait = journaled.is_empty() && !self.shared.waited.swap(true, Ordering::SeqCst);
+        let read = self.retrying(|s| {
+            if wait {
+                settle(s, mailbox)?;
+                let settled = s.status(mailbox)?;
+                return read_settled(s, mailbox, &settled, &journaled);
+            }
+            read_settled(s, mailbox, &status, &journaled)
+        })?;
         let (found, why) = match read {
             Ok(Read { found, incomplete }) => (found, incomplete),
             Err(e) => (Found::default(), Some(e.to_string())),
