@@ -21,7 +21,12 @@
 //!    read again, then gives no verdict: the mailbox's messages the journal
 //!    does not account for are not sent, and said so ([`Presence::Unchecked`]).
 //!    A mailbox whose UIDNEXT moved while it was read is read again once it
-//!    settles ([`read_settled`]).
+//!    settles ([`read_settled`]); the first mailbox of a run read in full
+//!    (no journal for it) is read only once it has settled, waiting at
+//!    least 600 ms once per run: a run killed a moment ago may still have
+//!    batches being stored, in it or in another mailbox. A rerun with a
+//!    journal that accounts for everything, and uploads into empty or new
+//!    mailboxes, never wait.
 //!
 //! `--allow-duplicates` keeps step 1 (it guards against loss, and costs one
 //! small FETCH) and drops step 2. The cost of the looks goes into the
