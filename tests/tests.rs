@@ -90,3 +90,8 @@ mod lifecycle;
 // One decision per message: scan, upload --dry-run, upload and verify agree
 // on what is sent, skipped or refused (BINARY hidden by a proxy).
 mod decide;
+
+// OAuth2 against Dovecot's oauth2 passdb and a token-introspection endpoint
+// served by the test: OAUTHBEARER, XOAUTH2, a token expiring mid-run fetched
+// again from the token command, a failing token command.
+mod oauth2;

@@ -2,7 +2,7 @@
 //! (capabilities, upload mode, delimiter, namespace, special-use mailboxes).
 
 use crate::cli::CheckArgs;
-use crate::config::Environment;
+use crate::config::{Environment, Login};
 use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
@@ -11,8 +11,8 @@ use super::setup::connect;
 use super::{Failure, connection};
 
 pub(super) fn run_check(args: &CheckArgs, env: &Environment) -> Result<ExitStatus, Failure> {
-    let mut settings = resolve_server(&args.server, env)?;
-    let mut session = connect(&mut settings)?;
+    let settings = resolve_server(&args.server, env)?;
+    let mut session = connect(&Login::new(&settings))?;
     let caps = session.capabilities().clone();
     let delimiter = session.delimiter().map_err(connection)?;
     let namespace = session.personal_namespace().map_err(connection)?;

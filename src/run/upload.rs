@@ -8,8 +8,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::cli::UploadArgs;
-use crate::config::Environment;
-use crate::imap::Session;
+use crate::config::{Environment, Login};
 use crate::plan::{Plan, ServerFacts};
 use crate::progress::Progress;
 use crate::report::{ExitStatus, sanitize};
@@ -53,10 +52,11 @@ fn stop_on_signals(flag: &Arc<AtomicBool>) {
 }
 
 pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitStatus, Failure> {
-    let mut settings = UploadSettings::resolve(args, env)?;
+    let settings = UploadSettings::resolve(args, env)?;
     let mut journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
     stop_on_signals(&settings.upload.stop);
-    let mut session = connect(&mut settings.server)?;
+    let login = Login::new(&settings.server);
+    let mut session = connect(&login)?;
     let layout = server_layout(&mut session).map_err(connection)?;
     let (plan, map, problems) = settings.sources.plan(layout)?;
     let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
@@ -75,8 +75,7 @@ pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitSta
     }
     let total_bytes = plan.folders.iter().map(upload::source_bytes).sum();
     let progress = Progress::new(total_bytes, settings.progress, settings.upload.jobs);
-    let connect_options = &settings.server.connect;
-    let reconnect = || Session::connect(connect_options);
+    let reconnect = || login.connect();
     let mut report = upload::upload(
         session,
         &reconnect,

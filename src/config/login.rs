@@ -1,0 +1,85 @@
+//! Logging in, again and again, with the run's secret: the first session
+//! and every reconnection of every connection go through one [`Login`].
+//! An OAuth2 access token expires (Gmail's and Microsoft's after about an
+//! hour), and a long run reconnects after that: when the server refuses the
+//! token, `--oauth2-token-command` is run again and the login retried once
+//! with what it prints. Connections that fail together run the command
+//! once: a connection that finds the token already replaced since it tried
+//! just retries with the new one.
+
+use std::sync::Mutex;
+
+use super::secret::SecretSource;
+use super::server::ServerSettings;
+use crate::imap::{ConnectOptions, ImapError, Session};
+use crate::secret::Secret;
+
+/// How a run opens its sessions; shared by its connections (`Sync`).
+pub struct Login<'a> {
+    options: &'a ConnectOptions,
+    source: &'a SecretSource,
+    /// The newest secret: the one read when the settings were resolved,
+    /// until a refused token makes the command print another.
+    current: Mutex<Secret>,
+}
+
+impl<'a> Login<'a> {
+    pub fn new(settings: &'a ServerSettings) -> Login<'a> {
+        Login {
+            options: &settings.connect,
+            source: &settings.secret,
+            current: Mutex::new(settings.connect.password.clone()),
+        }
+    }
+
+    /// A new authenticated session; a refused token from a command is
+    /// fetched again and tried once more. A command that fails then is an
+    /// [`ImapError::Auth`] naming the option, never showing its output.
+    pub fn connect(&self) -> Result<Session, ImapError> {
+        let tried = self.secret();
+        match self.connect_with(&tried) {
+            Err(ImapError::Auth(why)) if self.refreshable() => {
+                log::info!("token refused ({why}); asking the token command for a fresh one");
+                let fresh = self.refresh(&tried)?;
+                self.connect_with(&fresh)
+            }
+            r => r,
+        }
+    }
+
+    /// Only a command can print a different token; a token in the
+    /// environment is what it is.
+    fn refreshable(&self) -> bool {
+        matches!(self.source, SecretSource::OAuth2Command(_))
+    }
+
+    fn secret(&self) -> Secret {
+        self.current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The token after `refused`: the one another connection already
+    /// fetched, else a new one from the command (run under the lock, so
+    /// connections refused together run it once).
+    fn refresh(&self, refused: &Secret) -> Result<Secret, ImapError> {
+        let mut current = self
+            .current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *current == *refused {
+            *current = self
+                .source
+                .read()
+                .map_err(|e| ImapError::Auth(format!("the token was refused and then {e:#}")))?;
+        }
+        Ok(current.clone())
+    }
+
+    fn connect_with(&self, secret: &Secret) -> Result<Session, ImapError> {
+        let mut options = self.options.clone();
+        options.password = secret.clone();
+        Session::connect(&options)
+    }
+}
