@@ -64,7 +64,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l account -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
@@ -138,7 +138,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l account -d '
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
@@ -146,7 +146,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l insecure -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'
 mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
@@ -177,7 +177,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l account -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
