@@ -365,7 +365,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -419,7 +419,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -545,7 +545,7 @@ _mailhaul() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)

@@ -20,7 +20,7 @@ Exit codes:
 /// `mailhaul --version`: the version and what this build can do.
 const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores)",
+    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores), Outlook PST",
     "\nprotocol: MULTIAPPEND, LITERAL+, LITERAL-, UIDPLUS, BINARY, COMPRESS=DEFLATE, SPECIAL-USE, NAMESPACE",
     "\nauthentication: PLAIN (SASL-IR), LOGIN, OAUTHBEARER, XOAUTH2",
     "\ntls: native-tls (system OpenSSL), STARTTLS and implicit TLS"
@@ -92,7 +92,7 @@ pub struct SourceArgs {
     /// mbox files (also .gz, Thunderbird, Gmail Takeout), Takeout .zip/.tgz
     /// archives (split parts given together), Maildirs, Maildir++ trees,
     /// folders of .eml files, Apple Mail exports and stores (X.mbox bundles,
-    /// .emlx files), or directories holding any of these.
+    /// .emlx files), Outlook .pst files, or directories holding any of these.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 

@@ -113,7 +113,7 @@ pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions, server: &ServerFac
             Err(e) => {
                 report
                     .errors
-                    .push(format!("{}: {e:#}", f.source.path.display()));
+                    .push(format!("{}: {e:#}", f.source.location()));
                 continue;
             }
         };

@@ -57,7 +57,7 @@ pub fn verify(
             };
             let item = SourceItem {
                 origin: msg.origin.to_string(),
-                fp: Fingerprint::of(&msg.bytes),
+                fp: msg.fingerprint(),
                 key: ServerKey::of_message(&msg),
             };
             for (mailbox, verdict) in decide(&msg, folder, map, &facts) {

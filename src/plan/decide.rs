@@ -169,24 +169,11 @@ fn targets_of(msg: &Message, folder: &PlannedFolder, map: &TargetMap) -> Vec<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Origin;
     use crate::plan::{ServerLayout, TargetOptions};
     use crate::source::{FolderKind, SourceFolder};
 
     fn message(bytes: &[u8]) -> Message {
-        Message {
-            origin: Origin {
-                path: "m.mbox".into(),
-                index: 1,
-                offset: None,
-            },
-            bytes: bytes.to_vec(),
-            flags: Vec::new(),
-            date: None,
-            warnings: Vec::new(),
-            targets: Vec::new(),
-            skip: None,
-        }
+        Message::sample("m.mbox", bytes)
     }
 
     fn map(opts: TargetOptions) -> TargetMap {

@@ -87,7 +87,8 @@ all gone, has its entries distrusted with a warning. Default location:
 one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.
 .SH "INTERNAL DATES"
 With \fB\-\-date auto\fR (the default) the internal date of a message is taken from, in
-order: an .emlx file's date-received (Apple Mail); the mbox From_ line; the top-most Received header (the final delivery hop); the Date
+order: the received date a mail store recorded (an .emlx file's date-received, an Outlook
+PST's delivery time, else its submit time); the mbox From_ line; the top-most Received header (the final delivery hop); the Date
 header; the Maildir file name's timestamp; the file's modification time. A date in the
 future or before 1900 falls through to the next, and so does a delivery date more than a
 day before the Date header. \fB\-\-date delivery\fR, \fBheader\fR and \fBmtime\fR prefer
@@ -101,6 +102,8 @@ X-Mozilla-Status bits 0x1 \eSeen, 0x2 \eAnswered, 0x4 \eFlagged, 0x1000 $Forward
 X-Keywords and X-Mozilla-Keys give keywords. Apple Mail .emlx flags bits: 0 read \eSeen,
 1 deleted \eDeleted, 2 answered \eAnswered, 4 flagged \eFlagged, 6 draft \eDraft,
 8 forwarded $Forwarded, 24 junk $Junk, 25 not junk $NotJunk; other bits are ignored.
+Outlook PST: read gives \eSeen, unsent \eDraft, a follow-up flag \eFlagged, the last
+action reply \eAnswered and forward $Forwarded.
 These client-state headers are removed from the
 uploaded message unless \fB\-\-keep\-status\-headers\fR is given; nothing else is changed
 except line ends, which are sent as CRLF.
@@ -116,6 +119,11 @@ Apple Mail bundles X.mbox (an export's, holding the file mbox, or a store's, hol
 around them (an account's UUID directory, Mailboxes, V10) are not levels; a .partial.emlx
 is completed from its Attachments/ files or reported; .imapmbox caches are skipped unless
 \fB\-\-apple\-imap\-caches\fR.
+An Outlook .pst file's folders below "Top of Personal Folders" are mailboxes (the Inbox, in
+Outlook's languages, is INBOX; Sent Items, Deleted Items, Drafts and Junk E-mail go to the
+special-use mailboxes); each item is rebuilt as a MIME message from its properties (the
+delivered headers when the PST kept them), items that are not mail (contacts, calendar,
+tasks) are skipped, and what could not be rebuilt exactly is reported as a warning.
 A message with several labels is uploaded once and copied into its other mailboxes with
 UID COPY when the server has UIDPLUS.
 A Takeout archive as downloaded (takeout\-*.zip, .tgz or .tar.gz, split parts given

@@ -28,14 +28,14 @@ fn print_plan(plan: &Plan, mode: Option<UploadMode>) {
     for f in &plan.folders {
         eprintln!(
             "  {} → {}",
-            sanitize(&f.source.path.display().to_string()),
+            sanitize(&f.source.location()),
             sanitize(&f.mailbox)
         );
     }
     for f in &plan.excluded {
         eprintln!(
             "  {} excluded (--include/--exclude)",
-            sanitize(&f.path.display().to_string())
+            sanitize(&f.location())
         );
     }
 }

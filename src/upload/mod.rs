@@ -29,6 +29,7 @@ mod copies;
 #[cfg(test)]
 mod copies_tests;
 mod failed_out;
+mod feed;
 mod jobs;
 mod lifecycle;
 #[cfg(test)]
@@ -228,7 +229,8 @@ impl<'a> Uploader<'a> {
         let folder = share.folder;
         self.check_stop()?;
         self.progress.set_status(self.done, &folder.mailbox);
-        let messages = match folder.source.messages(&self.opts.read) {
+        let limits = feed::FeedLimits::DEFAULT.shared_by(self.connections);
+        let messages = match feed::Feed::open(share, &self.opts.read, limits) {
             Ok(m) => m,
             Err(_) if !share.speaks_for_folder() => return Ok(()),
             Err(e) => {
@@ -245,10 +247,7 @@ impl<'a> Uploader<'a> {
         };
         let facts = ServerFacts::of(self.session.capabilities());
         let mut batches = MailboxBatches::new(self.opts.limits);
-        for (index, item) in messages.enumerate() {
-            if !share.owns(index) {
-                continue;
-            }
+        for item in messages {
             let msg = match item {
                 Ok(m) => m,
                 Err(e) => {
@@ -266,7 +265,7 @@ impl<'a> Uploader<'a> {
             for w in &msg.warnings {
                 self.report.warnings.push(format!("{}: {w}", msg.origin));
             }
-            let fp = Fingerprint::of(&msg.bytes);
+            let fp = msg.fingerprint();
             let mut accepted = Vec::new();
             let decisions = decide(&msg, folder, map, &facts);
             let skipped = decisions.iter().any(|(_, v)| matches!(v, Verdict::Skip(_)));

@@ -41,6 +41,12 @@ impl Dovecot {
             writeln!(c, "    special_use = \\Sent")?;
             writeln!(c, "    auto = create")?;
             writeln!(c, "  }}")?;
+            if let Some(trash) = self.options.special_use_trash {
+                writeln!(c, "  mailbox \"{trash}\" {{")?;
+                writeln!(c, "    special_use = \\Trash")?;
+                writeln!(c, "    auto = create")?;
+                writeln!(c, "  }}")?;
+            }
             writeln!(c, "}}")?;
         }
         writeln!(c, "mail_uid = {uid}")?;

@@ -97,6 +97,8 @@ pub struct DovecotOptions {
     /// (created on login), e.g. `Sent Messages`, so tests can check that a
     /// source `Sent Items` folder lands in it.
     pub special_use_sent: Option<&'static str>,
+    /// With `special_use_sent`: also give this mailbox `\Trash`.
+    pub special_use_trash: Option<&'static str>,
     /// Also authenticate OAUTHBEARER and XOAUTH2, through Dovecot's oauth2
     /// passdb asking the RFC 7662 token-introspection endpoint on
     /// `http://127.0.0.1:PORT/introspect` (POST `token=…`), which the test
