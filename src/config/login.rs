@@ -83,3 +83,78 @@ impl<'a> Login<'a> {
         Session::connect(&options)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::imap::TlsMode;
+
+    /// Settings whose token command prints `tok<n>` on its n-th run,
+    /// counting runs in `dir/runs`.
+    fn settings(dir: &std::path::Path) -> ServerSettings {
+        let runs = dir.join("runs");
+        let command = format!(
+            "n=$(( $(cat '{r}' 2>/dev/null || echo 0) + 1 )); echo $n > '{r}'; echo tok$n",
+            r = runs.display()
+        );
+        let source = SecretSource::OAuth2Command(command);
+        ServerSettings {
+            connect: ConnectOptions {
+                host: "127.0.0.1".into(),
+                port: 9,
+                tls: TlsMode::StartTls,
+                user: "user".into(),
+                password: source.read().unwrap(),
+                oauth2: true,
+                trace: None,
+                ca_file: None,
+                insecure: false,
+                allow_plaintext: true,
+                timeout: Some(Duration::from_secs(1)),
+                compress: false,
+            },
+            secret: source,
+        }
+    }
+
+    #[test]
+    fn a_refused_token_is_fetched_once_for_all_connections_refused_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        let login = Login::new(&settings);
+        let first = login.secret();
+        assert_eq!(first.expose(), "tok1");
+        // Two connections refused with tok1: the command runs once.
+        assert_eq!(login.refresh(&first).unwrap().expose(), "tok2");
+        assert_eq!(login.refresh(&first).unwrap().expose(), "tok2");
+        // tok2 refused in its turn (a later expiry): run again.
+        let second = login.secret();
+        assert_eq!(login.refresh(&second).unwrap().expose(), "tok3");
+        let runs = std::fs::read_to_string(dir.path().join("runs")).unwrap();
+        assert_eq!(runs.trim(), "3");
+    }
+
+    #[test]
+    fn only_a_command_can_give_another_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = settings(dir.path());
+        assert!(Login::new(&settings).refreshable());
+        settings.secret = SecretSource::OAuth2Env(Secret::new("fixed".into()));
+        assert!(!Login::new(&settings).refreshable());
+    }
+
+    #[test]
+    fn a_failing_command_at_a_reconnection_is_an_auth_error_without_its_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = settings(dir.path());
+        settings.secret = SecretSource::OAuth2Command("echo tok-leak; exit 1".into());
+        let login = Login::new(&settings);
+        let err = login.refresh(&login.secret()).unwrap_err();
+        assert!(matches!(err, ImapError::Auth(_)), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("--oauth2-token-command failed"), "{text}");
+        assert!(!text.contains("tok-leak"), "{text}");
+    }
+}
