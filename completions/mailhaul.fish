@@ -31,6 +31,7 @@ complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "upload" -d 'Uploa
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "scan" -d 'Show what upload would do, without any network access'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "batch" -d 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "config" -d 'Work with the config file'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -69,11 +70,18 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-toke
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-size -d 'Most messages in one MULTIAPPEND command' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-bytes -d 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s j -l jobs -d 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox\'s order kept' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-rate -d 'Send at most this many messages per second, over all connections (decimals accepted); batches are cut to one second\'s worth. For providers that limit uploads; see --max-bytes-rate' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-bytes-rate -d 'Send at most this many message bytes per second, over all connections (suffixes K, M, G accepted). Gmail: about 500 MB per day via IMAP as documented by Google (check current limits), i.e. --max-bytes-rate 5K for a long upload; Microsoft 365 throttles per user too' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l max-bytes-per-day -d 'Send at most this many message bytes in this run (suffixes K, M, G accepted), then stop cleanly with exit code 4, as when the provider\'s daily quota is hit (Gmail: about 500 MB of IMAP upload per day). Run the same command daily (README: a systemd timer or cron) and the journal continues where the last run stopped' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l journal -d 'The journal of what was uploaded (default: one per server and user under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l retries -d 'Reconnections tried after a lost connection, BYE or timeout (with backoff)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l failed-out -d 'Write every message that could not be uploaded into DIR (one .eml each, plus index.tsv with the reason)' -r -F
@@ -125,6 +133,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l map -d 'Renam
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l flatten -d 'Put every folder at the top level, joining its path with SEP (default `_`)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l include -d 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l exclude -d 'Leave out source folders whose path (with `/`) matches GLOB; repeatable' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l provider -d 'Refuse what this provider would refuse (its message size cap), as upload does; no provider by default (scan knows no server)' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l takeout -d 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
@@ -144,6 +158,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
@@ -184,6 +204,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-toke
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l journal -d 'The journal written by upload (default: the one for this server and user)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
@@ -196,8 +222,20 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l insecure -d
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-journal -d 'Ignore the journal: match by Message-ID and size only'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l json -d 'Print the findings as one JSON document on stdout (the schema of upload\'s and scan\'s JSON: "schema", "kind", totals, "exit_code")'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l accounts -d 'Accounts uploaded at the same time' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l max-connections-per-server -d 'Most connections to one server (host:port) over all running accounts (each account opens --jobs); providers limit this, e.g. Gmail to 15' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l ca-file -d 'Trust this PEM certificate for accounts without a ca_file column' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l state -d 'Where the batch keeps which accounts are complete [default: $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals]' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l merge-reports -d 'Merge the JSON reports of several shards into one (no upload)' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l check -d 'Check the list and the options without connecting; exit 2 on mistakes'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l json -d 'Print the report as one JSON document on stdout'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l json-progress -d 'Write progress as newline-delimited JSON events on stderr, each carrying its account'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s q -l quiet -d 'No progress and no table; errors are still printed'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s h -l help -d 'Print help'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'
@@ -209,11 +247,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_see
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand generate" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "config" -d 'Work with the config file'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "batch" -d 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "config" -d 'Work with the config file'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'

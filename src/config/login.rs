@@ -15,19 +15,20 @@ use crate::imap::{ConnectOptions, ImapError, Session};
 use crate::secret::Secret;
 
 /// How a run opens its sessions; shared by its connections (`Sync`).
-pub struct Login<'a> {
-    options: &'a ConnectOptions,
-    source: &'a SecretSource,
+pub struct Login {
+    options: ConnectOptions,
+    source: SecretSource,
     /// The newest secret: the one read when the settings were resolved,
     /// until a refused token makes the command print another.
     current: Mutex<Secret>,
 }
 
-impl<'a> Login<'a> {
-    pub fn new(settings: &'a ServerSettings) -> Login<'a> {
+impl Login {
+    /// From the resolved settings (their trace sink is shared, not copied).
+    pub fn new(settings: &ServerSettings) -> Login {
         Login {
-            options: &settings.connect,
-            source: &settings.secret,
+            options: settings.connect.clone(),
+            source: settings.secret.clone(),
             current: Mutex::new(settings.connect.password.clone()),
         }
     }
@@ -50,7 +51,7 @@ impl<'a> Login<'a> {
     /// Only a command can print a different token; a token in the
     /// environment is what it is.
     fn refreshable(&self) -> bool {
-        matches!(self.source, SecretSource::OAuth2Command(_))
+        matches!(&self.source, SecretSource::OAuth2Command(_))
     }
 
     fn secret(&self) -> Secret {

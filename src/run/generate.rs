@@ -107,6 +107,19 @@ action reply \eAnswered and forward $Forwarded.
 These client-state headers are removed from the
 uploaded message unless \fB\-\-keep\-status\-headers\fR is given; nothing else is changed
 except line ends, which are sent as CRLF.
+A keyword the target mailbox cannot keep (its PERMANENTFLAGS lack \e*, or the server
+refuses an APPEND naming a flag, as GNU imap4d does) is left out, or written the server's
+way where it keeps an equivalent ($Forwarded as Forwarded); the message itself is sent, and
+the keywords left out are reported once per mailbox.
+.SH PROVIDERS
+Gmail, Microsoft 365, Yahoo, iCloud and Fastmail are recognised from the host name, or
+chosen with \fB\-\-provider\fR (\fBnone\fR: no profile). A profile gives defaults (explicit flags win) and
+caps: Gmail caps \fB\-\-jobs\fR at 15 sessions and sets
+\fB\-\-max\-bytes\-per\-day\fR to 500000000 (Google's IMAP upload limit); Microsoft 365
+caps \fB\-\-jobs\fR at 20 and refuses messages over 35 MiB before sending, iCloud over
+20 MiB (neither advertises APPENDLIMIT; an advertised APPENDLIMIT wins).
+\fBmailhaul check\fR prints the profile, each limit and its source;
+\fBmailhaul scan \-\-provider NAME\fR refuses what that provider would.
 .SH FOLDERS
 A single mbox file becomes a mailbox named after the file; a Maildir++ root is INBOX and its
 folder .A.B becomes A/B (names stored in modified UTF-7 are decoded); nested Maildirs and
@@ -224,6 +237,42 @@ mod tests {
                 "{} is out of date with the CLI; regenerate with: cargo run -- generate .",
                 path.display()
             );
+        }
+    }
+
+    /// The Debian package's assets are where Cargo.toml says (the binary
+    /// aside, built by `cargo deb`), the generated files among them, and the
+    /// crate's include list ships no tests, fixtures, fuzz targets or samples.
+    #[test]
+    fn package_metadata_names_files_that_exist() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+        let package = manifest["package"].as_table().unwrap();
+        let assets = package["metadata"]["deb"]["assets"].as_array().unwrap();
+        let sources: Vec<&str> = assets.iter().map(|a| a[0].as_str().unwrap()).collect();
+        for s in &sources {
+            assert!(
+                s.starts_with("target/") || root.join(s).is_file(),
+                "{s} missing"
+            );
+        }
+        for must in [
+            "man/mailhaul.1",
+            "completions/mailhaul.bash",
+            "completions/_mailhaul",
+            "completions/mailhaul.fish",
+        ] {
+            assert!(sources.contains(&must), "{must} not packaged");
+        }
+        let include = package["include"].as_array().unwrap();
+        for pattern in include.iter().map(|p| p.as_str().unwrap()) {
+            for never in ["tests", "fuzz", "samples", "bench"] {
+                assert!(
+                    !pattern.starts_with(&format!("/{never}")),
+                    "{pattern} ships {never}"
+                );
+            }
         }
     }
 }

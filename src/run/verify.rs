@@ -26,17 +26,22 @@ pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitSta
         &map,
         &settings.sources.read,
         journal.as_ref(),
+        settings.size_cap,
     )
     .map_err(connection)?;
-    let mut exact = true;
-    for c in &checks {
-        print!("{}", c.render());
-        exact &= c.is_exact();
-    }
     session.logout();
-    Ok(if exact && unreadable == 0 {
+    let status = if checks.iter().all(|c| c.is_exact()) && unreadable == 0 {
         ExitStatus::Success
     } else {
         ExitStatus::Partial
-    })
+    };
+    if args.json {
+        let doc = verify::to_json(&checks, unreadable, status.code());
+        println!("{doc:#}");
+    } else {
+        for c in &checks {
+            print!("{}", c.render());
+        }
+    }
+    Ok(status)
 }

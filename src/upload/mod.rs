@@ -44,6 +44,7 @@ mod scripted;
 mod send;
 pub mod server;
 mod server_check;
+mod strict;
 mod throttle;
 mod window;
 
@@ -65,6 +66,7 @@ use crate::journal::{Journal, JournalError};
 use crate::message::Message;
 use crate::plan::{BatchLimits, MailboxBatches, ServerFacts, TargetMap, Verdict, decide};
 use crate::progress::Lane;
+use crate::provider::SizeCap;
 use crate::report::{FailureClass, Report};
 use crate::source::ReadOptions;
 
@@ -95,6 +97,13 @@ pub struct UploadOptions {
     pub jobs: usize,
     /// `--unordered`: a large mailbox may be split across connections.
     pub unordered: bool,
+    /// `--max-bytes-per-day`, else the provider's daily budget.
+    pub max_bytes_per_day: Option<u64>,
+    /// The provider's simultaneous sessions per account (`--jobs` is
+    /// already capped to it).
+    pub session_cap: Option<usize>,
+    /// The provider's message size cap, for servers without APPENDLIMIT.
+    pub size_cap: Option<SizeCap>,
 }
 
 /// Opens a new authenticated session (for another connection, or reconnecting).
@@ -157,6 +166,8 @@ struct Uploader<'a> {
     window: window::Window,
     /// Copies owed by messages for several mailboxes.
     copies: copies::Copies,
+    /// Which keywords each mailbox keeps (`strict.rs`).
+    keywords: strict::Keywords,
 }
 
 impl<'a> Uploader<'a> {
@@ -183,6 +194,7 @@ impl<'a> Uploader<'a> {
             done: 0,
             window: window::Window::default(),
             copies: copies::Copies::default(),
+            keywords: strict::Keywords::default(),
         }
     }
 
@@ -245,7 +257,7 @@ impl<'a> Uploader<'a> {
                 return Ok(());
             }
         };
-        let facts = ServerFacts::of(self.session.capabilities());
+        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
         let mut batches = MailboxBatches::new(self.opts.limits);
         for item in messages {
             let msg = match item {
@@ -405,7 +417,7 @@ impl<'a> Uploader<'a> {
             }
             return Ok(None);
         }
-        match self.retrying(|s| s.create(mailbox))? {
+        match self.retrying(|s| strict::create(s, mailbox))? {
             Ok(()) => {
                 self.existing.insert(mailbox.to_string());
                 self.checked.insert(mailbox.to_string());
@@ -485,11 +497,12 @@ fn append_item(m: &Message) -> AppendItem<'_> {
 }
 
 fn is_trycreate<T>(r: &Result<T, ImapError>) -> bool {
-    matches!(
-        r,
+    match r {
         Err(ImapError::No {
             code: Some(Code::TryCreate),
             ..
-        })
-    )
+        }) => true,
+        Err(e) => strict::asks_to_create(e),
+        Ok(_) => false,
+    }
 }

@@ -70,7 +70,7 @@ impl Uploader<'_> {
         may_create: bool,
     ) -> Vec<Fate> {
         if may_create && is_trycreate(&result) {
-            let _ = self.session.server().create(mailbox); // another batch may have created it
+            let _ = super::strict::create(self.session.server(), mailbox); // another batch may have created it
             return self.send_atomic(mailbox, msgs, false);
         }
         match result {
@@ -86,6 +86,11 @@ impl Uploader<'_> {
                     .collect()
             }
             Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
+                if let [msg] = msgs
+                    && let Some(plain) = self.refused_for_keywords(mailbox, msg, &e)
+                {
+                    return self.send_atomic(mailbox, &[&plain], may_create);
+                }
                 let (reason, overquota) = refusal(&e);
                 if msgs.len() == 1 || overquota {
                     let mut out = vec![Fate::Refused { reason, overquota }];

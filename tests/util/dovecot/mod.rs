@@ -257,6 +257,37 @@ impl Dovecot {
         )
     }
 
+    /// Adds user `name` with `password` (passwd-file, which Dovecot
+    /// rereads when it changes), its own Maildir and rawlog directory.
+    pub fn add_user(&self, name: &str, password: &str) -> Result<()> {
+        let root = self.dir.path();
+        let home = root.join("home").join(name);
+        for dir in [home.join("Maildir"), root.join("rawlog").join(name)] {
+            std::fs::create_dir_all(&dir)?;
+        }
+        let (uid, gid) = mail_ids()?;
+        chown_recursive(&home, uid, gid)?;
+        chown_recursive(&root.join("rawlog").join(name), uid, gid)?;
+        let mut passwd = std::fs::OpenOptions::new()
+            .append(true)
+            .open(root.join("passwd"))?;
+        std::io::Write::write_all(
+            &mut passwd,
+            format!("{name}:{{PLAIN}}{password}::::{}\n", home.display()).as_bytes(),
+        )?;
+        Ok(())
+    }
+
+    /// A logged-in reader as user `name`.
+    pub fn reader_as(&self, name: &str, password: &str) -> Result<ImapReader> {
+        ImapReader::login(self.plain_port, name, password).with_context(|| {
+            format!(
+                "reader login as {name}\n--- dovecot log ---\n{}",
+                self.log()
+            )
+        })
+    }
+
     /// The instance name (the temp dir's name).
     pub fn instance(&self) -> String {
         self.dir
