@@ -3,7 +3,7 @@
 //! which token is valid on every login. The cases: a valid token uploads
 //! (OAUTHBEARER, and XOAUTH2 with OAUTHBEARER hidden); a token that expires
 //! mid-run is fetched again from `--oauth2-token-command` when the client
-//! reconnects, and the run ends with nothing failed; a failing token command
+//! reconnects, and the run ends with nothing failed (both mechanisms); a failing token command
 //! is exit 3. No token ever appears in the output, `-vv` or `--trace`.
 
 use std::collections::{BTreeSet, HashMap};
@@ -226,8 +226,20 @@ fn a_valid_token_uploads_with_oauthbearer_and_xoauth2() {
 
 #[test]
 fn a_token_expiring_mid_run_is_fetched_again_and_nothing_fails() {
-    // Token 1 is good for one login: the reconnection after the cut finds
-    // it expired, as an hour-old Gmail token would be.
+    token_expiring_mid_run(&["STARTTLS"], "OAUTHBEARER");
+}
+
+#[test]
+fn an_xoauth2_token_expiring_mid_run_is_fetched_again_too() {
+    // Dovecot's XOAUTH2 refusal is an error challenge answered with an
+    // empty response before the NO: the same refresh follows.
+    token_expiring_mid_run(&["STARTTLS", "AUTH=OAUTHBEARER"], "XOAUTH2");
+}
+
+/// Token 1 is good for one login: the reconnection after a cut (before the
+/// 20th APPEND of 40) finds it expired, as an hour-old Gmail token would
+/// be; the proxy hides `hide`, so the client uses `mechanism`.
+fn token_expiring_mid_run(hide: &[&str], mechanism: &str) {
     let (dovecot, introspection) = start(&[(token(1), 1), (token(2), 9)]);
     let dir = tempfile::tempdir().unwrap();
     let mbox = write_mbox(dir.path(), 40);
@@ -240,7 +252,7 @@ fn a_token_expiring_mid_run_is_fetched_again_and_nothing_fails() {
             delta: 0,
         },
     };
-    let proxy = FaultProxy::start(dovecot.plain_port(), Some(cut), true);
+    let proxy = FaultProxy::start_hiding(dovecot.plain_port(), Some(cut), hide);
     let trace = dir.path().join("trace");
     let out = upload(&dovecot, &proxy, &mbox, &command)
         .args(["--no-multiappend", "-vv", "--json", "--trace"])
@@ -263,7 +275,10 @@ fn a_token_expiring_mid_run_is_fetched_again_and_nothing_fails() {
     assert_no_token("stderr with -vv", &stderr);
     assert_no_token("the --json report", &String::from_utf8_lossy(&out.stdout));
     let trace = std::fs::read_to_string(&trace).unwrap();
-    assert!(trace.contains("AUTHENTICATE OAUTHBEARER"), "{trace}");
+    assert!(
+        trace.contains(&format!("AUTHENTICATE {mechanism}")),
+        "{trace}"
+    );
     assert_no_token("the --trace file", &trace);
 }
 
