@@ -78,8 +78,8 @@ Before each batch the mailbox's STATUS is journaled; a batch whose answer never 
 resolved by reading back the new messages and comparing fingerprints, and only the missing
 ones are sent again. The journal is a cache, the server the last word: before anything is
 sent into an existing mailbox, the messages the journal cannot account for (all of them
-without a journal) are read by size and Message-ID, else internal date (body hash where
-those repeat) and those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
+without a journal) are read by size and Message-ID, else internal date (then the body hash
+of each candidate) and those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
 Journal entries count only under the mailbox's current UIDVALIDITY; a mailbox empty on the
 server, or whose spot-checked journaled UIDs (three) hold messages of another size or are
 all gone, has its entries distrusted with a warning. Default location:

@@ -127,6 +127,10 @@ pub struct World {
     pub played: Vec<(Step, Fault)>,
     /// The run's stop flag (set by [`Fault::Interrupt`]).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Messages a killed run had sent that the server stores only once a
+    /// command at this step was carried out (a server still storing when
+    /// the next run looks).
+    pub landing: Option<(Step, String, Vec<Vec<u8>>)>,
     seen: HashMap<Step, usize>,
 }
 
@@ -256,7 +260,7 @@ impl ScriptedServer {
         if fault == Some(Fault::Interrupt) {
             w.interrupt();
         }
-        match fault {
+        let out = match fault {
             None | Some(Fault::Refused | Fault::Partial | Fault::Interrupt) => run(&mut w),
             Some(Fault::LostBefore) | Some(Fault::LostUnstored) => {
                 self.broken = true;
@@ -285,7 +289,13 @@ impl ScriptedServer {
                     text: "scripted shutdown".into(),
                 })
             }
+        };
+        if w.landing.as_ref().is_some_and(|l| l.0 == step)
+            && let Some((_, mailbox, items)) = w.landing.take()
+        {
+            let _ = w.store(&mailbox, &items);
         }
+        out
     }
 
     fn selected(&self) -> String {
