@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! Planned ─begin─▶ Begun ─sent─▶ Sent ─answered─▶ Answered ───────────────┐
-//!   (journal Begin, written)         │                                   │
+//!   (journal Begin, written)          │                                   │
 //!                                     └──────────▶ Lost ─looked─▶ Looked ─┴─settle─▶ Settled
 //!   earlier run's Begin ─────────────────────────▶ Lost     (recovery.rs)
 //! ```
