@@ -90,3 +90,8 @@ mod lifecycle;
 // One decision per message: scan, upload --dry-run, upload and verify agree
 // on what is sent, skipped or refused (BINARY hidden by a proxy).
 mod decide;
+
+// Provider throttles (issue 10) through the provider emulator
+// (`util::provider_proxy`): throttles waited out, daily quotas stopped
+// cleanly, session caps settled to; the emulator itself checked first.
+mod throttles;
