@@ -271,8 +271,9 @@ pub struct UploadArgs {
     pub unordered: bool,
 
     /// Send at most this many messages per second, over all connections
-    /// (decimals accepted); batches are cut to one second's worth. For
-    /// providers that limit uploads; see --max-bytes-rate.
+    /// (decimals accepted), evenly spaced (no bursts); batches are cut to
+    /// one second's worth. Throttles are waited out without it too (the
+    /// rate adapts to the provider's); see --max-bytes-rate.
     #[arg(long, value_name = "MSGS_PER_S", value_parser = parse_rate)]
     pub max_rate: Option<f64>,
 
@@ -282,6 +283,20 @@ pub struct UploadArgs {
     /// for a long upload; Microsoft 365 throttles per user too.
     #[arg(long, value_name = "BYTES_PER_S", value_parser = parse_size)]
     pub max_bytes_rate: Option<u64>,
+
+    /// Send at most this many message bytes in this run (suffixes K, M, G
+    /// accepted), then stop cleanly with exit code 4, as when the
+    /// provider's daily quota is hit (Gmail: about 500 MB of IMAP upload
+    /// per day). Run the same command daily (README: a systemd timer or
+    /// cron) and the journal continues where the last run stopped.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_bytes_per_day: Option<u64>,
+
+    /// The longest the run waits out the server's throttles in all
+    /// (seconds); what the server still throttles after that is reported
+    /// as not sent. Throttled messages are never failed before.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub max_throttle_wait: u64,
 
     /// The journal of what was uploaded (default: one per server and user
     /// under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/).

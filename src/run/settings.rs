@@ -243,6 +243,9 @@ impl UploadSettings {
             throttle: throttle.map(Arc::new),
             jobs: args.jobs,
             unordered: args.unordered,
+            max_bytes_per_day: args.max_bytes_per_day,
+            max_throttle_wait: std::time::Duration::from_secs(args.max_throttle_wait),
+            start_rate: None,
         };
         let progress = if args.json_progress {
             ProgressMode::Json

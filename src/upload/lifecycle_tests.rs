@@ -107,6 +107,9 @@ pub(super) fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Repor
         throttle: None,
         jobs: 1,
         unordered: false,
+        max_bytes_per_day: None,
+        max_throttle_wait: super::DEFAULT_MAX_THROTTLE_WAIT,
+        start_rate: None,
     };
     let progress = Progress::new(0, ProgressMode::Hidden, 1);
     let caps = setup.caps;

@@ -35,6 +35,7 @@ mod lifecycle;
 mod lifecycle_tests;
 mod link;
 mod mode;
+mod pace;
 mod recovery;
 pub mod resolve;
 mod run;
@@ -43,6 +44,7 @@ mod scripted;
 mod send;
 pub mod server;
 mod server_check;
+mod slowdown;
 mod throttle;
 mod window;
 
@@ -57,6 +59,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::fingerprint::Fingerprint;
 use crate::imap::{AppendItem, Code, ImapError};
@@ -94,7 +97,21 @@ pub struct UploadOptions {
     pub jobs: usize,
     /// `--unordered`: a large mailbox may be split across connections.
     pub unordered: bool,
+    /// `--max-bytes-per-day`: message bytes this run sends at most, then it
+    /// stops cleanly (exit 4) for the next day's run to continue (a
+    /// provider profile may give a default).
+    pub max_bytes_per_day: Option<u64>,
+    /// `--max-throttle-wait`: the longest the run waits out throttles in
+    /// all before what is still throttled is reported as not sent.
+    pub max_throttle_wait: Duration,
+    /// The adaptive rate's start (messages per second) when the provider's
+    /// pace is known (a provider profile); `None`: as fast as allowed
+    /// until the first throttle.
+    pub start_rate: Option<f64>,
 }
+
+/// `--max-throttle-wait`'s default: an hour of waiting in all.
+pub const DEFAULT_MAX_THROTTLE_WAIT: Duration = Duration::from_secs(3600);
 
 /// Opens a new authenticated session (for another connection, or reconnecting).
 pub type Connect<'a> = &'a (dyn Fn() -> Result<Box<dyn MailServer>, ImapError> + Sync);
@@ -115,6 +132,8 @@ struct Shared {
     /// (mailbox, fingerprint) of messages in batches an earlier run left
     /// open whose fate could not be checked: not sent in this run.
     unsettled: Mutex<HashMap<(String, Fingerprint), usize>>,
+    /// The account's adaptive rate, throttle pauses and daily budget.
+    pace: pace::Pace,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
@@ -132,6 +151,9 @@ enum Stop {
     Interrupted,
     /// `NO [OVERQUOTA]`: sending more would only be refused.
     OverQuota(String),
+    /// The provider's daily quota (or `--max-bytes-per-day`): stop
+    /// cleanly; tomorrow's run continues.
+    Quota(String),
     Journal(JournalError),
 }
 
@@ -208,10 +230,19 @@ impl<'a> Uploader<'a> {
         Ok(())
     }
 
-    /// Uploads this connection's shares, then waits for every answer.
-    fn run(&mut self, shares: &[Share], map: &TargetMap) -> Result<(), Stop> {
+    /// Uploads this connection's shares, then those of connections the
+    /// server refused, then waits for every answer.
+    fn run(
+        &mut self,
+        shares: &[Share],
+        map: &TargetMap,
+        orphans: &jobs::Orphans,
+    ) -> Result<(), Stop> {
         for share in shares {
             self.folder(share, map)?;
+        }
+        while let Some(share) = orphans.next() {
+            self.folder(&share, map)?;
         }
         self.drain()
     }

@@ -11,6 +11,7 @@ use crate::message::Message;
 
 use super::lifecycle::Fate;
 use super::server::MailServer;
+use super::slowdown::{Slowdown, classify};
 use super::{Stop, Uploader, append_item, is_trycreate};
 
 impl Uploader<'_> {
@@ -48,9 +49,9 @@ impl Uploader<'_> {
 
     /// Opens a new session in place of the broken one ([`super::link::Link::reconnect`]).
     pub(super) fn reconnect(&mut self, why: &str) -> Result<(), Stop> {
-        let attempt = self
-            .session
-            .reconnect(why, self.opts.retries, &self.opts.stop)?;
+        let attempt =
+            self.session
+                .reconnect(why, self.opts.retries, &self.opts.stop, &self.shared.pace)?;
         self.report.warnings.push(format!(
             "connection lost ({why}); reconnected (attempt {attempt})"
         ));
@@ -86,6 +87,10 @@ impl Uploader<'_> {
                     .collect()
             }
             Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
+                if let Some(Slowdown::Throttled { wait, why }) = classify(&e) {
+                    // Not stored: sent again after the pause, never split.
+                    return vec![Fate::Throttled { why, wait }; msgs.len()];
+                }
                 let (reason, overquota) = refusal(&e);
                 if msgs.len() == 1 || overquota {
                     let mut out = vec![Fate::Refused { reason, overquota }];
