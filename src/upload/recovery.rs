@@ -105,6 +105,16 @@ impl<'a> Uploader<'a> {
             again.push(s);
         }
         if let Some(halt) = stop.or(overquota.map(Stop::OverQuota)) {
+            if matches!(halt, Stop::Quota(_)) {
+                // Known not to be there: the next run sends them.
+                for s in again {
+                    self.report.left_for_next_run += s.resend.len() as u64;
+                    for i in &s.resend {
+                        self.progress.advance(i.size_or_zero());
+                    }
+                }
+                return Err(halt);
+            }
             // Known not to be there, and not to be sent now: said so.
             for s in again {
                 let unit = Unit::planned(s.work, &s.mailbox, s.resend, Before::default(), s.round);

@@ -198,8 +198,12 @@ fn quota_line(report: &Report, why: &str) -> String {
     } else {
         "the provider's limit resets within 24 hours (Gmail: a rolling day): run the same command again then (a daily timer does it: see the README)"
     };
+    let failed = match report.failures.len() {
+        0 => "nothing failed".to_string(),
+        n => format!("{n} failed for other reasons (listed above)"),
+    };
     format!(
-        "stopped by the provider's upload limit ({why}); nothing failed: {} messages ({mb:.1} MB) landed in this run{left}; {when}; the journal makes the next run continue where this one stopped",
+        "stopped by the provider's upload limit ({why}); {failed}: {} messages ({mb:.1} MB) landed in this run{left}; {when}; the journal makes the next run continue where this one stopped",
         t.uploaded
     )
 }
