@@ -150,11 +150,6 @@ const N: usize = 60;
 const BIG: [usize; 3] = [10, 30, 50];
 const OVERSIZED: usize = 45;
 
-/// The Message-ID of message `i`.
-fn id(i: usize) -> String {
-    format!("<{i}@throttle.example.org>")
-}
-
 /// An mbox of [`N`] messages for `mailbox` tag `tag`: message `i` is
 /// dated 10:`i` on 1 Feb 2020 and `\Seen` when `i % 3 == 0`.
 fn mbox(tag: &str) -> String {
