@@ -46,6 +46,8 @@ pub mod server;
 mod server_check;
 mod slowdown;
 mod throttle;
+#[cfg(test)]
+mod throttle_tests;
 mod window;
 
 pub use jobs::source_bytes;

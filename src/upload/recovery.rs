@@ -75,6 +75,13 @@ impl<'a> Uploader<'a> {
             };
             match reconnected.and_then(|()| self.look_for_lost(&mut units)) {
                 Ok(()) => {}
+                Err(Stop::Quota(q)) => {
+                    // Refused back in by the quota: the next run looks.
+                    for u in &mut units {
+                        u.defer(&q);
+                    }
+                    stop = Some(Stop::Quota(q));
+                }
                 Err(s) => {
                     let reason = match &s {
                         Stop::Connection(w) => format!("could not look: {w}"),

@@ -16,13 +16,15 @@ use super::{Stop, Uploader, append_item, is_trycreate};
 
 impl Uploader<'_> {
     /// Runs an idempotent command (LIST, STATUS, CREATE, SELECT, FETCH),
-    /// reconnecting and running it again when the connection is lost. The
+    /// reconnecting and running it again when the connection is lost, and
+    /// after the pause when it is throttled (both `--retries` times). The
     /// inner result is the server's answer (NO/BAD) for the caller.
     pub(super) fn retrying<T>(
         &mut self,
         mut f: impl FnMut(&mut dyn MailServer) -> Result<T, ImapError>,
     ) -> Result<Result<T, ImapError>, Stop> {
         let mut failures = 0;
+        let mut throttles = 0;
         loop {
             match f(self.session.server()) {
                 Err(e) if e.is_connection_lost() || self.session.is_broken() => {
@@ -42,6 +44,18 @@ impl Uploader<'_> {
                     }
                     self.reconnect(&e.to_string())?
                 }
+                Err(e) => match classify(&e) {
+                    // A throttled look or STATUS: waited out and run again,
+                    // `--retries` times (a lasting refusal is an answer).
+                    Some(Slowdown::Throttled { wait, why })
+                        if throttles < self.opts.retries
+                            && self.shared.pace.throttled(wait).is_ok() =>
+                    {
+                        throttles += 1;
+                        self.wait_out(&why)?
+                    }
+                    _ => return Ok(Err(e)),
+                },
                 r => return Ok(r),
             }
         }
