@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Show what upload would do, without any network access')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, authenticate and show the capabilities and the upload mode')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Work with the config file')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and the man page into DIR (for packagers)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -52,10 +53,11 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from this file (first line; trailing newline removed)')
             [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run this shell command and use its output as the password')
-            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it')
+            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust this PEM certificate (a private CA or a self-signed server certificate)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network read/write timeout in seconds [default: 120]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Apply this provider''s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most messages in one MULTIAPPEND command')
             [CompletionResult]::new('--batch-bytes', '--batch-bytes', [CompletionResultType]::ParameterName, 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox''s order kept')
@@ -106,6 +108,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--flatten', '--flatten', [CompletionResultType]::ParameterName, 'Put every folder at the top level, joining its path with SEP (default `_`)')
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels')
             [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out source folders whose path (with `/`) matches GLOB; repeatable')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Refuse what this provider would refuse (its message size cap), as upload does; no provider by default (scan knows no server)')
             [CompletionResult]::new('--keep-status-headers', '--keep-status-headers', [CompletionResultType]::ParameterName, 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags')
             [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them')
             [CompletionResult]::new('--takeout', '--takeout', [CompletionResultType]::ParameterName, 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default')
@@ -126,17 +129,18 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from this file (first line; trailing newline removed)')
             [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run this shell command and use its output as the password')
-            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it')
+            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust this PEM certificate (a private CA or a self-signed server certificate)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network read/write timeout in seconds [default: 120]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Apply this provider''s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (prints a warning)')
             [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'With imap://, log in even if the server offers no STARTTLS')
             [CompletionResult]::new('--no-compress', '--no-compress', [CompletionResultType]::ParameterName, 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'mailhaul;verify' {
@@ -155,10 +159,11 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from this file (first line; trailing newline removed)')
             [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run this shell command and use its output as the password')
-            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it')
+            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust this PEM certificate (a private CA or a self-signed server certificate)')
             [CompletionResult]::new('--trace', '--trace', [CompletionResultType]::ParameterName, 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network read/write timeout in seconds [default: 120]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Apply this provider''s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'The journal written by upload (default: the one for this server and user)')
             [CompletionResult]::new('--keep-status-headers', '--keep-status-headers', [CompletionResultType]::ParameterName, 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags')
             [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them')
@@ -171,10 +176,28 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'With imap://, log in even if the server offers no STARTTLS')
             [CompletionResult]::new('--no-compress', '--no-compress', [CompletionResultType]::ParameterName, 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it')
             [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Ignore the journal: match by Message-ID and size only')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the findings as one JSON document on stdout (the schema of upload''s and scan''s JSON: "schema", "kind", totals, "exit_code")')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mailhaul;batch' {
+            [CompletionResult]::new('--accounts', '--accounts', [CompletionResultType]::ParameterName, 'Accounts uploaded at the same time')
+            [CompletionResult]::new('--max-connections-per-server', '--max-connections-per-server', [CompletionResultType]::ParameterName, 'Most connections to one server (host:port) over all running accounts (each account opens --jobs); providers limit this, e.g. Gmail to 15')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust this PEM certificate for accounts without a ca_file column')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Where the batch keeps which accounts are complete [default: $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals]')
+            [CompletionResult]::new('--merge-reports', '--merge-reports', [CompletionResultType]::ParameterName, 'Merge the JSON reports of several shards into one (no upload)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Check the list and the options without connecting; exit 2 on mistakes')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON document on stdout')
+            [CompletionResult]::new('--json-progress', '--json-progress', [CompletionResultType]::ParameterName, 'Write progress as newline-delimited JSON events on stderr, each carrying its account')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress and no table; errors are still printed')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress and no table; errors are still printed')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'mailhaul;config' {
@@ -217,6 +240,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Show what upload would do, without any network access')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, authenticate and show the capabilities and the upload mode')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Work with the config file')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and the man page into DIR (for packagers)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -232,6 +256,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailhaul' -ScriptBlock {
             break
         }
         'mailhaul;help;verify' {
+            break
+        }
+        'mailhaul;help;batch' {
             break
         }
         'mailhaul;help;config' {

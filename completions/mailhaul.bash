@@ -16,6 +16,9 @@ _mailhaul() {
             ",$1")
                 cmd="mailhaul"
                 ;;
+            mailhaul,batch)
+                cmd="mailhaul__subcmd__batch"
+                ;;
             mailhaul,check)
                 cmd="mailhaul__subcmd__check"
                 ;;
@@ -49,6 +52,9 @@ _mailhaul() {
             mailhaul__subcmd__config__subcmd__help,help)
                 cmd="mailhaul__subcmd__config__subcmd__help__subcmd__help"
                 ;;
+            mailhaul__subcmd__help,batch)
+                cmd="mailhaul__subcmd__help__subcmd__batch"
+                ;;
             mailhaul__subcmd__help,check)
                 cmd="mailhaul__subcmd__help__subcmd__check"
                 ;;
@@ -80,7 +86,7 @@ _mailhaul() {
 
     case "${cmd}" in
         mailhaul)
-            opts="-v -h -V --verbose --help --version upload scan check verify config generate help"
+            opts="-v -h -V --verbose --help --version upload scan check verify batch config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -93,8 +99,42 @@ _mailhaul() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailhaul__subcmd__batch)
+            opts="-q -v -h --check --accounts --max-connections-per-server --ca-file --state --json --json-progress --quiet --merge-reports --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --accounts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections-per-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --merge-reports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailhaul__subcmd__check)
-            opts="-v -h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --verbose --help"
+            opts="-v -h --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +174,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -232,8 +276,22 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__help)
-            opts="upload scan check verify config generate help"
+            opts="upload scan check verify batch config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailhaul__subcmd__help__subcmd__batch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -358,14 +416,14 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__scan)
-            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --json --verbose --help"
+            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --provider --json --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -404,6 +462,10 @@ _mailhaul() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -412,14 +474,14 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__upload)
-            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --max-bytes-per-day --max-throttle-wait --journal --no-journal --wait-lock --allow-duplicates --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
+            opts="-j -n -q -v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --batch-size --batch-bytes --no-multiappend --jobs --unordered --max-rate --max-bytes-rate --max-bytes-per-day --max-throttle-wait --journal --no-journal --wait-lock --allow-duplicates --skip-existing --retries --failed-out --dry-run --json --json-progress --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -492,6 +554,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 --batch-size)
@@ -546,14 +612,14 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__verify)
-            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --journal --no-journal --verbose --help"
+            opts="-v -h --format --keep-status-headers --date --mbox-variant --include-deleted --takeout --no-takeout --apple-imap-caches --takeout-archive --takeout-chats --mailbox --prefix --map --flatten --include --exclude --no-special-use --server --account --config --password-file --password-command --oauth2-token-command --ca-file --insecure --allow-plaintext --trace --no-compress --timeout --provider --journal --no-journal --json --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml apple takeout-zip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mbox mbox-tree maildir maildir++ eml pst apple takeout-zip" -- "${cur}"))
                     return 0
                     ;;
                 --date)
@@ -626,6 +692,10 @@ _mailhaul() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -W "gmail microsoft365 yahoo icloud fastmail none" -- "${cur}"))
                     return 0
                     ;;
                 --journal)

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
             cand verify 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+            cand batch 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
             cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -48,10 +49,11 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
             cand --password-file 'Read the password from this file (first line; trailing newline removed)'
             cand --password-command 'Run this shell command and use its output as the password'
-            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
+            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
             cand --trace 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted'
             cand --timeout 'Network read/write timeout in seconds [default: 120]'
+            cand --provider 'Apply this provider''s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them'
             cand --batch-size 'Most messages in one MULTIAPPEND command'
             cand --batch-bytes 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)'
             cand -j 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox''s order kept'
@@ -101,6 +103,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --flatten 'Put every folder at the top level, joining its path with SEP (default `_`)'
             cand --include 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels'
             cand --exclude 'Leave out source folders whose path (with `/`) matches GLOB; repeatable'
+            cand --provider 'Refuse what this provider would refuse (its message size cap), as upload does; no provider by default (scan knows no server)'
             cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
             cand --include-deleted 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them'
             cand --takeout 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
@@ -120,17 +123,18 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
             cand --password-file 'Read the password from this file (first line; trailing newline removed)'
             cand --password-command 'Run this shell command and use its output as the password'
-            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
+            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
             cand --trace 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted'
             cand --timeout 'Network read/write timeout in seconds [default: 120]'
+            cand --provider 'Apply this provider''s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them'
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'mailhaul;verify'= {
             cand --format 'Source format; detected from the files by default'
@@ -148,10 +152,11 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --config 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]'
             cand --password-file 'Read the password from this file (first line; trailing newline removed)'
             cand --password-command 'Run this shell command and use its output as the password'
-            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it'
+            cand --oauth2-token-command 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)'
             cand --ca-file 'Trust this PEM certificate (a private CA or a self-signed server certificate)'
             cand --trace 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted'
             cand --timeout 'Network read/write timeout in seconds [default: 120]'
+            cand --provider 'Apply this provider''s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them'
             cand --journal 'The journal written by upload (default: the one for this server and user)'
             cand --keep-status-headers 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
             cand --include-deleted 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \Deleted instead of skipping them'
@@ -164,10 +169,27 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
             cand --no-journal 'Ignore the journal: match by Message-ID and size only'
+            cand --json 'Print the findings as one JSON document on stdout (the schema of upload''s and scan''s JSON: "schema", "kind", totals, "exit_code")'
             cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mailhaul;batch'= {
+            cand --accounts 'Accounts uploaded at the same time'
+            cand --max-connections-per-server 'Most connections to one server (host:port) over all running accounts (each account opens --jobs); providers limit this, e.g. Gmail to 15'
+            cand --ca-file 'Trust this PEM certificate for accounts without a ca_file column'
+            cand --state 'Where the batch keeps which accounts are complete [default: $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals]'
+            cand --merge-reports 'Merge the JSON reports of several shards into one (no upload)'
+            cand --check 'Check the list and the options without connecting; exit 2 on mistakes'
+            cand --json 'Print the report as one JSON document on stdout'
+            cand --json-progress 'Write progress as newline-delimited JSON events on stderr, each carrying its account'
+            cand -q 'No progress and no table; errors are still printed'
+            cand --quiet 'No progress and no table; errors are still printed'
+            cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'mailhaul;config'= {
             cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
@@ -203,6 +225,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand scan 'Show what upload would do, without any network access'
             cand check 'Connect, authenticate and show the capabilities and the upload mode'
             cand verify 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+            cand batch 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
             cand config 'Work with the config file'
             cand generate 'Write shell completions and the man page into DIR (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -214,6 +237,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
         &'mailhaul;help;check'= {
         }
         &'mailhaul;help;verify'= {
+        }
+        &'mailhaul;help;batch'= {
         }
         &'mailhaul;help;config'= {
             cand check 'Validate the config file: syntax (with the line), accounts, the files they name'

@@ -31,6 +31,7 @@ complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "upload" -d 'Uploa
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "scan" -d 'Show what upload would do, without any network access'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "batch" -d 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "config" -d 'Work with the config file'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
 complete -c mailhaul -n "__fish_mailhaul_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -40,6 +41,7 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
@@ -64,10 +66,16 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l account -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-size -d 'Most messages in one MULTIAPPEND command' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l batch-bytes -d 'Most bytes in one MULTIAPPEND command (suffixes K, M, G accepted)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -s j -l jobs -d 'Upload over N connections in parallel; mailboxes are shared out among them (largest first), each mailbox\'s order kept' -r
@@ -106,6 +114,7 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
@@ -125,6 +134,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l map -d 'Renam
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l flatten -d 'Put every folder at the top level, joining its path with SEP (default `_`)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l include -d 'Upload only source folders whose path (with `/`) matches GLOB; repeatable. `*` stays within one level, `**` crosses levels' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l exclude -d 'Leave out source folders whose path (with `/`) matches GLOB; repeatable' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l provider -d 'Refuse what this provider would refuse (its message size cap), as upload does; no provider by default (scan knows no server)' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l takeout -d 'Treat mbox files as Gmail Takeout (X-Gmail-Labels route each message); detected from the first message by default'
@@ -140,21 +155,28 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l account -d '
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'
 mbox\t'A single mbox file'
 mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are hierarchy'
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
+pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
@@ -179,10 +201,16 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l account -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l provider -d 'Apply this provider\'s limits (sessions, bytes per day, message size); recognised from the host name by default (imap.gmail.com, ...); `none` applies no profile. `mailhaul check` shows them' -r -f -a "gmail\t''
+microsoft365\t''
+yahoo\t''
+icloud\t''
+fastmail\t''
+none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l journal -d 'The journal written by upload (default: the one for this server and user)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l keep-status-headers -d 'Keep mbox client-state headers (Status, X-Status, X-Mozilla-Status, ...) instead of removing them once their meaning is carried by IMAP flags'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l include-deleted -d 'Upload messages a client marked expunged (X-Mozilla-Status 0x0008) with \\Deleted instead of skipping them'
@@ -195,8 +223,20 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l insecure -d
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l no-journal -d 'Ignore the journal: match by Message-ID and size only'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l json -d 'Print the findings as one JSON document on stdout (the schema of upload\'s and scan\'s JSON: "schema", "kind", totals, "exit_code")'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l accounts -d 'Accounts uploaded at the same time' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l max-connections-per-server -d 'Most connections to one server (host:port) over all running accounts (each account opens --jobs); providers limit this, e.g. Gmail to 15' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l ca-file -d 'Trust this PEM certificate for accounts without a ca_file column' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l state -d 'Where the batch keeps which accounts are complete [default: $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals]' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l merge-reports -d 'Merge the JSON reports of several shards into one (no upload)' -r -F
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l check -d 'Check the list and the options without connecting; exit 2 on mistakes'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l json -d 'Print the report as one JSON document on stdout'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l json-progress -d 'Write progress as newline-delimited JSON events on stderr, each carrying its account'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s q -l quiet -d 'No progress and no table; errors are still printed'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s h -l help -d 'Print help'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'
@@ -208,11 +248,12 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_see
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand generate" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "config" -d 'Work with the config file'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "upload" -d 'Upload messages from SOURCE paths into the server'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "scan" -d 'Show what upload would do, without any network access'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "check" -d 'Connect, authenticate and show the capabilities and the upload mode'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "verify" -d 'Compare SOURCE with the server: list messages missing, present more than once, or on the server but not in the source (journal first, else Message-ID and size). Exit 0 only when every message is there exactly once, 1 otherwise'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "batch" -d 'Upload many accounts listed in a CSV file, several at a time, with a report per account; rerunning the same command retries exactly the accounts not complete'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "config" -d 'Work with the config file'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "generate" -d 'Write shell completions and the man page into DIR (for packagers)'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and not __fish_seen_subcommand_from upload scan check verify batch config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate the config file: syntax (with the line), accounts, the files they name'

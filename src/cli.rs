@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::provider::ProviderChoice;
 use crate::source::{DatePolicy, Format, MboxVariant};
 
 const EXIT_CODES_HELP: &str = "\
@@ -17,10 +18,29 @@ Exit codes:
   3  connection, TLS or authentication failure (also: lost for good during the upload)
   130  interrupted (SIGINT/SIGTERM); what landed is journaled, run again to finish";
 
+const BATCH_HELP: &str = "\
+The accounts list is a CSV file with a header row. Columns: source (paths,
+several separated by |), server (imaps://user@host[:port]), one of
+password_file, password_command, password_env (a variable's name) or
+oauth2_token_command, and optionally prefix, mailbox, ca_file. Relative
+paths are relative to the list's directory.
+
+Upload options after the list apply to every account, e.g.
+  mailhaul batch accounts.csv --accounts 8 --jobs 2 --max-rate 20
+(batch options first; --server, secrets, --journal, --json, --quiet are not
+upload options here). Each account keeps its default journal; the state of
+the batch (which accounts are complete) is kept beside the journals.
+
+Exit codes:
+  0  every account is complete
+  1  some accounts or messages failed (listed; the same command retries them)
+  2  a mistake in the list or the options (nothing was sent)
+  130  interrupted (SIGINT/SIGTERM); the same command resumes every account";
+
 /// `mailhaul --version`: the version and what this build can do.
 const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores)",
+    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores), Outlook PST",
     "\nprotocol: MULTIAPPEND, LITERAL+, LITERAL-, UIDPLUS, BINARY, COMPRESS=DEFLATE, SPECIAL-USE, NAMESPACE",
     "\nauthentication: PLAIN (SASL-IR), LOGIN, OAUTHBEARER, XOAUTH2",
     "\ntls: native-tls (system OpenSSL), STARTTLS and implicit TLS"
@@ -63,6 +83,11 @@ pub enum Command {
     /// exactly once, 1 otherwise.
     #[command(after_help = EXIT_CODES_HELP)]
     Verify(Box<VerifyArgs>),
+    /// Upload many accounts listed in a CSV file, several at a time, with a
+    /// report per account; rerunning the same command retries exactly the
+    /// accounts not complete.
+    #[command(after_help = BATCH_HELP)]
+    Batch(BatchArgs),
     /// Work with the config file.
     Config {
         #[command(subcommand)]
@@ -92,7 +117,7 @@ pub struct SourceArgs {
     /// mbox files (also .gz, Thunderbird, Gmail Takeout), Takeout .zip/.tgz
     /// archives (split parts given together), Maildirs, Maildir++ trees,
     /// folders of .eml files, Apple Mail exports and stores (X.mbox bundles,
-    /// .emlx files), or directories holding any of these.
+    /// .emlx files), Outlook .pst files, or directories holding any of these.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 
@@ -207,7 +232,15 @@ pub struct ServerArgs {
     pub password_command: Option<String>,
 
     /// Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or
-    /// XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it.
+    /// XOAUTH2, for Gmail and Microsoft 365); run again whenever the server
+    /// refuses the token (an expired one, at a reconnection).
+    ///
+    /// The token needs
+    /// the scope https://mail.google.com/ (Gmail) or
+    /// https://outlook.office.com/IMAP.AccessAsUser.All (Microsoft 365).
+    /// Examples: 'mutt_oauth2.py ~/.config/mailhaul/gmail.tokens', 'oauth2ms',
+    /// 'gcloud auth application-default print-access-token'. A failing
+    /// command is exit 3.
     #[arg(long, value_name = "CMD", group = "secret")]
     pub oauth2_token_command: Option<String>,
 
@@ -235,6 +268,12 @@ pub struct ServerArgs {
     /// Network read/write timeout in seconds [default: 120].
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+
+    /// Apply this provider's limits (sessions, bytes per day, message size);
+    /// recognised from the host name by default (imap.gmail.com, ...);
+    /// `none` applies no profile. `mailhaul check` shows them.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub provider: Option<ProviderChoice>,
 }
 
 #[derive(Debug, Args)]
@@ -362,6 +401,11 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
+    /// Refuse what this provider would refuse (its message size cap), as
+    /// upload does; no provider by default (scan knows no server).
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub provider: Option<ProviderChoice>,
+
     /// Print the scan as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -385,6 +429,67 @@ pub struct VerifyArgs {
     /// Ignore the journal: match by Message-ID and size only.
     #[arg(long, overrides_with = "journal")]
     pub no_journal: bool,
+
+    /// Print the findings as one JSON document on stdout (the schema of
+    /// upload's and scan's JSON: "schema", "kind", totals, "exit_code").
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The accounts list (CSV with a header row; see below).
+    #[arg(value_name = "ACCOUNTS.csv", required_unless_present = "merge_reports")]
+    pub list: Option<PathBuf>,
+
+    /// Check the list and the options without connecting; exit 2 on mistakes.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Accounts uploaded at the same time.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub accounts: usize,
+
+    /// Most connections to one server (host:port) over all running
+    /// accounts (each account opens --jobs); providers limit this, e.g.
+    /// Gmail to 15.
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections_per_server: Option<usize>,
+
+    /// Trust this PEM certificate for accounts without a ca_file column.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Where the batch keeps which accounts are complete [default:
+    /// $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals].
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+
+    /// Print the report as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write progress as newline-delimited JSON events on stderr, each
+    /// carrying its account.
+    #[arg(long)]
+    pub json_progress: bool,
+
+    /// No progress and no table; errors are still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Merge the JSON reports of several shards into one (no upload).
+    #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["list", "check"])]
+    pub merge_reports: Vec<PathBuf>,
+
+    /// Upload options for every account (after the list): --jobs,
+    /// --batch-size, --max-rate, --retries, --skip-existing, --format, …
+    #[arg(
+        value_name = "UPLOAD OPTIONS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub upload: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 //! batches through an [`imap::Session`], and [`report`] turns the outcome
 //! into a summary and an exit code. [`cli`] and [`config`] sit at the edge.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod fingerprint;
@@ -17,6 +18,7 @@ pub mod mutf7;
 pub mod plan;
 mod private_file;
 pub mod progress;
+pub mod provider;
 pub mod report;
 pub mod run;
 pub mod scan;

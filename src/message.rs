@@ -5,8 +5,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
+
+use crate::fingerprint::{self, Fingerprint};
 
 /// An IMAP message flag (RFC 3501 §2.3.2): a system flag or a keyword.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -161,9 +164,63 @@ pub struct Message {
     /// Set when the source says not to upload it (e.g. "deleted in source"):
     /// the reason, counted as skipped rather than failed.
     pub skip: Option<String>,
+    /// What [`Message::fingerprint`] and [`Message::message_id`] read off
+    /// `bytes`, kept once computed.
+    pub derived: Derived,
+}
+
+/// Facts read off a message's bytes, each computed at most once: the
+/// upload's reader thread computes them (`upload/feed.rs`), so the send
+/// loop never hashes. A message's `bytes` do not change once it is built.
+#[derive(Clone, Debug, Default)]
+pub struct Derived {
+    fingerprint: OnceLock<Fingerprint>,
+    message_id: OnceLock<Option<String>>,
 }
 
 impl Message {
+    /// SHA-256 of the bytes as sent (computed once, then kept).
+    pub fn fingerprint(&self) -> Fingerprint {
+        *self
+            .derived
+            .fingerprint
+            .get_or_init(|| Fingerprint::of(&self.bytes))
+    }
+
+    /// The Message-ID header's value (read once, then kept).
+    pub fn message_id(&self) -> Option<&str> {
+        self.derived
+            .message_id
+            .get_or_init(|| fingerprint::message_id(&self.bytes))
+            .as_deref()
+    }
+
+    /// Computes what [`Derived`] keeps, so that later uses cost nothing.
+    pub fn derive(&self) {
+        self.fingerprint();
+        self.message_id();
+    }
+
+    /// For unit tests: `bytes` as the first message of `path`, with no
+    /// flags, date, warnings or routing.
+    #[cfg(test)]
+    pub(crate) fn sample(path: &str, bytes: &[u8]) -> Message {
+        Message {
+            origin: Origin {
+                path: path.into(),
+                index: 1,
+                offset: None,
+            },
+            bytes: bytes.to_vec(),
+            flags: Vec::new(),
+            date: None,
+            warnings: Vec::new(),
+            targets: Vec::new(),
+            skip: None,
+            derived: Derived::default(),
+        }
+    }
+
     /// Sorts and deduplicates `flags` (the representation other modules rely on).
     pub fn normalize_flags(&mut self) {
         self.flags.sort();
@@ -206,6 +263,20 @@ mod tests {
         assert_eq!(normalize_crlf(b"a\rb\n"), b"a\rb\r\n");
         assert_eq!(normalize_crlf(b""), b"");
         assert_eq!(normalize_crlf(b"\n\n"), b"\r\n\r\n");
+    }
+
+    #[test]
+    fn derived_facts_are_those_of_the_bytes_and_survive_a_clone() {
+        let bytes = b"Subject: x\r\nMessage-ID: <a@b>\r\n\r\nbody\r\n".to_vec();
+        let m = Message::sample("x", &bytes);
+        m.derive();
+        let copy = m.clone();
+        assert_eq!(
+            copy.derived.fingerprint.get(),
+            Some(&Fingerprint::of(&bytes))
+        );
+        assert_eq!(copy.message_id(), Some("<a@b>"));
+        assert_eq!(m.fingerprint(), Fingerprint::of(&bytes));
     }
 
     #[test]

@@ -7,10 +7,16 @@
 //! lane writes on the single bar; with several (`--jobs`) a
 //! [`MultiProgress`] shows the total bar and one line per connection, and
 //! every JSON event carries its `"connection"` (numbered from 1).
+//!
+//! `mailhaul batch` runs many accounts at once: a [`BatchProgress`] shows a
+//! total line (accounts done, messages, bytes, ETA) and gives each running
+//! account a [`Progress`] of its own line, whose bytes and messages also
+//! count in the total and whose JSON events carry its `"account"`.
 
 use std::cell::{Cell, RefCell};
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -24,6 +30,20 @@ pub enum ProgressMode {
     Hidden,
     /// One JSON object per line on stderr (`--json-progress`).
     Json,
+}
+
+impl ProgressMode {
+    /// `--json-progress` wins; otherwise hidden when the output is quiet
+    /// or JSON (`--quiet`, `--json`), else a bar on a terminal.
+    pub fn of_flags(json_progress: bool, hidden: bool) -> ProgressMode {
+        if json_progress {
+            ProgressMode::Json
+        } else if hidden {
+            ProgressMode::Hidden
+        } else {
+            ProgressMode::Auto
+        }
+    }
 }
 
 /// At most this often a JSON progress event per connection (mailbox
@@ -40,6 +60,8 @@ pub struct Progress {
     /// Set with several connections on a terminal.
     multi: Option<MultiProgress>,
     json: bool,
+    /// Inside a batch: the account's name (in JSON events) and the totals.
+    account: Option<(String, Arc<BatchTotals>)>,
 }
 
 impl Progress {
@@ -52,6 +74,7 @@ impl Progress {
             bar: None,
             multi: None,
             json: mode == ProgressMode::Json,
+            account: None,
         };
         if mode != ProgressMode::Auto || !std::io::stderr().is_terminal() {
             return p;
@@ -89,6 +112,7 @@ impl Progress {
             bar,
             last_event: Cell::new(None),
             mailbox: RefCell::new(String::new()),
+            messages: Cell::new(0),
         }
     }
 
@@ -109,12 +133,20 @@ impl Progress {
             let _ = m.clear();
         }
         if self.json {
-            emit(serde_json::json!({
+            self.emit(serde_json::json!({
                 "event": "done",
                 "bytes": self.bytes.load(Ordering::Relaxed),
                 "total_bytes": self.total_bytes,
             }));
         }
+    }
+
+    /// Writes a JSON event, with the account inside a batch.
+    fn emit(&self, mut event: serde_json::Value) {
+        if let (Some((name, _)), Some(map)) = (&self.account, event.as_object_mut()) {
+            map.insert("account".into(), name.clone().into());
+        }
+        emit(event);
     }
 }
 
@@ -126,11 +158,18 @@ pub struct Lane<'a> {
     bar: Option<ProgressBar>,
     last_event: Cell<Option<Instant>>,
     mailbox: RefCell<String>,
+    /// Messages reported so far (inside a batch, the total grows by the difference).
+    messages: Cell<u64>,
 }
 
 impl Lane<'_> {
     /// Shows `messages` done so far by this connection and the mailbox it fills.
     pub fn set_status(&self, messages: u64, mailbox: &str) {
+        if let Some((_, totals)) = &self.progress.account {
+            let more = messages.saturating_sub(self.messages.replace(messages));
+            totals.messages.fetch_add(more, Ordering::Relaxed);
+            totals.show();
+        }
         let text = format!("{messages} msgs → {}", crate::report::sanitize(mailbox));
         match (&self.bar, &self.progress.bar) {
             (Some(own), _) => own.set_message(text),
@@ -146,7 +185,7 @@ impl Lane<'_> {
             if changed || due {
                 *self.mailbox.borrow_mut() = mailbox.to_string();
                 self.last_event.set(Some(Instant::now()));
-                emit(serde_json::json!({
+                self.progress.emit(serde_json::json!({
                     "event": "progress",
                     "connection": self.connection,
                     "mailbox": mailbox,
@@ -188,12 +227,141 @@ impl Lane<'_> {
             let len = bar.length().unwrap_or(0);
             bar.set_position(self.progress.bytes.load(Ordering::Relaxed).min(len));
         }
+        if let Some((_, totals)) = &self.progress.account {
+            totals.bytes.fetch_add(bytes, Ordering::Relaxed);
+            totals.show();
+        }
     }
 
     /// This connection is done: its line goes away.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+    }
+}
+
+/// What a batch's accounts add up to, shared by their [`Progress`].
+struct BatchTotals {
+    accounts: usize,
+    done: AtomicUsize,
+    messages: AtomicU64,
+    bytes: AtomicU64,
+    /// The total line, on a terminal.
+    bar: Option<ProgressBar>,
+}
+
+impl BatchTotals {
+    fn show(&self) {
+        if let Some(bar) = &self.bar {
+            let len = bar.length().unwrap_or(0);
+            bar.set_position(self.bytes.load(Ordering::Relaxed).min(len));
+            bar.set_message(format!(
+                "{}/{} accounts, {} msgs",
+                self.done.load(Ordering::Relaxed),
+                self.accounts,
+                self.messages.load(Ordering::Relaxed)
+            ));
+        }
+    }
+}
+
+/// `mailhaul batch`'s progress: the total line and one line per running
+/// account (a terminal), or JSON events carrying the account.
+pub struct BatchProgress {
+    totals: Arc<BatchTotals>,
+    multi: Option<MultiProgress>,
+    json: bool,
+}
+
+impl BatchProgress {
+    /// Progress over `accounts` accounts whose sources hold `total_bytes`.
+    pub fn new(total_bytes: u64, accounts: usize, mode: ProgressMode) -> BatchProgress {
+        let multi = (mode == ProgressMode::Auto && std::io::stderr().is_terminal())
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let bar = multi.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new(total_bytes));
+            bar.set_style(style(
+                "{bar:25} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+                "{bar:25.cyan/blue} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            ));
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        let totals = Arc::new(BatchTotals {
+            accounts,
+            done: AtomicUsize::new(0),
+            messages: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            bar,
+        });
+        totals.show();
+        BatchProgress {
+            totals,
+            multi,
+            json: mode == ProgressMode::Json,
+        }
+    }
+
+    /// The progress of account `name` (its sources hold `total_bytes`): its
+    /// own line, gone when its upload finishes.
+    pub fn account(&self, name: &str, total_bytes: u64) -> Progress {
+        let bar = self.multi.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new(total_bytes));
+            bar.set_style(style(
+                "  {prefix:30!} {bar:15} {bytes}/{total_bytes} {msg}",
+                "  {prefix:30!.cyan} {bar:15.cyan/blue} {bytes}/{total_bytes} {msg}",
+            ));
+            bar.set_prefix(crate::report::sanitize(name));
+            bar
+        });
+        Progress {
+            total_bytes,
+            bytes: AtomicU64::new(0),
+            bar,
+            multi: None,
+            json: self.json,
+            account: Some((name.to_string(), Arc::clone(&self.totals))),
+        }
+    }
+
+    /// Account `name` ended with `exit_code`.
+    pub fn account_done(&self, name: &str, exit_code: u8) {
+        self.totals.done.fetch_add(1, Ordering::Relaxed);
+        self.totals.show();
+        if self.json {
+            emit(serde_json::json!({
+                "event": "account-done",
+                "account": name,
+                "exit_code": exit_code,
+                "accounts_done": self.totals.done.load(Ordering::Relaxed),
+                "accounts": self.totals.accounts,
+            }));
+        }
+    }
+
+    /// Prints a line above the bars (or to stderr when there is none).
+    pub fn println(&self, line: &str) {
+        match &self.multi {
+            Some(m) => m.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.totals.bar {
+            bar.finish_and_clear();
+        }
+        if let Some(m) = &self.multi {
+            let _ = m.clear();
+        }
+        if self.json {
+            emit(serde_json::json!({
+                "event": "batch-done",
+                "accounts": self.totals.accounts,
+                "messages": self.totals.messages.load(Ordering::Relaxed),
+                "bytes": self.totals.bytes.load(Ordering::Relaxed),
+            }));
         }
     }
 }

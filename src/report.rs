@@ -90,6 +90,31 @@ pub struct MailboxTally {
     pub bytes: u64,
 }
 
+/// Keywords a mailbox could not keep, left out of the messages uploaded
+/// into it (the messages themselves landed): `upload/strict.rs`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KeywordsDropped {
+    pub mailbox: String,
+    /// Messages that lost at least one keyword.
+    pub messages: u64,
+    /// The keywords left out, sorted, each once.
+    pub keywords: Vec<String>,
+}
+
+impl KeywordsDropped {
+    /// The line the report prints.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} message{}: keyword{} {} not kept: the server does not allow new keywords",
+            self.mailbox,
+            self.messages,
+            if self.messages == 1 { "" } else { "s" },
+            if self.keywords.len() == 1 { "" } else { "s" },
+            self.keywords.join(", ")
+        )
+    }
+}
+
 /// One message not uploaded on purpose.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Skip {
@@ -183,6 +208,8 @@ pub struct Report {
     pub left_for_next_run: u64,
     /// What the server-checked resume looked at.
     pub server_check: ServerCheck,
+    /// Per mailbox, keywords left out because the server cannot keep them.
+    pub keywords_dropped: Vec<KeywordsDropped>,
 }
 
 impl Report {
@@ -238,6 +265,40 @@ impl Report {
         self.mailbox(mailbox).already_present += 1;
     }
 
+    /// One message for `mailbox` lost these `keywords` (none: nothing to note).
+    pub fn keywords_dropped(&mut self, mailbox: &str, keywords: &[String]) {
+        if keywords.is_empty() {
+            return;
+        }
+        self.merge_keywords_dropped(KeywordsDropped {
+            mailbox: mailbox.to_string(),
+            messages: 1,
+            keywords: keywords.to_vec(),
+        });
+    }
+
+    fn merge_keywords_dropped(&mut self, k: KeywordsDropped) {
+        let i = match self
+            .keywords_dropped
+            .iter()
+            .position(|d| d.mailbox == k.mailbox)
+        {
+            Some(i) => i,
+            None => {
+                self.keywords_dropped.push(KeywordsDropped {
+                    mailbox: k.mailbox.clone(),
+                    ..Default::default()
+                });
+                self.keywords_dropped.len() - 1
+            }
+        };
+        let d = &mut self.keywords_dropped[i];
+        d.messages += k.messages;
+        d.keywords.extend(k.keywords);
+        d.keywords.sort();
+        d.keywords.dedup();
+    }
+
     /// Adds another connection's report (`--jobs`) into this one: tallies
     /// summed per mailbox, lists appended, the first reason to stop kept.
     pub fn merge(&mut self, other: Report) {
@@ -265,6 +326,9 @@ impl Report {
         }
         self.left_for_next_run += other.left_for_next_run;
         self.server_check.merge(&other.server_check);
+        for k in other.keywords_dropped {
+            self.merge_keywords_dropped(k);
+        }
     }
 
     pub fn totals(&self) -> MailboxTally {
@@ -378,6 +442,9 @@ impl Report {
                 sanitize(&f.reason)
             );
         }
+        for k in &self.keywords_dropped {
+            let _ = writeln!(s, "mailhaul: warning: {}", sanitize(&k.line()));
+        }
         for w in &self.warnings {
             let _ = writeln!(s, "mailhaul: warning: {}", sanitize(w));
         }
@@ -403,6 +470,7 @@ impl Report {
             "skips": self.skips,
             "warnings": self.warnings,
             "server_check": self.server_check,
+            "keywords_dropped": self.keywords_dropped,
             "aborted": self.aborted,
             "exit_code": self.exit_status().code(),
         })

@@ -113,7 +113,7 @@ pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions, server: &ServerFac
             Err(e) => {
                 report
                     .errors
-                    .push(format!("{}: {e:#}", f.source.path.display()));
+                    .push(format!("{}: {e:#}", f.source.location()));
                 continue;
             }
         };
@@ -345,6 +345,7 @@ mod tests {
         let no_binary = ServerFacts {
             append_limit: None,
             binary: Some(false),
+            size_cap: None,
         };
         let r = scan_letters(&no_binary);
         let m = &r.mailboxes[0];
@@ -353,6 +354,7 @@ mod tests {
         let binary = ServerFacts {
             append_limit: Some(10),
             binary: Some(true),
+            size_cap: None,
         };
         let r = scan_letters(&binary);
         // Both non-empty messages are over 10 bytes.

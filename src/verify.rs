@@ -21,6 +21,7 @@ use crate::fingerprint::Fingerprint;
 use crate::imap::{ImapError, Session, Summary};
 use crate::journal::Journal;
 use crate::plan::{PlannedFolder, ServerFacts, TargetMap, Verdict, decide};
+use crate::provider::SizeCap;
 use crate::report::sanitize;
 use crate::source::ReadOptions;
 use crate::upload::resolve::ServerKey;
@@ -33,8 +34,9 @@ pub fn verify(
     map: &TargetMap,
     read: &ReadOptions,
     journal: Option<&Journal>,
+    size_cap: Option<SizeCap>,
 ) -> Result<(Vec<MailboxCheck>, usize), ImapError> {
-    let facts = ServerFacts::of(session.capabilities());
+    let facts = ServerFacts::of(session.capabilities()).with_size_cap(size_cap);
     let mut per: Vec<Expected> = Vec::new();
     let mut unreadable = 0;
     for folder in folders {
@@ -57,7 +59,7 @@ pub fn verify(
             };
             let item = SourceItem {
                 origin: msg.origin.to_string(),
-                fp: Fingerprint::of(&msg.bytes),
+                fp: msg.fingerprint(),
                 key: ServerKey::of_message(&msg),
             };
             for (mailbox, verdict) in decide(&msg, folder, map, &facts) {
@@ -255,12 +257,68 @@ impl MailboxCheck {
         }
         s
     }
+
+    /// The findings as JSON: counts, and each missing, doubled and extra message.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "mailbox": self.mailbox,
+            "source": self.source,
+            "server": self.server,
+            "not_sent": self.not_sent,
+            "exact": self.is_exact(),
+            "missing": self.missing,
+            "doubled": self.doubled.iter().map(|(uid, origin)| serde_json::json!({"uid": uid, "copy_of": origin})).collect::<Vec<_>>(),
+            "extra": self.extra,
+        })
+    }
+}
+
+/// `verify --json`: the checks per mailbox, totals and the exit code, with
+/// the schema version and `"kind"` as upload's and scan's reports have.
+pub fn to_json(checks: &[MailboxCheck], unreadable: usize, exit_code: u8) -> serde_json::Value {
+    let sum = |f: fn(&MailboxCheck) -> usize| checks.iter().map(f).sum::<usize>();
+    serde_json::json!({
+        "schema": crate::scan::JSON_SCHEMA,
+        "kind": "verify",
+        "mailboxes": checks.iter().map(MailboxCheck::to_json).collect::<Vec<_>>(),
+        "totals": {
+            "source": sum(|c| c.source),
+            "server": sum(|c| c.server),
+            "not_sent": sum(|c| c.not_sent),
+            "missing": sum(|c| c.missing.len()),
+            "doubled": sum(|c| c.doubled.len()),
+            "extra": sum(|c| c.extra.len()),
+            "unreadable": unreadable,
+        },
+        "exit_code": exit_code,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::journal::Landed;
+
+    #[test]
+    fn the_json_report_has_the_schema_and_every_finding() {
+        let c = MailboxCheck {
+            mailbox: "INBOX".into(),
+            source: 3,
+            server: 3,
+            missing: vec!["m1".into()],
+            doubled: vec![(7, "m2".into())],
+            extra: vec![9],
+            ..Default::default()
+        };
+        let doc = to_json(&[c], 1, 1);
+        assert_eq!(doc["schema"], crate::scan::JSON_SCHEMA);
+        assert_eq!(doc["kind"], "verify");
+        assert_eq!(doc["mailboxes"][0]["exact"], false);
+        assert_eq!(doc["mailboxes"][0]["doubled"][0]["uid"], 7);
+        assert_eq!(doc["totals"]["missing"], 1);
+        assert_eq!(doc["totals"]["unreadable"], 1);
+        assert_eq!(doc["exit_code"], 1);
+    }
 
     fn item(n: u8, id: &str) -> SourceItem {
         SourceItem {

@@ -409,6 +409,28 @@ fn verify_reports_missing_and_doubled() {
             "{stdout}"
         );
     }
+    // The same findings as JSON, with upload's schema conventions.
+    let out = verify(&["--json"]).assert_exit_code(1);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["schema"].as_u64(), doc["kind"].as_str()),
+        (Some(1), Some("verify"))
+    );
+    assert_eq!(
+        (
+            doc["totals"]["missing"].as_u64(),
+            doc["totals"]["doubled"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(doc["exit_code"], 1);
+    assert!(
+        doc["mailboxes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["doubled"][0]["uid"].is_u64())
+    );
 }
 
 /// A mailbox recreated between runs (new UIDVALIDITY) holding one of the

@@ -11,6 +11,7 @@
 //! - [`apple`]: Apple Mail exports (X.mbox bundles) and .emlx stores.
 //! - [`clients`]: `.eml` folders and files, Thunderbird profiles, Gmail Takeout.
 //! - [`archive`]: the Takeout fixture as downloaded: zip and tgz, split parts.
+//! - [`pst`]: an Outlook PST compared with readpst's export of it.
 //! - [`mapping`]: `--date`, special-use, `--map`, `--flatten`,
 //!   `--include`/`--exclude`.
 
@@ -20,6 +21,7 @@ mod clients;
 mod maildir;
 mod mapping;
 mod mbox;
+mod pst;
 
 use std::path::Path;
 use std::process::Output;

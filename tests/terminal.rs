@@ -65,21 +65,29 @@ fn shell_quote(s: &str) -> String {
 /// an 80×24 tmux pane; returns the final screen and every byte the
 /// terminal received.
 fn upload_in_terminal(dovecot: &Dovecot, sources: &[&Path], extra: &str) -> (String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let record = dir.path().join("terminal-bytes.log");
-    let tmux = Tmux::new();
     let sources: Vec<String> = sources
         .iter()
         .map(|p| shell_quote(&p.display().to_string()))
         .collect();
-    let command = format!(
-        "tmux -L {sock} wait-for go; env -u NO_COLOR MAILHAUL_PASSWORD={pw} {bin} upload {sources} --server {url} --ca-file {ca} --batch-size 10 {extra}; echo EXIT=$?; sleep 60",
-        sock = shell_quote(&tmux.socket),
+    in_terminal(&format!(
+        "env -u NO_COLOR MAILHAUL_PASSWORD={pw} {bin} upload {sources} --server {url} --ca-file {ca} --batch-size 10 {extra}",
         pw = shell_quote(dovecot.password()),
         bin = shell_quote(env!("CARGO_BIN_EXE_mailhaul")),
         sources = sources.join(" "),
         url = shell_quote(&dovecot.imaps_url()),
         ca = shell_quote(&dovecot.ca_file().display().to_string()),
+    ))
+}
+
+/// Runs the shell `command` in an 80×24 tmux pane; returns the final
+/// screen and every byte the terminal received.
+fn in_terminal(command: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("terminal-bytes.log");
+    let tmux = Tmux::new();
+    let command = format!(
+        "tmux -L {sock} wait-for go; {command}; echo EXIT=$?; sleep 60",
+        sock = shell_quote(&tmux.socket),
     );
     tmux.run(&[
         "new-session",
@@ -173,4 +181,52 @@ fn jobs_draw_one_line_per_connection() {
         "no per-connection lines were drawn; the terminal received:\n{recorded}"
     );
     assert!(screen.contains("600 of 600 messages uploaded"), "{screen}");
+}
+
+/// `mailhaul batch` with two accounts: the total line (accounts done, ETA)
+/// and one line per running account were drawn; the table fits 80 columns.
+#[test]
+fn batch_draws_a_total_and_one_line_per_account() {
+    let dovecot = Dovecot::start().unwrap();
+    dovecot.add_user("second", "second-pw").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (alpha, beta) = (dir.path().join("alpha"), dir.path().join("beta"));
+    write_mbox(&alpha, 300);
+    write_mbox(&beta, 300);
+    std::fs::write(dir.path().join("first.pw"), dovecot.password()).unwrap();
+    std::fs::write(dir.path().join("second.pw"), "second-pw").unwrap();
+    let port = dovecot.tls_port();
+    std::fs::write(
+        dir.path().join("accounts.csv"),
+        format!(
+            "source,server,password_file\nalpha,imaps://{}@127.0.0.1:{port},first.pw\nbeta,imaps://second@127.0.0.1:{port},second.pw\n",
+            dovecot.user()
+        ),
+    )
+    .unwrap();
+    let (screen, recorded) = in_terminal(&format!(
+        "env -u NO_COLOR XDG_STATE_HOME={state} {bin} batch {csv} --ca-file {ca} --batch-size 10",
+        state = shell_quote(&dir.path().join("state").display().to_string()),
+        bin = shell_quote(env!("CARGO_BIN_EXE_mailhaul")),
+        csv = shell_quote(&dir.path().join("accounts.csv").display().to_string()),
+        ca = shell_quote(&dovecot.ca_file().display().to_string()),
+    ));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        recorded.contains("ETA")
+            && recorded.contains("/2 accounts")
+            && recorded.contains(&format!("second@127.0.0.1:{port}"))
+            && recorded.contains("msgs → beta"),
+        "no total and account lines were drawn; the terminal received:\n{recorded}"
+    );
+    assert!(screen.contains("2 of 2 accounts complete"), "{screen}");
+    let table: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("account"))
+        .take_while(|l| !l.starts_with("2 of 2"))
+        .collect();
+    assert_eq!(table.len(), 3, "{screen}");
+    for line in table {
+        assert!(line.chars().count() <= 80, "{line}");
+    }
 }

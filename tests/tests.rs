@@ -91,6 +91,26 @@ mod lifecycle;
 // on what is sent, skipped or refused (BINARY hidden by a proxy).
 mod decide;
 
+// Many accounts in one command (issue 11): 20 users of a private Dovecot,
+// failures rerun, SIGINT and SIGKILL resumed, list mistakes, sharding.
+mod batch;
+
+// Strict servers (issue 10): keywords a mailbox cannot keep (PERMANENTFLAGS
+// without \*, or an APPEND refused naming a flag) are left out and reported;
+// the messages land. A proxy plays imap4d in front of Dovecot, then the real
+// GNU imap4d (private instance, unpacked by scripts/install-test-deps).
+mod strict;
+
+// Provider profiles (issue 10): check prints the profile; a profile's size
+// cap refuses an oversized message once, with one reason in scan, the dry
+// run, the upload and verify.
+mod providers;
+
+// OAuth2 against Dovecot's oauth2 passdb and a token-introspection endpoint
+// served by the test: OAUTHBEARER, XOAUTH2, a token expiring mid-run fetched
+// again from the token command, a failing token command.
+mod oauth2;
+
 // Provider throttles (issue 10) through the provider emulator
 // (`util::provider_proxy`): throttles waited out, daily quotas stopped
 // cleanly, session caps settled to; the emulator itself checked first.

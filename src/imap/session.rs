@@ -223,10 +223,16 @@ impl Session {
                 .iter()
                 .find_map(|s| s.code_args(name).and_then(|v| v.trim().parse().ok()))
         };
+        let permanent_flags = done.untagged.iter().find_map(|s| {
+            let list = s.code_args("PERMANENTFLAGS")?;
+            let list = list.trim().trim_start_matches('(').trim_end_matches(')');
+            Some(list.split_ascii_whitespace().map(String::from).collect())
+        });
         Ok(Selected {
             exists: done.exists.unwrap_or(0),
             uid_validity: num("UIDVALIDITY"),
             uid_next: num("UIDNEXT"),
+            permanent_flags,
         })
     }
 
@@ -235,6 +241,16 @@ impl Session {
         let cmd = self.command(&Request::Status(mailbox));
         let done = self.run(cmd, Keep::data(&["STATUS"]))?.ok()?;
         Ok(data::status(&done.data).unwrap_or_default())
+    }
+
+    /// UNSELECT (RFC 3691) when the server offers it: back to the
+    /// authenticated state without expunging (CLOSE would). Without it,
+    /// nothing is sent.
+    pub fn unselect(&mut self) -> Result<(), ImapError> {
+        if !self.caps.has("UNSELECT") {
+            return Ok(());
+        }
+        self.simple("UNSELECT", Keep::NOTHING).map(drop)
     }
 
     /// NOOP: lets the server report, and checks the connection.

@@ -344,7 +344,7 @@ fn list_create_select_fetch() {
         exp(b"A0004 CREATE x\r\n"),
         Send(b"A0004 NO [TRYCREATE] nope\r\n"),
         exp(b"A0005 SELECT INBOX\r\n"),
-        Send(b"* 2 EXISTS\r\n* OK [UIDVALIDITY 5] v\r\n* OK [UIDNEXT 9] n\r\nA0005 OK [READ-WRITE] ok\r\n"),
+        Send(b"* 2 EXISTS\r\n* OK [UIDVALIDITY 5] v\r\n* OK [UIDNEXT 9] n\r\n* OK [PERMANENTFLAGS (\\Seen \\Deleted $Forwarded)] p\r\nA0005 OK [READ-WRITE] ok\r\n"),
         exp(b"A0006 UID FETCH 1:* (UID FLAGS INTERNALDATE BODY.PEEK[])\r\n"),
         Send(b"* 1 FETCH (UID 7 FLAGS (\\Seen) INTERNALDATE \" 1-Jan-2010 10:00:00 +0000\" BODY[] {3}\r\nabc)\r\nA0006 OK\r\n"),
         ExpectEof,
@@ -365,7 +365,12 @@ fn list_create_select_fetch() {
         Selected {
             exists: 2,
             uid_validity: Some(5),
-            uid_next: Some(9)
+            uid_next: Some(9),
+            permanent_flags: Some(vec![
+                "\\Seen".into(),
+                "\\Deleted".into(),
+                "$Forwarded".into()
+            ]),
         }
     );
     let f = s.fetch_from(1).unwrap();

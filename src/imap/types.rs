@@ -117,6 +117,10 @@ pub struct Selected {
     pub exists: u32,
     pub uid_validity: Option<u32>,
     pub uid_next: Option<u32>,
+    /// The `[PERMANENTFLAGS (...)]` list as the server wrote it (`\*`: new
+    /// keywords may be created); `None` when the server sent none, which
+    /// RFC 3501 §6.3.1 says means every flag can be kept.
+    pub permanent_flags: Option<Vec<String>>,
 }
 
 /// What STATUS reported (RFC 3501 §6.3.10).

@@ -114,22 +114,9 @@ impl MailboxBatches {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Origin;
 
     fn msg(size: usize) -> Message {
-        Message {
-            origin: Origin {
-                path: "x".into(),
-                index: 1,
-                offset: None,
-            },
-            bytes: vec![b'x'; size],
-            flags: vec![],
-            date: None,
-            warnings: vec![],
-            targets: vec![],
-            skip: None,
-        }
+        Message::sample("x", &vec![b'x'; size])
     }
 
     #[test]

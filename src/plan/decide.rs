@@ -11,7 +11,9 @@
 //! 2. it is empty: [`Refusal::Empty`] (RFC 3502 §6.3.11: a zero-length
 //!    literal cancels the command);
 //! 3. it is larger than the server's APPENDLIMIT: [`Refusal::OverAppendLimit`]
-//!    (RFC 7889: the server would refuse it);
+//!    (RFC 7889: the server would refuse it); where the server advertises
+//!    none, larger than its provider's documented cap
+//!    ([`crate::provider::Profile`]): [`Refusal::OverProviderLimit`];
 //! 4. it carries NUL bytes and the server has no BINARY:
 //!    [`Refusal::NulWithoutBinary`] (RFC 3501 §4.3; RFC 3516 literal8 can).
 //!
@@ -24,6 +26,7 @@
 use crate::imap::Capabilities;
 use crate::message::Message;
 use crate::plan::{PlannedFolder, TargetMap};
+use crate::provider::SizeCap;
 use crate::report::FailureClass;
 
 /// What is known of the server a message would go to. `None` in a field
@@ -35,6 +38,9 @@ pub struct ServerFacts {
     pub append_limit: Option<u64>,
     /// RFC 3516 BINARY, when known.
     pub binary: Option<bool>,
+    /// The provider's message size cap (`--provider`, or recognised from the
+    /// host), used only when no APPENDLIMIT is advertised.
+    pub size_cap: Option<SizeCap>,
 }
 
 impl ServerFacts {
@@ -48,7 +54,13 @@ impl ServerFacts {
         ServerFacts {
             append_limit: caps.append_limit(),
             binary: Some(caps.has("BINARY")),
+            size_cap: None,
         }
+    }
+
+    /// With a provider's size cap (from its profile).
+    pub fn with_size_cap(self, size_cap: Option<SizeCap>) -> ServerFacts {
+        ServerFacts { size_cap, ..self }
     }
 }
 
@@ -59,6 +71,12 @@ pub enum Refusal {
     Empty,
     /// Larger than the server's APPENDLIMIT.
     OverAppendLimit { size: u64, limit: u64 },
+    /// Larger than the provider's documented cap (no APPENDLIMIT advertised).
+    OverProviderLimit {
+        size: u64,
+        limit: u64,
+        provider: &'static str,
+    },
     /// NUL bytes, and the server has no BINARY.
     NulWithoutBinary,
 }
@@ -71,6 +89,13 @@ impl Refusal {
             Refusal::OverAppendLimit { size, limit } => {
                 format!("{size} bytes is larger than the server's APPENDLIMIT of {limit} bytes")
             }
+            Refusal::OverProviderLimit {
+                size,
+                limit,
+                provider,
+            } => format!(
+                "{size} bytes is larger than {provider}'s limit of {limit} bytes per message (not advertised by the server; --provider none sends it anyway)"
+            ),
             Refusal::NulWithoutBinary => {
                 "the message contains NUL bytes and the server has no BINARY extension (RFC 3516)"
                     .into()
@@ -89,6 +114,7 @@ impl Refusal {
         match self {
             Refusal::Empty => "nothing (no server can store it)",
             Refusal::OverAppendLimit { .. } => "an APPENDLIMIT no smaller than its size",
+            Refusal::OverProviderLimit { .. } => "a provider taking messages this big",
             Refusal::NulWithoutBinary => "BINARY (RFC 3516), as it contains NUL bytes",
         }
     }
@@ -139,6 +165,16 @@ fn verdict(msg: &Message, server: &ServerFacts) -> Verdict {
     {
         return Verdict::CannotSend(Refusal::OverAppendLimit { size, limit });
     }
+    if let Some(cap) = server.size_cap
+        && server.append_limit.is_none()
+        && size > cap.bytes
+    {
+        return Verdict::CannotSend(Refusal::OverProviderLimit {
+            size,
+            limit: cap.bytes,
+            provider: cap.provider,
+        });
+    }
     if msg.bytes.contains(&0) {
         match server.binary {
             Some(true) => {}
@@ -169,24 +205,11 @@ fn targets_of(msg: &Message, folder: &PlannedFolder, map: &TargetMap) -> Vec<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Origin;
     use crate::plan::{ServerLayout, TargetOptions};
     use crate::source::{FolderKind, SourceFolder};
 
     fn message(bytes: &[u8]) -> Message {
-        Message {
-            origin: Origin {
-                path: "m.mbox".into(),
-                index: 1,
-                offset: None,
-            },
-            bytes: bytes.to_vec(),
-            flags: Vec::new(),
-            date: None,
-            warnings: Vec::new(),
-            targets: Vec::new(),
-            skip: None,
-        }
+        Message::sample("m.mbox", bytes)
     }
 
     fn map(opts: TargetOptions) -> TargetMap {
@@ -209,6 +232,7 @@ mod tests {
         ServerFacts {
             append_limit,
             binary: Some(binary),
+            size_cap: None,
         }
     }
 
@@ -260,6 +284,40 @@ mod tests {
             Refusal::OverAppendLimit { size: 5, limit: 4 }.reason(),
             "5 bytes is larger than the server's APPENDLIMIT of 4 bytes"
         );
+    }
+
+    #[test]
+    fn a_provider_cap_refuses_where_no_appendlimit_is_advertised() {
+        let cap = Some(SizeCap {
+            bytes: 4,
+            provider: "iCloud Mail",
+        });
+        let m = message(b"12345");
+        let over = Verdict::CannotSend(Refusal::OverProviderLimit {
+            size: 5,
+            limit: 4,
+            provider: "iCloud Mail",
+        });
+        assert_eq!(one(&m, &facts(None, true).with_size_cap(cap)), over);
+        // scan --provider: the same refusal without a server.
+        assert_eq!(one(&m, &ServerFacts::unknown().with_size_cap(cap)), over);
+        // An advertised APPENDLIMIT is the server's own word: it wins.
+        assert_eq!(
+            one(&m, &facts(Some(5), true).with_size_cap(cap)),
+            Verdict::Send
+        );
+        assert_eq!(
+            one(&message(b"1234"), &facts(None, true).with_size_cap(cap)),
+            Verdict::Send
+        );
+        let Verdict::CannotSend(r) = over else {
+            unreachable!()
+        };
+        assert_eq!(
+            r.reason(),
+            "5 bytes is larger than iCloud Mail's limit of 4 bytes per message (not advertised by the server; --provider none sends it anyway)"
+        );
+        assert_eq!(r.class(), FailureClass::NotSent);
     }
 
     #[test]

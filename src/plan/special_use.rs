@@ -61,6 +61,13 @@ impl Role {
             "verzonden items",
             "skickat",
             "wysłane",
+            // Outlook's Sent Items in its other languages.
+            "itens enviados",
+            "skickade objekt",
+            "sendte elementer",
+            "sendt post",
+            "lähetetyt",
+            "elementy wysłane",
         ]) {
             Some(Role::Sent)
         } else if is(&[
@@ -71,6 +78,11 @@ impl Role {
             "borradores",
             "bozze",
             "concepten",
+            "rascunhos",
+            "utkast",
+            "kladder",
+            "luonnokset",
+            "wersje robocze",
         ]) {
             Some(Role::Drafts)
         } else if is(&[
@@ -87,6 +99,16 @@ impl Role {
             "papelera",
             "cestino",
             "prullenbak",
+            // Outlook's Deleted Items in its other languages.
+            "elementos eliminados",
+            "posta eliminata",
+            "verwijderde items",
+            "itens excluídos",
+            "borttagna objekt",
+            "slettet post",
+            "slettede elementer",
+            "poistetut",
+            "elementy usunięte",
         ]) {
             Some(Role::Trash)
         } else if is(&[
@@ -101,6 +123,15 @@ impl Role {
             "courrier indésirable",
             "indésirables",
             "correo no deseado",
+            // Outlook's Junk E-mail in its other languages.
+            "junk-e-mail",
+            "posta indesiderata",
+            "ongewenste e-mail",
+            "lixo eletrônico",
+            "skräppost",
+            "uønsket e-post",
+            "wiadomości-śmieci",
+            "roskaposti",
         ]) {
             Some(Role::Junk)
         } else if is(&["archive", "archives", "archiv", "archivo", "archivio"]) {
@@ -124,6 +155,11 @@ mod tests {
         assert_eq!(Role::of_folder_name("Spam"), Some(Role::Junk));
         assert_eq!(Role::of_folder_name("Archives"), Some(Role::Archive));
         assert_eq!(Role::of_folder_name("Sentinel"), None);
+        // Outlook's special folders in a few of its languages.
+        assert_eq!(Role::of_folder_name("Junk-E-Mail"), Some(Role::Junk));
+        assert_eq!(Role::of_folder_name("Éléments envoyés"), Some(Role::Sent));
+        assert_eq!(Role::of_folder_name("Posta eliminata"), Some(Role::Trash));
+        assert_eq!(Role::of_folder_name("Itens Enviados"), Some(Role::Sent));
         assert_eq!(Role::from_attribute("\\sent"), Some(Role::Sent));
         assert_eq!(Role::from_attribute("\\HasNoChildren"), None);
     }

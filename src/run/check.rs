@@ -1,18 +1,20 @@
 //! `mailhaul check`: connects and prints what the server offers
-//! (capabilities, upload mode, delimiter, namespace, special-use mailboxes).
+//! (capabilities, upload mode, delimiter, namespace, special-use mailboxes)
+//! and the provider profile that applies, with its limits and their sources.
 
 use crate::cli::CheckArgs;
-use crate::config::Environment;
+use crate::config::{Environment, Login};
 use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
-use super::settings::resolve_server;
+use super::settings::{resolve_profile, resolve_server};
 use super::setup::connect;
 use super::{Failure, connection};
 
 pub(super) fn run_check(args: &CheckArgs, env: &Environment) -> Result<ExitStatus, Failure> {
-    let mut settings = resolve_server(&args.server, env)?;
-    let mut session = connect(&mut settings)?;
+    let settings = resolve_server(&args.server, env)?;
+    let profile = resolve_profile(args.server.provider, Some(&settings.connect.host));
+    let mut session = connect(&Login::new(&settings))?;
     let caps = session.capabilities().clone();
     let delimiter = session.delimiter().map_err(connection)?;
     let namespace = session.personal_namespace().map_err(connection)?;
@@ -55,6 +57,20 @@ pub(super) fn run_check(args: &CheckArgs, env: &Environment) -> Result<ExitStatu
     );
     if !caps.has("UIDPLUS") {
         println!("warning: no UIDPLUS: uploads cannot be matched to server UIDs");
+    }
+    match profile {
+        Some(p) => {
+            for line in p.describe() {
+                println!("{line}");
+            }
+            if let (Some(cap), Some(limit)) = (p.message_size_cap, caps.append_limit()) {
+                println!(
+                    "  the server advertises APPENDLIMIT {limit}: it is used instead of the profile's {}",
+                    cap.value
+                );
+            }
+        }
+        None => println!("provider: none (no profile; --provider NAME to choose one)"),
     }
     session.logout();
     Ok(ExitStatus::Success)

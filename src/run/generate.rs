@@ -92,7 +92,8 @@ all gone, has its entries distrusted with a warning. Default location:
 one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.
 .SH "INTERNAL DATES"
 With \fB\-\-date auto\fR (the default) the internal date of a message is taken from, in
-order: an .emlx file's date-received (Apple Mail); the mbox From_ line; the top-most Received header (the final delivery hop); the Date
+order: the received date a mail store recorded (an .emlx file's date-received, an Outlook
+PST's delivery time, else its submit time); the mbox From_ line; the top-most Received header (the final delivery hop); the Date
 header; the Maildir file name's timestamp; the file's modification time. A date in the
 future or before 1900 falls through to the next, and so does a delivery date more than a
 day before the Date header. \fB\-\-date delivery\fR, \fBheader\fR and \fBmtime\fR prefer
@@ -106,9 +107,24 @@ X-Mozilla-Status bits 0x1 \eSeen, 0x2 \eAnswered, 0x4 \eFlagged, 0x1000 $Forward
 X-Keywords and X-Mozilla-Keys give keywords. Apple Mail .emlx flags bits: 0 read \eSeen,
 1 deleted \eDeleted, 2 answered \eAnswered, 4 flagged \eFlagged, 6 draft \eDraft,
 8 forwarded $Forwarded, 24 junk $Junk, 25 not junk $NotJunk; other bits are ignored.
+Outlook PST: read gives \eSeen, unsent \eDraft, a follow-up flag \eFlagged, the last
+action reply \eAnswered and forward $Forwarded.
 These client-state headers are removed from the
 uploaded message unless \fB\-\-keep\-status\-headers\fR is given; nothing else is changed
 except line ends, which are sent as CRLF.
+A keyword the target mailbox cannot keep (its PERMANENTFLAGS lack \e*, or the server
+refuses an APPEND naming a flag, as GNU imap4d does) is left out, or written the server's
+way where it keeps an equivalent ($Forwarded as Forwarded); the message itself is sent, and
+the keywords left out are reported once per mailbox.
+.SH PROVIDERS
+Gmail, Microsoft 365, Yahoo, iCloud and Fastmail are recognised from the host name, or
+chosen with \fB\-\-provider\fR (\fBnone\fR: no profile). A profile gives defaults (explicit flags win) and
+caps: Gmail caps \fB\-\-jobs\fR at 15 sessions and sets
+\fB\-\-max\-bytes\-per\-day\fR to 500000000 (Google's IMAP upload limit); Microsoft 365
+caps \fB\-\-jobs\fR at 20 and refuses messages over 35 MiB before sending, iCloud over
+20 MiB (neither advertises APPENDLIMIT; an advertised APPENDLIMIT wins).
+\fBmailhaul check\fR prints the profile, each limit and its source;
+\fBmailhaul scan \-\-provider NAME\fR refuses what that provider would.
 .SH FOLDERS
 A single mbox file becomes a mailbox named after the file; a Maildir++ root is INBOX and its
 folder .A.B becomes A/B (names stored in modified UTF-7 are decoded); nested Maildirs and
@@ -121,6 +137,11 @@ Apple Mail bundles X.mbox (an export's, holding the file mbox, or a store's, hol
 around them (an account's UUID directory, Mailboxes, V10) are not levels; a .partial.emlx
 is completed from its Attachments/ files or reported; .imapmbox caches are skipped unless
 \fB\-\-apple\-imap\-caches\fR.
+An Outlook .pst file's folders below "Top of Personal Folders" are mailboxes (the Inbox, in
+Outlook's languages, is INBOX; Sent Items, Deleted Items, Drafts and Junk E-mail go to the
+special-use mailboxes); each item is rebuilt as a MIME message from its properties (the
+delivered headers when the PST kept them), items that are not mail (contacts, calendar,
+tasks) are skipped, and what could not be rebuilt exactly is reported as a warning.
 A message with several labels is uploaded once and copied into its other mailboxes with
 UID COPY when the server has UIDPLUS.
 A Takeout archive as downloaded (takeout\-*.zip, .tgz or .tar.gz, split parts given
@@ -221,6 +242,42 @@ mod tests {
                 "{} is out of date with the CLI; regenerate with: cargo run -- generate .",
                 path.display()
             );
+        }
+    }
+
+    /// The Debian package's assets are where Cargo.toml says (the binary
+    /// aside, built by `cargo deb`), the generated files among them, and the
+    /// crate's include list ships no tests, fixtures, fuzz targets or samples.
+    #[test]
+    fn package_metadata_names_files_that_exist() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+        let package = manifest["package"].as_table().unwrap();
+        let assets = package["metadata"]["deb"]["assets"].as_array().unwrap();
+        let sources: Vec<&str> = assets.iter().map(|a| a[0].as_str().unwrap()).collect();
+        for s in &sources {
+            assert!(
+                s.starts_with("target/") || root.join(s).is_file(),
+                "{s} missing"
+            );
+        }
+        for must in [
+            "man/mailhaul.1",
+            "completions/mailhaul.bash",
+            "completions/_mailhaul",
+            "completions/mailhaul.fish",
+        ] {
+            assert!(sources.contains(&must), "{must} not packaged");
+        }
+        let include = package["include"].as_array().unwrap();
+        for pattern in include.iter().map(|p| p.as_str().unwrap()) {
+            for never in ["tests", "fuzz", "samples", "bench"] {
+                assert!(
+                    !pattern.starts_with(&format!("/{never}")),
+                    "{pattern} ships {never}"
+                );
+            }
         }
     }
 }

@@ -5,6 +5,8 @@
 //! subcommand lives in its own file; `setup` holds what they share
 //! (connecting, learning the server's layout).
 
+mod batch;
+mod batch_account;
 mod check;
 mod config;
 mod generate;
@@ -48,6 +50,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Scan(args) => scan::run_scan(&args),
         Command::Check(args) => check::run_check(&args, &env),
         Command::Verify(args) => verify::run_verify(&args, &env),
+        Command::Batch(args) => batch::run_batch(args),
         Command::Generate { dir } => generate(&dir).map_err(usage),
         Command::Config {
             action: ConfigAction::Check { config },

@@ -17,7 +17,12 @@ pub(super) fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
     let settings = ScanSettings::resolve(args)?;
     let sources = &settings.sources;
     let (plan, map, problems) = sources.plan(ServerLayout::offline())?;
-    let mut report = crate::scan::scan(&plan, &map, &sources.read, &ServerFacts::unknown());
+    let mut report = crate::scan::scan(
+        &plan,
+        &map,
+        &sources.read,
+        &ServerFacts::unknown().with_size_cap(settings.size_cap),
+    );
     report.warnings.extend(problems);
     print_scan(&report, settings.json, None)
 }

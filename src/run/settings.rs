@@ -16,13 +16,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::cli::{ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs, VerifyArgs};
-use crate::config::{ConfigFile, Environment, ServerSettings};
+use crate::config::{ConfigFile, Environment, SecretCommandFailed, ServerSettings};
 use crate::imap::trace::TraceSink;
 use crate::imap::{ConnectOptions, TlsMode};
 use crate::journal::{self, Journal};
 use crate::plan::{BatchLimits, Plan, ServerLayout, TargetMap, TargetOptions};
 use crate::progress::ProgressMode;
-use crate::report::sanitize;
+use crate::provider::{Profile, ProviderChoice, SizeCap};
+use crate::report::{ExitStatus, sanitize};
 use crate::source::{self, Discovery, ReadOptions};
 use crate::upload::{Throttle, UploadOptions};
 
@@ -93,7 +94,16 @@ pub(super) fn resolve_server(
     env: &Environment,
 ) -> Result<ServerSettings, Failure> {
     let config = ConfigFile::for_run(args.config.as_deref()).map_err(usage)?;
-    let mut settings = ServerSettings::resolve(args, env, &config).map_err(usage)?;
+    let mut settings = ServerSettings::resolve(args, env, &config).map_err(|error| {
+        // A password or token command that failed: no login possible (3).
+        match error.downcast_ref::<SecretCommandFailed>() {
+            Some(_) => Failure {
+                status: ExitStatus::Connection,
+                error,
+            },
+            None => usage(error),
+        }
+    })?;
     if settings.connect.trace.is_none() && log::log_enabled!(log::Level::Debug) {
         // -vv: the redacted exchange on stderr.
         settings.connect.trace = Some(TraceSink::new(Box::new(std::io::stderr())));
@@ -114,6 +124,42 @@ pub(super) fn resolve_server(
         );
     }
     Ok(settings)
+}
+
+/// The provider profile for a run: `--provider`, else recognised from the
+/// server's host name (`None` for `--provider none` or an unknown host).
+pub(super) fn resolve_profile(
+    choice: Option<ProviderChoice>,
+    host: Option<&str>,
+) -> Option<&'static Profile> {
+    let profile = Profile::choose(choice, host);
+    if let Some(p) = profile {
+        log::info!(
+            "provider profile: {} ({})",
+            p.title,
+            if choice.is_some() {
+                "--provider"
+            } else {
+                "recognised from the host name"
+            }
+        );
+    }
+    profile
+}
+
+/// `--jobs` within the provider's session cap: more sessions than it
+/// allows would be refused ("Too many simultaneous connections").
+fn jobs_within(jobs: usize, profile: Option<&Profile>) -> usize {
+    match profile.and_then(|p| p.session_cap.map(|c| (p, c.value))) {
+        Some((p, cap)) if jobs > cap => {
+            eprintln!(
+                "mailhaul: warning: --jobs {jobs} lowered to {cap}: {} allows {cap} sessions at once (--provider none to keep {jobs})",
+                p.title
+            );
+            cap
+        }
+        _ => jobs,
+    }
 }
 
 /// Where the journal is and how its lock is taken.
@@ -160,6 +206,8 @@ impl JournalSettings {
 pub(super) struct ScanSettings {
     pub sources: SourceSettings,
     pub json: bool,
+    /// `--provider`'s message size cap.
+    pub size_cap: Option<SizeCap>,
 }
 
 impl ScanSettings {
@@ -167,6 +215,7 @@ impl ScanSettings {
         Ok(ScanSettings {
             sources: SourceSettings::resolve(&args.source, &args.target)?,
             json: args.json,
+            size_cap: resolve_profile(args.provider, None).and_then(Profile::size_cap),
         })
     }
 }
@@ -176,6 +225,8 @@ pub(super) struct VerifySettings {
     pub sources: SourceSettings,
     pub server: ServerSettings,
     pub journal: Option<JournalSettings>,
+    /// The provider's message size cap: what the upload refused is not expected.
+    pub size_cap: Option<SizeCap>,
 }
 
 impl VerifySettings {
@@ -188,10 +239,13 @@ impl VerifySettings {
             false,
             &server.connect,
         )?;
+        let size_cap = resolve_profile(args.server.provider, Some(&server.connect.host))
+            .and_then(Profile::size_cap);
         Ok(VerifySettings {
             sources,
             server,
             journal,
+            size_cap,
         })
     }
 }
@@ -227,6 +281,7 @@ impl UploadSettings {
                 &server.connect,
             )?
         };
+        let profile = resolve_profile(args.server.provider, Some(&server.connect.host));
         let throttle = Throttle::new(args.max_rate, args.max_bytes_rate);
         let limits = BatchLimits {
             max_messages: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
@@ -241,19 +296,18 @@ impl UploadSettings {
             failed_out: args.failed_out.clone(),
             stop: Arc::new(AtomicBool::new(false)),
             throttle: throttle.map(Arc::new),
-            jobs: args.jobs,
+            jobs: jobs_within(args.jobs, profile),
             unordered: args.unordered,
-            max_bytes_per_day: args.max_bytes_per_day,
+            // Explicit flags win over the profile's defaults.
+            max_bytes_per_day: args
+                .max_bytes_per_day
+                .or_else(|| profile?.bytes_per_day.map(|l| l.value)),
+            session_cap: profile.and_then(|p| p.session_cap.map(|l| l.value)),
+            size_cap: profile.and_then(Profile::size_cap),
             max_throttle_wait: std::time::Duration::from_secs(args.max_throttle_wait),
             start_rate: None,
         };
-        let progress = if args.json_progress {
-            ProgressMode::Json
-        } else if args.quiet || args.json {
-            ProgressMode::Hidden
-        } else {
-            ProgressMode::Auto
-        };
+        let progress = ProgressMode::of_flags(args.json_progress, args.quiet || args.json);
         Ok(UploadSettings {
             sources,
             server,
@@ -345,6 +399,40 @@ mod tests {
         let s = resolve(&args, &Environment::default()).unwrap();
         assert!(s.journal.is_none() && s.dry_run);
         assert_eq!(s.progress, ProgressMode::Hidden);
+    }
+
+    #[test]
+    fn the_provider_profile_gives_defaults_and_explicit_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let gmail = |extra: &[&str]| {
+            let mut args = upload_args(dir.path(), extra);
+            args.server.server = Some("imaps://me@imap.gmail.com".into());
+            resolve(&args, &Environment::default()).unwrap().upload
+        };
+        // Recognised from the host: Gmail's daily budget and session cap.
+        let u = gmail(&["-j", "20"]);
+        assert_eq!(u.max_bytes_per_day, Some(500_000_000));
+        assert_eq!((u.session_cap, u.jobs), (Some(15), 15));
+        assert_eq!(u.size_cap, None, "Gmail advertises APPENDLIMIT");
+        // An explicit flag wins over the profile.
+        let u = gmail(&["--max-bytes-per-day", "100M", "-j", "4"]);
+        assert_eq!((u.max_bytes_per_day, u.jobs), (Some(100 << 20), 4));
+        // --provider none: no profile at all.
+        let u = gmail(&["--provider", "none", "-j", "20"]);
+        assert_eq!(
+            (u.max_bytes_per_day, u.session_cap, u.jobs),
+            (None, None, 20)
+        );
+        // --provider on an unknown host (an emulator, a tunnel).
+        let args = upload_args(dir.path(), &["--provider", "icloud"]);
+        let u = resolve(&args, &Environment::default()).unwrap().upload;
+        assert_eq!(u.size_cap.map(|c| c.bytes), Some(20 << 20));
+        let args = upload_args(dir.path(), &[]);
+        let u = resolve(&args, &Environment::default()).unwrap().upload;
+        assert_eq!(
+            (u.size_cap, u.max_bytes_per_day, u.session_cap),
+            (None, None, None)
+        );
     }
 
     #[test]

@@ -8,11 +8,12 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::cli::UploadArgs;
-use crate::config::Environment;
+use crate::config::{Environment, Login};
 use crate::imap::Session;
-use crate::plan::{Plan, ServerFacts};
+use crate::journal::Journal;
+use crate::plan::{Plan, ServerFacts, TargetMap};
 use crate::progress::Progress;
-use crate::report::{ExitStatus, sanitize};
+use crate::report::{ExitStatus, Report, sanitize};
 use crate::upload::{self, UploadMode};
 
 use super::scan::print_scan;
@@ -29,14 +30,14 @@ fn print_plan(plan: &Plan, mode: Option<UploadMode>) {
     for f in &plan.folders {
         eprintln!(
             "  {} → {}",
-            sanitize(&f.source.path.display().to_string()),
+            sanitize(&f.source.location()),
             sanitize(&f.mailbox)
         );
     }
     for f in &plan.excluded {
         eprintln!(
             "  {} excluded (--include/--exclude)",
-            sanitize(&f.path.display().to_string())
+            sanitize(&f.location())
         );
     }
 }
@@ -44,7 +45,7 @@ fn print_plan(plan: &Plan, mode: Option<UploadMode>) {
 /// SIGINT/SIGTERM set `flag` (the upload stops before its next command,
 /// journals, prints the summary and exits 130); a second signal exits at
 /// once with 130 (the journal is synced after every batch).
-fn stop_on_signals(flag: &Arc<AtomicBool>) {
+pub(super) fn stop_on_signals(flag: &Arc<AtomicBool>) {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration fails only for forbidden signals; these are allowed.
         let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(flag));
@@ -52,41 +53,92 @@ fn stop_on_signals(flag: &Arc<AtomicBool>) {
     }
 }
 
+/// An account connected, its journal locked, its folders planned: what
+/// `upload` (and each account of `batch`) sends from.
+pub(super) struct Prepared {
+    session: Session,
+    /// How the first session was opened, and how lost ones are replaced.
+    login: Login,
+    journal: Option<Journal>,
+    pub plan: Plan,
+    map: TargetMap,
+    /// The discovery's problems, reported as warnings.
+    problems: Vec<String>,
+    pub mode: UploadMode,
+}
+
+impl Prepared {
+    /// Opens the journal, connects and plans.
+    pub fn new(settings: &mut UploadSettings) -> Result<Prepared, Failure> {
+        let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
+        let login = Login::new(&settings.server);
+        let mut session = connect(&login)?;
+        let layout = server_layout(&mut session).map_err(connection)?;
+        let (plan, map, problems) = settings.sources.plan(layout)?;
+        let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
+        log::info!("upload mode: {mode}");
+        Ok(Prepared {
+            session,
+            login,
+            journal,
+            plan,
+            map,
+            problems,
+            mode,
+        })
+    }
+
+    /// The bytes the planned sources hold (what progress measures).
+    pub fn source_bytes(&self) -> u64 {
+        self.plan.folders.iter().map(upload::source_bytes).sum()
+    }
+
+    /// Uploads everything planned; the report carries the planning's warnings.
+    pub fn upload(self, settings: &UploadSettings, progress: &Progress) -> Report {
+        let login = &self.login;
+        let reconnect = || login.connect();
+        let mut report = upload::upload(
+            self.session,
+            &reconnect,
+            self.journal,
+            &self.plan.folders,
+            &self.map,
+            &settings.upload,
+            progress,
+        );
+        report.warnings.extend(self.problems);
+        report
+    }
+}
+
 pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitStatus, Failure> {
     let mut settings = UploadSettings::resolve(args, env)?;
-    let mut journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
     stop_on_signals(&settings.upload.stop);
-    let mut session = connect(&mut settings.server)?;
-    let layout = server_layout(&mut session).map_err(connection)?;
-    let (plan, map, problems) = settings.sources.plan(layout)?;
-    let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
-    log::info!("upload mode: {mode}");
+    let prepared = Prepared::new(&mut settings)?;
     if settings.dry_run {
         // The upload's own decision, with this server's facts: the same
         // refusals (APPENDLIMIT, NUL bytes without BINARY) the upload makes.
-        let facts = ServerFacts::of(session.capabilities());
-        session.logout();
-        let mut scan = crate::scan::scan(&plan, &map, &settings.sources.read, &facts);
-        scan.warnings.extend(problems);
-        return print_scan(&scan, settings.json, Some(mode));
+        let facts = ServerFacts::of(prepared.session.capabilities())
+            .with_size_cap(settings.upload.size_cap);
+        prepared.session.logout();
+        let mut scan = crate::scan::scan(
+            &prepared.plan,
+            &prepared.map,
+            &settings.sources.read,
+            &facts,
+        );
+        scan.warnings.extend(prepared.problems);
+        return print_scan(&scan, settings.json, Some(prepared.mode));
     }
     if !settings.quiet && !settings.json {
-        print_plan(&plan, Some(mode));
+        print_plan(&prepared.plan, Some(prepared.mode));
     }
-    let total_bytes = plan.folders.iter().map(upload::source_bytes).sum();
-    let progress = Progress::new(total_bytes, settings.progress, settings.upload.jobs);
-    let connect_options = &settings.server.connect;
-    let reconnect = || Session::connect(connect_options);
-    let mut report = upload::upload(
-        session,
-        &reconnect,
-        journal.take(),
-        &plan.folders,
-        &map,
-        &settings.upload,
-        &progress,
+    let progress = Progress::new(
+        prepared.source_bytes(),
+        settings.progress,
+        settings.upload.jobs,
     );
-    report.warnings.extend(problems);
+    let report = prepared.upload(&settings, &progress);
     let printed = if settings.json {
         let mut out = std::io::stdout();
         serde_json::to_writer_pretty(&mut out, &report.to_json())

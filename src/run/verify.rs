@@ -2,7 +2,7 @@
 //! [`crate::verify`].
 
 use crate::cli::VerifyArgs;
-use crate::config::Environment;
+use crate::config::{Environment, Login};
 use crate::report::{ExitStatus, sanitize};
 use crate::verify;
 
@@ -12,9 +12,9 @@ use super::{Failure, connection};
 
 /// `mailhaul verify`: see [`crate::verify`].
 pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitStatus, Failure> {
-    let mut settings = VerifySettings::resolve(args, env)?;
+    let settings = VerifySettings::resolve(args, env)?;
     let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
-    let mut session = connect(&mut settings.server)?;
+    let mut session = connect(&Login::new(&settings.server))?;
     let layout = server_layout(&mut session).map_err(connection)?;
     let (plan, map, problems) = settings.sources.plan(layout)?;
     for p in &problems {
@@ -26,17 +26,22 @@ pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitSta
         &map,
         &settings.sources.read,
         journal.as_ref(),
+        settings.size_cap,
     )
     .map_err(connection)?;
-    let mut exact = true;
-    for c in &checks {
-        print!("{}", c.render());
-        exact &= c.is_exact();
-    }
     session.logout();
-    Ok(if exact && unreadable == 0 {
+    let status = if checks.iter().all(|c| c.is_exact()) && unreadable == 0 {
         ExitStatus::Success
     } else {
         ExitStatus::Partial
-    })
+    };
+    if args.json {
+        let doc = verify::to_json(&checks, unreadable, status.code());
+        println!("{doc:#}");
+    } else {
+        for c in &checks {
+            print!("{}", c.render());
+        }
+    }
+    Ok(status)
 }

@@ -14,6 +14,7 @@ use super::archive;
 use super::eml;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
+use super::pst;
 use super::{DiscoverOptions, Discovery, FolderKind, Format, SourceError, SourceFolder};
 use crate::message::Origin;
 
@@ -30,6 +31,8 @@ pub(super) fn discover_path(
         .with_context(|| format!("{}: cannot read source path", path.display()))?;
     let is_maildir = path.join("cur").is_dir();
     match format {
+        Format::Auto | Format::Pst if meta.is_file() && is_pst(path)? => pst_file(path, &[], out),
+        Format::Pst => bail!("{}: not a PST file (--format pst)", path.display()),
         Format::Apple => apple::discover_path(path, opts, out),
         Format::Auto if meta.is_file() && apple::claims_file(path) => {
             apple::discover_path(path, opts, out)
@@ -64,6 +67,19 @@ pub(super) fn discover_path(
             walk_dir(path, path, folder, opts, out)
         }
     }
+}
+
+fn is_pst(path: &Path) -> anyhow::Result<bool> {
+    pst::is_pst(path).with_context(|| format!("{}: cannot read", path.display()))
+}
+
+/// The folders of a PST file, named below `prefix`.
+fn pst_file(path: &Path, prefix: &[String], out: &mut Discovery) -> anyhow::Result<()> {
+    let (folders, problems) =
+        pst::folders(path, prefix).with_context(|| format!("{}", path.display()))?;
+    out.folders.extend(folders);
+    out.problems.extend(problems);
+    Ok(())
 }
 
 /// A path given on the command line that is read as a Takeout archive (or
@@ -395,6 +411,14 @@ fn mbox_file(path: &Path, rel: &Path, out: &mut Discovery) {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if pst::has_pst_extension(path) || pst::is_pst(path).unwrap_or(false) {
+        let stem = Path::new(&name.to_string()).with_extension("");
+        let prefix = tree_folder(&rel.with_file_name(stem), false);
+        if let Err(e) = pst_file(path, &prefix, out) {
+            out.problems.push(problem(path.into(), &format!("{e:#}")));
+        }
+        return;
+    }
     if matches!(ext.as_str(), "bz2" | "xz" | "zst") {
         out.problems.push(problem(
             path.into(),

@@ -17,6 +17,7 @@ pub mod eml;
 pub mod headers;
 pub mod maildir;
 pub mod mbox;
+pub mod pst;
 pub mod takeout;
 
 use std::fmt;
@@ -49,6 +50,8 @@ pub enum Format {
     MaildirPlusPlus,
     /// A directory of single-message files (.eml, .msg), or one such file.
     Eml,
+    /// An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes.
+    Pst,
     /// Apple Mail: exported `X.mbox` bundles, or Mail's own store
     /// (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file.
     Apple,
@@ -69,6 +72,9 @@ pub enum FolderKind {
     /// One-message files (`.eml`, `.msg`, or no extension): a directory of
     /// them, or a single such file.
     Eml,
+    /// A folder inside an Outlook PST file (`path`), by its node id, with
+    /// the size of its messages as the PST records them.
+    Pst { node: u32, bytes: u64 },
     /// The `mbox` file inside an Apple Mail export bundle (`X.mbox/mbox`).
     AppleExport,
     /// An Apple Mail store mailbox (the `X.mbox` directory, its `.emlx`
@@ -88,6 +94,7 @@ impl FolderKind {
             FolderKind::AppleExport => "apple-export".into(),
             FolderKind::Emlx => "apple-emlx".into(),
             FolderKind::TakeoutArchive(m) => m.kind_name(),
+            FolderKind::Pst { .. } => "pst".into(),
         }
     }
 }
@@ -206,6 +213,15 @@ pub fn discover_with(
 }
 
 impl SourceFolder {
+    /// Where the folder is, for plans and errors: its path, and for a
+    /// folder inside a PST also the folder's name there.
+    pub fn location(&self) -> String {
+        match &self.kind {
+            FolderKind::Pst { .. } => format!("{}: {}", self.path.display(), self.folder.join("/")),
+            _ => self.path.display().to_string(),
+        }
+    }
+
     /// Opens the folder and returns its messages in source order.
     pub fn messages(&self, opts: &ReadOptions) -> anyhow::Result<MessageIter> {
         let context = || format!("{}: cannot open", self.path.display());
@@ -221,6 +237,9 @@ impl SourceFolder {
             }
             FolderKind::Maildir => {
                 Box::new(maildir::MaildirReader::open(&self.path, opts).with_context(context)?)
+            }
+            FolderKind::Pst { node, .. } => {
+                Box::new(pst::PstReader::open(self, *node, opts).with_context(context)?)
             }
             FolderKind::TakeoutArchive(mbox) => {
                 Box::new(mbox.messages(opts).with_context(context)?)
@@ -276,6 +295,7 @@ pub(crate) fn build_message(
         warnings,
         targets,
         skip,
+        derived: Default::default(),
     };
     message.normalize_flags();
     message

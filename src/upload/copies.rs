@@ -99,7 +99,7 @@ impl Uploader<'_> {
 
     /// `msg`, about to be sent to `first`, also belongs in `others`.
     pub(super) fn want_copies(&mut self, first: &str, msg: &Message, others: &[String]) {
-        self.copies.want(first, Fingerprint::of(&msg.bytes), others);
+        self.copies.want(first, msg.fingerprint(), others);
     }
 
     /// Waits for every batch in flight, then makes the copies owed.

@@ -22,11 +22,6 @@ pub struct Share<'f> {
 }
 
 impl Share<'_> {
-    /// True when the `index`-th message of the folder is this share's.
-    pub fn owns(&self, index: usize) -> bool {
-        self.part.is_none_or(|(k, n)| index % n == k)
-    }
-
     /// True for the share that reports what concerns the whole folder (it
     /// cannot be read at all).
     pub fn speaks_for_folder(&self) -> bool {
@@ -88,6 +83,12 @@ impl<'f> Orphans<'f> {
         let r = super::lock(&self.refused);
         (r.1, r.0.clone())
     }
+}
+
+/// True when the `index`-th message of a folder belongs to `part` (a
+/// [`Share::part`]).
+pub fn part_owns(part: Option<(usize, usize)>, index: usize) -> bool {
+    part.is_none_or(|(k, n)| index % n == k)
 }
 
 /// The shares of each connection, in the order it uploads them; at most
@@ -152,6 +153,7 @@ pub fn source_bytes(f: &PlannedFolder) -> u64 {
     match f.source.kind {
         FolderKind::Mbox | FolderKind::AppleExport => size(&f.source.path),
         FolderKind::Emlx => crate::source::apple::store_bytes(&f.source.path),
+        FolderKind::Pst { bytes, .. } => bytes,
         FolderKind::Maildir => ["cur", "new"]
             .iter()
             .map(|d| dir_size(&f.source.path.join(d)))
@@ -244,7 +246,7 @@ mod tests {
         );
         let lanes = distribute(&f, 2, true);
         assert_eq!(names(&lanes), [vec!["Big#0", "Small"], vec!["Big#1"]]);
-        let owned: Vec<usize> = (0..6).filter(|&i| lanes[1][0].owns(i)).collect();
+        let owned: Vec<usize> = (0..6).filter(|&i| part_owns(lanes[1][0].part, i)).collect();
         assert_eq!(owned, [1, 3, 5]);
         assert!(lanes[0][0].speaks_for_folder() && !lanes[1][0].speaks_for_folder());
     }

@@ -26,7 +26,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::fingerprint::{Fingerprint, message_id};
+use crate::fingerprint::Fingerprint;
 use crate::journal::{Before, Journal, JournalError, Landed, Pending};
 use crate::message::Message;
 use crate::report::FailureClass;
@@ -51,7 +51,7 @@ pub(super) enum Work {
 #[derive(Clone, Debug)]
 pub(super) enum Payload {
     /// The message itself: sent, sent again, or kept in `--failed-out`.
-    Message(Message),
+    Message(Box<Message>),
     /// Copied by UID from the source mailbox.
     Copy { uid: u32, origin: String },
     /// Known only by the journal of an earlier run.
@@ -70,16 +70,16 @@ pub(super) struct Item {
 impl Item {
     pub fn of_message(m: Message) -> Item {
         Item {
-            fp: Fingerprint::of(&m.bytes),
+            fp: m.fingerprint(),
             size: Some(m.bytes.len() as u64),
-            message_id: message_id(&m.bytes),
-            payload: Payload::Message(m),
+            message_id: m.message_id().map(str::to_owned),
+            payload: Payload::Message(Box::new(m)),
         }
     }
 
     pub fn message(&self) -> Option<&Message> {
         match &self.payload {
-            Payload::Message(m) => Some(m),
+            Payload::Message(m) => Some(m.as_ref()),
             _ => None,
         }
     }

@@ -113,6 +113,8 @@ pub(super) fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Repor
         max_bytes_per_day: None,
         max_throttle_wait: setup.max_throttle_wait,
         start_rate: None,
+        session_cap: None,
+        size_cap: None,
     };
     let progress = Progress::new(0, ProgressMode::Hidden, 1);
     let caps = setup.caps;

@@ -29,6 +29,7 @@ mod copies;
 #[cfg(test)]
 mod copies_tests;
 mod failed_out;
+mod feed;
 mod jobs;
 mod lifecycle;
 #[cfg(test)]
@@ -45,6 +46,7 @@ mod send;
 pub mod server;
 mod server_check;
 mod slowdown;
+mod strict;
 mod throttle;
 #[cfg(test)]
 mod throttle_tests;
@@ -69,6 +71,7 @@ use crate::journal::{Journal, JournalError};
 use crate::message::Message;
 use crate::plan::{BatchLimits, MailboxBatches, ServerFacts, TargetMap, Verdict, decide};
 use crate::progress::Lane;
+use crate::provider::SizeCap;
 use crate::report::{FailureClass, Report};
 use crate::source::ReadOptions;
 
@@ -99,10 +102,13 @@ pub struct UploadOptions {
     pub jobs: usize,
     /// `--unordered`: a large mailbox may be split across connections.
     pub unordered: bool,
-    /// `--max-bytes-per-day`: message bytes this run sends at most, then it
-    /// stops cleanly (exit 4) for the next day's run to continue (a
-    /// provider profile may give a default).
+    /// `--max-bytes-per-day`, else the provider's daily budget.
     pub max_bytes_per_day: Option<u64>,
+    /// The provider's simultaneous sessions per account (`--jobs` is
+    /// already capped to it).
+    pub session_cap: Option<usize>,
+    /// The provider's message size cap, for servers without APPENDLIMIT.
+    pub size_cap: Option<SizeCap>,
     /// `--max-throttle-wait`: the longest the run waits out throttles in
     /// all before what is still throttled is reported as not sent.
     pub max_throttle_wait: Duration,
@@ -180,6 +186,8 @@ struct Uploader<'a> {
     window: window::Window,
     /// Copies owed by messages for several mailboxes.
     copies: copies::Copies,
+    /// Which keywords each mailbox keeps (`strict.rs`).
+    keywords: strict::Keywords,
 }
 
 impl<'a> Uploader<'a> {
@@ -206,6 +214,7 @@ impl<'a> Uploader<'a> {
             done: 0,
             window: window::Window::default(),
             copies: copies::Copies::default(),
+            keywords: strict::Keywords::default(),
         }
     }
 
@@ -261,7 +270,8 @@ impl<'a> Uploader<'a> {
         let folder = share.folder;
         self.check_stop()?;
         self.progress.set_status(self.done, &folder.mailbox);
-        let messages = match folder.source.messages(&self.opts.read) {
+        let limits = feed::FeedLimits::DEFAULT.shared_by(self.connections);
+        let messages = match feed::Feed::open(share, &self.opts.read, limits) {
             Ok(m) => m,
             Err(_) if !share.speaks_for_folder() => return Ok(()),
             Err(e) => {
@@ -276,12 +286,9 @@ impl<'a> Uploader<'a> {
                 return Ok(());
             }
         };
-        let facts = ServerFacts::of(self.session.capabilities());
+        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
         let mut batches = MailboxBatches::new(self.opts.limits);
-        for (index, item) in messages.enumerate() {
-            if !share.owns(index) {
-                continue;
-            }
+        for item in messages {
             let msg = match item {
                 Ok(m) => m,
                 Err(e) => {
@@ -299,7 +306,7 @@ impl<'a> Uploader<'a> {
             for w in &msg.warnings {
                 self.report.warnings.push(format!("{}: {w}", msg.origin));
             }
-            let fp = Fingerprint::of(&msg.bytes);
+            let fp = msg.fingerprint();
             let mut accepted = Vec::new();
             let decisions = decide(&msg, folder, map, &facts);
             let skipped = decisions.iter().any(|(_, v)| matches!(v, Verdict::Skip(_)));
@@ -439,7 +446,7 @@ impl<'a> Uploader<'a> {
             }
             return Ok(None);
         }
-        match self.retrying(|s| s.create(mailbox))? {
+        match self.retrying(|s| strict::create(s, mailbox))? {
             Ok(()) => {
                 self.existing.insert(mailbox.to_string());
                 self.checked.insert(mailbox.to_string());
@@ -519,11 +526,12 @@ fn append_item(m: &Message) -> AppendItem<'_> {
 }
 
 fn is_trycreate<T>(r: &Result<T, ImapError>) -> bool {
-    matches!(
-        r,
+    match r {
         Err(ImapError::No {
             code: Some(Code::TryCreate),
             ..
-        })
-    )
+        }) => true,
+        Err(e) => strict::asks_to_create(e),
+        Ok(_) => false,
+    }
 }

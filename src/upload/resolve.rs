@@ -248,8 +248,8 @@ pub enum ServerKey {
 impl ServerKey {
     pub fn of_message(m: &Message) -> ServerKey {
         let size = m.bytes.len() as u64;
-        match message_id(&m.bytes) {
-            Some(id) => ServerKey::Id(id, size),
+        match m.message_id() {
+            Some(id) => ServerKey::Id(id.to_owned(), size),
             None => ServerKey::Bare(size, m.date.map(|d| d.at.timestamp())),
         }
     }

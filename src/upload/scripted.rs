@@ -411,6 +411,7 @@ impl MailServer for ScriptedServer {
                 exists: mb.messages.len() as u32,
                 uid_validity: Some(mb.uidvalidity),
                 uid_next: Some(mb.uidnext),
+                permanent_flags: None,
             })
         })?;
         self.selected = Some(mailbox.to_string());

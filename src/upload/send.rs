@@ -85,7 +85,7 @@ impl Uploader<'_> {
         may_create: bool,
     ) -> Vec<Fate> {
         if may_create && is_trycreate(&result) {
-            let _ = self.session.server().create(mailbox); // another batch may have created it
+            let _ = super::strict::create(self.session.server(), mailbox); // another batch may have created it
             return self.send_atomic(mailbox, msgs, false);
         }
         match result {
@@ -104,6 +104,11 @@ impl Uploader<'_> {
                 if let Some(Slowdown::Throttled { wait, why }) = classify(&e) {
                     // Not stored: sent again after the pause, never split.
                     return vec![Fate::Throttled { why, wait }; msgs.len()];
+                }
+                if let [msg] = msgs
+                    && let Some(plain) = self.refused_for_keywords(mailbox, msg, &e)
+                {
+                    return self.send_atomic(mailbox, &[&plain], may_create);
                 }
                 let (reason, overquota) = refusal(&e);
                 if msgs.len() == 1 || overquota {

@@ -35,6 +35,10 @@ pub trait MailServer {
     fn status(&mut self, mailbox: &str) -> Result<MailboxStatus, ImapError>;
     /// SELECT (RFC 3501 §6.3.1).
     fn select(&mut self, mailbox: &str) -> Result<Selected, ImapError>;
+    /// UNSELECT (RFC 3691) where offered, else nothing.
+    fn unselect(&mut self) -> Result<(), ImapError> {
+        Ok(())
+    }
 
     /// One APPEND command (a MULTIAPPEND for several items), waited for.
     fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Appended, ImapError>;
@@ -79,6 +83,9 @@ impl MailServer for Session {
     }
     fn select(&mut self, mailbox: &str) -> Result<Selected, ImapError> {
         Session::select(self, mailbox)
+    }
+    fn unselect(&mut self) -> Result<(), ImapError> {
+        Session::unselect(self)
     }
     fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Appended, ImapError> {
         Session::append(self, mailbox, items)

@@ -104,6 +104,7 @@ impl Uploader<'_> {
         msgs: Vec<Message>,
         round: u32,
     ) -> Result<(), Stop> {
+        let msgs = self.fit_keywords(mailbox, msgs)?;
         let items = msgs.into_iter().map(Item::of_message).collect();
         self.submit_items(mailbox, items, round)
     }

@@ -95,25 +95,7 @@ impl Cyrus {
         let name = instance_name(&root).to_ascii_lowercase();
         let password = sys::random_hex();
         write_files(&root, &imapd, &name, plain_port, tls_port)?;
-        let mut saslpasswd = Command::new("saslpasswd2");
-        saslpasswd
-            .args(["-p", "-c", "-f"])
-            .arg(root.join("sasldb2"))
-            .args(["-u", &name, "user"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut p = saslpasswd
-            .spawn()
-            .context("running saslpasswd2 (package sasl2-bin)")?;
-        std::io::Write::write_all(p.stdin.as_mut().expect("piped"), password.as_bytes())?;
-        let out = p.wait_with_output()?;
-        if !out.status.success() {
-            bail!(
-                "saslpasswd2 failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        add_sasl_user(&root, &name, "user", &password)?;
         let (uid, gid) = sys::user_ids("cyrus")?;
         for f in ["conf", "part", "sasldb2", "key.pem"] {
             sys::chown_recursive(&root.join(f), uid, gid)?;
@@ -141,6 +123,18 @@ impl Cyrus {
         };
         c.wait_ready(&name)?;
         Ok(c)
+    }
+
+    /// Adds user `user` with `password` to the sasldb (its INBOX is
+    /// created at its first login).
+    pub fn add_user(&self, user: &str, password: &str) -> Result<()> {
+        let root = self.dir.path();
+        add_sasl_user(
+            root,
+            &instance_name(root).to_ascii_lowercase(),
+            user,
+            password,
+        )
     }
 
     /// Poll until the plain port greets with this instance's name, or fail
@@ -293,5 +287,27 @@ fn write_files(root: &Path, imapd: &Path, name: &str, plain: u16, tls: u16) -> R
          exec {MASTER} -C {r}/imapd.conf -M {r}/cyrus.conf -p {r}/master.pid\n"
     );
     std::fs::write(root.join("start.sh"), script)?;
+    Ok(())
+}
+
+/// `saslpasswd2 -c` of `user` in realm `realm` into `root`/sasldb2.
+fn add_sasl_user(root: &Path, realm: &str, user: &str, password: &str) -> Result<()> {
+    let mut p = Command::new("saslpasswd2")
+        .args(["-p", "-c", "-f"])
+        .arg(root.join("sasldb2"))
+        .args(["-u", realm, user])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running saslpasswd2 (package sasl2-bin)")?;
+    std::io::Write::write_all(p.stdin.as_mut().expect("piped"), password.as_bytes())?;
+    let out = p.wait_with_output()?;
+    if !out.status.success() {
+        bail!(
+            "saslpasswd2 failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     Ok(())
 }

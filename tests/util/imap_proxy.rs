@@ -46,39 +46,14 @@ impl LookProxy {
             refused.clone(),
             cut.clone(),
         );
-        let accept = std::thread::spawn(move || {
-            for (k, client) in listener.incoming().enumerate() {
-                if s.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(client) = client else { continue };
-                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                    continue;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                let to_client = Arc::new(Mutex::new(client.try_clone().unwrap()));
-                let first = k == 0;
-                let ends = [client.try_clone().unwrap(), server.try_clone().unwrap()];
-                let (from_server, w, cut) =
-                    (server.try_clone().unwrap(), to_client.clone(), c.clone());
-                let close = ends.each_ref().map(|e| e.try_clone().unwrap());
-                std::thread::spawn(move || {
-                    server_to_client(from_server, &w, first.then_some(nth), &cut);
-                    for e in close {
-                        let _ = e.shutdown(Shutdown::Both);
-                    }
-                });
-                let (refuse, refused) = (r.clone(), n.clone());
-                std::thread::spawn(move || {
-                    let refuse = (!first).then_some(&*refuse);
-                    client_to_server(client, server, &to_client, refuse, &refused);
-                    for e in ends {
-                        let _ = e.shutdown(Shutdown::Both);
-                    }
-                });
-            }
-        });
+        let s2c = move |k: usize, from: TcpStream, to: &Mutex<TcpStream>| {
+            server_to_client(from, to, (k == 0).then_some(nth), &c);
+        };
+        let c2s = move |k: usize, from: TcpStream, to: TcpStream, client: &Mutex<TcpStream>| {
+            let refuse = (k != 0).then_some(&*r);
+            client_to_server(from, to, client, refuse, &n);
+        };
+        let accept = serve(listener, upstream, s, s2c, c2s);
         LookProxy {
             port,
             stop,
@@ -153,11 +128,85 @@ fn server_to_client(
 /// Client → server, command by command (literals passed through whole);
 /// with `refuse` set, STATUS/SELECT/EXAMINE are answered here.
 fn client_to_server(
-    mut from: TcpStream,
-    mut to: TcpStream,
+    from: TcpStream,
+    to: TcpStream,
     client: &Mutex<TcpStream>,
     refuse: Option<&AtomicBool>,
     refused: &AtomicUsize,
+) {
+    forward_commands(from, to, client, |text| {
+        let mut words = text.split_ascii_whitespace();
+        let tag = words.next().unwrap_or("*").to_string();
+        let verb = words.next().unwrap_or("").to_ascii_uppercase();
+        let look = matches!(verb.as_str(), "STATUS" | "SELECT" | "EXAMINE");
+        if !(look && refuse.is_some_and(|r| r.load(Ordering::SeqCst))) {
+            return None;
+        }
+        refused.fetch_add(1, Ordering::SeqCst);
+        Some(format!(
+            "{tag} NO [UNAVAILABLE] mailbox index locked (test proxy)\r\n"
+        ))
+    });
+}
+
+/// Accepts on `listener` until `stop` is set; connects each client (the
+/// `k`-th, from 0) to 127.0.0.1:`upstream` and runs `s2c(k, server,
+/// client)` and `c2s(k, client, server, client)` on a thread each; the
+/// client's writing end is shared, so answers made here reach it too. When
+/// either direction ends, both sockets are shut down.
+pub fn serve<S, C>(
+    listener: TcpListener,
+    upstream: u16,
+    stop: Arc<AtomicBool>,
+    s2c: S,
+    c2s: C,
+) -> JoinHandle<()>
+where
+    S: Fn(usize, TcpStream, &Mutex<TcpStream>) + Send + Sync + 'static,
+    C: Fn(usize, TcpStream, TcpStream, &Mutex<TcpStream>) + Send + Sync + 'static,
+{
+    let (s2c, c2s) = (Arc::new(s2c), Arc::new(c2s));
+    std::thread::spawn(move || {
+        for (k, client) in listener.incoming().enumerate() {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let to_client = Arc::new(Mutex::new(client.try_clone().unwrap()));
+            let ends = [client.try_clone().unwrap(), server.try_clone().unwrap()];
+            let close = ends.each_ref().map(|e| e.try_clone().unwrap());
+            let (from_server, w, f) = (server.try_clone().unwrap(), to_client.clone(), s2c.clone());
+            std::thread::spawn(move || {
+                f(k, from_server, &w);
+                for e in close {
+                    let _ = e.shutdown(Shutdown::Both);
+                }
+            });
+            let f = c2s.clone();
+            std::thread::spawn(move || {
+                f(k, client, server, &to_client);
+                for e in ends {
+                    let _ = e.shutdown(Shutdown::Both);
+                }
+            });
+        }
+    })
+}
+
+/// Copies client → server command by command, literals passed through
+/// whole (never read as commands). `answer` sees each command line: when it
+/// returns an answer, that goes to the client and the command is not
+/// forwarded (a synchronizing literal it announced is then never sent).
+pub fn forward_commands(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    client: &Mutex<TcpStream>,
+    mut answer: impl FnMut(&str) -> Option<String>,
 ) {
     let mut pending: Vec<u8> = Vec::new();
     let mut literal_left = 0usize;
@@ -185,21 +234,13 @@ fn client_to_server(
                 break;
             };
             let line: Vec<u8> = pending.drain(..end + 2).collect();
-            literal_left = literal_length(&line);
-            let text = String::from_utf8_lossy(&line);
-            let mut words = text.split_ascii_whitespace();
-            let tag = words.next().unwrap_or("*").to_string();
-            let verb = words.next().unwrap_or("").to_ascii_uppercase();
-            let look = matches!(verb.as_str(), "STATUS" | "SELECT" | "EXAMINE");
-            if look && refuse.is_some_and(|r| r.load(Ordering::SeqCst)) {
-                refused.fetch_add(1, Ordering::SeqCst);
-                let answer =
-                    format!("{tag} NO [UNAVAILABLE] mailbox index locked (test proxy)\r\n");
-                if client.lock().unwrap().write_all(answer.as_bytes()).is_err() {
+            if let Some(reply) = answer(&String::from_utf8_lossy(&line)) {
+                if client.lock().unwrap().write_all(reply.as_bytes()).is_err() {
                     return;
                 }
                 continue;
             }
+            literal_left = literal_length(&line);
             if to.write_all(&line).is_err() {
                 return;
             }

@@ -97,6 +97,13 @@ pub struct DovecotOptions {
     /// (created on login), e.g. `Sent Messages`, so tests can check that a
     /// source `Sent Items` folder lands in it.
     pub special_use_sent: Option<&'static str>,
+    /// With `special_use_sent`: also give this mailbox `\Trash`.
+    pub special_use_trash: Option<&'static str>,
+    /// Also authenticate OAUTHBEARER and XOAUTH2, through Dovecot's oauth2
+    /// passdb asking the RFC 7662 token-introspection endpoint on
+    /// `http://127.0.0.1:PORT/introspect` (POST `token=…`), which the test
+    /// serves; PLAIN and LOGIN keep the passwd-file password.
+    pub oauth2_introspection: Option<u16>,
 }
 
 /// A running private Dovecot; stopped on drop.
@@ -248,6 +255,37 @@ impl Dovecot {
             std::fs::read_to_string(&self.conf).unwrap_or_default(),
             self.log()
         )
+    }
+
+    /// Adds user `name` with `password` (passwd-file, which Dovecot
+    /// rereads when it changes), its own Maildir and rawlog directory.
+    pub fn add_user(&self, name: &str, password: &str) -> Result<()> {
+        let root = self.dir.path();
+        let home = root.join("home").join(name);
+        for dir in [home.join("Maildir"), root.join("rawlog").join(name)] {
+            std::fs::create_dir_all(&dir)?;
+        }
+        let (uid, gid) = mail_ids()?;
+        chown_recursive(&home, uid, gid)?;
+        chown_recursive(&root.join("rawlog").join(name), uid, gid)?;
+        let mut passwd = std::fs::OpenOptions::new()
+            .append(true)
+            .open(root.join("passwd"))?;
+        std::io::Write::write_all(
+            &mut passwd,
+            format!("{name}:{{PLAIN}}{password}::::{}\n", home.display()).as_bytes(),
+        )?;
+        Ok(())
+    }
+
+    /// A logged-in reader as user `name`.
+    pub fn reader_as(&self, name: &str, password: &str) -> Result<ImapReader> {
+        ImapReader::login(self.plain_port, name, password).with_context(|| {
+            format!(
+                "reader login as {name}\n--- dovecot log ---\n{}",
+                self.log()
+            )
+        })
     }
 
     /// The instance name (the temp dir's name).

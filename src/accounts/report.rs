@@ -1,0 +1,334 @@
+//! The batch report: one row per account (found, uploaded, skipped, failed,
+//! time, exit status, the error that stopped it) and the totals; as a table
+//! or as JSON (`--json`, the same schema conventions as upload's report),
+//! and several shards' JSON reports merged into one (`--merge-reports`).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::{ExitStatus, Report, human_bytes, sanitize};
+
+/// How an account's run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountStatus {
+    /// Every message is on the server.
+    Complete,
+    /// Complete in an earlier run, and its journal and sources say so still.
+    AlreadyComplete,
+    /// Some messages, or the whole account, failed.
+    Failed,
+    /// Stopped by SIGINT/SIGTERM.
+    Interrupted,
+    /// Never started (the batch was stopped first).
+    NotStarted,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Complete => "complete",
+            AccountStatus::AlreadyComplete => "done before",
+            AccountStatus::Failed => "FAILED",
+            AccountStatus::Interrupted => "interrupted",
+            AccountStatus::NotStarted => "not started",
+        }
+    }
+
+    pub fn is_complete(self) -> bool {
+        matches!(
+            self,
+            AccountStatus::Complete | AccountStatus::AlreadyComplete
+        )
+    }
+}
+
+/// One account's line of the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountOutcome {
+    /// `user@host:port`.
+    pub account: String,
+    /// Its line in the accounts list.
+    pub line: usize,
+    pub status: AccountStatus,
+    pub found: u64,
+    pub uploaded: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub bytes: u64,
+    /// Wall time of the account (secret, connection, upload).
+    pub seconds: f64,
+    /// The exit status a single `mailhaul upload` of this account would have.
+    pub exit_code: u8,
+    /// Why it stopped or failed.
+    pub error: Option<String>,
+}
+
+impl AccountOutcome {
+    /// An account that did not run (`status`), or whose run ended before
+    /// uploading (`error`, with the exit status it maps to).
+    pub fn without_upload(
+        account: String,
+        line: usize,
+        status: AccountStatus,
+        exit: ExitStatus,
+        error: Option<String>,
+    ) -> AccountOutcome {
+        AccountOutcome {
+            account,
+            line,
+            status,
+            found: 0,
+            uploaded: 0,
+            skipped: 0,
+            failed: 0,
+            bytes: 0,
+            seconds: 0.0,
+            exit_code: exit.code(),
+            error,
+        }
+    }
+
+    /// The outcome of an upload's report.
+    pub fn of_report(account: String, line: usize, report: &Report) -> AccountOutcome {
+        let t = report.totals();
+        let exit = report.exit_status();
+        let status = match exit {
+            ExitStatus::Success => AccountStatus::Complete,
+            ExitStatus::Interrupted => AccountStatus::Interrupted,
+            _ => AccountStatus::Failed,
+        };
+        let error = report.aborted.clone().or_else(|| {
+            report
+                .failures
+                .first()
+                .map(|f| format!("{} messages failed, first: {}", t.failed, f.reason))
+        });
+        AccountOutcome {
+            account,
+            line,
+            status,
+            found: t.found,
+            uploaded: t.uploaded,
+            skipped: t.skipped,
+            failed: t.failed,
+            bytes: t.bytes,
+            seconds: report.elapsed.as_secs_f64(),
+            exit_code: exit.code(),
+            error,
+        }
+    }
+}
+
+/// Every account's outcome, in list order.
+#[derive(Debug, Default)]
+pub struct BatchReport {
+    pub accounts: Vec<AccountOutcome>,
+    pub elapsed: Duration,
+}
+
+/// Sums over accounts.
+#[derive(Debug, Default, PartialEq, Serialize)]
+pub struct BatchTotals {
+    pub accounts: usize,
+    pub complete: usize,
+    pub failed: usize,
+    pub found: u64,
+    pub uploaded: u64,
+    pub skipped: u64,
+    pub failed_messages: u64,
+    pub bytes: u64,
+}
+
+impl BatchReport {
+    pub fn totals(&self) -> BatchTotals {
+        let mut t = BatchTotals {
+            accounts: self.accounts.len(),
+            ..BatchTotals::default()
+        };
+        for a in &self.accounts {
+            if a.status.is_complete() {
+                t.complete += 1;
+            } else {
+                t.failed += 1;
+            }
+            t.found += a.found;
+            t.uploaded += a.uploaded;
+            t.skipped += a.skipped;
+            t.failed_messages += a.failed;
+            t.bytes += a.bytes;
+        }
+        t
+    }
+
+    /// The accounts to run again.
+    pub fn unfinished(&self) -> impl Iterator<Item = &AccountOutcome> {
+        self.accounts.iter().filter(|a| !a.status.is_complete())
+    }
+
+    /// 0 when every account is complete; 130 when stopped by a signal; 1
+    /// otherwise.
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.accounts.iter().all(|a| a.status.is_complete()) {
+            ExitStatus::Success
+        } else if self.accounts.iter().any(|a| {
+            matches!(
+                a.status,
+                AccountStatus::Interrupted | AccountStatus::NotStarted
+            )
+        }) {
+            ExitStatus::Interrupted
+        } else {
+            ExitStatus::Partial
+        }
+    }
+
+    /// The table (80 columns for names up to 20 characters; bytes are in
+    /// the totals line and the JSON), the totals line and the accounts to rerun.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let width = self
+            .accounts
+            .iter()
+            .map(|a| sanitize(&a.account).chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(7, 40);
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>6} {:>8} {:>7} {:>6} {:>7} {:>4}  status",
+            "account", "found", "uploaded", "skipped", "failed", "time", "exit"
+        );
+        for a in &self.accounts {
+            let _ = writeln!(
+                s,
+                "{:<width$}  {:>6} {:>8} {:>7} {:>6} {:>6.1}s {:>4}  {}",
+                sanitize(&a.account),
+                a.found,
+                a.uploaded,
+                a.skipped,
+                a.failed,
+                a.seconds,
+                a.exit_code,
+                a.status.as_str()
+            );
+            if let Some(e) = &a.error {
+                let _ = writeln!(s, "    {}", sanitize(e));
+            }
+        }
+        let t = self.totals();
+        let _ = writeln!(
+            s,
+            "{} of {} accounts complete; {} of {} messages uploaded, {} skipped, {} failed, {} in {:.1} s",
+            t.complete,
+            t.accounts,
+            t.uploaded,
+            t.found,
+            t.skipped,
+            t.failed_messages,
+            human_bytes(t.bytes),
+            self.elapsed.as_secs_f64()
+        );
+        let unfinished: Vec<String> = self.unfinished().map(|a| a.account.clone()).collect();
+        if !unfinished.is_empty() {
+            let _ = writeln!(
+                s,
+                "not complete (the same command retries exactly these): {}",
+                sanitize(&unfinished.join(", "))
+            );
+        }
+        s
+    }
+
+    /// The report as JSON (`--json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "schema": crate::scan::JSON_SCHEMA,
+            "kind": "batch",
+            "elapsed_seconds": self.elapsed.as_secs_f64(),
+            "accounts": self.accounts,
+            "totals": self.totals(),
+            "unfinished": self.unfinished().map(|a| &a.account).collect::<Vec<_>>(),
+            "exit_code": self.exit_status().code(),
+        })
+    }
+
+    /// Reads a `--json` batch report back (one shard's, for merging).
+    pub fn from_json(value: &serde_json::Value) -> anyhow::Result<BatchReport> {
+        anyhow::ensure!(
+            value["kind"] == "batch" && value["schema"] == crate::scan::JSON_SCHEMA,
+            "not a mailhaul batch report of schema {}",
+            crate::scan::JSON_SCHEMA
+        );
+        Ok(BatchReport {
+            accounts: serde_json::from_value(value["accounts"].clone())?,
+            elapsed: Duration::from_secs_f64(value["elapsed_seconds"].as_f64().unwrap_or(0.0)),
+        })
+    }
+
+    /// Adds a shard's report: its accounts appended; the elapsed time is
+    /// the longest shard's (they ran side by side).
+    pub fn merge(&mut self, other: BatchReport) {
+        self.accounts.extend(other.accounts);
+        self.elapsed = self.elapsed.max(other.elapsed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::FailureClass;
+
+    fn outcome(name: &str, status: AccountStatus) -> AccountOutcome {
+        AccountOutcome::without_upload(name.into(), 2, status, ExitStatus::Success, None)
+    }
+
+    #[test]
+    fn the_exit_status_is_0_only_when_every_account_is_complete() {
+        let mut r = BatchReport::default();
+        r.accounts.push(outcome("a", AccountStatus::Complete));
+        r.accounts
+            .push(outcome("b", AccountStatus::AlreadyComplete));
+        assert_eq!(r.exit_status(), ExitStatus::Success);
+        r.accounts.push(outcome("c", AccountStatus::Failed));
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+        assert!(r.table().contains("retries exactly these): c"));
+        r.accounts.push(outcome("d", AccountStatus::NotStarted));
+        assert_eq!(r.exit_status(), ExitStatus::Interrupted);
+        assert_eq!(r.totals().complete, 2);
+    }
+
+    #[test]
+    fn an_upload_report_becomes_a_row() {
+        let mut up = Report::default();
+        up.uploaded("INBOX", 100);
+        up.failed(
+            "INBOX",
+            "m:1".into(),
+            FailureClass::Refused,
+            "NO too big".into(),
+        );
+        let a = AccountOutcome::of_report("me@h:993".into(), 3, &up);
+        assert_eq!((a.found, a.uploaded, a.failed, a.exit_code), (2, 1, 1, 1));
+        assert_eq!(a.status, AccountStatus::Failed);
+        assert!(a.error.unwrap().contains("NO too big"));
+    }
+
+    #[test]
+    fn shard_reports_merge() {
+        let mut a = BatchReport::default();
+        a.accounts.push(outcome("a", AccountStatus::Complete));
+        a.elapsed = Duration::from_secs(3);
+        let mut b = BatchReport::default();
+        b.accounts.push(outcome("b", AccountStatus::Failed));
+        b.elapsed = Duration::from_secs(5);
+        let b = BatchReport::from_json(&b.to_json()).unwrap();
+        a.merge(b);
+        assert_eq!(a.accounts.len(), 2);
+        assert_eq!(a.elapsed, Duration::from_secs(5));
+        assert_eq!(a.to_json()["unfinished"], serde_json::json!(["b"]));
+        assert!(BatchReport::from_json(&serde_json::json!({"kind": "upload"})).is_err());
+    }
+}

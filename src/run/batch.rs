@@ -1,0 +1,300 @@
+//! `mailhaul batch`: the accounts list checked whole (nothing is sent while
+//! a line is wrong), accounts complete in an earlier run skipped on their
+//! evidence, the others uploaded side by side ([`crate::accounts::schedule`]),
+//! each exactly as `mailhaul upload` would with its own connections,
+//! journal and lock; the report per account and in total, and the state
+//! recorded so that the same command retries exactly what is not complete.
+//! One account's failure never stops another; SIGINT/SIGTERM stop them all
+//! (130), and the rerun resumes each from its journal.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::accounts::schedule::{self, Slot};
+use crate::accounts::state::sources_size;
+use crate::accounts::{
+    Account, AccountOutcome, AccountStatus, BatchReport, BatchState, Evidence, list,
+};
+use crate::cli::BatchArgs;
+use crate::progress::{BatchProgress, ProgressMode};
+use crate::report::{ExitStatus, sanitize};
+
+use super::batch_account::{SharedOptions, account_env};
+use super::settings::UploadSettings;
+use super::upload::{Prepared, stop_on_signals};
+use super::{Failure, usage};
+
+pub(super) fn run_batch(args: BatchArgs) -> Result<ExitStatus, Failure> {
+    if !args.merge_reports.is_empty() {
+        return merge_reports(&args.merge_reports, args.json);
+    }
+    let Some(list_path) = args.list.as_deref() else {
+        return Err(usage(anyhow::anyhow!("no accounts list given")));
+    };
+    let accounts = read_list(list_path)?;
+    let shared = SharedOptions::new(args.upload.clone(), args.ca_file.as_deref()).map_err(usage)?;
+    let slots = check_accounts(
+        &accounts,
+        &shared,
+        args.max_connections_per_server,
+        args.check,
+    )?;
+    if args.check {
+        println!(
+            "{}: {} accounts, no mistakes",
+            sanitize(&list_path.display().to_string()),
+            accounts.len()
+        );
+        return Ok(ExitStatus::Success);
+    }
+    let state_path = match &args.state {
+        Some(p) => p.clone(),
+        None => BatchState::default_path(list_path).ok_or_else(|| {
+            usage(anyhow::anyhow!(
+                "no place for the batch state: set XDG_STATE_HOME or HOME, or use --state PATH"
+            ))
+        })?,
+    };
+    let state = Mutex::new(BatchState::load(&state_path).map_err(usage)?);
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signals(&stop);
+    let mode = ProgressMode::of_flags(args.json_progress, args.quiet || args.json);
+    let total: u64 = accounts.iter().map(|a| sources_size(&a.sources)).sum();
+    let progress = BatchProgress::new(total, accounts.len(), mode);
+    let started = Instant::now();
+    let run = Batch {
+        shared: &shared,
+        stop: &stop,
+        progress: &progress,
+        state: &state,
+        state_path: &state_path,
+    };
+    let outcomes = schedule::run_all(
+        &slots,
+        args.accounts,
+        args.max_connections_per_server,
+        &stop,
+        |i| run.account(&accounts[i]),
+    );
+    progress.finish();
+    let report = BatchReport {
+        accounts: accounts
+            .iter()
+            .zip(outcomes)
+            .map(|(a, o)| {
+                o.unwrap_or_else(|| {
+                    AccountOutcome::without_upload(
+                        a.name(),
+                        a.line,
+                        AccountStatus::NotStarted,
+                        ExitStatus::Interrupted,
+                        None,
+                    )
+                })
+            })
+            .collect(),
+        elapsed: started.elapsed(),
+    };
+    print_report(&report, args.json, args.quiet)?;
+    Ok(report.exit_status())
+}
+
+/// Reads the list; its mistakes, each with its line, make a usage error.
+fn read_list(path: &Path) -> Result<Vec<Account>, Failure> {
+    list::read(path).map_err(|errors| {
+        let name = sanitize(&path.display().to_string());
+        for e in &errors[..errors.len() - 1] {
+            eprintln!("mailhaul: {name}: {}", sanitize(&e.to_string()));
+        }
+        usage(anyhow::anyhow!("{name}: {}", errors[errors.len() - 1]))
+    })
+}
+
+/// Every row as an upload: its options parsed, its secret's variable set,
+/// its connections within the cap; with `discover`, its sources read too.
+fn check_accounts(
+    accounts: &[Account],
+    shared: &SharedOptions,
+    cap: Option<usize>,
+    discover: bool,
+) -> Result<Vec<Slot>, Failure> {
+    let mut errors = Vec::new();
+    let mut slots = Vec::new();
+    for a in accounts {
+        let checked = shared.upload_args(a).and_then(|args| {
+            account_env(a)?;
+            if let Some(cap) = cap.filter(|&c| args.jobs > c) {
+                anyhow::bail!(
+                    "line {}: --jobs {} is over --max-connections-per-server {cap}",
+                    a.line,
+                    args.jobs
+                );
+            }
+            if discover {
+                crate::source::discover(&args.source.sources, args.source.format)
+                    .with_context(|| format!("line {}", a.line))?;
+            }
+            Ok(args.jobs)
+        });
+        match checked {
+            Ok(jobs) => slots.push(Slot {
+                server: a.server_key(),
+                connections: jobs,
+            }),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    match errors.pop() {
+        None => Ok(slots),
+        Some(last) => {
+            for e in errors {
+                eprintln!("mailhaul: {}", sanitize(&e));
+            }
+            Err(usage(anyhow::anyhow!("{last}")))
+        }
+    }
+}
+
+/// What every account's run shares.
+struct Batch<'a> {
+    shared: &'a SharedOptions,
+    stop: &'a Arc<AtomicBool>,
+    progress: &'a BatchProgress,
+    state: &'a Mutex<BatchState>,
+    state_path: &'a Path,
+}
+
+impl Batch<'_> {
+    /// Runs one account (or skips it, complete before) and records the outcome.
+    fn account(&self, account: &Account) -> AccountOutcome {
+        let name = account.name();
+        let journal =
+            crate::journal::default_path(&account.url.user, &account.url.host, account.url.port);
+        let now = journal
+            .as_deref()
+            .and_then(|j| Evidence::now(&account.sources, j));
+        let recorded = self.lock_state().complete.get(&name).cloned();
+        if let (Some(now), Some(recorded)) = (&now, &recorded)
+            && now.confirms(recorded)
+        {
+            self.progress.account_done(&name, 0);
+            return AccountOutcome::without_upload(
+                name,
+                account.line,
+                AccountStatus::AlreadyComplete,
+                ExitStatus::Success,
+                None,
+            );
+        }
+        let started = Instant::now();
+        let mut outcome = match self.upload(account) {
+            Ok(o) => o,
+            Err(f) => {
+                let error = sanitize(&format!("{:#}", f.error));
+                self.progress
+                    .println(&format!("mailhaul: {name}: error: {error}"));
+                AccountOutcome::without_upload(
+                    name.clone(),
+                    account.line,
+                    AccountStatus::Failed,
+                    f.status,
+                    Some(error),
+                )
+            }
+        };
+        // The account's whole time: its secret, connection and upload.
+        outcome.seconds = started.elapsed().as_secs_f64();
+        self.progress.account_done(&name, outcome.exit_code);
+        self.record(account, &outcome, journal.as_deref());
+        outcome
+    }
+
+    fn upload(&self, account: &Account) -> Result<AccountOutcome, Failure> {
+        let name = account.name();
+        let args = self.shared.upload_args(account).map_err(usage)?;
+        let env = account_env(account).map_err(usage)?;
+        let mut settings = UploadSettings::resolve(&args, &env)?;
+        // One flag for the whole batch: a signal stops every account.
+        settings.upload.stop = Arc::clone(self.stop);
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(AccountOutcome::without_upload(
+                name,
+                account.line,
+                AccountStatus::NotStarted,
+                ExitStatus::Interrupted,
+                None,
+            ));
+        }
+        let prepared = Prepared::new(&mut settings)?;
+        let progress = self.progress.account(&name, prepared.source_bytes());
+        let report = prepared.upload(&settings, &progress);
+        for line in report.problems().lines() {
+            self.progress.println(&format!("{name}: {line}"));
+        }
+        Ok(AccountOutcome::of_report(name, account.line, &report))
+    }
+
+    /// Keeps the state file in step: a complete account with its evidence,
+    /// any other forgotten. A state that cannot be written is said, not fatal.
+    fn record(&self, account: &Account, outcome: &AccountOutcome, journal: Option<&Path>) {
+        let mut state = self.lock_state();
+        let name = account.name();
+        let evidence = journal.and_then(|j| Evidence::now(&account.sources, j));
+        match (outcome.status, evidence) {
+            (AccountStatus::Complete, Some(e)) => {
+                state.complete.insert(name, e);
+            }
+            _ => {
+                state.complete.remove(&name);
+            }
+        }
+        if let Err(e) = state.save(self.state_path) {
+            self.progress.println(&format!(
+                "mailhaul: warning: cannot save the batch state {}: {}",
+                sanitize(&self.state_path.display().to_string()),
+                sanitize(&format!("{e:#}"))
+            ));
+        }
+    }
+
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, BatchState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn print_report(report: &BatchReport, json: bool, quiet: bool) -> Result<(), Failure> {
+    let mut out = std::io::stdout();
+    let printed = if json {
+        serde_json::to_writer_pretty(&mut out, &report.to_json())
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else if quiet {
+        Ok(())
+    } else {
+        out.write_all(report.table().as_bytes())
+    };
+    printed.context("cannot write the report").map_err(usage)
+}
+
+/// `--merge-reports`: the shards' JSON reports as one.
+fn merge_reports(paths: &[std::path::PathBuf], json: bool) -> Result<ExitStatus, Failure> {
+    let mut merged = BatchReport::default();
+    for p in paths {
+        let read = || -> anyhow::Result<BatchReport> {
+            let text = std::fs::read(p)?;
+            BatchReport::from_json(&serde_json::from_slice(&text)?)
+        };
+        merged.merge(
+            read()
+                .with_context(|| format!("{}", p.display()))
+                .map_err(usage)?,
+        );
+    }
+    print_report(&merged, json, false)?;
+    Ok(merged.exit_status())
+}

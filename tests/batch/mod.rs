@@ -1,0 +1,375 @@
+//! `mailhaul batch` (issue 11) against a private Dovecot with many users:
+//! 20 accounts of mixed sources where some have a wrong password and one a
+//! dead server, rerun to finish exactly those; a batch stopped by SIGINT
+//! and another SIGKILLed half-way, each rerun resuming every account;
+//! mistakes in the list found before anything is sent; the GNU parallel
+//! sharding recipe of the README run as two local processes, the shards'
+//! reports merged.
+
+mod org;
+
+use std::time::{Duration, Instant};
+
+use org::{Org, closed_port, count_ids, json_report, statuses, write_source};
+
+use crate::util::{Cyrus, ImapReader};
+
+#[test]
+fn twenty_accounts_with_failures_then_a_rerun_finishes_exactly_those() {
+    let org = Org::new(20, 5);
+    let port = org.dovecot.tls_port();
+    let dead = closed_port();
+    // Two wrong passwords (in files, fixed before the rerun), one dead server.
+    let wrong = [3, 7];
+    for &i in &wrong {
+        std::fs::write(org.password_file(i), "wrong\n").unwrap();
+    }
+    org.write_list(|i| if i == 19 { dead } else { port });
+
+    let out = org
+        .batch(&["--accounts", "4", "--json", "--json-progress"])
+        .assert_exit_code(1);
+    let report = json_report(&out.stdout);
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["kind"], "batch");
+    let st = statuses(&report);
+    assert_eq!(st.len(), 20);
+    let mut failed: Vec<String> = wrong.iter().map(|&i| org.name(i, port)).collect();
+    failed.push(org.name(19, dead));
+    for (name, status) in &st {
+        let expect = if failed.contains(name) {
+            "failed"
+        } else {
+            "complete"
+        };
+        assert_eq!(status, expect, "{name}");
+    }
+    let mut unfinished: Vec<String> = report["unfinished"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    unfinished.sort();
+    assert_eq!(unfinished, failed);
+    for a in report["accounts"].as_array().unwrap() {
+        if failed.contains(&a["account"].as_str().unwrap().to_string()) {
+            assert_eq!(a["exit_code"], 3, "{a}");
+            assert!(a["error"].as_str().is_some_and(|e| !e.is_empty()), "{a}");
+        } else {
+            assert_eq!(
+                (a["found"].as_u64(), a["uploaded"].as_u64()),
+                (Some(5), Some(5)),
+                "{a}"
+            );
+        }
+    }
+    assert_eq!(report["totals"]["uploaded"], 17 * 5);
+    // Progress events carry their account; no secret shows anywhere.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("\"account\":\"{}\"", org.name(0, port))),
+        "{stderr}"
+    );
+    for m in &org.members {
+        assert!(
+            !stderr.contains(&m.password)
+                && !String::from_utf8_lossy(&out.stdout).contains(&m.password)
+        );
+    }
+    for i in (0..19).filter(|i| !wrong.contains(i)) {
+        org.assert_exactly_once(i, "first run");
+    }
+    // The state file is private.
+    let state = std::fs::read_dir(org.state_home().join("mailhaul"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().ends_with(".state"))
+        .expect("a batch state file");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(state.metadata().unwrap().mode() & 0o777, 0o600);
+
+    // Fix the three and run the same command: only they connect.
+    for &i in &wrong {
+        std::fs::write(
+            org.password_file(i),
+            format!("{}\n", org.members[i].password),
+        )
+        .unwrap();
+    }
+    org.write_list(|_| port);
+    let sessions: Vec<usize> = (0..20).map(|i| org.sessions(i)).collect();
+    let out = org.batch(&["--json"]).assert_success();
+    let report = json_report(&out.stdout);
+    let st = statuses(&report);
+    for i in 0..20 {
+        let expect = if wrong.contains(&i) || i == 19 {
+            "complete"
+        } else {
+            "already-complete"
+        };
+        assert_eq!(st[&org.name(i, port)], expect, "{i}");
+        let new_sessions = org.sessions(i) - sessions[i];
+        if expect == "already-complete" {
+            assert_eq!(new_sessions, 0, "{i} connected again");
+        }
+    }
+    assert_eq!(report["totals"]["uploaded"], 3 * 5);
+    assert_eq!(report["exit_code"], 0);
+    for i in 0..20 {
+        org.assert_exactly_once(i, "after the rerun");
+    }
+    // The table names every account and the totals.
+    let out = org.batch(&[]).assert_success();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("20 of 20 accounts complete"), "{table}");
+    assert!(table.contains(&org.name(5, port)), "{table}");
+}
+
+/// Waits until the batch state records at least one complete account.
+fn wait_for_a_complete_account(org: &Org, child: &mut std::process::Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = std::fs::read_dir(org.state_home().join("mailhaul"))
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".state"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .any(|t| t.contains("journal_len"));
+        if done {
+            return;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the batch ended before any account completed"
+        );
+        assert!(Instant::now() < deadline, "no account completed in time");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn interrupted_and_killed_batches_resume_every_account() {
+    let org = Org::new(6, 600);
+    let port = org.dovecot.tls_port();
+    org.write_list(|_| port);
+    let args = ["--accounts", "2", "--json", "--batch-size", "10"];
+
+    // SIGINT once an account has landed: 130, the others interrupted or not started.
+    let mut child = org.batch(&args).spawn_piped();
+    wait_for_a_complete_account(&org, &mut child);
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_report(&out.stdout);
+    let st = statuses(&report);
+    assert!(st.values().any(|s| s == "complete"), "{st:?}");
+    assert!(
+        st.values()
+            .any(|s| s == "interrupted" || s == "not-started"),
+        "{st:?}"
+    );
+
+    // A rerun SIGKILLed half-way, then one more that finishes.
+    let mut child = org.batch(&args).spawn();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = org.batch(&args).assert_success();
+    let st = statuses(&json_report(&out.stdout));
+    assert!(
+        st.values()
+            .all(|s| s == "complete" || s == "already-complete"),
+        "{st:?}"
+    );
+    for i in 0..6 {
+        org.assert_exactly_once(i, "after SIGINT, SIGKILL and a rerun");
+    }
+}
+
+#[test]
+fn mistakes_in_the_list_are_found_before_anything_is_sent() {
+    let org = Org::new(3, 2);
+    let port = org.dovecot.tls_port();
+    org.write_list(|_| port);
+    let good = std::fs::read_to_string(org.list()).unwrap();
+    // --check on a good list: no connection.
+    let out = org.batch(&["--check"]).assert_success();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 accounts, no mistakes"));
+    assert_eq!((0..3).map(|i| org.sessions(i)).sum::<usize>(), 0);
+
+    // An unknown column: line 1.
+    std::fs::write(
+        org.list(),
+        good.replacen("password_command", "pasword_command", 1),
+    )
+    .unwrap();
+    let out = org.batch(&[]).assert_exit_code(2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 1: unknown column \"pasword_command\""),
+        "{err}"
+    );
+
+    // A bad row (line 3) and a missing variable (line 2): both named, nothing sent.
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    lines[2] = lines[2].replace("imaps://", "https://");
+    std::fs::write(org.list(), lines.join("\n")).unwrap();
+    let out = org.batch(&[]).assert_exit_code(2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3: server"), "{err}");
+    let mut c = crate::util::MailhaulCommand::new();
+    std::fs::write(org.list(), &good).unwrap();
+    let out = c
+        .arg("batch")
+        .arg(org.list())
+        .arg("--check")
+        .env("XDG_STATE_HOME", org.state_home())
+        .assert_exit_code(2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2: password_env PW_u00 is not set"),
+        "{err}"
+    );
+    // An upload option that belongs to a row.
+    let out = org.batch(&["--journal", "/tmp/x"]).assert_exit_code(2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--journal cannot be given to every account")
+    );
+    assert_eq!(
+        (0..3).map(|i| org.sessions(i)).sum::<usize>(),
+        0,
+        "something was sent"
+    );
+}
+
+#[test]
+fn two_shards_with_gnu_parallel_and_their_reports_merged() {
+    let org = Org::new(4, 3);
+    let port = org.dovecot.tls_port();
+    org.write_list(|_| port);
+    let dir = org.dir.path();
+    // The README's recipe: split the rows into shards (each with the
+    // header), one `mailhaul batch` per shard, then merge the reports.
+    let mailhaul = env!("CARGO_BIN_EXE_mailhaul");
+    let script = format!(
+        r#"set -e
+cd '{dir}'
+mkdir -p shards
+tail -n +2 accounts.csv | split -n r/2 -d --additional-suffix=.csv \
+  --filter='{{ head -n 1 accounts.csv; cat; }} > "$FILE"' - shards/shard-
+parallel --will-cite -j 2 '{mailhaul} batch {{}} --ca-file {ca} --json > {{.}}.json' ::: shards/*.csv
+{mailhaul} batch --merge-reports shards/*.json --json > merged.json
+jq -r '[.[].accounts[] | select(.status | test("complete") | not) | .account] | join(",")' -s shards/*.json > unfinished.txt
+"#,
+        dir = dir.display(),
+        ca = org.dovecot.ca_file().display(),
+    );
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg(&script)
+        .env("XDG_STATE_HOME", org.state_home())
+        .env("HOME", dir);
+    for m in &org.members {
+        cmd.env(format!("PW_{}", m.user), &m.password);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shards: Vec<_> = std::fs::read_dir(dir.join("shards"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(shards.len(), 2);
+    let merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("merged.json")).unwrap()).unwrap();
+    let st = statuses(&merged);
+    assert_eq!(st.len(), 4);
+    assert!(st.values().all(|s| s == "complete"), "{st:?}");
+    assert_eq!(merged["totals"]["uploaded"], 12);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("unfinished.txt"))
+            .unwrap()
+            .trim(),
+        ""
+    );
+    for i in 0..4 {
+        org.assert_exactly_once(i, "sharded");
+    }
+}
+
+/// One list over two servers, Dovecot and Cyrus, each row with its own
+/// ca_file, at most one connection per server: every account lands once.
+#[test]
+fn accounts_on_dovecot_and_cyrus_in_one_list() {
+    let org = Org::new(2, 4);
+    let cyrus = Cyrus::start().unwrap_or_else(|e| panic!("starting Cyrus: {e:#}"));
+    let mut csv = String::from("source,server,password_file,ca_file\n");
+    let mut on_cyrus = Vec::new();
+    for i in 0..3 {
+        let user = format!("c{i}");
+        let password = crate::util::sys::random_hex();
+        cyrus.add_user(&user, &password).unwrap();
+        let (source, ids) = write_source(&org.sources(), i, &user, 4);
+        let pw = org.dir.path().join(format!("{user}.pw"));
+        std::fs::write(&pw, &password).unwrap();
+        csv.push_str(&format!(
+            "\"{source}\",imaps://{user}@127.0.0.1:{},{},{}\n",
+            cyrus.tls_port(),
+            pw.display(),
+            cyrus.ca_file().display()
+        ));
+        on_cyrus.push((user, password, ids));
+    }
+    for (i, m) in org.members.iter().enumerate() {
+        let pw = org.password_file(i);
+        std::fs::write(&pw, &m.password).unwrap();
+        csv.push_str(&format!(
+            "\"{}\",imaps://{}@127.0.0.1:{},{},{}\n",
+            m.source,
+            m.user,
+            org.dovecot.tls_port(),
+            pw.display(),
+            org.dovecot.ca_file().display()
+        ));
+    }
+    std::fs::write(org.list(), csv).unwrap();
+    let mut c = crate::util::MailhaulCommand::new();
+    let out = c
+        .arg("batch")
+        .arg(org.list())
+        .args([
+            "--accounts",
+            "4",
+            "--max-connections-per-server",
+            "1",
+            "--json",
+        ])
+        .env("XDG_STATE_HOME", org.state_home())
+        .assert_success();
+    let st = statuses(&json_report(&out.stdout));
+    assert_eq!(st.len(), 5);
+    assert!(st.values().all(|s| s == "complete"), "{st:?}");
+    for (user, password, ids) in &on_cyrus {
+        let seen = count_ids(ImapReader::login(cyrus.plain_port(), user, password).unwrap());
+        for id in ids {
+            assert_eq!(seen.get(id), Some(&1), "{user}: {id} in {seen:?}");
+        }
+        assert_eq!(seen.values().sum::<usize>(), ids.len(), "{user}: {seen:?}");
+    }
+    for i in 0..2 {
+        org.assert_exactly_once(i, "beside Cyrus");
+    }
+}
