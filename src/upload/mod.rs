@@ -15,6 +15,9 @@
 //! message that belongs in several mailboxes instead of sending it again;
 //! `recovery.rs` resolves units whose answers were lost (and those an
 //! earlier run left open) by looking; `throttle.rs` keeps `--max-rate`;
+//! `slowdown.rs` tells a provider's throttle, daily quota and session cap
+//! from other answers, and `pace.rs` waits them out (an adaptive rate
+//! shared by the connections, pauses, `--max-bytes-per-day`);
 //! `send.rs` reads answers and retries idempotent commands; `link.rs` keeps
 //! the connection and reopens it; `resolve.rs` looks at the server (what
 //! landed, what is there); `server_check.rs` checks the journal against
