@@ -173,6 +173,7 @@ impl Uploader<'_> {
             UploadMode::Serial(_) => (0..unit.items.len()).map(|i| (i, i + 1)).collect(),
         };
         let mut commands = Vec::with_capacity(units.len());
+        let mut stopped = None;
         for (start, end) in units {
             if !multi {
                 // Serial: each APPEND waits for its own turn (no burst).
@@ -182,14 +183,8 @@ impl Uploader<'_> {
                     for (s, e) in (start..unit.items.len()).map(|i| (i, i + 1)) {
                         commands.push((Err(ImapError::Unsendable(why.into())), s, e));
                     }
-                    unit.sent();
-                    self.window.bytes += bytes;
-                    self.window.batches.push_back(InFlight {
-                        unit,
-                        bytes,
-                        commands,
-                    });
-                    return Err(stop);
+                    stopped = Some(stop);
+                    break;
                 }
             }
             let items: Vec<AppendItem> = unit.items[start..end]
@@ -210,7 +205,7 @@ impl Uploader<'_> {
             bytes,
             commands,
         });
-        Ok(())
+        stopped.map_or(Ok(()), Err)
     }
 
     /// Completes every batch in flight.
