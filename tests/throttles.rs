@@ -460,3 +460,25 @@ fn jobs_above_the_session_cap_settle_to_the_cap() {
         "{warnings}"
     );
 }
+
+#[test]
+fn max_rate_under_gmails_window_is_never_throttled() {
+    // The issue: `--max-rate 15` (75% of a 20-per-second window) still
+    // burst 44 APPENDs into one window. Each APPEND now waits its turn.
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    std::fs::write(&src, mbox_with("r", false, false)).unwrap();
+    let limits = Limits {
+        appends_per_window: Some((20, Duration::from_secs(1))),
+        ..Provider::Gmail.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Gmail, limits);
+    let journal = dir.path().join("journal");
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &["--max-rate", "15"]);
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_landed_once(&dovecot, "Box", "r");
+    let counters = proxy.counters();
+    assert_eq!(counters.throttled, 0, "{counters:?}");
+    assert_eq!(counters.appends, N - 1, "{counters:?}");
+}
