@@ -76,14 +76,15 @@ landed is journaled, the summary is printed. A second signal exits at once. Run 
 command again to finish.
 .SH JOURNAL
 Every message confirmed by the server is recorded (SHA-256 of the bytes sent, target mailbox,
-UIDVALIDITY, UID) in an append-only journal, synced to disk after each batch; a rerun skips
+UIDVALIDITY, UID) in an append-only journal, written before each batch is sent and synced
+while it travels (before it is sent with \fB\-\-allow\-duplicates\fR); a rerun skips
 what is journaled, so a run that stopped for any reason is finished by running it again.
 Before each batch the mailbox's STATUS is journaled; a batch whose answer never came is
 resolved by reading back the new messages and comparing fingerprints, and only the missing
 ones are sent again. The journal is a cache, the server the last word: before anything is
 sent into an existing mailbox, the messages the journal cannot account for (all of them
-without a journal) are read by size and Message-ID, else internal date (body hash where
-those repeat) and those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
+without a journal) are read by size and Message-ID, else internal date (then the body hash
+of each candidate) and those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
 Journal entries count only under the mailbox's current UIDVALIDITY; a mailbox empty on the
 server, or whose spot-checked journaled UIDs (three) hold messages of another size or are
 all gone, has its entries distrusted with a warning. Default location:

@@ -159,6 +159,10 @@ pub struct World {
     pub played: Vec<(Step, Fault)>,
     /// The run's stop flag (set by [`Fault::Interrupt`]).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Messages a killed run had sent that the server stores only once a
+    /// command at this step was carried out (a server still storing when
+    /// the next run looks).
+    pub landing: Option<(Step, String, Vec<Vec<u8>>)>,
     seen: HashMap<Step, usize>,
 }
 
@@ -289,7 +293,7 @@ impl ScriptedServer {
         if fault == Some(Fault::Interrupt) {
             w.interrupt();
         }
-        match fault {
+        let out = match fault {
             None | Some(Fault::Refused | Fault::Partial | Fault::Interrupt) => run(&mut w),
             Some(Fault::LostBefore) | Some(Fault::LostUnstored) => {
                 self.broken = true;
@@ -327,7 +331,13 @@ impl ScriptedServer {
                 self.broken = true;
                 Err(ImapError::Bye { text })
             }
+        };
+        if w.landing.as_ref().is_some_and(|l| l.0 == step)
+            && let Some((_, mailbox, items)) = w.landing.take()
+        {
+            let _ = w.store(&mailbox, &items);
         }
+        out
     }
 
     fn selected(&self) -> String {
