@@ -16,6 +16,7 @@ Exit codes:
   1  some messages could not be uploaded or read (see the summary)
   2  usage or configuration error
   3  connection, TLS or authentication failure (also: lost for good during the upload)
+  4  stopped by the provider's daily quota or --max-bytes-per-day, nothing failed; run again later
   130  interrupted (SIGINT/SIGTERM); what landed is journaled, run again to finish";
 
 const BATCH_HELP: &str = "\
