@@ -105,6 +105,7 @@ impl Item {
             fp: self.fp,
             size: self.size,
             message_id: self.message_id.clone(),
+            text: self.bytes().map(Fingerprint::of_text),
         }
     }
 }

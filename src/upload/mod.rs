@@ -38,6 +38,9 @@ mod link;
 mod mode;
 mod recovery;
 pub mod resolve;
+mod rewritten;
+#[cfg(test)]
+mod rewritten_tests;
 mod run;
 #[cfg(test)]
 mod scripted;
@@ -396,7 +399,7 @@ impl<'a> Uploader<'a> {
         let claimed = lock(&shared.on_server)
             .get_mut(mailbox)
             .and_then(|c| c.index.claim(&key, fp));
-        if claimed.is_none() {
+        if claimed.is_none() && !self.found_rewritten(mailbox, msg, &key, fp)? {
             return Ok(None);
         }
         self.report.server_check.found += 1;

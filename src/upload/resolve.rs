@@ -27,13 +27,15 @@ use crate::message::Message;
 use super::server::MailServer;
 
 /// What is known of a message looked for: its fingerprint (SHA-256 of the
-/// bytes sent, which the server stores as sent), and when known its size
-/// and Message-ID.
+/// bytes sent, which the server stores as sent), and when known its size,
+/// Message-ID and the fingerprint of its text ([`Fingerprint::of_text`],
+/// for servers that rewrite headers: see [`match_rewritten`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wanted {
     pub fp: Fingerprint,
     pub size: Option<u64>,
     pub message_id: Option<String>,
+    pub text: Option<Fingerprint>,
 }
 
 impl Wanted {
@@ -42,7 +44,19 @@ impl Wanted {
             fp: Fingerprint::of(bytes),
             size: Some(bytes.len() as u64),
             message_id: message_id(bytes),
+            text: Some(Fingerprint::of_text(bytes)),
         }
+    }
+
+    /// True when `s` may be this message stored with its header rewritten
+    /// (servers like GNU imap4d add header fields on store): the same
+    /// Message-ID, another size. Only its text's fingerprint can then tell
+    /// (the Message-ID alone is no proof: a mailing-list message received
+    /// twice, directly and via the list, shares it with another body).
+    fn may_be_rewritten(&self, s: &Summary) -> bool {
+        self.text.is_some()
+            && matches!(self.key(), Some((size, id))
+                if s.message_id.as_deref() == Some(id) && u64::from(s.size) != size)
     }
 
     /// True when `s` may be this message: same size (when known), and no
@@ -106,10 +120,15 @@ pub fn find_landed(
         .into_iter()
         .filter(|s| !exclude.contains(&s.uid))
         .collect();
-    let uids = match match_summaries(wanted, &summaries, |uids| server.fetch_hashes(uids))? {
+    let mut uids = match match_summaries(wanted, &summaries, |uids| server.fetch_hashes(uids))? {
         Ok(uids) => uids,
         Err(why) => return Ok(Look::Incomplete(why)),
     };
+    if let Err(why) = match_rewritten(wanted, &summaries, &mut uids, |uids| {
+        server.fetch_text_hashes(uids)
+    })? {
+        return Ok(Look::Incomplete(why));
+    }
     Ok(Look::Found(
         uids.into_iter()
             .map(|uid| {
@@ -201,6 +220,68 @@ pub fn match_summaries(
         }
     }
     Ok(Ok(out))
+}
+
+/// The rule for servers that rewrite headers on store but keep the text
+/// (GNU imap4d): a server message with a wanted message's Message-ID but
+/// another size ([`Wanted::may_be_rewritten`]) is that message when the
+/// fingerprint of its text (`BODY[TEXT]`) is the wanted message's
+/// ([`Fingerprint::of_text`]). Fills the `None`s of `found` (wanted
+/// messages not matched otherwise) from `summaries`, each server message
+/// at most once and never one already in `found`. `text_hashes` is asked
+/// only for the candidates, and not at all when there are none (servers
+/// that store messages as sent never pay). The inner `Err`: the hashes
+/// did not cover every candidate (no verdict).
+///
+/// Messages without a Message-ID are not looked for this way: on such a
+/// server their size never matches, and a text alone (with only a date
+/// beside it) is no proof that two messages are one.
+pub fn match_rewritten(
+    wanted: &[Wanted],
+    summaries: &[Summary],
+    found: &mut [Option<u32>],
+    text_hashes: impl FnOnce(&[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError>,
+) -> Result<Result<(), String>, ImapError> {
+    let mut taken: HashSet<u32> = found.iter().flatten().copied().collect();
+    let mut candidates: Vec<u32> = Vec::new();
+    for (w, _) in wanted.iter().zip(found.iter()).filter(|(_, f)| f.is_none()) {
+        for s in summaries.iter().filter(|s| w.may_be_rewritten(s)) {
+            if !taken.contains(&s.uid) && !candidates.contains(&s.uid) {
+                candidates.push(s.uid);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Ok(()));
+    }
+    let mut texts: HashMap<u32, Fingerprint> = HashMap::new();
+    for (uid, fp) in text_hashes(&candidates)? {
+        if candidates.contains(&uid) {
+            texts.insert(uid, fp);
+        }
+    }
+    if texts.len() < candidates.len() {
+        return Ok(Err(format!(
+            "asked for the text fingerprints of {} messages, the server gave {}",
+            candidates.len(),
+            texts.len()
+        )));
+    }
+    for (w, f) in wanted.iter().zip(found.iter_mut()) {
+        if f.is_some() {
+            continue;
+        }
+        let uid = summaries
+            .iter()
+            .filter(|s| w.may_be_rewritten(s) && !taken.contains(&s.uid))
+            .map(|s| s.uid)
+            .find(|u| texts.get(u) == w.text.as_ref());
+        if let Some(uid) = uid {
+            taken.insert(uid);
+            *f = Some(uid);
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Pause between two looks at UIDNEXT while waiting for it to settle
@@ -298,6 +379,10 @@ pub struct ServerIndex {
     dates: HashMap<u32, Option<i64>>,
     /// Body hashes read so far.
     hashes: HashMap<u32, Fingerprint>,
+    /// The server messages with a Message-ID, by it: where a server that
+    /// rewrites headers keeps a message under another size
+    /// ([`ServerIndex::unclaimed_with_id`]).
+    with_id: HashMap<String, Vec<Summary>>,
 }
 
 impl ServerIndex {
@@ -310,6 +395,9 @@ impl ServerIndex {
                 ix.dates.insert(s.uid, date);
             }
             ix.by_key.entry(key.indexed()).or_default().push(s.uid);
+            if let Some(id) = &s.message_id {
+                ix.with_id.entry(id.clone()).or_default().push(s.clone());
+            }
             if !seen.insert(key.clone()) {
                 ix.repeated.insert(key);
             }
@@ -401,6 +489,34 @@ impl ServerIndex {
         let uids = self.by_key.get_mut(&key.indexed())?;
         uids.retain(|&u| u != uid);
         Some(uid)
+    }
+
+    /// The unclaimed server messages with the Message-ID of `key`, whatever
+    /// their size: the candidates of [`match_rewritten`] (none for a key
+    /// without Message-ID).
+    pub fn unclaimed_with_id(&self, key: &ServerKey) -> Vec<Summary> {
+        let ServerKey::Id(id, _) = key else {
+            return Vec::new();
+        };
+        self.with_id
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter(|s| {
+                self.by_key
+                    .get(&ServerKey::of_summary(s))
+                    .is_some_and(|uids| uids.contains(&s.uid))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Claims `s` (one of [`ServerIndex::unclaimed_with_id`], matched by
+    /// [`match_rewritten`]).
+    pub fn claim_summary(&mut self, s: &Summary) {
+        if let Some(uids) = self.by_key.get_mut(&ServerKey::of_summary(s).indexed()) {
+            uids.retain(|&u| u != s.uid);
+        }
     }
 }
 
