@@ -7,7 +7,18 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::atomic::Ordering;
+
+use crate::util::imap_proxy::LookProxy;
 use crate::util::{Imap4d, MailhaulCommand};
+
+const EXPECTED: [&str; 5] = [
+    "MARK-1",
+    "MARK-2",
+    "MARK-3 via the list",
+    "MARK-4 directly!!!",
+    "MARK-5 a longer third copy",
+];
 
 /// An mbox `letters`: two messages alone, three sharing a Message-ID with
 /// other bodies (two of one size, one longer).
@@ -79,16 +90,9 @@ fn imap4d_reruns_send_nothing_again_and_list_twins_all_land() {
     let src = letters(dir.path());
     let journal = dir.path().join("journal");
     let j = journal.display().to_string();
-    let expected = [
-        "MARK-1",
-        "MARK-2",
-        "MARK-3 via the list",
-        "MARK-4 directly!!!",
-        "MARK-5 a longer third copy",
-    ];
     let first = upload(&imap4d, &src, &["--journal", &j]);
     assert_eq!(first["totals"]["uploaded"], 5, "{first}");
-    assert_eq!(marks(&imap4d), expected);
+    assert_eq!(marks(&imap4d), EXPECTED);
     // imap4d stores them larger than sent: the size alone finds nothing.
     let log = imap4d.log();
     assert!(!log.contains("UIDPLUS"), "{log}");
@@ -98,5 +102,38 @@ fn imap4d_reruns_send_nothing_again_and_list_twins_all_land() {
     let bare = upload(&imap4d, &src, &["--no-journal"]);
     assert_eq!(bare["totals"]["uploaded"], 0, "{bare}");
     assert_eq!(bare["totals"]["already_present"], 5, "{bare}");
-    assert_eq!(marks(&imap4d), expected);
+    assert_eq!(marks(&imap4d), EXPECTED);
+}
+
+/// The answer to the 4th APPEND (a message sharing its Message-ID with
+/// the 3rd, stored larger than sent) is lost: the look finds it by its
+/// text, nothing is sent twice, nothing is lost.
+#[test]
+fn imap4d_lost_answer_is_found_by_text() {
+    let imap4d = Imap4d::start().unwrap();
+    let proxy = LookProxy::cutting_before(imap4d.port(), 4, b"OK APPEND");
+    proxy.refuse_looks.store(false, Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let src = letters(dir.path());
+    let journal = dir.path().join("journal");
+    let j = journal.display().to_string();
+    let url = format!("imap://{}@127.0.0.1:{}", imap4d.user(), proxy.port());
+    let out = MailhaulCommand::new()
+        .arg("upload")
+        .arg(&src)
+        .args(["--server", &url, "--allow-plaintext", "--json"])
+        .args(["--journal", &j, "--batch-size", "1", "--retries", "2"])
+        .env("MAILHAUL_PASSWORD", imap4d.password())
+        .run();
+    let explain = format!(
+        "{}\n{}\n--- imap4d.log ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout),
+        imap4d.log()
+    );
+    assert!(proxy.did_cut(), "{explain}");
+    assert_eq!(out.status.code(), Some(0), "{explain}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["totals"]["uploaded"], 5, "{explain}");
+    assert_eq!(marks(&imap4d), EXPECTED, "{explain}");
 }
