@@ -586,6 +586,49 @@ mod tests {
         assert!(part.unwrap().is_err());
     }
 
+    /// Stored with a header added (another size): a Message-ID's messages
+    /// are paired by text, each once; another text with the same
+    /// Message-ID is not the message; text hashes are asked for the
+    /// other-size candidates only, and not at all when none is left.
+    #[test]
+    fn rewritten_messages_are_matched_by_text() {
+        let added = b"X-Added: 1\r\n";
+        let a = b"Message-ID: <l>\r\n\r\nvia list".to_vec();
+        let b = b"Message-ID: <l>\r\n\r\ndirectly".to_vec();
+        let c = b"Message-ID: <l>\r\n\r\nnever sent".to_vec();
+        let stored = |uid: u32, m: &[u8]| {
+            let bytes = [&added[..], m].concat();
+            (
+                Summary {
+                    uid,
+                    size: bytes.len() as u32,
+                    internal_date: None,
+                    message_id: message_id(&bytes),
+                },
+                Fingerprint::of_text(&bytes),
+            )
+        };
+        let server = [stored(5, &c), stored(6, &b), stored(7, &a)];
+        let summaries: Vec<Summary> = server.iter().map(|(s, _)| s.clone()).collect();
+        let want = [wanted(&a), wanted(&b), wanted(b"Message-ID: <x>\r\n\r\nx")];
+        let mut found = vec![None; 3];
+        let mut asked = Vec::new();
+        let r = match_rewritten(&want, &summaries, &mut found, |uids| {
+            asked = uids.to_vec();
+            Ok(server.iter().map(|(s, t)| (s.uid, *t)).collect())
+        });
+        assert_eq!(r.unwrap(), Ok(()));
+        assert_eq!(found, [Some(7), Some(6), None]);
+        assert_eq!(asked, [5, 6, 7]);
+        // Already matched: no candidate, nothing asked.
+        let r = match_rewritten(&want, &summaries, &mut found, |_| panic!("asked"));
+        assert_eq!(r.unwrap(), Ok(()));
+        // Text hashes left out: no verdict.
+        let mut found = vec![None; 3];
+        let r = match_rewritten(&want, &summaries, &mut found, |_| Ok(Vec::new()));
+        assert!(r.unwrap().is_err());
+    }
+
     fn fp(n: u8) -> Fingerprint {
         Fingerprint::of(&[n])
     }
