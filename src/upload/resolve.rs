@@ -15,6 +15,10 @@
 //!   messages of a mailbox the journal cannot account for, by Message-ID
 //!   and size (without Message-ID: size and internal date); where that
 //!   does not tell them apart, by body hash, read only then.
+//! - [`match_rewritten`]: the rule for servers that rewrite headers on
+//!   store (sizes differ from what was sent): the same Message-ID and the
+//!   same text hash. Used by both of the above, read only for Message-ID
+//!   matches of another size.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
