@@ -44,22 +44,13 @@ fn letters(dir: &Path) -> PathBuf {
 /// `mailhaul upload letters --json EXTRA` into `imap4d`, which must
 /// succeed; its JSON report.
 fn upload(imap4d: &Imap4d, src: &Path, extra: &[&str]) -> serde_json::Value {
-    let url = format!("imap://{}@127.0.0.1:{}", imap4d.user(), imap4d.port());
     let out = MailhaulCommand::new()
         .arg("upload")
         .arg(src)
-        .args(["--server", &url, "--allow-plaintext", "--json"])
+        .imap4d_via(imap4d, imap4d.port())
+        .arg("--json")
         .args(extra)
-        .env("MAILHAUL_PASSWORD", imap4d.password())
-        .run();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}\n--- imap4d.log ---\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout),
-        imap4d.log()
-    );
+        .assert_success();
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -117,20 +108,14 @@ fn imap4d_lost_answer_is_found_by_text() {
     let src = letters(dir.path());
     let journal = dir.path().join("journal");
     let j = journal.display().to_string();
-    let url = format!("imap://{}@127.0.0.1:{}", imap4d.user(), proxy.port());
-    let out = MailhaulCommand::new()
-        .arg("upload")
+    let mut c = MailhaulCommand::new();
+    c.arg("upload")
         .arg(&src)
-        .args(["--server", &url, "--allow-plaintext", "--json"])
-        .args(["--journal", &j, "--batch-size", "1", "--retries", "2"])
-        .env("MAILHAUL_PASSWORD", imap4d.password())
-        .run();
-    let explain = format!(
-        "{}\n{}\n--- imap4d.log ---\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout),
-        imap4d.log()
-    );
+        .imap4d_via(&imap4d, proxy.port())
+        .arg("--json")
+        .args(["--journal", &j, "--batch-size", "1", "--retries", "2"]);
+    let out = c.run();
+    let explain = c.explain(&out);
     assert!(proxy.did_cut(), "{explain}");
     assert_eq!(out.status.code(), Some(0), "{explain}");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

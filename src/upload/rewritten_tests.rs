@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::lifecycle_tests::{Setup, run};
+use super::lifecycle_tests::{Setup, run, write_mbox};
 use super::scripted::{Fault, Rule, Step, World};
 
 const NO_UIDPLUS: &str = "IMAP4rev1 MULTIAPPEND LITERAL+";
@@ -25,18 +25,12 @@ fn source(dir: &Path) -> (PathBuf, Vec<Vec<u8>>) {
         ("<list@x>", "directly"),
         ("<list@x>", "a longer third"),
     ];
-    let mut mbox = String::new();
-    let mut sent = Vec::new();
-    for (i, (id, body)) in bodies.iter().enumerate() {
-        let m = format!("From: a@x\nSubject: {i}\nMessage-ID: {id}\n\n{body}\n");
-        mbox.push_str("From a@x Sat Feb  1 10:00:00 2020\n");
-        mbox.push_str(&m);
-        mbox.push('\n');
-        sent.push(m.replace('\n', "\r\n").into_bytes());
-    }
-    let path = dir.join("box");
-    std::fs::write(&path, mbox).unwrap();
-    (path, sent)
+    let messages: Vec<String> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, (id, body))| format!("From: a@x\nSubject: {i}\nMessage-ID: {id}\n\n{body}\n"))
+        .collect();
+    write_mbox(dir, &messages)
 }
 
 fn rewriting_world() -> Arc<Mutex<World>> {
