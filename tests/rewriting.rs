@@ -12,16 +12,17 @@ use std::sync::atomic::Ordering;
 use crate::util::imap_proxy::LookProxy;
 use crate::util::{Imap4d, MailhaulCommand};
 
-const EXPECTED: [&str; 5] = [
+const EXPECTED: [&str; 6] = [
     "MARK-1",
     "MARK-2",
     "MARK-3 via the list",
     "MARK-4 directly!!!",
     "MARK-5 a longer third copy",
+    "MARK-6 without Message-ID",
 ];
 
 /// An mbox `letters`: two messages alone, three sharing a Message-ID with
-/// other bodies (two of one size, one longer).
+/// other bodies (two of one size, one longer), one without Message-ID.
 fn letters(dir: &Path) -> PathBuf {
     let p = dir.join("letters");
     let mut mbox = String::new();
@@ -31,10 +32,16 @@ fn letters(dir: &Path) -> PathBuf {
         ("<list@x>", "MARK-3 via the list"),
         ("<list@x>", "MARK-4 directly!!!"),
         ("<list@x>", "MARK-5 a longer third copy"),
+        ("", "MARK-6 without Message-ID"),
     ];
     for (i, (id, body)) in messages.iter().enumerate() {
+        let id = if id.is_empty() {
+            String::new()
+        } else {
+            format!("Message-ID: {id}\n")
+        };
         mbox.push_str(&format!(
-            "From a@b Mon Jan  6 09:1{i}:00 2020\nSubject: {i}\nMessage-ID: {id}\n\n{body}\n\n"
+            "From a@b Mon Jan  6 09:1{i}:00 2020\nSubject: {i}\n{id}\n{body}\n\n"
         ));
     }
     std::fs::write(&p, mbox).unwrap();
@@ -82,17 +89,17 @@ fn imap4d_reruns_send_nothing_again_and_list_twins_all_land() {
     let journal = dir.path().join("journal");
     let j = journal.display().to_string();
     let first = upload(&imap4d, &src, &["--journal", &j]);
-    assert_eq!(first["totals"]["uploaded"], 5, "{first}");
+    assert_eq!(first["totals"]["uploaded"], 6, "{first}");
     assert_eq!(marks(&imap4d), EXPECTED);
     // imap4d stores them larger than sent: the size alone finds nothing.
     let log = imap4d.log();
     assert!(!log.contains("UIDPLUS"), "{log}");
     let again = upload(&imap4d, &src, &["--journal", &j]);
     assert_eq!(again["totals"]["uploaded"], 0, "{again}");
-    assert_eq!(again["totals"]["already_present"], 5, "{again}");
+    assert_eq!(again["totals"]["already_present"], 6, "{again}");
     let bare = upload(&imap4d, &src, &["--no-journal"]);
     assert_eq!(bare["totals"]["uploaded"], 0, "{bare}");
-    assert_eq!(bare["totals"]["already_present"], 5, "{bare}");
+    assert_eq!(bare["totals"]["already_present"], 6, "{bare}");
     assert_eq!(marks(&imap4d), EXPECTED);
 }
 
@@ -119,6 +126,6 @@ fn imap4d_lost_answer_is_found_by_text() {
     assert!(proxy.did_cut(), "{explain}");
     assert_eq!(out.status.code(), Some(0), "{explain}");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["totals"]["uploaded"], 5, "{explain}");
+    assert_eq!(doc["totals"]["uploaded"], 6, "{explain}");
     assert_eq!(marks(&imap4d), EXPECTED, "{explain}");
 }

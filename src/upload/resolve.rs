@@ -32,14 +32,16 @@ use super::server::MailServer;
 
 /// What is known of a message looked for: its fingerprint (SHA-256 of the
 /// bytes sent, which the server stores as sent), and when known its size,
-/// Message-ID and the fingerprint of its text ([`Fingerprint::of_text`],
-/// for servers that rewrite headers: see [`match_rewritten`]).
+/// Message-ID, the fingerprint of its text ([`Fingerprint::of_text`]) and
+/// its internal date (seconds), for servers that rewrite headers: see
+/// [`match_rewritten`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wanted {
     pub fp: Fingerprint,
     pub size: Option<u64>,
     pub message_id: Option<String>,
     pub text: Option<Fingerprint>,
+    pub date: Option<i64>,
 }
 
 impl Wanted {
@@ -49,18 +51,39 @@ impl Wanted {
             size: Some(bytes.len() as u64),
             message_id: message_id(bytes),
             text: Some(Fingerprint::of_text(bytes)),
+            date: None,
+        }
+    }
+
+    /// What a look needs to find `m` (fingerprint `fp`) on the server.
+    pub fn of_message(m: &Message, fp: Fingerprint) -> Wanted {
+        Wanted {
+            fp,
+            size: Some(m.bytes.len() as u64),
+            message_id: m.message_id().map(str::to_owned),
+            text: Some(Fingerprint::of_text(&m.bytes)),
+            date: m.date.map(|d| d.at.timestamp()),
         }
     }
 
     /// True when `s` may be this message stored with its header rewritten
-    /// (servers like GNU imap4d add header fields on store): the same
-    /// Message-ID, another size. Only its text's fingerprint can then tell
-    /// (the Message-ID alone is no proof: a mailing-list message received
-    /// twice, directly and via the list, shares it with another body).
+    /// (servers like GNU imap4d add header fields on store): another size
+    /// and the same Message-ID, or without Message-ID (neither has one) the
+    /// same internal date. Only its text's fingerprint can then tell (the
+    /// Message-ID alone is no proof: a mailing-list message received twice,
+    /// directly and via the list, shares it with another body).
     fn may_be_rewritten(&self, s: &Summary) -> bool {
-        self.text.is_some()
-            && matches!(self.key(), Some((size, id))
-                if s.message_id.as_deref() == Some(id) && u64::from(s.size) != size)
+        let Some(size) = self.size else { return false };
+        if self.text.is_none() || u64::from(s.size) == size {
+            return false;
+        }
+        match (&self.message_id, &s.message_id) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => {
+                self.date.is_some() && self.date == s.internal_date.map(|d| d.timestamp())
+            }
+            _ => false,
+        }
     }
 
     /// True when `s` may be this message: same size (when known), and no
@@ -227,9 +250,10 @@ pub fn match_summaries(
 }
 
 /// The rule for servers that rewrite headers on store but keep the text
-/// (GNU imap4d): a server message with a wanted message's Message-ID but
-/// another size ([`Wanted::may_be_rewritten`]) is that message when the
-/// fingerprint of its text (`BODY[TEXT]`) is the wanted message's
+/// (GNU imap4d): a server message with a wanted message's Message-ID (or
+/// without one, its internal date) but another size
+/// ([`Wanted::may_be_rewritten`]) is that message when the fingerprint of
+/// its text (`BODY[TEXT]`) is the wanted message's
 /// ([`Fingerprint::of_text`]). Fills the `None`s of `found` (wanted
 /// messages not matched otherwise) from `summaries`, each server message
 /// at most once and never one already in `found`. `text_hashes` is asked
@@ -237,9 +261,12 @@ pub fn match_summaries(
 /// that store messages as sent never pay). The inner `Err`: the hashes
 /// did not cover every candidate (no verdict).
 ///
-/// Messages without a Message-ID are not looked for this way: on such a
-/// server their size never matches, and a text alone (with only a date
-/// beside it) is no proof that two messages are one.
+/// Without Message-ID the proof is weaker: the same internal date to the
+/// second and the same text. It is accepted (sending such messages again
+/// on every rerun would double them for certain); a message is lost only
+/// if the mailbox already held another one without Message-ID, of the same
+/// second and text, that no other source message claims. Bounded: only
+/// server messages of that very date are candidates.
 pub fn match_rewritten(
     wanted: &[Wanted],
     summaries: &[Summary],
@@ -347,6 +374,14 @@ impl ServerKey {
         }
     }
 
+    /// The key without the size (a server that rewrites headers changes it).
+    fn sizeless(&self) -> ServerKey {
+        match self {
+            ServerKey::Id(id, _) => ServerKey::Id(id.clone(), 0),
+            ServerKey::Bare(_, date) => ServerKey::Bare(0, *date),
+        }
+    }
+
     /// The key the index files a message under: without a Message-ID only
     /// the size (the internal date then narrows the candidates, see
     /// [`ServerIndex`]).
@@ -383,10 +418,10 @@ pub struct ServerIndex {
     dates: HashMap<u32, Option<i64>>,
     /// Body hashes read so far.
     hashes: HashMap<u32, Fingerprint>,
-    /// The server messages with a Message-ID, by it: where a server that
+    /// The server messages by [`ServerKey::sizeless`]: where a server that
     /// rewrites headers keeps a message under another size
-    /// ([`ServerIndex::unclaimed_with_id`]).
-    with_id: HashMap<String, Vec<Summary>>,
+    /// ([`ServerIndex::unclaimed_alike`]).
+    alike: HashMap<ServerKey, Vec<Summary>>,
 }
 
 impl ServerIndex {
@@ -399,9 +434,7 @@ impl ServerIndex {
                 ix.dates.insert(s.uid, date);
             }
             ix.by_key.entry(key.indexed()).or_default().push(s.uid);
-            if let Some(id) = &s.message_id {
-                ix.with_id.entry(id.clone()).or_default().push(s.clone());
-            }
+            ix.alike.entry(key.sizeless()).or_default().push(s.clone());
             if !seen.insert(key.clone()) {
                 ix.repeated.insert(key);
             }
@@ -495,27 +528,27 @@ impl ServerIndex {
         Some(uid)
     }
 
-    /// The unclaimed server messages with the Message-ID of `key`, whatever
-    /// their size: the candidates of [`match_rewritten`] (none for a key
-    /// without Message-ID).
-    pub fn unclaimed_with_id(&self, key: &ServerKey) -> Vec<Summary> {
-        let ServerKey::Id(id, _) = key else {
+    /// The unclaimed server messages with the Message-ID of `key` (without
+    /// one: its internal date), whatever their size: the candidates of
+    /// [`match_rewritten`] (none for a key without either).
+    pub fn unclaimed_alike(&self, key: &ServerKey) -> Vec<Summary> {
+        if matches!(key, ServerKey::Bare(_, None)) {
             return Vec::new();
-        };
-        self.with_id
-            .get(id)
+        }
+        self.alike
+            .get(&key.sizeless())
             .into_iter()
             .flatten()
             .filter(|s| {
                 self.by_key
-                    .get(&ServerKey::of_summary(s))
+                    .get(&ServerKey::of_summary(s).indexed())
                     .is_some_and(|uids| uids.contains(&s.uid))
             })
             .cloned()
             .collect()
     }
 
-    /// Claims `s` (one of [`ServerIndex::unclaimed_with_id`], matched by
+    /// Claims `s` (one of [`ServerIndex::unclaimed_alike`], matched by
     /// [`match_rewritten`]).
     pub fn claim_summary(&mut self, s: &Summary) {
         if let Some(uids) = self.by_key.get_mut(&ServerKey::of_summary(s).indexed()) {
@@ -631,6 +664,36 @@ mod tests {
         let mut found = vec![None; 3];
         let r = match_rewritten(&want, &summaries, &mut found, |_| Ok(Vec::new()));
         assert!(r.unwrap().is_err());
+    }
+
+    /// Without Message-ID, a rewritten candidate needs the same internal
+    /// date (and no Message-ID either); with one, the same Message-ID; the
+    /// same size is never a rewritten candidate (the other rules decide).
+    #[test]
+    fn rewritten_candidates_need_the_message_id_or_the_date() {
+        let bare = b"Subject: s\r\n\r\ntext".to_vec();
+        let mut w = wanted(&bare);
+        let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).map(|d| d.fixed_offset());
+        let s = |size: u32, secs: i64, id: Option<&str>| Summary {
+            internal_date: at(secs),
+            ..summary(1, size, id)
+        };
+        assert!(!w.may_be_rewritten(&s(99, 100, None)), "no date known");
+        w.date = Some(100);
+        assert!(w.may_be_rewritten(&s(99, 100, None)));
+        assert!(!w.may_be_rewritten(&s(99, 101, None)), "another date");
+        assert!(
+            !w.may_be_rewritten(&s(99, 100, Some("<a>"))),
+            "a Message-ID"
+        );
+        assert!(
+            !w.may_be_rewritten(&s(bare.len() as u32, 100, None)),
+            "same size"
+        );
+        let w = wanted(b"Message-ID: <a>\r\n\r\ntext");
+        assert!(w.may_be_rewritten(&s(99, 5, Some("<a>"))));
+        assert!(!w.may_be_rewritten(&s(99, 5, Some("<b>"))));
+        assert!(!w.may_be_rewritten(&s(99, 5, None)));
     }
 
     fn fp(n: u8) -> Fingerprint {

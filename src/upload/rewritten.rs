@@ -2,7 +2,8 @@
 //! adds header fields, so a message's size there is not the size sent):
 //! a source message the server check's index cannot claim by Message-ID
 //! and size is looked for among the index's messages with its Message-ID
-//! and another size, by the fingerprint of its text ([`match_rewritten`],
+//! (without one: its internal date) and another size, by the fingerprint
+//! of its text ([`match_rewritten`],
 //! the one rule shared with the look after a lost batch). Servers that
 //! store messages as sent never get here with a candidate, so never pay.
 
@@ -16,8 +17,8 @@ use super::{Stop, Uploader, lock};
 impl Uploader<'_> {
     /// True when `msg` (`key`, fingerprint `fp`) is on the server in
     /// `mailbox` with its header rewritten; the server message is then
-    /// claimed. Text hashes are read only for its Message-ID's other-size
-    /// server messages; when they cannot be read, a warning, and `false`.
+    /// claimed. Text hashes are read only for its Message-ID's (or date's)
+    /// other-size server messages; when they cannot be read, a warning, and `false`.
     pub(super) fn found_rewritten(
         &mut self,
         mailbox: &str,
@@ -27,18 +28,13 @@ impl Uploader<'_> {
     ) -> Result<bool, Stop> {
         let shared = self.shared;
         let summaries = match lock(&shared.on_server).get(mailbox) {
-            Some(c) => c.index.unclaimed_with_id(key),
+            Some(c) => c.index.unclaimed_alike(key),
             None => return Ok(false),
         };
         if summaries.is_empty() {
             return Ok(false);
         }
-        let wanted = [Wanted {
-            fp: *fp,
-            size: Some(msg.bytes.len() as u64),
-            message_id: msg.message_id().map(str::to_owned),
-            text: Some(Fingerprint::of_text(&msg.bytes)),
-        }];
+        let wanted = [Wanted::of_message(msg, *fp)];
         let mut found = [None];
         let mut stop = None;
         let matched = match_rewritten(&wanted, &summaries, &mut found, |uids| {
