@@ -5,7 +5,9 @@
 # another on the same corpus and server: mailhaul (default, --no-multiappend,
 # --jobs 4, --jobs 4 --unordered), a python3 imaplib loop, mbsync pushing the Maildir, the raw
 # MULTIAPPEND+LITERAL+ bound (bench/raw_multiappend.py) and doveadm import.
-# RTT > 0 goes through bench/latency_proxy.rs. Every run gets a fresh user
+# RTT > 0 goes through bench/latency_proxy.rs, which with `--profile` also
+# presents a provider's capabilities (sync: iCloud/Courier, literal-minus:
+# Gmail; no MULTIAPPEND in either). Every run gets a fresh user
 # (an empty INBOX); the stored count is checked with doveadm after each run.
 # Prints messages/s, MB/s, peak RSS, CPU seconds, ratios against mailhaul
 # default and the issue-5/9 targets with PASS/FAIL. `--memory` uploads a ~2 GB
@@ -152,9 +154,20 @@ protocol imap {{
             time.sleep(0.025)
 
 
+# Capabilities the latency proxy rewrites to present a provider with Dovecot
+# behind (same length; see bench/latency_proxy.rs). `--profile` picks one.
+PROFILES = {
+    "dovecot": [],
+    # iCloud, Courier: no MULTIAPPEND, synchronizing literals only.
+    "sync": ["MULTIAPPEND=XXXXXXXXXXX", "LITERAL+=XXXXXXXX"],
+    # Gmail: no MULTIAPPEND, RFC 7888 LITERAL- (non-synchronizing up to 4096 bytes).
+    "literal-minus": ["MULTIAPPEND=XXXXXXXXXXX", "LITERAL+=LITERAL-"],
+}
+
+
 class Proxy:
-    def __init__(self, target_port, rtt_ms):
-        self.p = subprocess.Popen([PROXY, str(target_port), str(rtt_ms / 2)],
+    def __init__(self, target_port, rtt_ms, rewrites=()):
+        self.p = subprocess.Popen([PROXY, str(target_port), str(rtt_ms / 2), *rewrites],
                                   stdout=subprocess.PIPE, text=True)
         self.port = int(self.p.stdout.readline())
 
@@ -322,7 +335,8 @@ def run_store(b, store_kind, results):
     imaplib_caps, mbsync_caps = parse_caps(args.imaplib_cap), parse_caps(args.mbsync_cap)
     try:
         for rtt in args.rtts:
-            proxy = Proxy(dovecot.port, rtt) if rtt > 0 else None
+            rewrites = PROFILES[args.profile]
+            proxy = Proxy(dovecot.port, rtt, rewrites) if rtt > 0 or rewrites else None
             port = proxy.port if proxy else dovecot.port
             try:
                 for row in ROWS:
@@ -409,8 +423,10 @@ def find(results, store, rtt, row):
 def report(b, results):
     out = []
     n = len(b.names)
+    big = sum(1 for size in b.sizes if size > 4096)
     out.append(f"Corpus: {n} messages, {b.stats['bytes'] / MiB:.1f} MiB "
-               f"(largest {b.stats['largest'] / MiB:.2f} MiB), seed {b.args.seed}.")
+               f"(largest {b.stats['largest'] / MiB:.2f} MiB, {big} over 4096 bytes), "
+               f"seed {b.args.seed}; server profile {b.args.profile}.")
     out.append("time = full corpus (extrapolated from the rate where a subset ran, marked ~); "
                "'x mailhaul' = this row's time / mailhaul default's time (same store, same RTT).")
     for store in b.args.stores:
@@ -612,6 +628,10 @@ def main():
     ap.add_argument("--rerun-check", action="store_true",
                     help="only the rerun runs: upload once, rerun with the journal and "
                          "without it; report the server check's cost")
+    ap.add_argument("--profile", choices=sorted(PROFILES), default="dovecot",
+                    help="capabilities the proxy presents: dovecot (as shipped), sync "
+                         "(iCloud/Courier: no MULTIAPPEND, no LITERAL+), literal-minus "
+                         "(Gmail: no MULTIAPPEND, LITERAL-)")
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args()
     args.rtts = [int(x) for x in args.rtts.split(",") if x != ""]

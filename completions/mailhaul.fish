@@ -66,7 +66,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l account -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
@@ -154,7 +154,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l account -d '
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r
@@ -200,7 +200,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l account -d 
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailhaul/config.toml]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l password-file -d 'Read the password from this file (first line; trailing newline removed)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l password-command -d 'Run this shell command and use its output as the password' -r
-complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it' -r
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l oauth2-token-command -d 'Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or XOAUTH2, for Gmail and Microsoft 365); run again whenever the server refuses the token (an expired one, at a reconnection)' -r
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l ca-file -d 'Trust this PEM certificate (a private CA or a self-signed server certificate)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l trace -d 'Write the IMAP exchange to FILE: commands, responses and literal sizes, with credentials and message bodies redacted' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l timeout -d 'Network read/write timeout in seconds [default: 120]' -r

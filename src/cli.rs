@@ -232,7 +232,15 @@ pub struct ServerArgs {
     pub password_command: Option<String>,
 
     /// Run this shell command for an OAuth2 access token (SASL OAUTHBEARER or
-    /// XOAUTH2, for Gmail and Microsoft 365); run again if the server refuses it.
+    /// XOAUTH2, for Gmail and Microsoft 365); run again whenever the server
+    /// refuses the token (an expired one, at a reconnection).
+    ///
+    /// The token needs
+    /// the scope https://mail.google.com/ (Gmail) or
+    /// https://outlook.office.com/IMAP.AccessAsUser.All (Microsoft 365).
+    /// Examples: 'mutt_oauth2.py ~/.config/mailhaul/gmail.tokens', 'oauth2ms',
+    /// 'gcloud auth application-default print-access-token'. A failing
+    /// command is exit 3.
     #[arg(long, value_name = "CMD", group = "secret")]
     pub oauth2_token_command: Option<String>,
 

@@ -110,3 +110,8 @@ mod rewriting;
 // cap refuses an oversized message once, with one reason in scan, the dry
 // run, the upload and verify.
 mod providers;
+
+// OAuth2 against Dovecot's oauth2 passdb and a token-introspection endpoint
+// served by the test: OAUTHBEARER, XOAUTH2, a token expiring mid-run fetched
+// again from the token command, a failing token command.
+mod oauth2;

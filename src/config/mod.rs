@@ -4,19 +4,23 @@
 //! environment > config file > built-in default. Here: the server URL
 //! parsed ([`url`]), the secret's source chosen and read ([`secret`]), an
 //! account checked ([`account`], shared with `mailhaul config check`), the
-//! server settings merged ([`server`]). The settings of each subcommand are
+//! server settings merged ([`server`]), sessions opened with them, an
+//! expired OAuth2 token fetched again ([`login`]). The settings of each subcommand are
 //! put together once in `run::settings`. Errors here are configuration
-//! errors (exit code 2) and never contain a secret.
+//! errors (exit code 2), except [`SecretCommandFailed`] (the run cannot
+//! log in: 3), and never contain a secret.
 
 pub mod account;
 pub mod file;
+pub mod login;
 pub mod secret;
 pub mod server;
 pub mod url;
 
 pub use account::AccountSettings;
 pub use file::{Account, ConfigFile};
-pub use secret::{Environment, SecretSource};
+pub use login::Login;
+pub use secret::{Environment, SecretCommandFailed, SecretSource};
 pub use server::ServerSettings;
 pub use url::ServerUrl;
 

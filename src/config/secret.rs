@@ -182,20 +182,40 @@ fn password_from_file(path: &Path) -> anyhow::Result<String> {
     Ok(strip_line_end(first))
 }
 
-fn secret_from_command(cmd: &str, option: &str) -> anyhow::Result<String> {
+/// A password or token command that gave no secret: the run cannot log in
+/// (exit 3, like a refused password), which is not a mistake in the
+/// settings (exit 2). What the command printed on stdout is never shown: it
+/// may hold part of a secret; its stderr went to the terminal.
+#[derive(Debug)]
+pub struct SecretCommandFailed {
+    option: &'static str,
+    why: String,
+}
+
+impl std::fmt::Display for SecretCommandFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed: {}", self.option, self.why)
+    }
+}
+
+impl std::error::Error for SecretCommandFailed {}
+
+fn secret_from_command(cmd: &str, option: &'static str) -> Result<String, SecretCommandFailed> {
+    let failed = |why: String| SecretCommandFailed { option, why };
     let out = Command::new("sh")
         .arg("-c")
         .arg(cmd)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .with_context(|| format!("cannot run {option}"))?;
+        .map_err(|e| failed(format!("cannot run sh: {e}")))?;
     if !out.status.success() {
-        // Its stdout is not shown: it may hold part of a secret.
-        bail!("{option} failed ({})", out.status);
+        return Err(failed(format!(
+            "{} (its messages, if any, are above)",
+            out.status
+        )));
     }
-    let text =
-        String::from_utf8(out.stdout).with_context(|| format!("{option} printed non-UTF-8"))?;
+    let text = String::from_utf8(out.stdout).map_err(|_| failed("it printed non-UTF-8".into()))?;
     Ok(strip_line_end(text))
 }
 

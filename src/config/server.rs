@@ -17,7 +17,8 @@ use crate::imap::trace::TraceSink;
 use crate::private_file;
 
 /// The resolved server settings: how to connect, and where the secret
-/// comes from (so an expired OAuth2 token can be fetched again).
+/// comes from (so an expired OAuth2 token can be fetched again, see
+/// [`super::Login`]).
 #[derive(Clone, Debug)]
 pub struct ServerSettings {
     pub connect: ConnectOptions,
@@ -79,12 +80,6 @@ impl ServerSettings {
             },
             secret,
         })
-    }
-
-    /// Reads the secret again (an OAuth2 token command prints a fresh token).
-    pub fn refresh_secret(&mut self) -> anyhow::Result<()> {
-        self.connect.password = self.secret.read()?;
-        Ok(())
     }
 }
 

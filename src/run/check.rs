@@ -3,7 +3,7 @@
 //! and the provider profile that applies, with its limits and their sources.
 
 use crate::cli::CheckArgs;
-use crate::config::Environment;
+use crate::config::{Environment, Login};
 use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
@@ -12,9 +12,9 @@ use super::setup::connect;
 use super::{Failure, connection};
 
 pub(super) fn run_check(args: &CheckArgs, env: &Environment) -> Result<ExitStatus, Failure> {
-    let mut settings = resolve_server(&args.server, env)?;
+    let settings = resolve_server(&args.server, env)?;
     let profile = resolve_profile(args.server.provider, Some(&settings.connect.host));
-    let mut session = connect(&mut settings)?;
+    let mut session = connect(&Login::new(&settings))?;
     let caps = session.capabilities().clone();
     let delimiter = session.delimiter().map_err(connection)?;
     let namespace = session.personal_namespace().map_err(connection)?;

@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::cli::{ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs, VerifyArgs};
-use crate::config::{ConfigFile, Environment, ServerSettings};
+use crate::config::{ConfigFile, Environment, SecretCommandFailed, ServerSettings};
 use crate::imap::trace::TraceSink;
 use crate::imap::{ConnectOptions, TlsMode};
 use crate::journal::{self, Journal};
 use crate::plan::{BatchLimits, Plan, ServerLayout, TargetMap, TargetOptions};
 use crate::progress::ProgressMode;
 use crate::provider::{Profile, ProviderChoice, SizeCap};
-use crate::report::sanitize;
+use crate::report::{ExitStatus, sanitize};
 use crate::source::{self, Discovery, ReadOptions};
 use crate::upload::{Throttle, UploadOptions};
 
@@ -94,7 +94,16 @@ pub(super) fn resolve_server(
     env: &Environment,
 ) -> Result<ServerSettings, Failure> {
     let config = ConfigFile::for_run(args.config.as_deref()).map_err(usage)?;
-    let mut settings = ServerSettings::resolve(args, env, &config).map_err(usage)?;
+    let mut settings = ServerSettings::resolve(args, env, &config).map_err(|error| {
+        // A password or token command that failed: no login possible (3).
+        match error.downcast_ref::<SecretCommandFailed>() {
+            Some(_) => Failure {
+                status: ExitStatus::Connection,
+                error,
+            },
+            None => usage(error),
+        }
+    })?;
     if settings.connect.trace.is_none() && log::log_enabled!(log::Level::Debug) {
         // -vv: the redacted exchange on stderr.
         settings.connect.trace = Some(TraceSink::new(Box::new(std::io::stderr())));

@@ -1,24 +1,17 @@
 //! What the subcommands share once their settings are resolved
-//! ([`super::settings`]): connecting (with one OAuth2 token refresh) and
+//! ([`super::settings`]): connecting (a refused OAuth2 token fetched again) and
 //! learning the server's layout.
 
-use crate::config::ServerSettings;
+use crate::config::Login;
 use crate::imap::{ImapError, Session};
 use crate::plan::ServerLayout;
 
-use super::{Failure, connection, usage};
+use super::{Failure, connection};
 
-pub(super) fn connect(settings: &mut ServerSettings) -> Result<Session, Failure> {
-    let session = match Session::connect(&settings.connect) {
-        Err(ImapError::Auth(_)) if settings.secret.is_oauth2() => {
-            // The token may have expired between the command and the login:
-            // ask for a fresh one, once.
-            log::info!("token refused; asking the token command for a fresh one");
-            settings.refresh_secret().map_err(usage)?;
-            Session::connect(&settings.connect).map_err(connection)
-        }
-        r => r.map_err(connection),
-    }?;
+/// The run's first session, through the [`Login`] its reconnections use
+/// too (a refused OAuth2 token is fetched again there).
+pub(super) fn connect(login: &Login) -> Result<Session, Failure> {
+    let session = login.connect().map_err(connection)?;
     log::info!(
         "logged in; capabilities: {}",
         session.capabilities().0.join(" ")

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::cli::UploadArgs;
-use crate::config::Environment;
+use crate::config::{Environment, Login};
 use crate::imap::Session;
 use crate::journal::Journal;
 use crate::plan::{Plan, ServerFacts, TargetMap};
@@ -57,6 +57,8 @@ pub(super) fn stop_on_signals(flag: &Arc<AtomicBool>) {
 /// `upload` (and each account of `batch`) sends from.
 pub(super) struct Prepared {
     session: Session,
+    /// How the first session was opened, and how lost ones are replaced.
+    login: Login,
     journal: Option<Journal>,
     pub plan: Plan,
     map: TargetMap,
@@ -69,13 +71,15 @@ impl Prepared {
     /// Opens the journal, connects and plans.
     pub fn new(settings: &mut UploadSettings) -> Result<Prepared, Failure> {
         let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
-        let mut session = connect(&mut settings.server)?;
+        let login = Login::new(&settings.server);
+        let mut session = connect(&login)?;
         let layout = server_layout(&mut session).map_err(connection)?;
         let (plan, map, problems) = settings.sources.plan(layout)?;
         let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
         log::info!("upload mode: {mode}");
         Ok(Prepared {
             session,
+            login,
             journal,
             plan,
             map,
@@ -91,8 +95,8 @@ impl Prepared {
 
     /// Uploads everything planned; the report carries the planning's warnings.
     pub fn upload(self, settings: &UploadSettings, progress: &Progress) -> Report {
-        let connect_options = &settings.server.connect;
-        let reconnect = || Session::connect(connect_options);
+        let login = &self.login;
+        let reconnect = || login.connect();
         let mut report = upload::upload(
             self.session,
             &reconnect,

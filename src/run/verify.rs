@@ -2,7 +2,7 @@
 //! [`crate::verify`].
 
 use crate::cli::VerifyArgs;
-use crate::config::Environment;
+use crate::config::{Environment, Login};
 use crate::report::{ExitStatus, sanitize};
 use crate::verify;
 
@@ -12,9 +12,9 @@ use super::{Failure, connection};
 
 /// `mailhaul verify`: see [`crate::verify`].
 pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitStatus, Failure> {
-    let mut settings = VerifySettings::resolve(args, env)?;
+    let settings = VerifySettings::resolve(args, env)?;
     let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
-    let mut session = connect(&mut settings.server)?;
+    let mut session = connect(&Login::new(&settings.server))?;
     let layout = server_layout(&mut session).map_err(connection)?;
     let (plan, map, problems) = settings.sources.plan(layout)?;
     for p in &problems {

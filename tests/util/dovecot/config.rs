@@ -1,7 +1,7 @@
 //! The private Dovecot's configuration file, written from [`DovecotOptions`]:
 //! listeners on 127.0.0.1, TLS with the generated certificate, a passwd-file
 //! user, Maildir storage, rawlog, and the options' variations (hidden
-//! MULTIAPPEND, size limit, COMPRESS, special-use).
+//! MULTIAPPEND, size limit, COMPRESS, special-use, an oauth2 passdb).
 
 use super::*;
 
@@ -81,9 +81,30 @@ impl Dovecot {
             writeln!(c, "  quota_max_mail_size = {max}")?;
             writeln!(c, "}}")?;
         }
+        if let Some(port) = self.options.oauth2_introspection {
+            // doc.dovecot.org/2.3/configuration_manual/authentication/oauth2:
+            // no tokeninfo_url, so every login introspects; no auth cache
+            // (auth_cache_size = 0 by default), so every login asks again.
+            writeln!(c, "auth_mechanisms = plain login oauthbearer xoauth2")?;
+            writeln!(
+                c,
+                "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {root}/dovecot-oauth2.conf.ext\n}}"
+            )?;
+            std::fs::write(
+                self.dir.path().join("dovecot-oauth2.conf.ext"),
+                format!(
+                    "introspection_mode = post\nintrospection_url = http://127.0.0.1:{port}/introspect\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n"
+                ),
+            )?;
+        }
+        // With the oauth2 passdb, the password one answers PLAIN and LOGIN only.
+        let password_mechanisms = match self.options.oauth2_introspection {
+            Some(_) => "\n  mechanisms = plain login",
+            None => "",
+        };
         writeln!(
             c,
-            "passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {root}/passwd\n}}"
+            "passdb {{\n  driver = passwd-file{password_mechanisms}\n  args = scheme=PLAIN username_format=%u {root}/passwd\n}}"
         )?;
         writeln!(
             c,

@@ -99,6 +99,11 @@ pub struct DovecotOptions {
     pub special_use_sent: Option<&'static str>,
     /// With `special_use_sent`: also give this mailbox `\Trash`.
     pub special_use_trash: Option<&'static str>,
+    /// Also authenticate OAUTHBEARER and XOAUTH2, through Dovecot's oauth2
+    /// passdb asking the RFC 7662 token-introspection endpoint on
+    /// `http://127.0.0.1:PORT/introspect` (POST `token=…`), which the test
+    /// serves; PLAIN and LOGIN keep the passwd-file password.
+    pub oauth2_introspection: Option<u16>,
 }
 
 /// A running private Dovecot; stopped on drop.
