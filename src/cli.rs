@@ -348,8 +348,8 @@ pub struct UploadArgs {
     /// Send messages even when the target mailbox already holds them. By
     /// default every existing target mailbox is checked before anything is
     /// sent into it: what the journal cannot account for is read (size and
-    /// Message-ID, else internal date; body hash where those repeat) and
-    /// messages already there are skipped. The journal's own entries are still
+    /// Message-ID, else internal date; then the body hash of each candidate)
+    /// and messages already there are skipped. The journal's own entries are still
     /// spot-checked against the server, never trusted blindly.
     #[arg(long)]
     pub allow_duplicates: bool,

@@ -32,7 +32,6 @@ pub mod verify;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::imap::data::{
-        capabilities, fetch_uid, fetched, internal_date, list_entry, personal_namespace, status,
-        summary,
+        capabilities, fetch_uid, internal_date, list_entry, personal_namespace, status, summary,
     };
 }

@@ -35,7 +35,6 @@ fuzz_target!(|data: &[u8]| {
             Ok(Response::Data(d)) => {
                 let _ = parse_data(&d);
                 let _ = fuzzing::list_entry(&d);
-                let _ = fuzzing::fetched(&d);
                 let _ = fuzzing::summary(&d);
                 let _ = fuzzing::personal_namespace(&d);
                 let _ = fuzzing::fetch_uid(&d);

@@ -273,8 +273,6 @@ pub enum Uids<'a> {
 /// What a UID FETCH asks for; `BODY.PEEK` leaves `\Seen` alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FetchItems {
-    /// Whole messages with their flags and date.
-    Messages,
     /// Size, date and Message-ID: enough to recognize a message.
     Summaries,
     /// The bytes only (to be hashed as they stream).
@@ -286,7 +284,6 @@ pub enum FetchItems {
 impl FetchItems {
     fn wire(self) -> &'static str {
         match self {
-            FetchItems::Messages => "(UID FLAGS INTERNALDATE BODY.PEEK[])",
             FetchItems::Summaries => {
                 "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
             }

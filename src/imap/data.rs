@@ -8,8 +8,8 @@ use chrono::{DateTime, FixedOffset};
 use imap_proto::{AttributeValue, Capability, MailboxDatum, NameAttribute, StatusAttribute};
 
 use crate::imap::response::parse_data;
-use crate::imap::types::{Fetched, ListEntry, MailboxStatus, Summary};
-use crate::imap::{ImapError, utf7};
+use crate::imap::types::{ListEntry, MailboxStatus, Summary};
+use crate::imap::utf7;
 
 /// The capability list from `* CAPABILITY ...` data, upper-cased.
 pub fn capabilities(frames: &[Vec<u8>]) -> Option<Vec<String>> {
@@ -124,37 +124,6 @@ pub fn status(frames: &[Vec<u8>]) -> Option<MailboxStatus> {
         }
         _ => None,
     })
-}
-
-/// A `* n FETCH (UID FLAGS INTERNALDATE BODY[])` answer; `None` for other
-/// data (e.g. an EXISTS), an error for a FETCH without UID or body.
-pub fn fetched(frame: &[u8]) -> Result<Option<Fetched>, ImapError> {
-    let Ok(imap_proto::Response::Fetch(seq, attrs)) = parse_data(frame) else {
-        return Ok(None);
-    };
-    let (mut uid, mut flags, mut date, mut body) = (None, Vec::new(), None, None);
-    for a in attrs {
-        match a {
-            AttributeValue::Uid(u) => uid = Some(u),
-            AttributeValue::Flags(f) => flags = f.iter().map(|s| s.to_string()).collect(),
-            AttributeValue::InternalDate(d) => date = internal_date(&d),
-            AttributeValue::BodySection { data, .. } | AttributeValue::Rfc822(data) => {
-                body = Some(data.map(|d| d.into_owned()).unwrap_or_default())
-            }
-            _ => {}
-        }
-    }
-    match (uid, body) {
-        (Some(uid), Some(body)) => Ok(Some(Fetched {
-            uid,
-            flags,
-            internal_date: date,
-            body,
-        })),
-        // A FETCH pushed by the server for another reason (flag change).
-        (_, None) => Ok(None),
-        (None, Some(_)) => Err(ImapError::ServerGarbage(format!("FETCH {seq} without UID"))),
-    }
 }
 
 /// The UID of a `* n FETCH (... UID u ...)` answer.
@@ -289,16 +258,5 @@ mod tests {
             (s.messages, s.uid_next, s.uid_validity),
             (Some(3), Some(9), Some(77))
         );
-    }
-
-    #[test]
-    fn fetch_lines() {
-        let f = b"* 1 FETCH (UID 7 FLAGS (\\Seen $Forwarded) INTERNALDATE \" 1-Jan-2010 10:00:00 +0000\" BODY[] {5}\r\nHi\r\n!)\r\n";
-        let m = fetched(f).unwrap().unwrap();
-        assert_eq!(m.uid, 7);
-        assert_eq!(m.flags, ["\\Seen", "$Forwarded"]);
-        assert_eq!(m.body, b"Hi\r\n!");
-        assert!(m.internal_date.is_some());
-        assert_eq!(fetched(b"* 1 FETCH (FLAGS (\\Seen))\r\n").unwrap(), None);
     }
 }

@@ -22,7 +22,7 @@ use crate::imap::ImapError;
 use crate::imap::command::{self, Command, Fragment, Request, Tags};
 use crate::imap::connection::Connection;
 use crate::imap::data;
-use crate::imap::frame::{self, FrameLimits, HashedBody, MAX_LITERAL};
+use crate::imap::frame::{self, FrameLimits, HashedBody};
 use crate::imap::response::{Response, Status, StatusKind};
 use crate::imap::types::Capabilities;
 
@@ -72,12 +72,6 @@ impl Budget {
     pub(super) const LISTING: Budget = Budget {
         responses: 4_000_000,
         bytes: 256 << 20,
-    };
-    /// A FETCH of whole bodies (the messages of one batch, each up to
-    /// [`MAX_LITERAL`]).
-    pub(super) const BODIES: Budget = Budget {
-        responses: 1_000_000,
-        bytes: 16 * MAX_LITERAL,
     };
 }
 

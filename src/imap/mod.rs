@@ -48,6 +48,6 @@ pub use copy::Copied;
 pub use error::{Code, ImapError};
 pub use session::Session;
 pub use types::{
-    AppendItem, Appended, Capabilities, ConnectOptions, Fetched, ListEntry, LiteralMode,
-    MailboxStatus, Selected, SessionStats, Summary, TlsMode,
+    AppendItem, Appended, Capabilities, ConnectOptions, ListEntry, LiteralMode, MailboxStatus,
+    Selected, SessionStats, Summary, TlsMode,
 };

@@ -19,8 +19,8 @@ pub use crate::imap::exec::Session;
 use crate::imap::exec::{Budget, Keep};
 use crate::imap::response::{Response, StatusKind};
 use crate::imap::types::{
-    Capabilities, ConnectOptions, Fetched, ListEntry, MailboxStatus, Selected, SessionStats,
-    Summary, TlsMode,
+    Capabilities, ConnectOptions, ListEntry, MailboxStatus, Selected, SessionStats, Summary,
+    TlsMode,
 };
 use crate::imap::{Code, ImapError};
 
@@ -256,28 +256,6 @@ impl Session {
     /// NOOP: lets the server report, and checks the connection.
     pub fn noop(&mut self) -> Result<(), ImapError> {
         self.simple("NOOP", Keep::NOTHING).map(drop)
-    }
-
-    /// `UID FETCH from:* (UID FLAGS INTERNALDATE BODY.PEEK[])` on the selected
-    /// mailbox: every message with a UID of at least `from`. RFC 3501 §6.4.8:
-    /// `from:*` also names the highest UID when it is below `from`, so that
-    /// one is filtered out here.
-    pub fn fetch_from(&mut self, from: u32) -> Result<Vec<Fetched>, ImapError> {
-        let cmd = self.command(&Request::UidFetch {
-            uids: Uids::From(from),
-            items: FetchItems::Messages,
-        });
-        let keep = Keep {
-            budget: Budget::BODIES,
-            ..Keep::data(&["FETCH"])
-        };
-        let done = self.run(cmd, keep)?.ok()?;
-        let all: Result<Vec<Fetched>, ImapError> = done
-            .data
-            .iter()
-            .filter_map(|d| data::fetched(d).transpose())
-            .collect();
-        Ok(all?.into_iter().filter(|f| f.uid >= from).collect())
     }
 
     /// `UID FETCH uids (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS

@@ -131,17 +131,6 @@ pub struct MailboxStatus {
     pub uid_next: Option<u32>,
 }
 
-/// One message read back by [`Session::fetch_from`].
-///
-/// [`Session::fetch_from`]: crate::imap::Session::fetch_from
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fetched {
-    pub uid: u32,
-    pub flags: Vec<String>,
-    pub internal_date: Option<DateTime<FixedOffset>>,
-    pub body: Vec<u8>,
-}
-
 /// What `--skip-existing` and `verify` read of a server message: enough to
 /// recognize it without downloading it.
 #[derive(Clone, Debug, PartialEq, Eq)]

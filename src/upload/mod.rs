@@ -47,6 +47,8 @@ mod scripted;
 mod send;
 pub mod server;
 mod server_check;
+#[cfg(test)]
+mod server_check_tests;
 mod strict;
 mod throttle;
 mod window;
@@ -75,8 +77,7 @@ use crate::source::ReadOptions;
 
 use failed_out::FailedOut;
 use jobs::Share;
-use resolve::ServerKey;
-use server_check::Checked;
+use server_check::{Checked, Presence};
 
 #[derive(Clone, Debug)]
 pub struct UploadOptions {
@@ -85,8 +86,8 @@ pub struct UploadOptions {
     pub read: ReadOptions,
     /// `--allow-duplicates`: don't read what a target mailbox holds beyond
     /// the journal (the journal is still checked against the server).
-    /// Without it, messages already there are skipped (Message-ID + size,
-    /// body hash to break ties).
+    /// Without it, messages already there are skipped (Message-ID + size
+    /// name the candidates, the body hash confirms).
     pub allow_duplicates: bool,
     /// `--retries`: reconnections tried after a lost connection.
     pub retries: u32,
@@ -125,6 +126,10 @@ struct Shared {
     /// Held while a connection checks a mailbox, so that another one
     /// meeting it too sees the outcome (journal distrusted, index read).
     checking: Mutex<()>,
+    /// Set once a server check waited for a mailbox to settle (before the
+    /// first read of a mailbox the journal cannot account for): a run
+    /// killed a moment ago may still have batches being stored.
+    waited: AtomicBool,
     /// (mailbox, fingerprint) of messages in batches an earlier run left
     /// open whose fate could not be checked: not sent in this run.
     unsettled: Mutex<HashMap<(String, Fingerprint), usize>>,
@@ -303,11 +308,30 @@ impl<'a> Uploader<'a> {
                     self.progress.advance(msg.bytes.len() as u64);
                     continue;
                 }
-                if let Some(why) = self.already_there(&mailbox, &msg, &fp)? {
-                    self.report
-                        .already_present(&mailbox, msg.origin.to_string(), why.into());
-                    self.progress.advance(msg.bytes.len() as u64);
-                    continue;
+                match self.presence(&mailbox, &msg, &fp)? {
+                    Presence::Absent => {}
+                    Presence::There(why) => {
+                        self.report
+                            .already_present(&mailbox, msg.origin.to_string(), why.into());
+                        self.progress.advance(msg.bytes.len() as u64);
+                        continue;
+                    }
+                    Presence::Unchecked(_) if self.fate_unknown(&mailbox, &fp) => {
+                        self.held_back(&mailbox, &msg);
+                        continue;
+                    }
+                    Presence::Unchecked(why) => {
+                        let origin = msg.origin.to_string();
+                        self.fail(
+                            &mailbox,
+                            origin,
+                            Some(&msg.bytes),
+                            FailureClass::NotSent,
+                            why,
+                        );
+                        self.progress.advance(msg.bytes.len() as u64);
+                        continue;
+                    }
                 }
                 if self.fate_unknown(&mailbox, &fp) {
                     self.held_back(&mailbox, &msg);
@@ -343,67 +367,6 @@ impl<'a> Uploader<'a> {
             self.submit(&mb, batch, 1)?;
         }
         self.make_copies()
-    }
-
-    /// Why `msg` need not go to `mailbox`, if it is already there: in the
-    /// journal (checked against the server by `check_mailbox`), else among
-    /// the server's messages the journal does not account for.
-    fn already_there(
-        &mut self,
-        mailbox: &str,
-        msg: &Message,
-        fp: &Fingerprint,
-    ) -> Result<Option<&'static str>, Stop> {
-        let occurrence = {
-            let mut seen = lock(&self.shared.seen);
-            let seen = seen.entry((mailbox.to_string(), *fp)).or_default();
-            *seen += 1;
-            *seen - 1
-        };
-        let shared = self.shared;
-        let uidvalidity = lock(&shared.on_server)
-            .get(mailbox)
-            .and_then(|c| c.uidvalidity);
-        if let Some(j) = self.journal()
-            && j.count(mailbox, fp, uidvalidity) > occurrence
-        {
-            return Ok(Some("already uploaded (journal)"));
-        }
-        let key = ServerKey::of_message(msg);
-        let need = match lock(&shared.on_server).get(mailbox) {
-            Some(c) if !c.index.is_empty() => c.index.needs_hashes(&key),
-            _ => return Ok(None),
-        };
-        if !need.is_empty() {
-            // Same Message-ID and size as several server messages, or no
-            // Message-ID: their bodies decide.
-            let hashes = self.costed(|u| {
-                u.retrying(|s| {
-                    s.select(mailbox)?;
-                    s.fetch_hashes(&need)
-                })
-            })?;
-            match hashes {
-                Ok(h) => {
-                    self.report.server_check.bodies_hashed += h.len() as u64;
-                    if let Some(c) = lock(&shared.on_server).get_mut(mailbox) {
-                        c.index.add_hashes(&need, h);
-                    }
-                }
-                Err(e) => self.report.warnings.push(format!(
-                    "{mailbox}: cannot read server messages to tell {} from them ({e}); sending it",
-                    msg.origin
-                )),
-            }
-        }
-        let claimed = lock(&shared.on_server)
-            .get_mut(mailbox)
-            .and_then(|c| c.index.claim(&key, fp));
-        if claimed.is_none() && !self.found_rewritten(mailbox, msg, &key, fp)? {
-            return Ok(None);
-        }
-        self.report.server_check.found += 1;
-        Ok(Some("already on the server (found by the server check)"))
     }
 
     /// Creates `mailbox` if the server does not have it, else checks it once

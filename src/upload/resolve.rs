@@ -13,14 +13,16 @@
 //!   commands the dead connection had in flight.
 //! - [`ServerIndex`]: the server-checked resume (`server_check.rs`): the
 //!   messages of a mailbox the journal cannot account for, by Message-ID
-//!   and size (without Message-ID: size and internal date); where that
-//!   does not tell them apart, by body hash, read only then.
+//!   and size (without Message-ID: size and internal date), which name the
+//!   candidates; the body hash confirms each claim (the source is streamed:
+//!   a look-alike may still be to come).
+//! - [`left_out`]: the one test of a FETCH answered in part, for both.
 //! - [`match_rewritten`]: the rule for servers that rewrite headers on
-//!   store (sizes differ from what was sent): the same Message-ID and the
-//!   same text hash. Used by both of the above, read only for Message-ID
-//!   matches of another size.
+//!   store (sizes differ from what was sent): the same Message-ID (without
+//!   one, the same internal date) and the same text hash. Used by both of
+//!   the above, read only for such candidates of another size.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use crate::fingerprint::{Fingerprint, message_id};
@@ -132,16 +134,11 @@ pub fn find_landed(
         return Ok(none);
     }
     let all = server.fetch_summaries_from(before.uidnext.unwrap_or(1))?;
-    if let Some(had) = before.messages
-        && u64::from(sel.exists) > u64::from(had) + all.len() as u64
+    if let Some(why) = before
+        .messages
+        .and_then(|had| left_out(sel.exists, had, all.len()))
     {
-        // More messages than the snapshot's and the answer's together,
-        // even if none was expunged: the answer left some out.
-        return Ok(Look::Incomplete(format!(
-            "the server holds {} messages, {had} before the batch, but described only {} since",
-            sel.exists,
-            all.len()
-        )));
+        return Ok(Look::Incomplete(why));
     }
     let summaries: Vec<Summary> = all
         .into_iter()
@@ -166,6 +163,19 @@ pub fn find_landed(
             })
             .collect(),
     ))
+}
+
+/// Why a FETCH of the UIDs from some point on was answered in part, if it
+/// was: the mailbox holds `exists` messages, at most `had` of them before
+/// that point, yet the answer described fewer than the rest, even if none
+/// was expunged. The one test of an incomplete look, for the recovery
+/// ([`Look::Incomplete`]) and the server check alike.
+pub fn left_out(exists: u32, had: u32, described: usize) -> Option<String> {
+    (u64::from(exists) > u64::from(had) + described as u64).then(|| {
+        format!(
+            "the server holds {exists} messages, at most {had} of them before the UIDs asked for, but described only {described} of the rest (a FETCH answered in part)"
+        )
+    })
 }
 
 /// Pairs `wanted` with server messages: a size and Message-ID that only one
@@ -329,7 +339,7 @@ const SETTLE_LOOKS: usize = 30;
 /// flight, already in its input buffer; under load one save and its fsync
 /// can take hundreds of ms) when the new connection looks; judging then
 /// would send those messages again.
-fn settle(server: &mut dyn MailServer, mailbox: &str) -> Result<(), ImapError> {
+pub(super) fn settle(server: &mut dyn MailServer, mailbox: &str) -> Result<(), ImapError> {
     let mut last = server.status(mailbox)?.uid_next;
     let mut same = 1;
     for _ in 1..SETTLE_LOOKS {
@@ -394,40 +404,62 @@ impl ServerKey {
 }
 
 /// Server messages, by [`ServerKey`], each claimed by at most one source
-/// message:
+/// message, and only by the one whose fingerprint is its body hash: the key
+/// (Message-ID and size; without Message-ID, size and internal date)
+/// names the candidates, the body decides. A key alone is never enough:
+/// the source is streamed, so when a message comes its look-alike (same
+/// key, another body) may still be to come, and the server copy may be
+/// that one's; claiming it on the key would skip a message the server does
+/// not hold.
 ///
-/// - with a Message-ID: a Message-ID and size one server message holds is
-///   claimed on the key alone; one several hold is claimed only by the
-///   source message whose fingerprint matches a body hash;
-/// - without: the one server message of that size whose internal date is
-///   the source message's date is claimed on that; when none or several
-///   match (the source has no date, or the first run chose another), the
-///   body hashes of the candidates decide.
+/// Without Message-ID, the candidates are the server messages of that size
+/// whose internal date is the source message's date, or all of that size
+/// when none has it (the source has no date, or the first run chose
+/// another).
 ///
-/// Hashes are read only when needed ([`ServerIndex::needs_hashes`], then
-/// [`ServerIndex::add_hashes`]).
+/// Hashes are read in batches, in UID order from the first one needed
+/// ([`ServerIndex::needs_hashes`], then [`ServerIndex::add_hashes`]): a
+/// rerun meets the server's messages in the order it sent them, so one
+/// FETCH serves many source messages.
 #[derive(Debug, Default)]
 pub struct ServerIndex {
     /// Unclaimed UIDs per indexed key, ascending.
     by_key: HashMap<ServerKey, Vec<u32>>,
-    /// Keys several server messages share (Message-ID and size; without
-    /// Message-ID, size and internal date), as read: once a tie, always
-    /// told apart by hash.
-    repeated: HashSet<ServerKey>,
+    /// Size of each unclaimed server message, in UID order (for batches).
+    sizes: BTreeMap<u32, u32>,
     /// Internal date (seconds) of each server message without Message-ID.
     dates: HashMap<u32, Option<i64>>,
     /// Body hashes read so far.
     hashes: HashMap<u32, Fingerprint>,
+    /// UIDs asked for whose hash the server did not give, twice: expunged
+    /// since, or a FETCH answered in part; a source message that may be
+    /// one of them is neither claimed nor said to be absent.
+    unanswered: HashSet<u32>,
     /// The server messages by [`ServerKey::sizeless`]: where a server that
     /// rewrites headers keeps a message under another size
     /// ([`ServerIndex::unclaimed_alike`]).
     alike: HashMap<ServerKey, Vec<Summary>>,
 }
 
+/// Hashes read in one FETCH: at most this many messages…
+const HASH_BATCH_MESSAGES: usize = 256;
+/// …and, past the first, this many bytes.
+const HASH_BATCH_BYTES: u64 = 16 << 20;
+
+/// What [`ServerIndex::claim`] decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The server holds it: this UID, now claimed.
+    There(u32),
+    /// The server holds no unclaimed message with its body.
+    Absent,
+    /// A candidate's hash could not be read: no verdict.
+    Unknown,
+}
+
 impl ServerIndex {
     pub fn from_summaries(all: &[Summary]) -> ServerIndex {
         let mut ix = ServerIndex::default();
-        let mut seen = HashSet::new();
         for s in all {
             let key = ServerKey::of_summary(s);
             if let ServerKey::Bare(_, date) = key {
@@ -435,9 +467,7 @@ impl ServerIndex {
             }
             ix.by_key.entry(key.indexed()).or_default().push(s.uid);
             ix.alike.entry(key.sizeless()).or_default().push(s.clone());
-            if !seen.insert(key.clone()) {
-                ix.repeated.insert(key);
-            }
+            ix.sizes.insert(s.uid, s.size);
         }
         for uids in ix.by_key.values_mut() {
             uids.sort_unstable();
@@ -447,22 +477,21 @@ impl ServerIndex {
 
     /// Server messages not claimed yet.
     pub fn len(&self) -> usize {
-        self.by_key.values().map(Vec::len).sum()
+        self.sizes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.sizes.is_empty()
     }
 
     /// The unclaimed server messages that may be the source message with
-    /// `key`, and whether their body hashes must decide.
-    fn candidates(&self, key: &ServerKey) -> (Vec<u32>, bool) {
-        let indexed = key.indexed();
-        let Some(uids) = self.by_key.get(&indexed) else {
-            return (Vec::new(), false);
+    /// `key`.
+    fn candidates(&self, key: &ServerKey) -> Vec<u32> {
+        let Some(uids) = self.by_key.get(&key.indexed()) else {
+            return Vec::new();
         };
         match key {
-            ServerKey::Id(..) => (uids.clone(), self.repeated.contains(&indexed)),
+            ServerKey::Id(..) => uids.clone(),
             ServerKey::Bare(_, date) => {
                 let dated: Vec<u32> = match date {
                     Some(_) => uids
@@ -472,60 +501,85 @@ impl ServerIndex {
                         .collect(),
                     None => Vec::new(),
                 };
-                match dated.len() {
-                    0 => (uids.clone(), true),
-                    1 if !self.repeated.contains(key) => (dated, false),
-                    _ => (dated, true),
+                if dated.is_empty() {
+                    uids.clone()
+                } else {
+                    dated
                 }
             }
         }
     }
 
-    /// The UIDs whose body hash must be read before a message with `key`
-    /// can be claimed (empty: none).
+    /// The UIDs whose body hash to read before a message with `key` can be
+    /// claimed (empty: none): its candidates not hashed yet, then the
+    /// unclaimed unhashed messages after them in UID order, up to a batch.
     pub fn needs_hashes(&self, key: &ServerKey) -> Vec<u32> {
-        match self.candidates(key) {
-            (uids, true) => uids
-                .into_iter()
-                .filter(|u| !self.hashes.contains_key(u))
-                .collect(),
-            (_, false) => Vec::new(),
+        let mut need: Vec<u32> = self
+            .candidates(key)
+            .into_iter()
+            .filter(|u| !self.hashes.contains_key(u) && !self.unanswered.contains(u))
+            .collect();
+        let Some(&first) = need.first() else {
+            return need;
+        };
+        let mut bytes: u64 = need
+            .iter()
+            .map(|u| u64::from(self.sizes.get(u).copied().unwrap_or(0)))
+            .sum();
+        for (&uid, &size) in self.sizes.range(first + 1..) {
+            if need.len() >= HASH_BATCH_MESSAGES || bytes >= HASH_BATCH_BYTES {
+                break;
+            }
+            if self.hashes.contains_key(&uid)
+                || self.unanswered.contains(&uid)
+                || need.contains(&uid)
+            {
+                continue;
+            }
+            need.push(uid);
+            bytes += u64::from(size);
         }
+        need.sort_unstable();
+        need
     }
 
-    /// The body hashes of `asked`; an asked UID not answered is gone from
-    /// the server (expunged since) and forgotten.
-    pub fn add_hashes(&mut self, asked: &[u32], got: Vec<(u32, Fingerprint)>) {
+    /// The body hashes the server gave; UIDs of `asked` it left out are
+    /// returned (ask once more, then [`ServerIndex::unanswered`]).
+    pub fn add_hashes(&mut self, asked: &[u32], got: Vec<(u32, Fingerprint)>) -> Vec<u32> {
         self.hashes.extend(got);
-        let gone: HashSet<u32> = asked
+        asked
             .iter()
             .copied()
             .filter(|u| !self.hashes.contains_key(u))
-            .collect();
-        if !gone.is_empty() {
-            for uids in self.by_key.values_mut() {
-                uids.retain(|u| !gone.contains(u));
-            }
-        }
+            .collect()
+    }
+
+    /// `uids` were asked for twice and not answered.
+    pub fn unanswered(&mut self, uids: &[u32]) {
+        self.unanswered.extend(uids);
     }
 
     /// Claims the server message that is the source message with `key` and
-    /// fingerprint `fp`: its UID, or `None` when the server has none (left).
-    /// Call after the hashes [`ServerIndex::needs_hashes`] names are added;
-    /// candidates whose hashes are missing are never claimed (sending again
-    /// may double, guessing may lose).
-    pub fn claim(&mut self, key: &ServerKey, fp: &Fingerprint) -> Option<u32> {
-        let (candidates, by_hash) = self.candidates(key);
-        let uid = if by_hash {
-            candidates
-                .into_iter()
-                .find(|u| self.hashes.get(u) == Some(fp))?
-        } else {
-            *candidates.first()?
+    /// fingerprint `fp`: a candidate whose body hash is `fp`. Call after
+    /// the hashes [`ServerIndex::needs_hashes`] names are added.
+    pub fn claim(&mut self, key: &ServerKey, fp: &Fingerprint) -> Claim {
+        let candidates = self.candidates(key);
+        let Some(uid) = candidates
+            .iter()
+            .copied()
+            .find(|u| self.hashes.get(u) == Some(fp))
+        else {
+            return if candidates.iter().any(|u| !self.hashes.contains_key(u)) {
+                Claim::Unknown
+            } else {
+                Claim::Absent
+            };
         };
-        let uids = self.by_key.get_mut(&key.indexed())?;
-        uids.retain(|&u| u != uid);
-        Some(uid)
+        if let Some(uids) = self.by_key.get_mut(&key.indexed()) {
+            uids.retain(|&u| u != uid);
+        }
+        self.sizes.remove(&uid);
+        Claim::There(uid)
     }
 
     /// The unclaimed server messages with the Message-ID of `key` (without
@@ -539,11 +593,7 @@ impl ServerIndex {
             .get(&key.sizeless())
             .into_iter()
             .flatten()
-            .filter(|s| {
-                self.by_key
-                    .get(&ServerKey::of_summary(s).indexed())
-                    .is_some_and(|uids| uids.contains(&s.uid))
-            })
+            .filter(|s| self.sizes.contains_key(&s.uid))
             .cloned()
             .collect()
     }
@@ -554,6 +604,7 @@ impl ServerIndex {
         if let Some(uids) = self.by_key.get_mut(&ServerKey::of_summary(s).indexed()) {
             uids.retain(|&u| u != s.uid);
         }
+        self.sizes.remove(&s.uid);
     }
 }
 
@@ -700,19 +751,55 @@ mod tests {
         Fingerprint::of(&[n])
     }
 
-    /// A unique Message-ID+size is claimed on the key, once.
+    /// Hashes `ix` needs for `key` from `bodies` (UID → fingerprint), as
+    /// the server would answer them; returns what was asked.
+    fn hash_for(ix: &mut ServerIndex, key: &ServerKey, bodies: &[(u32, Fingerprint)]) -> Vec<u32> {
+        let need = ix.needs_hashes(key);
+        let got = bodies
+            .iter()
+            .filter(|b| need.contains(&b.0))
+            .copied()
+            .collect();
+        assert!(ix.add_hashes(&need, got).is_empty());
+        need
+    }
+
+    /// A unique Message-ID+size names the candidate, its body confirms it:
+    /// claimed once, by the message with that body only.
     #[test]
-    fn unique_key_is_claimed_once_without_hashes() {
+    fn unique_key_is_confirmed_by_hash() {
         let mut ix = ServerIndex::from_summaries(&[
             summary(1, 10, Some("<a>")),
             summary(2, 11, Some("<a>")),
         ]);
         let a = ServerKey::Id("<a>".into(), 10);
+        assert_eq!(
+            ix.claim(&a, &fp(1)),
+            Claim::Unknown,
+            "no hash yet: no verdict"
+        );
+        // The first hash read takes the next UIDs along.
+        assert_eq!(hash_for(&mut ix, &a, &[(1, fp(1)), (2, fp(2))]), [1, 2]);
         assert!(ix.needs_hashes(&a).is_empty());
-        assert_eq!(ix.claim(&a, &fp(9)), Some(1));
-        assert_eq!(ix.claim(&a, &fp(9)), None);
-        assert_eq!(ix.claim(&ServerKey::Id("<b>".into(), 10), &fp(9)), None);
+        assert_eq!(ix.claim(&a, &fp(9)), Claim::Absent, "a look-alike");
+        assert_eq!(ix.claim(&a, &fp(1)), Claim::There(1));
+        assert_eq!(ix.claim(&a, &fp(1)), Claim::Absent);
+        assert_eq!(
+            ix.claim(&ServerKey::Id("<b>".into(), 10), &fp(1)),
+            Claim::Absent
+        );
         assert_eq!(ix.len(), 1);
+    }
+
+    /// Look-alikes (one Message-ID and size, other bodies) when the server
+    /// holds only the second: the first, met first, does not take its copy.
+    #[test]
+    fn a_look_alike_met_first_is_not_skipped() {
+        let mut ix = ServerIndex::from_summaries(&[summary(5, 10, Some("<a>"))]);
+        let a = ServerKey::Id("<a>".into(), 10);
+        hash_for(&mut ix, &a, &[(5, fp(2))]);
+        assert_eq!(ix.claim(&a, &fp(1)), Claim::Absent, "the first is sent");
+        assert_eq!(ix.claim(&a, &fp(2)), Claim::There(5), "the second is there");
     }
 
     /// A Message-ID+size two server messages share is told apart by body
@@ -725,20 +812,30 @@ mod tests {
         ]);
         let a = ServerKey::Id("<a>".into(), 10);
         assert_eq!(ix.needs_hashes(&a), [1, 2]);
-        assert_eq!(ix.claim(&a, &fp(2)), None, "no hashes yet: no claim");
-        ix.add_hashes(&[1, 2], vec![(1, fp(1)), (2, fp(2))]);
+        assert_eq!(
+            ix.claim(&a, &fp(2)),
+            Claim::Unknown,
+            "no hashes yet: no claim"
+        );
+        assert!(
+            ix.add_hashes(&[1, 2], vec![(1, fp(1)), (2, fp(2))])
+                .is_empty()
+        );
         assert!(ix.needs_hashes(&a).is_empty());
-        assert_eq!(ix.claim(&a, &fp(3)), None, "another body with the same key");
-        assert_eq!(ix.claim(&a, &fp(2)), Some(2));
-        assert_eq!(ix.claim(&a, &fp(1)), Some(1));
-        assert_eq!(ix.claim(&a, &fp(1)), None);
+        assert_eq!(
+            ix.claim(&a, &fp(3)),
+            Claim::Absent,
+            "another body with the same key"
+        );
+        assert_eq!(ix.claim(&a, &fp(2)), Claim::There(2));
+        assert_eq!(ix.claim(&a, &fp(1)), Claim::There(1));
+        assert_eq!(ix.claim(&a, &fp(1)), Claim::Absent);
         assert!(ix.is_empty());
     }
 
-    /// Without Message-ID: the one message of that size and internal date
-    /// is claimed on that; several of that size and date, or none of that
-    /// date (the source has no date, or another was chosen), are told
-    /// apart by hash; an asked UID not answered is gone.
+    /// Without Message-ID: the messages of that size and internal date are
+    /// the candidates (all of that size when none has the date); a UID the
+    /// server does not answer for leaves its look-alikes without verdict.
     #[test]
     fn bare_messages_by_date_then_hash() {
         let dated = |uid, size, secs| Summary {
@@ -751,17 +848,47 @@ mod tests {
             dated(3, 7, 200),
             dated(4, 9, 300),
         ]);
-        assert!(ix.needs_hashes(&ServerKey::Bare(7, Some(100))).is_empty());
-        assert_eq!(ix.claim(&ServerKey::Bare(7, Some(100)), &fp(9)), Some(1));
+        assert_eq!(
+            ix.needs_hashes(&ServerKey::Bare(7, Some(100))),
+            [1, 2, 3, 4]
+        );
         let twins = ServerKey::Bare(7, Some(200));
-        assert_eq!(ix.needs_hashes(&twins), [2, 3]);
-        ix.add_hashes(&[2, 3], vec![(3, fp(3))]);
-        assert_eq!(ix.claim(&twins, &fp(2)), None, "UID 2 is gone");
-        assert_eq!(ix.claim(&twins, &fp(3)), Some(3));
-        let undated = ServerKey::Bare(9, None);
-        assert_eq!(ix.needs_hashes(&undated), [4]);
-        ix.add_hashes(&[4], vec![(4, fp(4))]);
-        assert_eq!(ix.claim(&ServerKey::Bare(9, Some(1)), &fp(4)), Some(4));
-        assert!(ix.is_empty());
+        assert_eq!(ix.needs_hashes(&twins), [2, 3, 4]);
+        assert_eq!(
+            ix.add_hashes(&[1, 2, 3, 4], vec![(1, fp(1)), (3, fp(3)), (4, fp(4))]),
+            [2]
+        );
+        assert_eq!(
+            ix.claim(&ServerKey::Bare(7, Some(100)), &fp(1)),
+            Claim::There(1)
+        );
+        ix.unanswered(&[2]);
+        assert!(ix.needs_hashes(&twins).is_empty());
+        assert_eq!(ix.claim(&twins, &fp(2)), Claim::Unknown, "UID 2 unanswered");
+        assert_eq!(ix.claim(&twins, &fp(3)), Claim::There(3));
+        assert_eq!(
+            ix.claim(&ServerKey::Bare(9, Some(1)), &fp(4)),
+            Claim::There(4)
+        );
+        assert_eq!(ix.len(), 1);
+    }
+
+    /// A batch of hashes runs in UID order from the first needed, bounded
+    /// by count and by bytes.
+    #[test]
+    fn hashes_are_read_in_batches() {
+        let many: Vec<Summary> = (1..=300)
+            .map(|u| summary(u, 10, Some(&format!("<{u}>"))))
+            .collect();
+        let ix = ServerIndex::from_summaries(&many);
+        let need = ix.needs_hashes(&ServerKey::Id("<10>".into(), 10));
+        assert_eq!(need.len(), HASH_BATCH_MESSAGES);
+        assert_eq!((need[0], need[need.len() - 1]), (10, 265));
+        let big = [
+            summary(1, 20 << 20, Some("<1>")),
+            summary(2, 10, Some("<2>")),
+        ];
+        let ix = ServerIndex::from_summaries(&big);
+        assert_eq!(ix.needs_hashes(&ServerKey::Id("<1>".into(), 20 << 20)), [1]);
     }
 }

@@ -11,28 +11,30 @@ use crate::fingerprint::Fingerprint;
 use crate::imap::ImapError;
 use crate::message::Message;
 
-use super::resolve::{ServerKey, Wanted, match_rewritten};
+use super::resolve::{Claim, ServerKey, Wanted, match_rewritten};
 use super::{Stop, Uploader, lock};
 
 impl Uploader<'_> {
-    /// True when `msg` (`key`, fingerprint `fp`) is on the server in
-    /// `mailbox` with its header rewritten; the server message is then
-    /// claimed. Text hashes are read only for its Message-ID's (or date's)
-    /// other-size server messages; when they cannot be read, a warning, and `false`.
+    /// Whether `msg` (`key`, fingerprint `fp`) is on the server in
+    /// `mailbox` with its header rewritten (the server message is then
+    /// claimed). Text hashes are read only for its Message-ID's (or
+    /// date's) other-size server messages; when they cannot be read, no
+    /// verdict ([`Claim::Unknown`]: not sent, as when a body hash is
+    /// missing).
     pub(super) fn found_rewritten(
         &mut self,
         mailbox: &str,
         msg: &Message,
         key: &ServerKey,
         fp: &Fingerprint,
-    ) -> Result<bool, Stop> {
+    ) -> Result<Claim, Stop> {
         let shared = self.shared;
         let summaries = match lock(&shared.on_server).get(mailbox) {
             Some(c) => c.index.unclaimed_alike(key),
-            None => return Ok(false),
+            None => return Ok(Claim::Absent),
         };
         if summaries.is_empty() {
-            return Ok(false);
+            return Ok(Claim::Absent);
         }
         let wanted = [Wanted::of_message(msg, *fp)];
         let mut found = [None];
@@ -66,18 +68,19 @@ impl Uploader<'_> {
         };
         if let Some(why) = why {
             self.report.warnings.push(format!(
-                "{mailbox}: cannot read the text of server messages to tell {} from them ({why}); sending it",
+                "{mailbox}: cannot read the text of server messages to tell {} from them ({why})",
                 msg.origin
             ));
+            return Ok(Claim::Unknown);
         }
         let Some(uid) = found[0] else {
-            return Ok(false);
+            return Ok(Claim::Absent);
         };
         if let Some(c) = lock(&shared.on_server).get_mut(mailbox)
             && let Some(s) = summaries.iter().find(|s| s.uid == uid)
         {
             c.index.claim_summary(s);
         }
-        Ok(true)
+        Ok(Claim::There(uid))
     }
 }

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
 
 use crate::imap::{ImapError, Session};
 use crate::journal::Journal;
@@ -80,6 +81,7 @@ pub fn upload_to(
         seen: Mutex::new(HashMap::new()),
         on_server: Mutex::new(HashMap::new()),
         checking: Mutex::new(()),
+        waited: AtomicBool::new(false),
         unsettled: Mutex::new(HashMap::new()),
     };
     let lanes = distribute(folders, opts.jobs, opts.unordered);

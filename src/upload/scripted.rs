@@ -131,6 +131,10 @@ pub struct World {
     /// servers that rewrite headers do (GNU imap4d): sizes then differ
     /// from what was sent, the text does not.
     pub added_header: Option<Vec<u8>>,
+    /// Messages a killed run had sent that the server stores only once a
+    /// command at this step was carried out (a server still storing when
+    /// the next run looks).
+    pub landing: Option<(Step, String, Vec<Vec<u8>>)>,
     seen: HashMap<Step, usize>,
 }
 
@@ -261,7 +265,7 @@ impl ScriptedServer {
         if fault == Some(Fault::Interrupt) {
             w.interrupt();
         }
-        match fault {
+        let out = match fault {
             None | Some(Fault::Refused | Fault::Partial | Fault::Interrupt) => run(&mut w),
             Some(Fault::LostBefore) | Some(Fault::LostUnstored) => {
                 self.broken = true;
@@ -290,7 +294,13 @@ impl ScriptedServer {
                     text: "scripted shutdown".into(),
                 })
             }
+        };
+        if w.landing.as_ref().is_some_and(|l| l.0 == step)
+            && let Some((_, mailbox, items)) = w.landing.take()
+        {
+            let _ = w.store(&mailbox, &items);
         }
+        out
     }
 
     /// `hash` of each of these UIDs' stored bytes (one FETCH).

@@ -17,20 +17,33 @@
 //!    MESSAGES and UIDNEXT match what the journal wrote; the UIDs after the
 //!    last journaled one when only those are new; everything else when the
 //!    journal is distrusted or absent. What is found becomes a
-//!    [`ServerIndex`] that `already_there` claims messages from.
+//!    [`ServerIndex`] that [`Uploader::presence`] claims messages from, each
+//!    confirmed by its body hash. A read answered in part ([`left_out`]) is
+//!    read again, then gives no verdict: the mailbox's messages the journal
+//!    does not account for are not sent, and said so ([`Presence::Unchecked`]).
+//!    A mailbox whose UIDNEXT moved while it was read is read again once it
+//!    settles ([`read_settled`]); the first mailbox of a run read in full
+//!    (no journal for it) is read only once it has settled, waiting at
+//!    least 600 ms once per run: a run killed a moment ago may still have
+//!    batches being stored, in it or in another mailbox. A rerun with a
+//!    journal that accounts for everything, and uploads into empty or new
+//!    mailboxes, never wait.
 //!
 //! `--allow-duplicates` keeps step 1 (it guards against loss, and costs one
 //! small FETCH) and drops step 2. The cost of the looks goes into the
 //! report ([`crate::report::ServerCheck`]).
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use crate::fingerprint::Fingerprint;
 use crate::imap::{ImapError, MailboxStatus, Summary};
 use crate::journal::Holdings;
+use crate::message::Message;
 
-use super::resolve::ServerIndex;
+use super::resolve::{Claim, ServerIndex, ServerKey, left_out, settle};
 use super::server::MailServer;
-use super::{Stop, Uploader};
+use super::{Stop, Uploader, lock};
 
 /// Journaled UIDs of a mailbox checked against the server per run: the
 /// first, the middle and the last.
@@ -43,7 +56,26 @@ pub(super) struct Checked {
     pub uidvalidity: Option<u32>,
     /// What it holds that the journal does not account for.
     pub index: ServerIndex,
+    /// Why what it holds could not be read (a FETCH refused, or answered
+    /// in part twice): its messages the journal does not account for get
+    /// no verdict and are not sent.
+    pub unchecked: Option<String>,
 }
+
+/// Whether a message is already in a target mailbox.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Presence {
+    /// Not there: send it.
+    Absent,
+    /// There, and how that is known.
+    There(&'static str),
+    /// The server could not be checked: not sent (sending could double
+    /// it), and said so.
+    Unchecked(String),
+}
+
+/// Said of a message not sent because the server could not be checked.
+const UNCHECKED: &str = "could not check whether the server already holds it; not sent, to avoid storing it twice (run again, or pass --allow-duplicates to send without the check)";
 
 impl Uploader<'_> {
     /// Looks at `mailbox` (existing on the server, met for the first time
@@ -51,6 +83,103 @@ impl Uploader<'_> {
     /// holds beyond them read into an index.
     pub(super) fn server_check(&mut self, mailbox: &str) -> Result<Checked, Stop> {
         self.costed(|u| u.look(mailbox))
+    }
+
+    /// Whether `msg` is already in `mailbox`: in the journal (checked
+    /// against the server by [`Uploader::server_check`]), else among the
+    /// server's messages the journal does not account for, confirmed by
+    /// body hash ([`ServerIndex`]).
+    pub(super) fn presence(
+        &mut self,
+        mailbox: &str,
+        msg: &Message,
+        fp: &Fingerprint,
+    ) -> Result<Presence, Stop> {
+        let occurrence = {
+            let mut seen = lock(&self.shared.seen);
+            let seen = seen.entry((mailbox.to_string(), *fp)).or_default();
+            *seen += 1;
+            *seen - 1
+        };
+        let shared = self.shared;
+        let (uidvalidity, unchecked) = match lock(&shared.on_server).get(mailbox) {
+            Some(c) => (c.uidvalidity, c.unchecked.clone()),
+            None => (None, None),
+        };
+        if let Some(j) = self.journal()
+            && j.count(mailbox, fp, uidvalidity) > occurrence
+        {
+            return Ok(Presence::There("already uploaded (journal)"));
+        }
+        if let Some(why) = unchecked {
+            return Ok(Presence::Unchecked(format!("{UNCHECKED}: {why}")));
+        }
+        let key = ServerKey::of_message(msg);
+        let need = match lock(&shared.on_server).get(mailbox) {
+            Some(c) if !c.index.is_empty() => c.index.needs_hashes(&key),
+            _ => return Ok(Presence::Absent),
+        };
+        if !need.is_empty() {
+            self.read_hashes(mailbox, &need)?;
+        }
+        let claimed = lock(&shared.on_server)
+            .get_mut(mailbox)
+            .map_or(Claim::Absent, |c| c.index.claim(&key, fp));
+        let claimed = match claimed {
+            Claim::Absent => self.found_rewritten(mailbox, msg, &key, fp)?,
+            c => c,
+        };
+        match claimed {
+            Claim::Absent => Ok(Presence::Absent),
+            Claim::There(_) => {
+                self.report.server_check.found += 1;
+                Ok(Presence::There(
+                    "already on the server (found by the server check)",
+                ))
+            }
+            Claim::Unknown => Ok(Presence::Unchecked(format!(
+                "{UNCHECKED}: the server did not give the body of a message that may be it"
+            ))),
+        }
+    }
+
+    /// Reads the body hashes of `need` in `mailbox` into its index; UIDs
+    /// left out are asked for once more, then left without verdict.
+    fn read_hashes(&mut self, mailbox: &str, need: &[u32]) -> Result<(), Stop> {
+        let shared = self.shared;
+        let mut ask = need.to_vec();
+        for _ in 0..2 {
+            let hashes = self.costed(|u| {
+                u.retrying(|s| {
+                    s.select(mailbox)?;
+                    s.fetch_hashes(&ask)
+                })
+            })?;
+            let got = match hashes {
+                Ok(h) => h,
+                Err(e) => {
+                    self.report.warnings.push(format!(
+                        "{mailbox}: cannot read server messages' bodies to compare ({e})"
+                    ));
+                    Vec::new()
+                }
+            };
+            self.report.server_check.bodies_hashed += got.len() as u64;
+            let left = lock(&shared.on_server)
+                .get_mut(mailbox)
+                .map(|c| c.index.add_hashes(&ask, got));
+            let Some(left) = left else {
+                return Ok(());
+            };
+            ask = left;
+            if ask.is_empty() {
+                return Ok(());
+            }
+        }
+        if let Some(c) = lock(&shared.on_server).get_mut(mailbox) {
+            c.index.unanswered(&ask);
+        }
+        Ok(())
     }
 
     /// Runs a look, its time and the bytes it read counted as the server
@@ -87,6 +216,7 @@ impl Uploader<'_> {
         let checked = |index| Checked {
             uidvalidity: status.uid_validity,
             index,
+            unchecked: None,
         };
         let holdings = self
             .journal()
@@ -118,20 +248,35 @@ impl Uploader<'_> {
         if self.opts.allow_duplicates || status.messages == Some(0) {
             return Ok(checked(ServerIndex::default()));
         }
-        match self.retrying(|s| read_unaccounted(s, mailbox, &status, &journaled))? {
-            Ok(found) => {
-                let cost = &mut self.report.server_check;
-                cost.mailboxes_read += u64::from(found.read > 0);
-                cost.messages_read += found.read;
-                Ok(checked(ServerIndex::from_summaries(&found.unaccounted)))
+        // The first mailbox read in full in this run (no journal for it: a
+        // rerun without journal, maybe right after a kill) is read once
+        // it has settled; the time that takes covers the other mailboxes.
+        let wait = journaled.is_empty() && !self.shared.waited.swap(true, Ordering::SeqCst);
+        let read = self.retrying(|s| {
+            if wait {
+                settle(s, mailbox)?;
+                let settled = s.status(mailbox)?;
+                return read_settled(s, mailbox, &settled, &journaled);
             }
-            Err(e) => {
-                self.report.warnings.push(format!(
-                    "{mailbox}: cannot read what is on the server ({e}); uploading without the check"
-                ));
-                Ok(checked(ServerIndex::default()))
-            }
+            read_settled(s, mailbox, &status, &journaled)
+        })?;
+        let (found, why) = match read {
+            Ok(Read { found, incomplete }) => (found, incomplete),
+            Err(e) => (Found::default(), Some(e.to_string())),
+        };
+        let cost = &mut self.report.server_check;
+        cost.mailboxes_read += u64::from(found.read > 0);
+        cost.messages_read += found.read;
+        if let Some(why) = why {
+            self.report.warnings.push(format!(
+                "{mailbox}: cannot read what is on the server ({why}); its messages the journal does not account for are not sent"
+            ));
+            return Ok(Checked {
+                unchecked: Some(why),
+                ..checked(ServerIndex::default())
+            });
         }
+        Ok(checked(ServerIndex::from_summaries(&found.unaccounted)))
     }
 
     fn distrust_journal(&mut self, mailbox: &str) {
@@ -215,6 +360,7 @@ fn spot_fault(spots: &[(u32, Option<u64>)], found: &[Summary]) -> Option<String>
 
 /// What a look read: how many summaries, and those of messages the journal
 /// does not account for.
+#[derive(Debug, Default)]
 struct Found {
     read: u64,
     unaccounted: Vec<Summary>,
@@ -256,6 +402,58 @@ fn explains(status: &MailboxStatus, journaled: usize, tail: usize) -> bool {
         .is_some_and(|m| u64::from(m) <= (journaled + tail) as u64)
 }
 
+/// A read of what a mailbox holds beyond the journal: what was found, and
+/// why it gives no verdict if it does not ([`left_out`]).
+struct Read {
+    found: Found,
+    incomplete: Option<String>,
+}
+
+/// [`read_unaccounted`], settled and complete:
+///
+/// - When the mailbox's UIDNEXT moved between the STATUS that began the
+///   check and one more STATUS after the read, something is still being
+///   stored, maybe the commands of a run killed a moment ago (the journal's
+///   open batch makes the recovery wait for that; without a journal
+///   nothing else would): wait for UIDNEXT to settle ([`settle`]) and read
+///   again. A mailbox that does not move costs one STATUS and no sleep;
+///   the price is that a store still unfinished when the read ends while
+///   nothing landed since the first STATUS (one batch taking longer than
+///   the whole look) goes unseen.
+/// - A FETCH answered in part is read once more; twice is no verdict.
+fn read_settled(
+    s: &mut dyn MailServer,
+    mailbox: &str,
+    status: &MailboxStatus,
+    journaled: &[u32],
+) -> Result<Read, ImapError> {
+    let mut status = status.clone();
+    let mut read = 0;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let mut this = read_unaccounted(s, mailbox, &status, journaled)?;
+        read += this.found.read;
+        this.found.read = read;
+        if this.found.read == 0 && this.incomplete.is_none() {
+            // Nothing read (the journal accounts for all): its open
+            // batches, if any, were settled by the recovery.
+            return Ok(this);
+        }
+        let now = s.status(mailbox)?;
+        let moved = now.uid_next != status.uid_next;
+        if tries >= 2 || (!moved && this.incomplete.is_none()) {
+            return Ok(this);
+        }
+        if moved {
+            settle(s, mailbox)?;
+            status = s.status(mailbox)?;
+        } else {
+            status = now;
+        }
+    }
+}
+
 /// Reads the size and Message-ID of the messages of `mailbox` that are not
 /// among `journaled` (trusted UIDs, ascending), as little as MESSAGES and
 /// UIDNEXT allow.
@@ -264,32 +462,37 @@ fn read_unaccounted(
     mailbox: &str,
     status: &MailboxStatus,
     journaled: &[u32],
-) -> Result<Found, ImapError> {
+) -> Result<Read, ImapError> {
+    let complete = |found| Read {
+        found,
+        incomplete: None,
+    };
     let first = first_read(status, journaled);
     if first == FirstRead::Nothing {
-        return Ok(Found {
-            read: 0,
-            unaccounted: Vec::new(),
-        });
+        return Ok(complete(Found::default()));
     }
-    s.select(mailbox)?;
+    let sel = s.select(mailbox)?;
     let mut read = 0;
     if let FirstRead::Tail(from) = first {
         let tail = s.fetch_summaries_from(from)?;
         read += tail.len() as u64;
         if explains(status, journaled.len(), tail.len()) {
-            return Ok(Found {
+            return Ok(complete(Found {
                 read,
                 unaccounted: tail,
-            });
+            }));
         }
     }
     let mut all = s.fetch_summaries_from(1)?;
     read += all.len() as u64;
+    let incomplete = left_out(sel.exists, 0, all.len());
     all.retain(|x| journaled.binary_search(&x.uid).is_err());
-    Ok(Found {
-        read,
-        unaccounted: all,
+    Ok(Read {
+        found: Found {
+            read,
+            unaccounted: all,
+        },
+        incomplete,
     })
 }
 
