@@ -3,11 +3,27 @@
 //! server+user, by default `$XDG_STATE_HOME/mailhaul/USER@HOST:PORT.journal`.
 //!
 //! A batch is journaled in three steps: `Begin` (the mailbox's STATUS and
-//! the batch's fingerprints, synced before anything is sent), one `Landed`
-//! per message that the tagged OK confirmed (with its APPENDUID), and `End`
-//! (synced together with the next batch's `Begin`, so one fsync per batch). A `Begin` without `End` on the
-//! next run is a batch of unknown fate: the uploader resolves it by looking
-//! at the server before sending anything ([`Journal::pending`]).
+//! the batch's fingerprints, written to the file before anything is sent),
+//! one `Landed` per message that the tagged OK confirmed (with its
+//! APPENDUID), and `End` (both buffered, written with the next batch's
+//! `Begin`). A `Begin` without `End` on the next run is a batch of unknown
+//! fate: the uploader resolves it by looking at the server before sending
+//! anything ([`Journal::pending`]).
+//!
+//! Durability: a record is written (write(2)) before the batch it announces
+//! is sent, so it survives the process being killed (SIGKILL, a crash); only
+//! an OS crash or a power cut loses what is not yet synced. The `fdatasync`
+//! runs on the journal's sync thread (`syncer.rs`) while the batch
+//! travels, one sync for every record written before it
+//! ([`Durability::Overlapped`]). A power cut can thus cost the last batches'
+//! records, never a record before a synced one (the file is a prefix), and
+//! doubles nothing: a rerun reads every mailbox whose messages the journal
+//! cannot account for (`upload/server_check.rs`). With `--allow-duplicates`
+//! that check is off and the journal is the only guard, so each `Begin` is
+//! synced before its batch is sent ([`Durability::BeforeSend`]). A failed
+//! sync is never swallowed: it fails the next [`Journal::begin`],
+//! [`Journal::end`] or [`Journal::sync`] (and every one after), which
+//! stops the run; [`Journal::sync`] and drop wait for the thread.
 //!
 //! Entries are keyed by (mailbox, fingerprint); a fingerprint can land more
 //! than once when the source holds identical copies, so each key keeps a list.
@@ -24,8 +40,11 @@
 //! The journal, its lock and the directories made for them are private to
 //! their owner (`crate::private_file`): they name servers and mailboxes.
 
+#[cfg(test)]
+mod durability_tests;
 mod lock;
 mod record;
+mod syncer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -35,9 +54,12 @@ use std::path::{Path, PathBuf};
 
 pub use lock::{Lock, LockError};
 pub use record::Record;
+pub use syncer::Durability;
 
 use crate::fingerprint::Fingerprint;
 use crate::private_file;
+
+use syncer::{SyncFn, Syncer};
 
 /// Where a journaled message is on the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +158,9 @@ impl std::error::Error for JournalError {}
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// Makes what is written durable (dropped, so its thread joined,
+    /// before the lock is released).
+    syncer: Syncer,
     _lock: Lock,
     landed: HashMap<String, MailboxEntries>,
     /// Each mailbox's UIDVALIDITY as its last `Begin` saw it: that of the
@@ -143,16 +168,45 @@ pub struct Journal {
     begun_uidvalidity: HashMap<String, u32>,
     pending: BTreeMap<u64, Pending>,
     next_batch: u64,
-    /// Records written since the last sync.
+    /// Records not yet written to the file.
     buf: Vec<u8>,
+    /// Bytes of the file written so far (its length).
+    written: u64,
+    /// When a `Begin` is made durable.
+    durability: Durability,
+    /// Why the journal cannot be trusted to keep anything more: a failed
+    /// write or sync (kind, text). Every later call fails with it.
+    fault: Option<(io::ErrorKind, String)>,
+    /// The fault was returned to a caller (else drop logs it).
+    fault_told: bool,
     /// What opening found worth saying (a torn tail dropped).
     pub notes: Vec<String>,
 }
 
 impl Journal {
     /// Opens (creating) the journal at `path` and locks it; `wait`: block
-    /// while another run holds the lock. A torn tail is cut off.
+    /// while another run holds the lock. A torn tail is cut off. Each
+    /// `Begin` is synced while its batch travels ([`Durability::Overlapped`]).
     pub fn open(path: &Path, wait: bool) -> Result<Journal, JournalError> {
+        Journal::open_with(path, wait, Durability::default())
+    }
+
+    /// [`Journal::open`], with `durability` saying when a `Begin` is synced.
+    pub fn open_with(
+        path: &Path,
+        wait: bool,
+        durability: Durability,
+    ) -> Result<Journal, JournalError> {
+        Journal::open_syncing(path, wait, durability, Box::new(|f: &File| f.sync_data()))
+    }
+
+    /// [`Journal::open_with`], the file made durable by `sync`.
+    fn open_syncing(
+        path: &Path,
+        wait: bool,
+        durability: Durability,
+        sync: SyncFn,
+    ) -> Result<Journal, JournalError> {
         let io_err = |error| JournalError::Io {
             path: path.to_path_buf(),
             error,
@@ -191,6 +245,11 @@ impl Journal {
         if decoded.valid_len < data.len() || data.len() < record::MAGIC.len() {
             file.set_len(decoded.valid_len as u64).map_err(io_err)?;
         }
+        let written = decoded.valid_len as u64;
+        let syncer = file
+            .try_clone()
+            .and_then(|own| Syncer::start(own, written, durability, sync))
+            .map_err(io_err)?;
         let mut j = Journal {
             path: path.to_path_buf(),
             file,
@@ -200,6 +259,11 @@ impl Journal {
             pending: BTreeMap::new(),
             next_batch: 1,
             buf: Vec::new(),
+            written,
+            durability,
+            syncer,
+            fault: None,
+            fault_told: false,
             notes,
         };
         if decoded.valid_len == 0 {
@@ -285,20 +349,55 @@ impl Journal {
         self.apply(r);
     }
 
-    /// Writes what is buffered and fsyncs it.
+    /// Writes what is buffered and waits until everything written is
+    /// durable (synced by the sync thread).
     pub fn sync(&mut self) -> Result<(), JournalError> {
+        self.write_out()?;
+        let r = self.syncer.wait(self.written);
+        self.faulty(r)
+    }
+
+    /// Writes what is buffered to the file (write(2)): from here it survives
+    /// the process being killed. Asks the syncer to make it durable.
+    fn write_out(&mut self) -> Result<(), JournalError> {
+        self.healthy()?;
         if self.buf.is_empty() {
             return Ok(());
         }
-        let r = self
-            .file
-            .write_all(&self.buf)
-            .and_then(|()| self.file.sync_data());
+        let r = self.file.write_all(&self.buf);
+        if r.is_ok() {
+            self.written += self.buf.len() as u64;
+            self.syncer.ask(self.written);
+        }
         self.buf.clear();
-        r.map_err(|error| JournalError::Io {
-            path: self.path.clone(),
-            error,
-        })
+        self.faulty(r)
+    }
+
+    /// Fails when a write or a sync has failed (the sync thread's failure
+    /// seen here first).
+    fn healthy(&mut self) -> Result<(), JournalError> {
+        let r = self.syncer.failed();
+        self.faulty(r)
+    }
+
+    /// Keeps a failure as the journal's fault (the first one stays), and
+    /// returns it, or the fault kept earlier, as a [`JournalError`].
+    fn faulty(&mut self, r: io::Result<()>) -> Result<(), JournalError> {
+        if let Err(e) = r
+            && self.fault.is_none()
+        {
+            self.fault = Some((e.kind(), e.to_string()));
+        }
+        match &self.fault {
+            None => Ok(()),
+            Some((kind, text)) => {
+                self.fault_told = true;
+                Err(JournalError::Io {
+                    path: self.path.clone(),
+                    error: io::Error::new(*kind, text.clone()),
+                })
+            }
+        }
     }
 
     /// How often `fp` is journaled as landed in `mailbox` while its
@@ -387,7 +486,10 @@ impl Journal {
         self.pending.values().cloned().collect()
     }
 
-    /// Records a batch about to be sent and syncs it; returns its id.
+    /// Records a batch about to be sent and writes it to the file (with
+    /// what was buffered before it); returns its id. It is synced while the
+    /// batch travels, or before this returns with
+    /// [`Durability::BeforeSend`].
     pub fn begin(
         &mut self,
         mailbox: &str,
@@ -419,7 +521,10 @@ impl Journal {
             sizes,
             ids,
         });
-        self.sync()?;
+        match self.durability {
+            Durability::Overlapped => self.write_out()?,
+            Durability::BeforeSend => self.sync()?,
+        }
         Ok(batch)
     }
 
@@ -436,19 +541,27 @@ impl Journal {
         });
     }
 
-    /// Settles a batch. Synced with the next [`Journal::begin`] (or
-    /// [`Journal::sync`], or on drop): one fsync per batch, and no batch is
-    /// sent before the previous one's records are on disk. Lost by a power
-    /// cut in between, the batch is merely resolved by looking.
+    /// Settles a batch. Written with the next [`Journal::begin`] (or
+    /// [`Journal::sync`], or on drop), so no batch is sent before the
+    /// previous one's records are in the file. Lost by a power cut, the
+    /// batch is merely resolved by looking. Fails when a sync has failed.
     pub fn end(&mut self, batch: u64) -> Result<(), JournalError> {
+        self.healthy()?;
         self.write(Record::End { batch });
         Ok(())
     }
 }
 
 impl Drop for Journal {
+    /// Writes what is buffered and waits for the sync thread; a failure no
+    /// caller was told of is logged.
     fn drop(&mut self) {
-        let _ = self.sync();
+        let told = self.fault_told;
+        if let Err(e) = self.sync()
+            && !told
+        {
+            log::error!("{e}");
+        }
     }
 }
 
@@ -475,191 +588,4 @@ pub fn default_path(user: &str, host: &str, port: u16) -> Option<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fp(n: u8) -> Fingerprint {
-        Fingerprint::of(&[n])
-    }
-
-    #[test]
-    fn entries_survive_reopen_and_pending_batches_are_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sub/j.journal");
-        let before = Before {
-            uidvalidity: Some(5),
-            uidnext: Some(1),
-            messages: Some(0),
-        };
-        {
-            let mut j = Journal::open(&p, false).unwrap();
-            let b = j.begin("INBOX", before, &[fp(1), fp(2)]).unwrap();
-            for (i, f) in [fp(1), fp(2)].iter().enumerate() {
-                let at = Landed {
-                    uidvalidity: Some(5),
-                    uid: Some(i as u32 + 1),
-                };
-                j.landed("INBOX", f, Some(10 + i as u64), at);
-            }
-            j.end(b).unwrap();
-            j.begin("Sent", before, &[fp(3)]).unwrap();
-        }
-        let j = Journal::open(&p, false).unwrap();
-        assert_eq!(j.entries("INBOX", &fp(2))[0].uid, Some(2));
-        assert!(j.entries("Sent", &fp(3)).is_empty());
-        let pending = j.pending();
-        assert_eq!(pending.len(), 1);
-        assert_eq!((pending[0].mailbox.as_str(), pending[0].batch), ("Sent", 2));
-        assert_eq!(pending[0].fps, [fp(3)]);
-        assert!(j.notes.is_empty());
-    }
-
-    /// Holdings list the UIDs under the current UIDVALIDITY with their
-    /// sizes; entries without UIDPLUS take the UIDVALIDITY of their `Begin`,
-    /// so a recreated mailbox shows as stale for them too.
-    #[test]
-    fn holdings_and_uidvalidity_from_begin() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("j");
-        {
-            let mut j = Journal::open(&p, false).unwrap();
-            let before = |uv| Before {
-                uidvalidity: Some(uv),
-                uidnext: Some(1),
-                messages: Some(0),
-            };
-            let b = j.begin("INBOX", before(5), &[fp(1), fp(2)]).unwrap();
-            for (uid, f) in [(3, fp(2)), (1, fp(1))] {
-                let at = Landed {
-                    uidvalidity: Some(5),
-                    uid: Some(uid),
-                };
-                j.landed("INBOX", &f, Some(100 + u64::from(uid)), at);
-            }
-            j.end(b).unwrap();
-            let b = j.begin("Plain", before(9), &[fp(1)]).unwrap();
-            let at = Landed {
-                uidvalidity: None,
-                uid: None,
-            };
-            j.landed("Plain", &fp(1), None, at);
-            j.end(b).unwrap();
-        }
-        let j = Journal::open(&p, false).unwrap();
-        let h = j.holdings("INBOX", Some(5));
-        assert_eq!((h.entries, h.current), (2, 2));
-        assert_eq!(j.count("INBOX", &fp(1), Some(5)), 1);
-        assert_eq!(j.count("INBOX", &fp(1), Some(6)), 0);
-        assert_eq!(h.stale_uidvalidity, None);
-        assert_eq!(h.uids, [(1, Some(101)), (3, Some(103))]);
-        assert!(j.holdings("INBOX", Some(6)).uids.is_empty());
-        assert_eq!(j.holdings("INBOX", Some(6)).stale_uidvalidity, Some(5));
-        let plain = j.holdings("Plain", Some(9));
-        assert_eq!((plain.entries, plain.current, plain.uids.len()), (1, 1, 0));
-        assert_eq!(j.holdings("Plain", Some(10)).current, 0);
-        assert_eq!(j.holdings("Plain", Some(10)).stale_uidvalidity, Some(9));
-        assert_eq!(j.holdings("Nowhere", Some(1)), Holdings::default());
-    }
-
-    #[test]
-    fn uidvalidity_change_is_detected_and_distrusted() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut j = Journal::open(&dir.path().join("j"), false).unwrap();
-        let at = Landed {
-            uidvalidity: Some(5),
-            uid: Some(1),
-        };
-        j.landed("INBOX", &fp(1), None, at);
-        j.landed("Sent", &fp(1), None, at);
-        assert_eq!(j.stale_uidvalidity("INBOX", 5), None);
-        assert_eq!(j.stale_uidvalidity("INBOX", 6), Some(5));
-        j.distrust("INBOX");
-        assert!(j.entries("INBOX", &fp(1)).is_empty());
-        assert_eq!(j.entries("Sent", &fp(1)).len(), 1);
-    }
-
-    #[test]
-    fn torn_tail_is_dropped_and_later_records_are_readable() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("j");
-        {
-            let mut j = Journal::open(&p, false).unwrap();
-            let at = Landed {
-                uidvalidity: Some(1),
-                uid: Some(1),
-            };
-            j.landed("INBOX", &fp(1), None, at);
-            j.sync().unwrap();
-        }
-        let mut data = std::fs::read(&p).unwrap();
-        data.extend_from_slice(b"120 {\"t\":\"landed\",\"mail");
-        std::fs::write(&p, &data).unwrap();
-        {
-            let mut j = Journal::open(&p, false).unwrap();
-            assert_eq!(j.notes.len(), 1, "{:?}", j.notes);
-            let at = Landed {
-                uidvalidity: Some(1),
-                uid: Some(2),
-            };
-            j.landed("INBOX", &fp(2), None, at);
-        }
-        let j = Journal::open(&p, false).unwrap();
-        assert!(j.notes.is_empty());
-        assert_eq!(j.entries("INBOX", &fp(1)).len(), 1);
-        assert_eq!(j.entries("INBOX", &fp(2)).len(), 1);
-    }
-
-    #[test]
-    fn second_open_is_locked_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("j");
-        let _j = Journal::open(&p, false).unwrap();
-        let e = Journal::open(&p, false).unwrap_err();
-        assert!(matches!(e, JournalError::Locked { .. }), "{e}");
-        assert!(e.to_string().contains("--wait-lock"));
-    }
-
-    #[test]
-    fn foreign_file_is_not_overwritten() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("mbox");
-        std::fs::write(&p, "From a@b Thu Jan  1 00:00:00 2020\n").unwrap();
-        assert!(matches!(
-            Journal::open(&p, false),
-            Err(JournalError::Foreign { .. })
-        ));
-        assert!(std::fs::read(&p).unwrap().starts_with(b"From "));
-    }
-
-    #[test]
-    fn journal_lock_and_new_directories_are_private_under_umask_022() {
-        use crate::private_file::testing::{mode, usual_umask};
-        use std::os::unix::fs::PermissionsExt;
-        usual_umask();
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("state/mailhaul/j.journal");
-        drop(Journal::open(&p, false).unwrap());
-        assert_eq!(mode(&p), 0o600);
-        assert_eq!(
-            mode(&dir.path().join("state/mailhaul/j.journal.lock")),
-            0o600
-        );
-        assert_eq!(mode(&dir.path().join("state/mailhaul")), 0o700);
-        assert_eq!(mode(&dir.path().join("state")), 0o700);
-        // An existing journal left world-readable is narrowed on open.
-        let perms = std::fs::Permissions::from_mode(0o644);
-        std::fs::set_permissions(&p, perms).unwrap();
-        drop(Journal::open(&p, false).unwrap());
-        assert_eq!(mode(&p), 0o600);
-    }
-
-    #[test]
-    fn default_path_is_per_server_and_user() {
-        let p = default_path("me/x", "h", 993).unwrap();
-        assert!(
-            p.ends_with("mailhaul/me_x@h:993.journal"),
-            "{}",
-            p.display()
-        );
-    }
-}
+mod tests;

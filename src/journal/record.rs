@@ -25,8 +25,9 @@ const MAX_PAYLOAD: usize = 16 << 20;
 #[serde(tag = "t", rename_all = "lowercase")]
 pub enum Record {
     /// A batch is about to be sent to `mailbox`, whose STATUS was this just
-    /// before. Written and synced before the first byte goes out, so that a
-    /// killed run leaves enough behind to resolve the batch by looking.
+    /// before. Written before the first byte goes out (and synced while the
+    /// batch travels), so that a killed run leaves enough behind to resolve
+    /// the batch by looking.
     Begin {
         batch: u64,
         mailbox: String,

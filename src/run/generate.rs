@@ -71,7 +71,8 @@ landed is journaled, the summary is printed. A second signal exits at once. Run 
 command again to finish.
 .SH JOURNAL
 Every message confirmed by the server is recorded (SHA-256 of the bytes sent, target mailbox,
-UIDVALIDITY, UID) in an append-only journal, synced to disk after each batch; a rerun skips
+UIDVALIDITY, UID) in an append-only journal, written before each batch is sent and synced
+while it travels (before it is sent with \fB\-\-allow\-duplicates\fR); a rerun skips
 what is journaled, so a run that stopped for any reason is finished by running it again.
 Before each batch the mailbox's STATUS is journaled; a batch whose answer never came is
 resolved by reading back the new messages and comparing fingerprints, and only the missing

@@ -19,7 +19,7 @@ use crate::cli::{ScanArgs, ServerArgs, SourceArgs, TargetArgs, UploadArgs, Verif
 use crate::config::{ConfigFile, Environment, SecretCommandFailed, ServerSettings};
 use crate::imap::trace::TraceSink;
 use crate::imap::{ConnectOptions, TlsMode};
-use crate::journal::{self, Journal};
+use crate::journal::{self, Durability, Journal};
 use crate::plan::{BatchLimits, Plan, ServerLayout, TargetMap, TargetOptions};
 use crate::progress::ProgressMode;
 use crate::provider::{Profile, ProviderChoice, SizeCap};
@@ -167,6 +167,9 @@ pub(super) struct JournalSettings {
     pub path: PathBuf,
     /// `--wait-lock`: wait while another run holds it.
     pub wait: bool,
+    /// Synced before each batch is sent with `--allow-duplicates` (the
+    /// journal is then the only guard against doubling), else while it travels.
+    pub durability: Durability,
 }
 
 impl JournalSettings {
@@ -189,12 +192,17 @@ impl JournalSettings {
                 ))
             })?,
         };
-        Ok(Some(JournalSettings { path, wait }))
+        Ok(Some(JournalSettings {
+            path,
+            wait,
+            durability: Durability::default(),
+        }))
     }
 
     /// Opens and locks the journal; a held lock is a usage error (2).
     pub fn open(&self) -> Result<Journal, Failure> {
-        let j = Journal::open(&self.path, self.wait).map_err(|e| usage(e.into()))?;
+        let j = Journal::open_with(&self.path, self.wait, self.durability)
+            .map_err(|e| usage(e.into()))?;
         for note in &j.notes {
             eprintln!("mailhaul: warning: {}", sanitize(note));
         }
@@ -280,6 +288,14 @@ impl UploadSettings {
                 args.wait_lock,
                 &server.connect,
             )?
+            .map(|j| JournalSettings {
+                durability: if args.allow_duplicates {
+                    Durability::BeforeSend
+                } else {
+                    Durability::Overlapped
+                },
+                ..j
+            })
         };
         let profile = resolve_profile(args.server.provider, Some(&server.connect.host));
         let throttle = Throttle::new(args.max_rate, args.max_bytes_rate);

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! Planned ─begin─▶ Begun ─sent─▶ Sent ─answered─▶ Answered ───────────────┐
-//!   (journal Begin, synced)           │                                   │
+//!   (journal Begin, written)          │                                   │
 //!                                     └──────────▶ Lost ─looked─▶ Looked ─┴─settle─▶ Settled
 //!   earlier run's Begin ─────────────────────────▶ Lost     (recovery.rs)
 //! ```
@@ -137,7 +137,7 @@ pub(super) enum Fate {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Stage {
     Planned,
-    /// Its `Begin` is journaled (synced).
+    /// Its `Begin` is journaled (written; durable once the sync thread has run).
     Begun,
     /// Its commands are written.
     Sent,
@@ -243,7 +243,8 @@ impl Unit {
         self.stage
     }
 
-    /// Journals the unit (`Begin`, synced) before anything is sent.
+    /// Journals the unit (`Begin` written to the file; made durable by the
+    /// journal's sync thread) before anything is sent.
     pub fn begin(&mut self, journal: Option<&Mutex<Journal>>) -> Result<(), JournalError> {
         debug_assert_eq!(self.stage, Stage::Planned);
         if let Some(j) = journal {
