@@ -310,8 +310,9 @@ pub struct UploadArgs {
     pub unordered: bool,
 
     /// Send at most this many messages per second, over all connections
-    /// (decimals accepted); batches are cut to one second's worth. For
-    /// providers that limit uploads; see --max-bytes-rate.
+    /// (decimals accepted), evenly spaced (no bursts); batches are cut to
+    /// one second's worth. Throttles are waited out without it too (the
+    /// rate adapts to the provider's); see --max-bytes-rate.
     #[arg(long, value_name = "MSGS_PER_S", value_parser = parse_rate)]
     pub max_rate: Option<f64>,
 
@@ -329,6 +330,12 @@ pub struct UploadArgs {
     /// cron) and the journal continues where the last run stopped.
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub max_bytes_per_day: Option<u64>,
+
+    /// The longest the run waits out the server's throttles in all
+    /// (seconds); what the server still throttles after that is reported
+    /// as not sent. Throttled messages are never failed before.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub max_throttle_wait: u64,
 
     /// The journal of what was uploaded (default: one per server and user
     /// under $XDG_STATE_HOME/mailhaul/, else ~/.local/state/mailhaul/).

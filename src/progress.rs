@@ -197,6 +197,29 @@ impl Lane<'_> {
         }
     }
 
+    /// The run waits `wait` because of `reason` (a throttle's pause):
+    /// on the bar, and as `{"event":"waiting","seconds":…,"reason":…}`.
+    pub fn waiting(&self, wait: Duration, reason: &str) {
+        let text = format!(
+            "waiting {:.1} s: {}",
+            wait.as_secs_f64(),
+            crate::report::sanitize(reason)
+        );
+        match (&self.bar, &self.progress.bar) {
+            (Some(own), _) => own.set_message(text),
+            (None, Some(total)) => total.set_message(text),
+            _ => {}
+        }
+        if self.progress.json {
+            emit(serde_json::json!({
+                "event": "waiting",
+                "connection": self.connection,
+                "seconds": wait.as_secs_f64(),
+                "reason": reason,
+            }));
+        }
+    }
+
     pub fn advance(&self, bytes: u64) {
         self.progress.bytes.fetch_add(bytes, Ordering::Relaxed);
         if let Some(bar) = &self.progress.bar {

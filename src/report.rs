@@ -19,6 +19,9 @@ pub enum ExitStatus {
     Usage,
     /// 3: connection, TLS or authentication failure.
     Connection,
+    /// 4: stopped by the provider's daily quota (or --max-bytes-per-day)
+    /// with nothing failed: run the same command again after it resets.
+    Quota,
     /// 130: stopped by SIGINT/SIGTERM (128 + 2, as shells report Ctrl-C);
     /// everything confirmed so far is journaled.
     Interrupted,
@@ -31,6 +34,7 @@ impl ExitStatus {
             ExitStatus::Partial => 1,
             ExitStatus::Usage => 2,
             ExitStatus::Connection => 3,
+            ExitStatus::Quota => 4,
             ExitStatus::Interrupted => 130,
         }
     }
@@ -197,6 +201,11 @@ pub struct Report {
     pub connection_lost: bool,
     /// The run stopped on SIGINT/SIGTERM.
     pub interrupted: bool,
+    /// The provider's daily quota (or `--max-bytes-per-day`) stopped the run.
+    pub quota_stop: Option<String>,
+    /// Messages not sent, or sent without an answer, when the quota
+    /// stopped the run: the next run sends (or looks for) them.
+    pub left_for_next_run: u64,
     /// What the server-checked resume looked at.
     pub server_check: ServerCheck,
     /// Per mailbox, keywords left out because the server cannot keep them.
@@ -312,6 +321,10 @@ impl Report {
         }
         self.connection_lost |= other.connection_lost;
         self.interrupted |= other.interrupted;
+        if self.quota_stop.is_none() {
+            self.quota_stop = other.quota_stop;
+        }
+        self.left_for_next_run += other.left_for_next_run;
         self.server_check.merge(&other.server_check);
         for k in other.keywords_dropped {
             self.merge_keywords_dropped(k);
@@ -337,6 +350,8 @@ impl Report {
     pub fn exit_status(&self) -> ExitStatus {
         if self.interrupted {
             ExitStatus::Interrupted
+        } else if self.quota_stop.is_some() && self.failures.is_empty() {
+            ExitStatus::Quota
         } else if self.connection_lost {
             ExitStatus::Connection
         } else if self.aborted.is_some() || !self.failures.is_empty() {

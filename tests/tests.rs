@@ -115,3 +115,8 @@ mod providers;
 // served by the test: OAUTHBEARER, XOAUTH2, a token expiring mid-run fetched
 // again from the token command, a failing token command.
 mod oauth2;
+
+// Provider throttles (issue 10) through the provider emulator
+// (`util::provider_proxy`): throttles waited out, daily quotas stopped
+// cleanly, session caps settled to; the emulator itself checked first.
+mod throttles;

@@ -65,6 +65,11 @@ Usage or configuration error (bad option, unreadable source path or password fil
 Connection, TLS or authentication failure, including a connection lost during the upload
 and not restored after \fB\-\-retries\fR reconnections.
 .TP
+\fB4\fR
+Stopped by the provider's upload quota (Gmail: "Account exceeded command or bandwidth
+limits") or by \fB\-\-max\-bytes\-per\-day\fR, with nothing failed: what landed is journaled;
+run the same command again after the limit resets (a daily systemd timer or cron job).
+.TP
 \fB130\fR
 Interrupted by SIGINT (Ctrl-C) or SIGTERM: the command in flight was allowed to finish, what
 landed is journaled, the summary is printed. A second signal exits at once. Run the same

@@ -320,6 +320,8 @@ impl UploadSettings {
                 .or_else(|| profile?.bytes_per_day.map(|l| l.value)),
             session_cap: profile.and_then(|p| p.session_cap.map(|l| l.value)),
             size_cap: profile.and_then(Profile::size_cap),
+            max_throttle_wait: std::time::Duration::from_secs(args.max_throttle_wait),
+            start_rate: None,
         };
         let progress = ProgressMode::of_flags(args.json_progress, args.quiet || args.json);
         Ok(UploadSettings {

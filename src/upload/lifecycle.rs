@@ -24,6 +24,7 @@
 //! (`recovery.rs`, `resolve.rs`), deciding what is sent (`mod.rs`).
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use crate::fingerprint::Fingerprint;
 use crate::journal::{Before, Journal, JournalError, Landed, Pending};
@@ -131,6 +132,16 @@ pub(super) enum Fate {
     Missing,
     /// Lost, and could not be looked for: stays open in the journal.
     Unknown(String),
+    /// Refused by a throttle (`slowdown.rs`): not stored, to be sent again
+    /// after the pause `wait` (when the server suggested one). Never a failure.
+    Throttled {
+        why: String,
+        wait: Option<Duration>,
+    },
+    /// Lost when the provider's quota stopped the run: not looked for now
+    /// (the account is locked); stays open in the journal for the next
+    /// run, and is not a failure.
+    Deferred(String),
 }
 
 /// Where a unit is in its life.
@@ -170,8 +181,12 @@ pub(super) struct Settled {
     pub work: Work,
     pub mailbox: String,
     pub round: u32,
-    /// Looked for and not there: to be sent again, in order.
+    /// Looked for and not there, or throttled: to be sent again, in order.
     pub resend: Vec<Item>,
+    /// The first throttle answer among them, and the pause it suggested.
+    pub throttle: Option<(String, Option<Duration>)>,
+    /// Messages that landed.
+    pub landed: usize,
     /// The server said OVERQUOTA: sending more would only be refused.
     pub overquota: Option<String>,
 }
@@ -315,6 +330,17 @@ impl Unit {
         self.looked();
     }
 
+    /// The provider's quota stopped the run: the lost messages are left
+    /// for the next run to look for (their unit stays open).
+    pub fn defer(&mut self, why: &str) {
+        for f in &mut self.fates {
+            if let Some(Fate::Lost(lost)) = f {
+                *f = Some(Fate::Deferred(format!("{lost}; {why}")));
+            }
+        }
+        self.looked();
+    }
+
     /// Every lost message has been looked for.
     pub fn looked(&mut self) {
         for f in &mut self.fates {
@@ -350,6 +376,7 @@ impl Unit {
         self.looked();
         debug_assert!(matches!(self.stage, Stage::Answered | Stage::Looked));
         let mut resend = Vec::new();
+        let mut throttle = None;
         let mut overquota = None;
         let mut open = false;
         let (mut landed, mut missing, mut unknown) = (0, 0, Vec::new());
@@ -378,6 +405,19 @@ impl Unit {
                 }
                 Fate::NotSent(reason) => {
                     books.failed(&mailbox, &item, FailureClass::NotSent, reason);
+                }
+                Fate::Throttled { why, wait } => {
+                    throttle.get_or_insert((why, wait));
+                    if self.work != Work::Earlier {
+                        resend.push(item);
+                    }
+                }
+                Fate::Deferred(_) => {
+                    open = true;
+                    books.report.left_for_next_run += 1;
+                    if let Some(m) = item.message() {
+                        books.progress.advance(m.bytes.len() as u64);
+                    }
                 }
                 Fate::Unknown(why) | Fate::Lost(why) => {
                     open = true;
@@ -420,6 +460,8 @@ impl Unit {
             mailbox,
             round: self.round,
             resend,
+            throttle,
+            landed,
             overquota,
         })
     }

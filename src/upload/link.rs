@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use crate::imap::{Capabilities, ImapError, SessionStats};
 
+use super::pace::Pace;
 use super::server::MailServer;
+use super::slowdown::{Slowdown, classify};
 use super::{Connect, Stop};
 
 /// First pause before a reconnection after the immediate one; doubles, up to
@@ -53,14 +55,30 @@ impl<'a> Link<'a> {
     /// Opens a new session in place of the broken one (lost because of
     /// `why`); returns the attempt that succeeded. Stops at once when
     /// `stop` is set or the server refuses the credentials or TLS.
-    pub fn reconnect(&mut self, why: &str, retries: u32, stop: &AtomicBool) -> Result<u32, Stop> {
+    /// A throttle's pause (`pace`, e.g. Yahoo's penalty after its
+    /// rate-limit BYE) is waited out first; a refusal that is a throttle
+    /// lengthens it, and the provider's quota stops the run.
+    pub fn reconnect(
+        &mut self,
+        why: &str,
+        retries: u32,
+        stop: &AtomicBool,
+        pace: &Pace,
+    ) -> Result<u32, Stop> {
         let mut last = why.to_string();
         let mut pause = Duration::ZERO;
         for attempt in 1..=retries {
+            let until = std::time::Instant::now() + pause.max(pace.pause_left());
+            while std::time::Instant::now() < until {
+                if stop.load(Ordering::SeqCst) {
+                    return Err(Stop::Interrupted);
+                }
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                std::thread::sleep(left.min(Duration::from_millis(100)));
+            }
             if stop.load(Ordering::SeqCst) {
                 return Err(Stop::Interrupted);
             }
-            std::thread::sleep(pause);
             pause = if pause.is_zero() {
                 FIRST_BACKOFF
             } else {
@@ -74,7 +92,19 @@ impl<'a> Link<'a> {
                 Err(e @ (ImapError::Auth(_) | ImapError::Tls(_) | ImapError::PlaintextRefused)) => {
                     return Err(Stop::Connection(format!("{why}; reconnecting failed: {e}")));
                 }
-                Err(e) => last = e.to_string(),
+                Err(e) => {
+                    match classify(&e) {
+                        Some(Slowdown::Quota(q)) => {
+                            pace.quota_hit(&q);
+                            return Err(Stop::Quota(q));
+                        }
+                        Some(Slowdown::Throttled { wait, .. }) => {
+                            let _ = pace.throttled(wait);
+                        }
+                        _ => {}
+                    }
+                    last = e.to_string()
+                }
             }
         }
         Err(Stop::Connection(if retries == 0 {

@@ -15,6 +15,9 @@
 //! message that belongs in several mailboxes instead of sending it again;
 //! `recovery.rs` resolves units whose answers were lost (and those an
 //! earlier run left open) by looking; `throttle.rs` keeps `--max-rate`;
+//! `slowdown.rs` tells a provider's throttle, daily quota and session cap
+//! from other answers, and `pace.rs` waits them out (an adaptive rate
+//! shared by the connections, pauses, `--max-bytes-per-day`);
 //! `send.rs` reads answers and retries idempotent commands; `link.rs` keeps
 //! the connection and reopens it; `resolve.rs` looks at the server (what
 //! landed, what is there); `server_check.rs` checks the journal against
@@ -36,6 +39,7 @@ mod lifecycle;
 mod lifecycle_tests;
 mod link;
 mod mode;
+mod pace;
 mod recovery;
 pub mod resolve;
 mod rewritten;
@@ -49,8 +53,11 @@ pub mod server;
 mod server_check;
 #[cfg(test)]
 mod server_check_tests;
+mod slowdown;
 mod strict;
 mod throttle;
+#[cfg(test)]
+mod throttle_tests;
 mod window;
 
 pub use jobs::source_bytes;
@@ -64,6 +71,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::fingerprint::Fingerprint;
 use crate::imap::{AppendItem, Code, ImapError};
@@ -108,7 +116,17 @@ pub struct UploadOptions {
     pub session_cap: Option<usize>,
     /// The provider's message size cap, for servers without APPENDLIMIT.
     pub size_cap: Option<SizeCap>,
+    /// `--max-throttle-wait`: the longest the run waits out throttles in
+    /// all before what is still throttled is reported as not sent.
+    pub max_throttle_wait: Duration,
+    /// The adaptive rate's start (messages per second) when the provider's
+    /// pace is known (a provider profile); `None`: as fast as allowed
+    /// until the first throttle.
+    pub start_rate: Option<f64>,
 }
+
+/// `--max-throttle-wait`'s default: an hour of waiting in all.
+pub const DEFAULT_MAX_THROTTLE_WAIT: Duration = Duration::from_secs(3600);
 
 /// Opens a new authenticated session (for another connection, or reconnecting).
 pub type Connect<'a> = &'a (dyn Fn() -> Result<Box<dyn MailServer>, ImapError> + Sync);
@@ -133,6 +151,8 @@ struct Shared {
     /// (mailbox, fingerprint) of messages in batches an earlier run left
     /// open whose fate could not be checked: not sent in this run.
     unsettled: Mutex<HashMap<(String, Fingerprint), usize>>,
+    /// The account's adaptive rate, throttle pauses and daily budget.
+    pace: pace::Pace,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
@@ -150,6 +170,9 @@ enum Stop {
     Interrupted,
     /// `NO [OVERQUOTA]`: sending more would only be refused.
     OverQuota(String),
+    /// The provider's daily quota (or `--max-bytes-per-day`): stop
+    /// cleanly; tomorrow's run continues.
+    Quota(String),
     Journal(JournalError),
 }
 
@@ -229,10 +252,19 @@ impl<'a> Uploader<'a> {
         Ok(())
     }
 
-    /// Uploads this connection's shares, then waits for every answer.
-    fn run(&mut self, shares: &[Share], map: &TargetMap) -> Result<(), Stop> {
+    /// Uploads this connection's shares, then those of connections the
+    /// server refused, then waits for every answer.
+    fn run(
+        &mut self,
+        shares: &[Share],
+        map: &TargetMap,
+        orphans: &jobs::Orphans,
+    ) -> Result<(), Stop> {
         for share in shares {
             self.folder(share, map)?;
+        }
+        while let Some(share) = orphans.next() {
+            self.folder(&share, map)?;
         }
         self.drain()
     }

@@ -20,6 +20,7 @@ use crate::report::{FailureClass, Report};
 use super::books::Books;
 use super::lifecycle::{Fate, Stage, Unit, Work};
 use super::resolve::{Look, find_landed};
+use super::slowdown::{Slowdown, classify_text};
 use super::{Shared, Stop, Uploader, lock};
 
 impl<'a> Uploader<'a> {
@@ -49,7 +50,24 @@ impl<'a> Uploader<'a> {
             .find_map(|u| u.lost_reason().map(str::to_string))
             .unwrap_or_default();
         let mut stop = None;
-        if units.iter().any(|u| u.stage() == Stage::Lost) {
+        // A throttle that closed the connection (Yahoo: `NO [LIMIT]` then
+        // BYE) costs no retry; the provider's quota stops the run at once,
+        // without reconnecting into the locked account.
+        let mut throttled = false;
+        match classify_text(&why) {
+            Some(Slowdown::Quota(q)) => {
+                self.shared.pace.quota_hit(&q);
+                for u in &mut units {
+                    u.defer(&q);
+                }
+                stop = Some(Stop::Quota(q));
+            }
+            Some(Slowdown::Throttled { wait, .. }) => {
+                throttled = self.shared.pace.throttled(wait).is_ok();
+            }
+            _ => {}
+        }
+        if stop.is_none() && units.iter().any(|u| u.stage() == Stage::Lost) {
             let reconnected = if self.session.is_broken() {
                 self.reconnect(&why)
             } else {
@@ -57,6 +75,13 @@ impl<'a> Uploader<'a> {
             };
             match reconnected.and_then(|()| self.look_for_lost(&mut units)) {
                 Ok(()) => {}
+                Err(Stop::Quota(q)) => {
+                    // Refused back in by the quota: the next run looks.
+                    for u in &mut units {
+                        u.defer(&q);
+                    }
+                    stop = Some(Stop::Quota(q));
+                }
                 Err(s) => {
                     let reason = match &s {
                         Stop::Connection(w) => format!("could not look: {w}"),
@@ -73,12 +98,30 @@ impl<'a> Uploader<'a> {
         let mut overquota = None;
         for u in units {
             let s = self.settle(u)?;
+            self.shared.pace.landed(s.landed);
+            if s.throttle.is_some() {
+                throttled = self
+                    .shared
+                    .pace
+                    .throttled(s.throttle.as_ref().and_then(|t| t.1))
+                    .is_ok();
+            }
             if let Some(why) = &s.overquota {
                 overquota.get_or_insert(why.clone());
             }
             again.push(s);
         }
         if let Some(halt) = stop.or(overquota.map(Stop::OverQuota)) {
+            if matches!(halt, Stop::Quota(_)) {
+                // Known not to be there: the next run sends them.
+                for s in again {
+                    self.report.left_for_next_run += s.resend.len() as u64;
+                    for i in &s.resend {
+                        self.progress.advance(i.size_or_zero());
+                    }
+                }
+                return Err(halt);
+            }
             // Known not to be there, and not to be sent now: said so.
             for s in again {
                 let unit = Unit::planned(s.work, &s.mailbox, s.resend, Before::default(), s.round);
@@ -87,9 +130,13 @@ impl<'a> Uploader<'a> {
             }
             return Err(halt);
         }
+        if throttled {
+            self.wait_out(&why)?;
+        }
         for s in again {
+            let round = if throttled { s.round } else { s.round + 1 };
             match s.work {
-                Work::Append => self.submit_items(&s.mailbox, s.resend, s.round + 1)?,
+                Work::Append => self.submit_items(&s.mailbox, s.resend, round)?,
                 Work::Copy { from } => self.copy_items(&from, &s.mailbox, s.resend, s.round + 1)?,
                 Work::Earlier => {}
             }
@@ -170,7 +217,7 @@ impl<'a> Uploader<'a> {
     }
 
     /// Settles a unit that will not be sent, every message for `reason`.
-    fn settle_not_sent(&mut self, mut unit: Unit, reason: String) -> Result<(), Stop> {
+    pub(super) fn settle_not_sent(&mut self, mut unit: Unit, reason: String) -> Result<(), Stop> {
         if unit.items.is_empty() {
             return Ok(());
         }

@@ -1,7 +1,8 @@
 //! The run: the first connection learns the mailboxes and resolves what an
 //! earlier run left open, then each connection (`--jobs`) uploads its
 //! shares on its own thread with its own session; their reports are merged
-//! into one. The journal, `--failed-out`, the count of identical copies
+//! into one. A connection the server refuses (its session cap) hands its
+//! shares to the others ([`Orphans`]). The journal, `--failed-out`, the count of identical copies
 //! and what was read of the server's mailboxes are shared, each behind one
 //! lock.
 
@@ -16,7 +17,8 @@ use crate::progress::Progress;
 use crate::report::{FailureClass, Report};
 
 use super::failed_out::FailedOut;
-use super::jobs::{Share, distribute};
+use super::jobs::{Orphans, Share, distribute};
+use super::slowdown::{Slowdown, classify};
 use super::{Connect, MailServer, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
 
 /// Uploads every planned folder over `opts.jobs` connections (`session`
@@ -83,9 +85,15 @@ pub fn upload_to(
         checking: Mutex::new(()),
         waited: AtomicBool::new(false),
         unsettled: Mutex::new(HashMap::new()),
+        pace: super::pace::Pace::new(
+            opts.start_rate,
+            opts.max_throttle_wait,
+            opts.max_bytes_per_day,
+        ),
     };
     let lanes = distribute(folders, opts.jobs, opts.unordered);
     let connections = lanes.len().max(1);
+    let orphans = Orphans::new(connections - 1);
     let mut first = Uploader::new(
         session,
         connect,
@@ -97,7 +105,7 @@ pub fn upload_to(
     let reports = match first.prepare() {
         Err(stop) => vec![first.finish(Err(stop))],
         Ok(()) if lanes.len() <= 1 => {
-            let result = first.run(lanes.first().map_or(&[], Vec::as_slice), map);
+            let result = first.run(lanes.first().map_or(&[], Vec::as_slice), map, &orphans);
             vec![first.finish(result)]
         }
         Ok(()) => std::thread::scope(|scope| {
@@ -107,11 +115,17 @@ pub fn upload_to(
                 .enumerate()
                 .map(|(i, shares)| {
                     let existing = existing.clone();
-                    let shared = &shared;
+                    let (shared, orphans) = (&shared, &orphans);
                     scope.spawn(move || {
                         let lane = progress.lane(i + 2);
                         match connect() {
+                            Err(e) if refused_session(&e) => {
+                                lane.finish();
+                                orphans.refused(shares, &e.to_string());
+                                Report::default()
+                            }
                             Ok(session) => {
+                                orphans.opened();
                                 let mut up = Uploader::new(
                                     session,
                                     connect,
@@ -121,10 +135,11 @@ pub fn upload_to(
                                     connections,
                                 );
                                 up.existing = existing;
-                                let result = up.run(shares, map);
+                                let result = up.run(shares, map, orphans);
                                 up.finish(result)
                             }
                             Err(e) => {
+                                orphans.opened();
                                 lane.finish();
                                 not_connected(i + 2, shares, &e.to_string())
                             }
@@ -132,7 +147,7 @@ pub fn upload_to(
                     })
                 })
                 .collect();
-            let result = first.run(&lanes[0], map);
+            let result = first.run(&lanes[0], map, &orphans);
             let mut reports = vec![first.finish(result)];
             for h in others {
                 reports.push(h.join().unwrap_or_else(|_| Report {
@@ -148,7 +163,19 @@ pub fn upload_to(
     for r in reports {
         report.merge(r);
     }
+    if let (refused @ 1.., Some(why)) = orphans.refusals() {
+        report.warnings.push(format!(
+            "the server allowed {} of {connections} connections ({why}); the others' mailboxes were uploaded by those",
+            connections - refused
+        ));
+    }
     super::recovery::report_unmet(&shared, &mut report);
+    if let Some(line) = shared.pace.summary() {
+        report.warnings.push(line);
+    }
+    if let Some(why) = report.quota_stop.clone() {
+        report.aborted = Some(quota_line(&report, &why));
+    }
     if let Some(j) = &shared.journal
         && let Err(e) = lock(j).sync()
     {
@@ -157,6 +184,42 @@ pub fn upload_to(
     report.elapsed = started.elapsed();
     progress.finish();
     report
+}
+
+/// The one line a quota stop prints: what limit was hit, how much landed,
+/// and when to run again.
+fn quota_line(report: &Report, why: &str) -> String {
+    let t = report.totals();
+    let mb = t.bytes as f64 / 1e6;
+    let left = match report.left_for_next_run {
+        0 => String::new(),
+        n => format!(", {n} sent or ready were left for the next run"),
+    };
+    let when = if why.starts_with("--max-bytes-per-day") {
+        "run the same command again tomorrow (a daily timer does it: see the README)"
+    } else {
+        "the provider's limit resets within 24 hours (Gmail: a rolling day): run the same command again then (a daily timer does it: see the README)"
+    };
+    let failed = match report.failures.len() {
+        0 => "nothing failed".to_string(),
+        n => format!("{n} failed for other reasons (listed above)"),
+    };
+    format!(
+        "stopped by the provider's upload limit ({why}); {failed}: {} messages ({mb:.1} MB) landed in this run{left}; {when}; the journal makes the next run continue where this one stopped",
+        t.uploaded
+    )
+}
+
+/// True when a connection past the first was refused by the server's
+/// session cap ("Too many simultaneous connections"), or dropped or
+/// throttled when connecting while the first one works: its share goes to
+/// the connections the server allowed. Authentication and TLS failures are
+/// not that.
+fn refused_session(e: &ImapError) -> bool {
+    matches!(
+        classify(e),
+        Some(Slowdown::TooManySessions(_) | Slowdown::Throttled { .. })
+    ) || e.is_connection_lost()
 }
 
 /// The report of a connection that could not be opened: its shares are
@@ -233,6 +296,10 @@ impl Uploader<'_> {
                 self.report.aborted = Some(format!(
                     "the server says the account is over quota ({why}); stopped instead of sending more. Free space or raise the quota, then run the same command again"
                 ));
+            }
+            Err(Stop::Quota(why)) => {
+                // One line for the whole run, written in `upload_to`.
+                self.report.quota_stop = Some(why);
             }
             Err(Stop::Journal(e)) => {
                 self.report.aborted = Some(format!("cannot write the journal: {e}"));

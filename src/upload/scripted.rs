@@ -5,7 +5,8 @@
 //! at any step: the connection lost before the command is written, or
 //! after it was written and carried out (stored) but before the answer, or
 //! written and never carried out; NO, BAD, BYE; a timeout; the connection
-//! refused; a FETCH answered in part; SIGINT. The lifecycle's tests run the whole upload against it, with no
+//! refused; a FETCH answered in part; SIGINT; the providers' throttles,
+//! quota and session-cap answers ([`throttle_faults`], [`quota_bye`]). The lifecycle's tests run the whole upload against it, with no
 //! socket and no sleep but the recovery's own.
 
 use std::collections::{BTreeMap, HashMap};
@@ -61,6 +62,37 @@ pub enum Fault {
     Partial,
     /// SIGINT arrives ([`World::stop`] is set); the command is carried out.
     Interrupt,
+    /// `NO` with this code and text (a provider's throttle), nothing done.
+    NoSaying(Option<Code>, String),
+    /// `NO` with this code and text, then `* BYE` and the connection
+    /// closed (Yahoo's rate limit), nothing done.
+    NoThenBye(Option<Code>, String),
+    /// `* BYE` with this text (a provider's quota or session cap).
+    ByeSaying(String),
+}
+
+/// The providers' throttling answers (DESIGN.md), as faults: Gmail's
+/// `NO [THROTTLED]`, Microsoft 365's suggested backoff (scaled to 3 ms),
+/// Yahoo's `NO [LIMIT] UID Rate limit hit.` then BYE, RFC 5530's
+/// `NO [UNAVAILABLE]`.
+pub fn throttle_faults() -> Vec<Fault> {
+    vec![
+        Fault::NoSaying(
+            Some(Code::Other("THROTTLED".into())),
+            "Too many APPENDs".into(),
+        ),
+        Fault::NoSaying(
+            None,
+            "Request is throttled. Suggested Backoff Time: 3 milliseconds".into(),
+        ),
+        Fault::NoThenBye(Some(Code::Limit), "UID Rate limit hit.".into()),
+        Fault::NoSaying(Some(Code::Other("UNAVAILABLE".into())), "try later".into()),
+    ]
+}
+
+/// Gmail's daily upload quota, as a fault.
+pub fn quota_bye() -> Fault {
+    Fault::ByeSaying("[ALERT] Account exceeded command or bandwidth limits.".into())
 }
 
 /// Every fault a command can meet (lost before, after, unstored; a
@@ -232,6 +264,7 @@ impl ScriptedServer {
             match w.fault(Step::Connect) {
                 None => {}
                 Some(Fault::Interrupt) => w.interrupt(),
+                Some(Fault::ByeSaying(text)) => return Err(ImapError::Bye { text }),
                 Some(_) => return Err(ImapError::ConnectionLost("connection refused".into())),
             }
         }
@@ -293,6 +326,15 @@ impl ScriptedServer {
                 Err(ImapError::Bye {
                     text: "scripted shutdown".into(),
                 })
+            }
+            Some(Fault::NoSaying(code, text)) => Err(ImapError::No { code, text }),
+            Some(Fault::NoThenBye(code, text)) => {
+                self.broken = true;
+                Err(ImapError::No { code, text })
+            }
+            Some(Fault::ByeSaying(text)) => {
+                self.broken = true;
+                Err(ImapError::Bye { text })
             }
         };
         if w.landing.as_ref().is_some_and(|l| l.0 == step)

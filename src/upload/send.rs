@@ -11,17 +11,20 @@ use crate::message::Message;
 
 use super::lifecycle::Fate;
 use super::server::MailServer;
+use super::slowdown::{Slowdown, classify};
 use super::{Stop, Uploader, append_item, is_trycreate};
 
 impl Uploader<'_> {
     /// Runs an idempotent command (LIST, STATUS, CREATE, SELECT, FETCH),
-    /// reconnecting and running it again when the connection is lost. The
+    /// reconnecting and running it again when the connection is lost, and
+    /// after the pause when it is throttled (both `--retries` times). The
     /// inner result is the server's answer (NO/BAD) for the caller.
     pub(super) fn retrying<T>(
         &mut self,
         mut f: impl FnMut(&mut dyn MailServer) -> Result<T, ImapError>,
     ) -> Result<Result<T, ImapError>, Stop> {
         let mut failures = 0;
+        let mut throttles = 0;
         loop {
             match f(self.session.server()) {
                 Err(e) if e.is_connection_lost() || self.session.is_broken() => {
@@ -41,6 +44,18 @@ impl Uploader<'_> {
                     }
                     self.reconnect(&e.to_string())?
                 }
+                Err(e) => match classify(&e) {
+                    // A throttled look or STATUS: waited out and run again,
+                    // `--retries` times (a lasting refusal is an answer).
+                    Some(Slowdown::Throttled { wait, why })
+                        if throttles < self.opts.retries
+                            && self.shared.pace.throttled(wait).is_ok() =>
+                    {
+                        throttles += 1;
+                        self.wait_out(&why)?
+                    }
+                    _ => return Ok(Err(e)),
+                },
                 r => return Ok(r),
             }
         }
@@ -48,9 +63,9 @@ impl Uploader<'_> {
 
     /// Opens a new session in place of the broken one ([`super::link::Link::reconnect`]).
     pub(super) fn reconnect(&mut self, why: &str) -> Result<(), Stop> {
-        let attempt = self
-            .session
-            .reconnect(why, self.opts.retries, &self.opts.stop)?;
+        let attempt =
+            self.session
+                .reconnect(why, self.opts.retries, &self.opts.stop, &self.shared.pace)?;
         self.report.warnings.push(format!(
             "connection lost ({why}); reconnected (attempt {attempt})"
         ));
@@ -86,6 +101,10 @@ impl Uploader<'_> {
                     .collect()
             }
             Err(e @ (ImapError::No { .. } | ImapError::Bad { .. })) => {
+                if let Some(Slowdown::Throttled { wait, why }) = classify(&e) {
+                    // Not stored: sent again after the pause, never split.
+                    return vec![Fate::Throttled { why, wait }; msgs.len()];
+                }
                 if let [msg] = msgs
                     && let Some(plain) = self.refused_for_keywords(mailbox, msg, &e)
                 {

@@ -2,13 +2,17 @@
 //! batch is written, shared by every connection (`--jobs`), for providers
 //! that limit uploads.
 //!
-//! Each bucket holds up to one second's worth of tokens and refills at the
-//! rate. A batch takes its whole cost at once, which may drive the bucket
-//! into debt (a 100-message MULTIAPPEND at 10 messages/s); the sender then
-//! waits until the debt is paid, so the average rate holds whatever the
-//! batch size. Batches are also cut to about one second's worth
-//! ([`Throttle::cap`]), so that the upload is a steady trickle rather than
-//! a burst and a long pause. The arithmetic ([`Bucket::take`]) is given the
+//! The message bucket holds one message (no burst: serial APPENDs are
+//! spaced evenly, each waiting for its own token, so a provider counting
+//! APPENDs per window never sees more than the rate — `--max-rate 15`
+//! once let 44 through in one of Gmail's windows when a second's worth
+//! went out at once); the byte bucket holds one second's worth. Both
+//! refill at the rate. A batch takes its whole cost at once, which may
+//! drive a bucket into debt (a 100-message MULTIAPPEND at 10 messages/s);
+//! the sender then waits until the debt is paid, so the average rate holds
+//! whatever the batch size. Batches are also cut to about one second's
+//! worth ([`Throttle::cap`]), so that the upload is a steady trickle rather
+//! than a burst and a long pause. The arithmetic ([`Bucket::take`]) is given the
 //! time, so it is tested without clocks; [`Throttle::wait`] supplies the
 //! real one.
 
@@ -18,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use crate::plan::BatchLimits;
 
-/// One rate limit: `rate` units per second, bursts up to one second's worth.
+/// One rate limit: `rate` units per second, bursts up to its capacity.
 #[derive(Clone, Debug)]
 pub struct Bucket {
     rate: f64,
@@ -39,6 +43,23 @@ impl Bucket {
             tokens: capacity,
             last: Duration::ZERO,
         }
+    }
+
+    /// A bucket without burst (capacity one unit), empty at `now`: the
+    /// first unit waits a full interval (the adaptive pace after a pause).
+    pub fn paced(rate: f64, now: Duration) -> Bucket {
+        Bucket {
+            rate,
+            capacity: 1.0,
+            tokens: 0.0,
+            last: now,
+        }
+    }
+
+    /// The same bucket at another rate from `now` on.
+    pub fn set_rate(&mut self, rate: f64, now: Duration) {
+        self.take(now, 0.0);
+        self.rate = rate;
     }
 
     /// Takes `cost` units at time `now` (since the bucket's time zero) and
@@ -80,7 +101,11 @@ impl Throttle {
             msgs_per_s,
             bytes_per_s,
             buckets: Mutex::new((
-                msgs_per_s.map(Bucket::new),
+                msgs_per_s.map(|r| Bucket {
+                    capacity: 1.0,
+                    tokens: 1.0,
+                    ..Bucket::new(r)
+                }),
                 bytes_per_s.map(|b| Bucket::new(b as f64)),
             )),
         })
@@ -99,6 +124,11 @@ impl Throttle {
                 None => limits.max_bytes,
             },
         }
+    }
+
+    /// The message rate, if limited.
+    pub fn msgs_per_s(&self) -> Option<f64> {
+        self.msgs_per_s
     }
 
     /// The wait before sending `msgs` messages of `bytes` bytes at `now`:
@@ -177,12 +207,30 @@ mod tests {
     }
 
     #[test]
+    fn messages_are_spaced_without_a_burst() {
+        // --max-rate 15 against a window of one second: one message at
+        // once, then one every 1/15 s — never more than 16 in any second.
+        let t = Throttle::new(Some(15.0), None).unwrap();
+        let mut at = Duration::ZERO;
+        let mut times = Vec::new();
+        for _ in 0..60 {
+            at += t.reserve(at, 1, 0);
+            times.push(at);
+        }
+        for (i, t0) in times.iter().enumerate() {
+            let within = times[i..].iter().filter(|t| **t - *t0 < s(1.0)).count();
+            assert!(within <= 15, "{within} sent within a second from {t0:?}");
+        }
+        assert!(close(times[59], 59.0 / 15.0));
+    }
+
+    #[test]
     fn the_stricter_limit_decides_and_both_are_charged() {
         let t = Throttle::new(Some(100.0), Some(1000)).unwrap();
-        // 10 messages of 3000 bytes: 2 s of byte debt, no message debt.
+        // 10 messages of 3000 bytes: 2 s of byte debt, 0.09 s of message debt.
         assert!(close(t.reserve(s(0.0), 10, 3000), 2.0));
         // 2 s later the byte bucket is at zero, the message bucket full.
-        assert!(close(t.reserve(s(2.0), 100, 0), 0.0));
+        assert!(close(t.reserve(s(2.0), 1, 0), 0.0));
         assert!(close(t.reserve(s(2.0), 0, 500), 0.5));
         assert!(Throttle::new(None, None).is_none());
     }

@@ -121,6 +121,19 @@ impl Uploader<'_> {
             return Ok(());
         }
         self.check_stop()?;
+        if let (UploadMode::Serial(_), Some(cap)) = (self.mode, self.shared.pace.unit_cap())
+            && items.len() > cap
+        {
+            // A rate is being learned: units of one second's worth, so that
+            // a throttle is heard before much more is written.
+            let mut items = items;
+            while !items.is_empty() {
+                let rest = items.split_off(cap.min(items.len()));
+                self.submit_items(mailbox, items, round)?;
+                items = rest;
+            }
+            return Ok(());
+        }
         let unit = Unit::planned(Work::Append, mailbox, items, Before::default(), round);
         let Some(mut unit) = self.unless_retries_used_up(unit)? else {
             return Ok(());
@@ -139,10 +152,18 @@ impl Uploader<'_> {
         {
             self.complete_front()?;
         }
-        if let Some(t) = &self.opts.throttle
-            && !t.wait(unit.items.len(), bytes, &self.opts.stop)
-        {
-            return Err(Stop::Interrupted);
+        if let Err(why) = self.shared.pace.spend(bytes) {
+            // The day's budget is spent (or the provider's quota was hit
+            // on another connection): not sent, left for the next run.
+            self.report.left_for_next_run += unit.items.len() as u64;
+            for i in &unit.items {
+                self.progress.advance(i.size_or_zero());
+            }
+            return Err(Stop::Quota(why));
+        }
+        let multi = matches!(self.mode, UploadMode::MultiAppend(_));
+        if multi {
+            self.pace_wait(unit.items.len(), bytes)?;
         }
         unit.before = self.snapshot(mailbox)?;
         unit.begin(self.shared.journal.as_ref())
@@ -152,7 +173,20 @@ impl Uploader<'_> {
             UploadMode::Serial(_) => (0..unit.items.len()).map(|i| (i, i + 1)).collect(),
         };
         let mut commands = Vec::with_capacity(units.len());
+        let mut stopped = None;
         for (start, end) in units {
+            if !multi {
+                // Serial: each APPEND waits for its own turn (no burst).
+                let size = unit.items[start].size_or_zero();
+                if let Err(stop) = self.pace_wait(1, size) {
+                    let why = "not sent: the run stopped";
+                    for (s, e) in (start..unit.items.len()).map(|i| (i, i + 1)) {
+                        commands.push((Err(ImapError::Unsendable(why.into())), s, e));
+                    }
+                    stopped = Some(stop);
+                    break;
+                }
+            }
             let items: Vec<AppendItem> = unit.items[start..end]
                 .iter()
                 .filter_map(Item::message)
@@ -171,7 +205,7 @@ impl Uploader<'_> {
             bytes,
             commands,
         });
-        Ok(())
+        stopped.map_or(Ok(()), Err)
     }
 
     /// Completes every batch in flight.
@@ -260,9 +294,78 @@ impl Uploader<'_> {
             None => self.window.next_before.remove(&b.unit.mailbox),
         };
         let settled = self.settle(b.unit)?;
-        match settled.overquota {
-            Some(why) => Err(Stop::OverQuota(why)),
-            None => Ok(()),
+        if let Some(why) = settled.overquota {
+            return Err(Stop::OverQuota(why));
+        }
+        self.shared.pace.landed(settled.landed);
+        if let Some((why, wait)) = settled.throttle {
+            return self.after_throttle(
+                &settled.mailbox,
+                settled.resend,
+                settled.round,
+                &why,
+                wait,
+            );
+        }
+        Ok(())
+    }
+
+    /// Messages a throttle refused: the pace slows down, the run waits the
+    /// pause out, and they are sent again (the same round: a throttle is
+    /// no lost connection). When the run gives up waiting they are
+    /// reported as not sent.
+    pub(super) fn after_throttle(
+        &mut self,
+        mailbox: &str,
+        items: Vec<Item>,
+        round: u32,
+        why: &str,
+        wait: Option<std::time::Duration>,
+    ) -> Result<(), Stop> {
+        match self.shared.pace.throttled(wait) {
+            Ok(_) => {
+                self.wait_out(why)?;
+                self.submit_items(mailbox, items, round)
+            }
+            Err(gave_up) => {
+                let unit = Unit::planned(Work::Append, mailbox, items, Before::default(), round);
+                self.settle_not_sent(unit, format!("{why}; not sent: {}", gave_up.0))
+            }
+        }
+    }
+
+    /// Sleeps until the pace lets `msgs` messages of `bytes` bytes go
+    /// (`--max-rate`, `--max-bytes-rate` and the adaptive rate).
+    fn pace_wait(&mut self, msgs: usize, bytes: u64) -> Result<(), Stop> {
+        if let Some(t) = &self.opts.throttle
+            && !t.wait(msgs, bytes, &self.opts.stop)
+        {
+            return Err(Stop::Interrupted);
+        }
+        let wait = self.shared.pace.before_send(msgs);
+        self.sleep(wait)
+    }
+
+    /// Waits out the pause after a throttle, saying so (progress and
+    /// `--json-progress`: `{"event":"waiting","seconds":…,"reason":…}`).
+    pub(super) fn wait_out(&mut self, why: &str) -> Result<(), Stop> {
+        let left = self.shared.pace.pause_left();
+        if !left.is_zero() {
+            self.progress.waiting(left, why);
+        }
+        self.sleep(left)
+    }
+
+    /// Sleeps `d`, looking at the stop flag (SIGINT) ten times a second.
+    pub(super) fn sleep(&self, d: std::time::Duration) -> Result<(), Stop> {
+        let until = std::time::Instant::now() + d;
+        loop {
+            self.check_stop()?;
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            std::thread::sleep(left.min(std::time::Duration::from_millis(100)));
         }
     }
 }

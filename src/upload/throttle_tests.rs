@@ -1,0 +1,184 @@
+//! The providers' throttles, quota and session-cap answers played by the
+//! scripted server (`scripted.rs`: [`throttle_faults`], [`quota_bye`]) at
+//! each step of the batch lifecycle, for MULTIAPPEND and serial APPEND,
+//! with and without a journal: a throttle is waited out and what it
+//! refused is sent again (nothing failed, everything stored once); one
+//! that never ends gives up after `--max-throttle-wait` and reports the
+//! messages not sent, once each; the quota stops the run cleanly (exit 4,
+//! nothing failed) and the rerun finishes exactly once.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::report::{ExitStatus, FailureClass, Report};
+
+use super::lifecycle_tests::{MULTI, SERIAL, Setup, TARGET, check, rerun_completes, run, source};
+use super::scripted::{Fault, Rule, Step, World, quota_bye, throttle_faults};
+
+/// Every message of `sent` stored exactly once.
+fn stored_once(case: &str, world: &Arc<Mutex<World>>, sent: &[Vec<u8>]) {
+    let stored = world.lock().unwrap().messages(TARGET);
+    for (i, bytes) in sent.iter().enumerate() {
+        let n = stored.iter().filter(|s| *s == bytes).count();
+        assert_eq!(n, 1, "{case}: message {i} stored {n} times");
+    }
+}
+
+/// What one run left.
+struct Played {
+    report: Report,
+    world: Arc<Mutex<World>>,
+    sent: Vec<Vec<u8>>,
+    setup: Setup,
+    src: std::path::PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Played {
+    /// A clean rerun finishes, everything once ([`rerun_completes`]).
+    fn rerun(&self, case: &str) {
+        rerun_completes(case, &self.world, &self.src, &self.setup, &self.sent);
+    }
+}
+
+/// One run with `rules`: the invariants, and what it left.
+fn play(
+    case: &str,
+    caps: &'static str,
+    rules: Vec<Rule>,
+    journaled: bool,
+    setup: impl Fn(&mut Setup),
+) -> Played {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, sent) = source(tmp.path(), 7);
+    let world = World::shared();
+    world.lock().unwrap().rules = rules;
+    let journal = journaled.then(|| tmp.path().join("journal"));
+    let mut s = Setup::new(caps, journal.clone(), 2, 3);
+    setup(&mut s);
+    let report = run(&world, &src, &s);
+    let unknown = check(case, &world, &sent, &report, journal.as_deref());
+    assert!(unknown.is_empty(), "{case}: {unknown:?}");
+    Played {
+        report,
+        world,
+        sent,
+        setup: s,
+        src,
+        _tmp: tmp,
+    }
+}
+
+#[test]
+fn every_throttle_at_every_append_is_waited_out() {
+    for caps in [MULTI, SERIAL] {
+        for fault in throttle_faults() {
+            for nth in [1, 2, 3] {
+                for journaled in [true, false] {
+                    let case = format!("APPEND #{nth} {fault:?} {caps} journal={journaled}");
+                    // Throttled, and again at the first resend.
+                    let rules = vec![
+                        Rule::at(Step::Append, nth, fault.clone()),
+                        Rule::at(Step::Append, nth + 1, fault.clone()),
+                    ];
+                    let Played {
+                        report,
+                        world,
+                        sent,
+                        ..
+                    } = play(&case, caps, rules, journaled, |_| {});
+                    assert!(report.failures.is_empty(), "{case}: {report:#?}");
+                    assert_eq!(report.exit_status(), ExitStatus::Success, "{case}");
+                    stored_once(&case, &world, &sent);
+                    let played = world.lock().unwrap().played.len();
+                    assert_eq!(played, 2, "{case}: both throttles played");
+                    assert!(
+                        report
+                            .warnings
+                            .iter()
+                            .any(|w| w.contains("throttled the upload")),
+                        "{case}: {:?}",
+                        report.warnings
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn throttles_at_other_steps_keep_the_invariants() {
+    let steps = [
+        (Step::List, 1),
+        (Step::Create, 1),
+        (Step::Status, 1),
+        (Step::Select, 1),
+        (Step::FetchSummaries, 1),
+        (Step::Connect, 2),
+    ];
+    for caps in [MULTI, SERIAL] {
+        for (step, nth) in steps {
+            for fault in throttle_faults().into_iter().chain([quota_bye()]) {
+                let case = format!("{step:?} #{nth} {fault:?} {caps}");
+                // A stored batch whose answer was lost first, so that the
+                // look (STATUS, SELECT, FETCH) and the reconnect happen.
+                let rules = vec![
+                    Rule::at(Step::Append, 1, Fault::LostAfter),
+                    Rule::at(step, nth, fault.clone()),
+                ];
+                play(&case, caps, rules, true, |_| {}).rerun(&case);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_throttle_that_never_ends_gives_up_after_the_longest_wait() {
+    for caps in [MULTI, SERIAL] {
+        let case = format!("throttled for ever {caps}");
+        let fault = throttle_faults().remove(0);
+        let rules = vec![Rule::from(Step::Append, 1, fault)];
+        let played = play(&case, caps, rules, true, |s| {
+            s.max_throttle_wait = Duration::from_millis(30);
+        });
+        let (report, world, sent) = (&played.report, &played.world, &played.sent);
+        assert_eq!(report.failures.len(), sent.len(), "{case}: {report:#?}");
+        for f in &report.failures {
+            assert_eq!(f.class, FailureClass::NotSent, "{case}");
+            assert!(f.reason.contains("kept throttling"), "{case}: {}", f.reason);
+        }
+        assert!(world.lock().unwrap().messages(TARGET).is_empty());
+        played.rerun(&case);
+    }
+}
+
+#[test]
+fn the_quota_bye_stops_cleanly_and_the_rerun_finishes_once() {
+    for caps in [MULTI, SERIAL] {
+        for nth in [1, 2, 3] {
+            for journaled in [true, false] {
+                let case = format!("quota at APPEND #{nth} {caps} journal={journaled}");
+                let rules = vec![
+                    Rule::at(Step::Append, nth, quota_bye()),
+                    // The account is locked: a login would be refused.
+                    Rule::from(Step::Connect, 2, quota_bye()),
+                ];
+                let played = play(&case, caps, rules, journaled, |_| {});
+                let (report, world) = (&played.report, &played.world);
+                assert!(report.failures.is_empty(), "{case}: {report:#?}");
+                assert_eq!(
+                    report.exit_status(),
+                    ExitStatus::Quota,
+                    "{case}: {report:#?}"
+                );
+                assert_eq!(report.exit_status().code(), 4);
+                let aborted = report.aborted.clone().unwrap_or_default();
+                assert!(aborted.contains("bandwidth limits"), "{case}: {aborted}");
+                let connections = world.lock().unwrap().connections;
+                assert_eq!(connections, 1, "{case}: no login into the locked account");
+                assert!(report.warnings.is_empty(), "{case}: {:?}", report.warnings);
+                played.rerun(&case);
+            }
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! Provider throttles (issue 10) end to end, through the provider emulator
+//! ([`ProviderProxy`] in front of a private Dovecot). First the emulator
+//! itself, spoken to by the independent reader: each provider's
+//! capabilities and throttle answers, with their texts. Then mailhaul
+//! through each provider's emulation, with its throttles scaled down (a
+//! window of 10 APPENDs per 500 ms): every sendable message lands exactly
+//! once with its flags and date (read back by the reader), the oversized
+//! one is reported once, no throttled message is reported failed; the
+//! daily quota stops cleanly with exit 4 and the rerun after the reset
+//! finishes exactly once; `--jobs 4` against a 3-session cap settles to 3.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::util::{Dovecot, ImapReader, Limits, MailhaulCommand, Provider, ProviderProxy};
+
+fn reader(dovecot: &Dovecot, proxy: &ProviderProxy) -> anyhow::Result<ImapReader> {
+    ImapReader::login(proxy.port(), dovecot.user(), dovecot.password())
+}
+
+fn message(i: usize) -> Vec<u8> {
+    format!("From: a@example.org\r\nSubject: {i}\r\nMessage-ID: <{i}@emulator.example.org>\r\n\r\nbody {i}\r\n").into_bytes()
+}
+
+#[test]
+fn the_emulator_shows_each_providers_capabilities() {
+    let dovecot = Dovecot::start().unwrap();
+    for (provider, want, not) in [
+        (
+            Provider::Gmail,
+            vec!["LITERAL-", "APPENDLIMIT=35651584"],
+            vec!["LITERAL+"],
+        ),
+        (
+            Provider::Microsoft365,
+            vec!["LITERAL+"],
+            vec!["APPENDLIMIT"],
+        ),
+        (
+            Provider::Yahoo,
+            vec!["LITERAL+", "APPENDLIMIT=41697280"],
+            vec![],
+        ),
+        (Provider::ICloud, vec![], vec!["LITERAL", "APPENDLIMIT"]),
+    ] {
+        let proxy = ProviderProxy::start(dovecot.plain_port(), provider, provider.limits());
+        let caps = reader(&dovecot, &proxy).unwrap().capabilities().unwrap();
+        assert!(
+            !caps.iter().any(|c| c == "MULTIAPPEND"),
+            "{provider:?}: {caps:?}"
+        );
+        assert!(!caps.iter().any(|c| c.starts_with("STARTTLS")), "{caps:?}");
+        for w in want {
+            assert!(
+                caps.iter().any(|c| c == w),
+                "{provider:?} lacks {w}: {caps:?}"
+            );
+        }
+        for n in not {
+            assert!(
+                !caps.iter().any(|c| c.starts_with(n)),
+                "{provider:?} has {n}: {caps:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_emulator_throttles_locks_and_caps_sessions() {
+    let dovecot = Dovecot::start().unwrap();
+    // Gmail: 2 APPENDs per second, then NO [THROTTLED]; a budget of 3
+    // messages, then the quota BYE and a locked account until reset.
+    let limits = Limits {
+        appends_per_window: Some((2, Duration::from_secs(1))),
+        bytes_budget: Some(3 * message(1).len() as u64),
+        sessions: Some(1),
+        ..Provider::Gmail.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Gmail, limits);
+    let mut r = reader(&dovecot, &proxy).unwrap();
+    assert!(r.append_raw("INBOX", &message(1)).unwrap().is_ok());
+    assert!(r.append_raw("INBOX", &message(2)).unwrap().is_ok());
+    let third = r.append_raw("INBOX", &message(3)).unwrap();
+    assert_eq!(third.status, "NO", "{}", third.line());
+    assert!(third.text.starts_with("[THROTTLED]"), "{}", third.line());
+    // The session cap: a second login is refused with Gmail's BYE.
+    let second = reader(&dovecot, &proxy);
+    assert!(second.is_err(), "a second session past the cap of 1");
+    assert_eq!(proxy.counters().sessions_refused, 1);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(r.append_raw("INBOX", &message(3)).unwrap().is_ok());
+    // Over the budget: BYE, the account locked.
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(
+        r.append_raw("INBOX", &message(4)).is_err(),
+        "BYE ends the session"
+    );
+    drop(r);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(reader(&dovecot, &proxy).is_err(), "locked until the reset");
+    proxy.reset();
+    let mut r = reader(&dovecot, &proxy).unwrap();
+    assert!(r.append_raw("INBOX", &message(4)).unwrap().is_ok());
+    let c = proxy.counters();
+    assert_eq!((c.appends, c.throttled, c.byes), (4, 1, 3), "{c:?}");
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
+    assert_eq!(dovecot.reader().unwrap().bodies("INBOX").unwrap().len(), 4);
+}
+
+#[test]
+fn the_emulator_plays_microsoft_and_yahoo_texts() {
+    let dovecot = Dovecot::start().unwrap();
+    let limits = Limits {
+        appends_per_window: Some((1, Duration::from_secs(5))),
+        backoff_ms: 300,
+        ..Provider::Microsoft365.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Microsoft365, limits);
+    let mut r = reader(&dovecot, &proxy).unwrap();
+    assert!(r.append_raw("INBOX", &message(1)).unwrap().is_ok());
+    let no = r.append_raw("INBOX", &message(2)).unwrap();
+    assert_eq!(
+        no.line(),
+        "NO Request is throttled. Suggested Backoff Time: 300 milliseconds"
+    );
+    let limits = Limits {
+        appends_per_window: Some((1, Duration::from_secs(5))),
+        penalty: Duration::from_millis(500),
+        ..Provider::Yahoo.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Yahoo, limits);
+    let mut r = reader(&dovecot, &proxy).unwrap();
+    assert!(r.append_raw("INBOX", &message(3)).unwrap().is_ok());
+    let no = r.append_raw("INBOX", &message(4)).unwrap();
+    assert_eq!(no.line(), "NO [LIMIT] UID Rate limit hit.");
+    // Then BYE; reconnecting inside the penalty is refused.
+    assert!(r.command("NOOP").is_err(), "closed after the BYE");
+    assert!(reader(&dovecot, &proxy).is_err(), "inside the penalty");
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(reader(&dovecot, &proxy).is_ok(), "after the penalty");
+    assert_eq!(proxy.counters().refused_locked, 1);
+}
+
+/// The size cap the end-to-end tests give every provider (scaled down
+/// from 20–40 MB so the oversized message stays small).
+const CAP: u64 = 1_500_000;
+/// Messages per source; 3 of them ~1 MB, one over [`CAP`].
+const N: usize = 60;
+const BIG: [usize; 3] = [10, 30, 50];
+const OVERSIZED: usize = 45;
+
+/// An mbox of [`N`] messages for `mailbox` tag `tag`: message `i` is
+/// dated 10:`i` on 1 Feb 2020 and `\Seen` when `i % 3 == 0`.
+fn mbox(tag: &str) -> String {
+    mbox_with(tag, true, true)
+}
+
+/// [`mbox`], the oversized message left out unless `oversized`.
+fn mbox_of(tag: &str, oversized: bool) -> String {
+    mbox_with(tag, oversized, true)
+}
+
+/// [`mbox`], the oversized message left out unless `oversized`, the big
+/// ones small unless `big`.
+fn mbox_with(tag: &str, oversized: bool, big: bool) -> String {
+    let mut out = String::new();
+    for i in 0..N {
+        if i == OVERSIZED && !oversized {
+            continue;
+        }
+        let body = if big && BIG.contains(&i) {
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345678\n"
+                .repeat(1_000_000 / 75)
+        } else if i == OVERSIZED {
+            "x".repeat(75)
+                .repeat(CAP as usize / 75 + 100)
+                .replace(&"x".repeat(75), &format!("{}\n", "x".repeat(74)))
+        } else {
+            format!("body {i}\n")
+        };
+        let status = if i % 3 == 0 { "RO" } else { "O" };
+        out.push_str(&format!(
+            "From a@example.org Sat Feb  1 10:{i:02}:00 2020\nFrom: a@example.org\nSubject: {tag} {i}\nMessage-ID: <{tag}{i}@throttle.example.org>\nStatus: {status}\n\n{body}\n"
+        ));
+    }
+    out
+}
+
+/// `mailhaul upload` of `src` through `proxy` into mailboxes named after
+/// the source files, with `--json-progress`.
+fn upload(
+    dovecot: &Dovecot,
+    proxy: &ProviderProxy,
+    src: &Path,
+    journal: &Path,
+    extra: &[&str],
+) -> (MailhaulCommand, Output) {
+    let mut c = MailhaulCommand::new();
+    c.arg("upload")
+        .arg(src)
+        .arg("--server")
+        .arg(format!(
+            "imap://{}@127.0.0.1:{}",
+            dovecot.user(),
+            proxy.port()
+        ))
+        .arg("--allow-plaintext")
+        .env("MAILHAUL_PASSWORD", dovecot.password())
+        .attach(dovecot)
+        .args(["--timeout", "20", "--json-progress", "--json"])
+        .arg("--journal")
+        .arg(journal)
+        .args(extra);
+    let out = c.run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{}", c.explain(&out));
+    (c, out)
+}
+
+/// Checks `mailbox` holds every sendable message of source `tag` exactly
+/// once, with its flags and date, and not the oversized one.
+fn assert_landed_once(dovecot: &Dovecot, mailbox: &str, tag: &str) {
+    let got = dovecot.reader().unwrap().fetch_all(mailbox).unwrap();
+    for i in 0..N {
+        let needle = format!("Message-ID: <{tag}{i}@throttle.example.org>");
+        let copies: Vec<_> = got
+            .iter()
+            .filter(|f| f.body.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .collect();
+        if i == OVERSIZED {
+            assert!(copies.is_empty(), "{mailbox}: the oversized message landed");
+            continue;
+        }
+        assert_eq!(
+            copies.len(),
+            1,
+            "{mailbox}: message {i} landed {} times",
+            copies.len()
+        );
+        let f = copies[0];
+        assert_eq!(
+            f.flags.iter().any(|f| f == "\\Seen"),
+            i % 3 == 0,
+            "{mailbox} {i}: {:?}",
+            f.flags
+        );
+        assert!(
+            f.internal_date
+                .starts_with(&format!("01-Feb-2020 10:{i:02}:00")),
+            "{mailbox} {i}: {}",
+            f.internal_date
+        );
+    }
+    assert_eq!(got.len(), N - 1, "{mailbox}: nothing else");
+}
+
+/// The `--json` report.
+fn report(c: &MailhaulCommand, out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", c.explain(out)))
+}
+
+/// The run failed only the oversized message, once, and waited (said so).
+fn assert_only_oversized_failed(c: &MailhaulCommand, out: &Output) {
+    let r = report(c, out);
+    let failures = r["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{}", c.explain(out));
+    let origin = failures[0]["origin"].as_str().unwrap_or_default();
+    assert!(!origin.is_empty());
+    assert_eq!(out.status.code(), Some(1), "{}", c.explain(out));
+}
+
+/// True when `--json-progress` said the run waited.
+fn said_waiting(out: &Output) -> bool {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .any(|l| l.contains(r#""event":"waiting""#) && l.contains(r#""reason""#))
+}
+
+/// A 10-per-500-ms window (20 APPENDs/s), the test's size cap.
+fn throttling(provider: Provider) -> Limits {
+    Limits {
+        appends_per_window: Some((10, Duration::from_millis(500))),
+        size_cap: CAP,
+        backoff_ms: 300,
+        penalty: Duration::from_millis(600),
+        ..provider.limits()
+    }
+}
+
+fn throttled_run(provider: Provider) {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    std::fs::write(&src, mbox("b")).unwrap();
+    let proxy = ProviderProxy::start(dovecot.plain_port(), provider, throttling(provider));
+    let started = Instant::now();
+    let (c, out) = upload(&dovecot, &proxy, &src, &dir.path().join("journal"), &[]);
+    let took = started.elapsed();
+    assert_only_oversized_failed(&c, &out);
+    assert_landed_once(&dovecot, "Box", "b");
+    let counters = proxy.counters();
+    assert!(
+        counters.throttled > 0,
+        "{provider:?} never throttled: {counters:?}"
+    );
+    assert!(said_waiting(&out), "{}", c.explain(&out));
+    assert!(counters.violations.is_empty(), "{:?}", counters.violations);
+    // 59 messages at 20/s take 3 s: a small factor of it.
+    assert!(took < Duration::from_secs(20), "{provider:?} took {took:?}");
+}
+
+#[test]
+fn gmail_throttles_are_waited_out() {
+    throttled_run(Provider::Gmail);
+}
+
+#[test]
+fn microsoft_365_backoff_is_waited_out() {
+    throttled_run(Provider::Microsoft365);
+}
+
+#[test]
+fn yahoo_rate_limit_bye_is_waited_out_past_the_penalty() {
+    throttled_run(Provider::Yahoo);
+}
+
+#[test]
+fn icloud_refuses_the_oversized_message_when_announced() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    std::fs::write(&src, mbox("c")).unwrap();
+    let limits = Limits {
+        size_cap: CAP,
+        soft_every: Some(7),
+        ..Provider::ICloud.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::ICloud, limits);
+    let (c, out) = upload(&dovecot, &proxy, &src, &dir.path().join("journal"), &[]);
+    assert_only_oversized_failed(&c, &out);
+    assert_landed_once(&dovecot, "Box", "c");
+    let counters = proxy.counters();
+    assert_eq!(counters.oversized, 1, "{counters:?}");
+    assert!(
+        counters.soft > 0 && counters.violations.is_empty(),
+        "{counters:?}"
+    );
+}
+
+#[test]
+fn the_daily_quota_stops_cleanly_and_the_rerun_after_the_reset_finishes() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    std::fs::write(&src, mbox_of("q", false)).unwrap();
+    let journal = dir.path().join("journal");
+    let limits = Limits {
+        bytes_budget: Some(2_200_000),
+        ..throttling(Provider::Gmail)
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Gmail, limits);
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+    let r = report(&c, &out);
+    assert!(
+        r["failures"].as_array().unwrap().is_empty(),
+        "{}",
+        c.explain(&out)
+    );
+    // One clear line (with --json: "aborted"), no storm of warnings.
+    let aborted = r["aborted"].as_str().unwrap_or_default();
+    assert!(
+        aborted.contains("bandwidth limits") && aborted.contains("landed in this run"),
+        "{aborted}"
+    );
+    assert!(aborted.contains("nothing failed"), "{aborted}");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        !warnings.contains("connection lost") && !warnings.contains("reconnect"),
+        "{warnings}"
+    );
+    let counters = proxy.counters();
+    assert_eq!(
+        counters.refused_locked, 0,
+        "no login into the locked account: {counters:?}"
+    );
+    assert_eq!(counters.byes, 1, "{counters:?}");
+    // The provider's day ends; the same command finishes, nothing twice.
+    proxy.reset();
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_landed_once(&dovecot, "Box", "q");
+}
+
+#[test]
+fn the_max_bytes_per_day_budget_stops_with_exit_4() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    std::fs::write(&src, mbox_of("d", false)).unwrap();
+    let journal = dir.path().join("journal");
+    let proxy = ProviderProxy::start(
+        dovecot.plain_port(),
+        Provider::Gmail,
+        throttling(Provider::Gmail),
+    );
+    let (c, out) = upload(
+        &dovecot,
+        &proxy,
+        &src,
+        &journal,
+        &["--max-bytes-per-day", "1500K"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+    let aborted = report(&c, &out)["aborted"].to_string();
+    assert!(
+        aborted.contains("--max-bytes-per-day 1536000 reached"),
+        "{aborted}"
+    );
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_landed_once(&dovecot, "Box", "d");
+}
+
+#[test]
+fn jobs_above_the_session_cap_settle_to_the_cap() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let tags = ["s1", "s2", "s3", "s4", "s5"];
+    for t in tags {
+        std::fs::write(src.join(t), mbox_with(t, false, false)).unwrap();
+    }
+    let limits = Limits {
+        sessions: Some(3),
+        size_cap: CAP,
+        ..Provider::Gmail.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Gmail, limits);
+    let (c, out) = upload(
+        &dovecot,
+        &proxy,
+        &src,
+        &dir.path().join("journal"),
+        &["--jobs", "4"],
+    );
+    let r = report(&c, &out);
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    for t in tags {
+        assert_landed_once(&dovecot, t, t);
+    }
+    let counters = proxy.counters();
+    assert_eq!(counters.max_sessions, 3, "{counters:?}");
+    assert!(counters.sessions_refused >= 1, "{counters:?}");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("allowed 3 of 4 connections"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn max_rate_under_gmails_window_is_never_throttled() {
+    // The issue: `--max-rate 15` (75% of a 20-per-second window) still
+    // burst 44 APPENDs into one window. Each APPEND now waits its turn.
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    std::fs::write(&src, mbox_with("r", false, false)).unwrap();
+    let limits = Limits {
+        appends_per_window: Some((20, Duration::from_secs(1))),
+        ..Provider::Gmail.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Gmail, limits);
+    let journal = dir.path().join("journal");
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &["--max-rate", "15"]);
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_landed_once(&dovecot, "Box", "r");
+    let counters = proxy.counters();
+    assert_eq!(counters.throttled, 0, "{counters:?}");
+    assert_eq!(counters.appends, N - 1, "{counters:?}");
+}
