@@ -20,6 +20,12 @@ impl Fingerprint {
         Fingerprint(Sha256::digest(bytes).into())
     }
 
+    /// The fingerprint of a message's text ([`text_of`]): what a server that
+    /// rewrites headers on store still holds as sent.
+    pub fn of_text(bytes: &[u8]) -> Fingerprint {
+        Fingerprint::of(text_of(bytes))
+    }
+
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -80,6 +86,16 @@ pub fn message_id(bytes: &[u8]) -> Option<String> {
     None
 }
 
+/// The text of a message as sent (CRLF line ends): the bytes after the first
+/// empty line, what IMAP's `BODY[TEXT]` names (RFC 3501 §6.4.5); empty
+/// when there is no empty line.
+pub fn text_of(bytes: &[u8]) -> &[u8] {
+    if let Some(rest) = bytes.strip_prefix(b"\r\n") {
+        return rest;
+    }
+    find(bytes, b"\r\n\r\n").map_or(&[], |at| &bytes[at + 4..])
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -97,6 +113,20 @@ mod tests {
         );
         assert_eq!(Fingerprint::from_hex(&f.to_hex()), Some(f));
         assert_eq!(Fingerprint::from_hex("zz"), None);
+    }
+
+    #[test]
+    fn text_is_after_the_first_empty_line() {
+        assert_eq!(
+            text_of(b"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore"),
+            b"body\r\n\r\nmore"
+        );
+        assert_eq!(text_of(b"\r\nbody"), b"body");
+        assert_eq!(text_of(b"A: 1\r\n"), b"");
+        assert_eq!(
+            Fingerprint::of_text(b"X-Added: 1\r\nA: 1\r\n\r\nsame"),
+            Fingerprint::of_text(b"A: 1\r\n\r\nsame")
+        );
     }
 
     #[test]

@@ -123,13 +123,12 @@ fn imap4d_takes_every_message_and_reports_the_keywords() {
 
 /// `mailhaul upload SRC EXTRA` into `imap4d`, which must succeed; its stderr.
 fn upload_to_imap4d(imap4d: &Imap4d, src: &Path, extra: &[&str]) -> String {
-    let url = format!("imap://{}@127.0.0.1:{}", imap4d.user(), imap4d.port());
     let out = MailhaulCommand::new()
         .arg("upload")
         .arg(src)
-        .args(["--server", &url, "--allow-plaintext", "--no-journal"])
+        .imap4d_via(imap4d, imap4d.port())
+        .arg("--no-journal")
         .args(extra)
-        .env("MAILHAUL_PASSWORD", imap4d.password())
         .run();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(

@@ -101,6 +101,11 @@ mod batch;
 // GNU imap4d (private instance, unpacked by scripts/install-test-deps).
 mod strict;
 
+// Servers that rewrite headers on store (GNU imap4d, no UIDPLUS): reruns
+// with and without the journal find every message by Message-ID and text
+// hash; messages sharing a Message-ID with other bodies all land.
+mod rewriting;
+
 // Provider profiles (issue 10): check prints the profile; a profile's size
 // cap refuses an oversized message once, with one reason in scan, the dry
 // run, the upload and verify.

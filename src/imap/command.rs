@@ -277,6 +277,8 @@ pub enum FetchItems {
     Summaries,
     /// The bytes only (to be hashed as they stream).
     Bodies,
+    /// The text only, the header left out (to be hashed as it streams).
+    Texts,
 }
 
 impl FetchItems {
@@ -286,6 +288,7 @@ impl FetchItems {
                 "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
             }
             FetchItems::Bodies => "(UID BODY.PEEK[])",
+            FetchItems::Texts => "(UID BODY.PEEK[TEXT])",
         }
     }
 }

@@ -67,7 +67,7 @@ pub fn read_frame<R: BufRead>(r: &mut R, out: &mut Vec<u8>) -> Result<(), ImapEr
 }
 
 /// [`read_frame`] with `limits`; with `hash_bodies`, a literal following
-/// `BODY[]` is hashed as it streams and left out of the frame (at most one
+/// `BODY[]` (or `BODY[TEXT]`) is hashed as it streams and left out of the frame (at most one
 /// per response: a FETCH response names each item once).
 pub fn read_frame_with<R: BufRead>(
     r: &mut R,
@@ -165,11 +165,14 @@ fn hash_literal<R: BufRead>(r: &mut R, len: u64) -> Result<Fingerprint, ImapErro
 }
 
 /// True when the text before a literal header ends with `BODY[]` (a whole
-/// message, RFC 3501 §7.4.2), `~` of a literal8 aside.
+/// message, RFC 3501 §7.4.2) or `BODY[TEXT]` (its text, without the
+/// header), `~` of a literal8 aside.
 fn follows_body(before: &[u8]) -> bool {
     let before = before.strip_suffix(b"~").unwrap_or(before);
     let before = before.strip_suffix(b" ").unwrap_or(before);
-    before.len() >= 6 && before[before.len() - 6..].eq_ignore_ascii_case(b"BODY[]")
+    [&b"BODY[]"[..], b"BODY[TEXT]"].iter().any(|item| {
+        before.len() >= item.len() && before[before.len() - item.len()..].eq_ignore_ascii_case(item)
+    })
 }
 
 /// The length announced by a trailing `{n}`, `{n+}` or `~{n}` (RFC 3501

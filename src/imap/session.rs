@@ -303,12 +303,31 @@ impl Session {
     /// it. At most one pair per UID asked for, in the server's order; a UID
     /// the server does not answer for (expunged) is left out.
     pub fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
+        self.hashed(uids, FetchItems::Bodies)
+    }
+
+    /// [`Session::fetch_hashes`] of the messages' text only (`UID FETCH
+    /// uids (UID BODY.PEEK[TEXT])`, see [`crate::fingerprint::text_of`]):
+    /// what a server that rewrites headers on store keeps as sent.
+    pub fn fetch_text_hashes(
+        &mut self,
+        uids: &[u32],
+    ) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
+        self.hashed(uids, FetchItems::Texts)
+    }
+
+    /// One UID FETCH of `items` (a body or its text), hashed as it streams.
+    fn hashed(
+        &mut self,
+        uids: &[u32],
+        items: FetchItems,
+    ) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let cmd = self.command(&Request::UidFetch {
             uids: Uids::These(uids),
-            items: FetchItems::Bodies,
+            items,
         });
         let keep = Keep {
             hash_bodies: true,

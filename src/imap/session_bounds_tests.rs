@@ -124,6 +124,24 @@ fn bodies_are_hashed_as_they_stream_one_per_uid_asked() {
     h.join().unwrap();
 }
 
+/// `BODY[TEXT]` is hashed as it streams, like `BODY[]`.
+#[test]
+fn text_hashes_stream() {
+    let (port, h) = peer(vec![
+        Send(GREETING_PLUS),
+        exp(LOGIN),
+        Send(LOGGED_IN),
+        exp(b"A0002 UID FETCH 4 (UID BODY.PEEK[TEXT])\r\n"),
+        Send(b"* 1 FETCH (UID 4 BODY[TEXT] {6}\r\nbody\r\n)\r\nA0002 OK done\r\n"),
+        Close,
+    ]);
+    let mut s = Session::connect(&opts(port)).unwrap();
+    let got = s.fetch_text_hashes(&[4]).unwrap();
+    assert_eq!(got, [(4, Fingerprint::of(b"body\r\n"))]);
+    drop(s);
+    h.join().unwrap();
+}
+
 #[test]
 fn garbage_leaves_the_session_unusable() {
     let (port, h) = peer(vec![

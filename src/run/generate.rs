@@ -85,6 +85,10 @@ ones are sent again. The journal is a cache, the server the last word: before an
 sent into an existing mailbox, the messages the journal cannot account for (all of them
 without a journal) are read by size and Message-ID, else internal date (then the body hash
 of each candidate) and those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
+On servers that add header fields to what they store (GNU imap4d), sizes differ: a message
+with the same Message-ID (without one, the same internal date) and another size is the same
+message when the SHA-256 of its text (the part after the header) is, read for those only;
+the same Message-ID alone is not enough (a list message received twice keeps both).
 Journal entries count only under the mailbox's current UIDVALIDITY; a mailbox empty on the
 server, or whose spot-checked journaled UIDs (three) hold messages of another size or are
 all gone, has its entries distrusted with a warning. Default location:

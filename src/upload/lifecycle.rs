@@ -102,10 +102,15 @@ impl Item {
 
     /// What a look needs to find it on the server.
     pub fn wanted(&self) -> Wanted {
-        Wanted {
-            fp: self.fp,
-            size: self.size,
-            message_id: self.message_id.clone(),
+        match self.message() {
+            Some(m) => Wanted::of_message(m, self.fp),
+            None => Wanted {
+                fp: self.fp,
+                size: self.size,
+                message_id: self.message_id.clone(),
+                text: None,
+                date: None,
+            },
         }
     }
 }

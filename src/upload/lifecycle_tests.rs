@@ -29,21 +29,31 @@ pub(super) const TARGET: &str = "Target";
 /// Message 3 has no Message-ID; message 6 has the Message-ID and the size
 /// of message 5 (so that a look must compare bodies).
 pub(super) fn source(dir: &Path, n: usize) -> (PathBuf, Vec<Vec<u8>>) {
+    let messages: Vec<String> = (1..=n)
+        .map(|i| {
+            let twin = if i == 6 { 5 } else { i };
+            let id = if i == 3 {
+                String::new()
+            } else {
+                format!("Message-ID: <{twin}@example.org>\n")
+            };
+            format!(
+                "From: a@example.org\nSubject: {i}\n{id}\nbody {i} {}\n",
+                "y".repeat(twin * 7)
+            )
+        })
+        .collect();
+    write_mbox(dir, &messages)
+}
+
+/// `messages` (LF line ends) in an mbox `box` under `dir`; the bytes each
+/// is sent as.
+pub(super) fn write_mbox(dir: &Path, messages: &[String]) -> (PathBuf, Vec<Vec<u8>>) {
     let mut mbox = String::new();
     let mut sent = Vec::new();
-    for i in 1..=n {
-        let twin = if i == 6 { 5 } else { i };
-        let id = if i == 3 {
-            String::new()
-        } else {
-            format!("Message-ID: <{twin}@example.org>\n")
-        };
-        let m = format!(
-            "From: a@example.org\nSubject: {i}\n{id}\nbody {i} {}\n",
-            "y".repeat(twin * 7)
-        );
+    for m in messages {
         mbox.push_str("From a@example.org Sat Feb  1 10:00:00 2020\n");
-        mbox.push_str(&m);
+        mbox.push_str(m);
         mbox.push('\n');
         sent.push(m.replace('\n', "\r\n").into_bytes());
     }

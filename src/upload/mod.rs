@@ -42,6 +42,9 @@ mod mode;
 mod pace;
 mod recovery;
 pub mod resolve;
+mod rewritten;
+#[cfg(test)]
+mod rewritten_tests;
 mod run;
 #[cfg(test)]
 mod scripted;

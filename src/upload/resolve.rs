@@ -17,6 +17,10 @@
 //!   candidates; the body hash confirms each claim (the source is streamed:
 //!   a look-alike may still be to come).
 //! - [`left_out`]: the one test of a FETCH answered in part, for both.
+//! - [`match_rewritten`]: the rule for servers that rewrite headers on
+//!   store (sizes differ from what was sent): the same Message-ID (without
+//!   one, the same internal date) and the same text hash. Used by both of
+//!   the above, read only for such candidates of another size.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -29,13 +33,17 @@ use crate::message::Message;
 use super::server::MailServer;
 
 /// What is known of a message looked for: its fingerprint (SHA-256 of the
-/// bytes sent, which the server stores as sent), and when known its size
-/// and Message-ID.
+/// bytes sent, which the server stores as sent), and when known its size,
+/// Message-ID, the fingerprint of its text ([`Fingerprint::of_text`]) and
+/// its internal date (seconds), for servers that rewrite headers: see
+/// [`match_rewritten`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wanted {
     pub fp: Fingerprint,
     pub size: Option<u64>,
     pub message_id: Option<String>,
+    pub text: Option<Fingerprint>,
+    pub date: Option<i64>,
 }
 
 impl Wanted {
@@ -44,6 +52,39 @@ impl Wanted {
             fp: Fingerprint::of(bytes),
             size: Some(bytes.len() as u64),
             message_id: message_id(bytes),
+            text: Some(Fingerprint::of_text(bytes)),
+            date: None,
+        }
+    }
+
+    /// What a look needs to find `m` (fingerprint `fp`) on the server.
+    pub fn of_message(m: &Message, fp: Fingerprint) -> Wanted {
+        Wanted {
+            fp,
+            size: Some(m.bytes.len() as u64),
+            message_id: m.message_id().map(str::to_owned),
+            text: Some(Fingerprint::of_text(&m.bytes)),
+            date: m.date.map(|d| d.at.timestamp()),
+        }
+    }
+
+    /// True when `s` may be this message stored with its header rewritten
+    /// (servers like GNU imap4d add header fields on store): another size
+    /// and the same Message-ID, or without Message-ID (neither has one) the
+    /// same internal date. Only its text's fingerprint can then tell (the
+    /// Message-ID alone is no proof: a mailing-list message received twice,
+    /// directly and via the list, shares it with another body).
+    fn may_be_rewritten(&self, s: &Summary) -> bool {
+        let Some(size) = self.size else { return false };
+        if self.text.is_none() || u64::from(s.size) == size {
+            return false;
+        }
+        match (&self.message_id, &s.message_id) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => {
+                self.date.is_some() && self.date == s.internal_date.map(|d| d.timestamp())
+            }
+            _ => false,
         }
     }
 
@@ -103,10 +144,15 @@ pub fn find_landed(
         .into_iter()
         .filter(|s| !exclude.contains(&s.uid))
         .collect();
-    let uids = match match_summaries(wanted, &summaries, |uids| server.fetch_hashes(uids))? {
+    let mut uids = match match_summaries(wanted, &summaries, |uids| server.fetch_hashes(uids))? {
         Ok(uids) => uids,
         Err(why) => return Ok(Look::Incomplete(why)),
     };
+    if let Err(why) = match_rewritten(wanted, &summaries, &mut uids, |uids| {
+        server.fetch_text_hashes(uids)
+    })? {
+        return Ok(Look::Incomplete(why));
+    }
     Ok(Look::Found(
         uids.into_iter()
             .map(|uid| {
@@ -213,6 +259,72 @@ pub fn match_summaries(
     Ok(Ok(out))
 }
 
+/// The rule for servers that rewrite headers on store but keep the text
+/// (GNU imap4d): a server message with a wanted message's Message-ID (or
+/// without one, its internal date) but another size
+/// ([`Wanted::may_be_rewritten`]) is that message when the fingerprint of
+/// its text (`BODY[TEXT]`) is the wanted message's
+/// ([`Fingerprint::of_text`]). Fills the `None`s of `found` (wanted
+/// messages not matched otherwise) from `summaries`, each server message
+/// at most once and never one already in `found`. `text_hashes` is asked
+/// only for the candidates, and not at all when there are none (servers
+/// that store messages as sent never pay). The inner `Err`: the hashes
+/// did not cover every candidate (no verdict).
+///
+/// Without Message-ID the proof is weaker: the same internal date to the
+/// second and the same text. It is accepted (sending such messages again
+/// on every rerun would double them for certain); a message is lost only
+/// if the mailbox already held another one without Message-ID, of the same
+/// second and text, that no other source message claims. Bounded: only
+/// server messages of that very date are candidates.
+pub fn match_rewritten(
+    wanted: &[Wanted],
+    summaries: &[Summary],
+    found: &mut [Option<u32>],
+    text_hashes: impl FnOnce(&[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError>,
+) -> Result<Result<(), String>, ImapError> {
+    let mut taken: HashSet<u32> = found.iter().flatten().copied().collect();
+    let mut candidates: Vec<u32> = Vec::new();
+    for (w, _) in wanted.iter().zip(found.iter()).filter(|(_, f)| f.is_none()) {
+        for s in summaries.iter().filter(|s| w.may_be_rewritten(s)) {
+            if !taken.contains(&s.uid) && !candidates.contains(&s.uid) {
+                candidates.push(s.uid);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Ok(()));
+    }
+    let mut texts: HashMap<u32, Fingerprint> = HashMap::new();
+    for (uid, fp) in text_hashes(&candidates)? {
+        if candidates.contains(&uid) {
+            texts.insert(uid, fp);
+        }
+    }
+    if texts.len() < candidates.len() {
+        return Ok(Err(format!(
+            "asked for the text fingerprints of {} messages, the server gave {}",
+            candidates.len(),
+            texts.len()
+        )));
+    }
+    for (w, f) in wanted.iter().zip(found.iter_mut()) {
+        if f.is_some() {
+            continue;
+        }
+        let uid = summaries
+            .iter()
+            .filter(|s| w.may_be_rewritten(s) && !taken.contains(&s.uid))
+            .map(|s| s.uid)
+            .find(|u| texts.get(u) == w.text.as_ref());
+        if let Some(uid) = uid {
+            taken.insert(uid);
+            *f = Some(uid);
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// Pause between two looks at UIDNEXT while waiting for it to settle
 /// (unit tests' scripted server stores at once).
 const SETTLE_PAUSE: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 200 });
@@ -272,6 +384,14 @@ impl ServerKey {
         }
     }
 
+    /// The key without the size (a server that rewrites headers changes it).
+    fn sizeless(&self) -> ServerKey {
+        match self {
+            ServerKey::Id(id, _) => ServerKey::Id(id.clone(), 0),
+            ServerKey::Bare(_, date) => ServerKey::Bare(0, *date),
+        }
+    }
+
     /// The key the index files a message under: without a Message-ID only
     /// the size (the internal date then narrows the candidates, see
     /// [`ServerIndex`]).
@@ -315,6 +435,10 @@ pub struct ServerIndex {
     /// since, or a FETCH answered in part; a source message that may be
     /// one of them is neither claimed nor said to be absent.
     unanswered: HashSet<u32>,
+    /// The server messages by [`ServerKey::sizeless`]: where a server that
+    /// rewrites headers keeps a message under another size
+    /// ([`ServerIndex::unclaimed_alike`]).
+    alike: HashMap<ServerKey, Vec<Summary>>,
 }
 
 /// Hashes read in one FETCH: at most this many messages…
@@ -342,6 +466,7 @@ impl ServerIndex {
                 ix.dates.insert(s.uid, date);
             }
             ix.by_key.entry(key.indexed()).or_default().push(s.uid);
+            ix.alike.entry(key.sizeless()).or_default().push(s.clone());
             ix.sizes.insert(s.uid, s.size);
         }
         for uids in ix.by_key.values_mut() {
@@ -456,6 +581,31 @@ impl ServerIndex {
         self.sizes.remove(&uid);
         Claim::There(uid)
     }
+
+    /// The unclaimed server messages with the Message-ID of `key` (without
+    /// one: its internal date), whatever their size: the candidates of
+    /// [`match_rewritten`] (none for a key without either).
+    pub fn unclaimed_alike(&self, key: &ServerKey) -> Vec<Summary> {
+        if matches!(key, ServerKey::Bare(_, None)) {
+            return Vec::new();
+        }
+        self.alike
+            .get(&key.sizeless())
+            .into_iter()
+            .flatten()
+            .filter(|s| self.sizes.contains_key(&s.uid))
+            .cloned()
+            .collect()
+    }
+
+    /// Claims `s` (one of [`ServerIndex::unclaimed_alike`], matched by
+    /// [`match_rewritten`]).
+    pub fn claim_summary(&mut self, s: &Summary) {
+        if let Some(uids) = self.by_key.get_mut(&ServerKey::of_summary(s).indexed()) {
+            uids.retain(|&u| u != s.uid);
+        }
+        self.sizes.remove(&s.uid);
+    }
 }
 
 #[cfg(test)]
@@ -522,6 +672,79 @@ mod tests {
         // Hashes left out by the server: no verdict rather than "not there".
         let part = match_summaries(&want, &server, |_| Ok(vec![(10, Fingerprint::of(&b2))]));
         assert!(part.unwrap().is_err());
+    }
+
+    /// Stored with a header added (another size): a Message-ID's messages
+    /// are paired by text, each once; another text with the same
+    /// Message-ID is not the message; text hashes are asked for the
+    /// other-size candidates only, and not at all when none is left.
+    #[test]
+    fn rewritten_messages_are_matched_by_text() {
+        let added = b"X-Added: 1\r\n";
+        let a = b"Message-ID: <l>\r\n\r\nvia list".to_vec();
+        let b = b"Message-ID: <l>\r\n\r\ndirectly".to_vec();
+        let c = b"Message-ID: <l>\r\n\r\nnever sent".to_vec();
+        let stored = |uid: u32, m: &[u8]| {
+            let bytes = [&added[..], m].concat();
+            (
+                Summary {
+                    uid,
+                    size: bytes.len() as u32,
+                    internal_date: None,
+                    message_id: message_id(&bytes),
+                },
+                Fingerprint::of_text(&bytes),
+            )
+        };
+        let server = [stored(5, &c), stored(6, &b), stored(7, &a)];
+        let summaries: Vec<Summary> = server.iter().map(|(s, _)| s.clone()).collect();
+        let want = [wanted(&a), wanted(&b), wanted(b"Message-ID: <x>\r\n\r\nx")];
+        let mut found = vec![None; 3];
+        let mut asked = Vec::new();
+        let r = match_rewritten(&want, &summaries, &mut found, |uids| {
+            asked = uids.to_vec();
+            Ok(server.iter().map(|(s, t)| (s.uid, *t)).collect())
+        });
+        assert_eq!(r.unwrap(), Ok(()));
+        assert_eq!(found, [Some(7), Some(6), None]);
+        assert_eq!(asked, [5, 6, 7]);
+        // Already matched: no candidate, nothing asked.
+        let r = match_rewritten(&want, &summaries, &mut found, |_| panic!("asked"));
+        assert_eq!(r.unwrap(), Ok(()));
+        // Text hashes left out: no verdict.
+        let mut found = vec![None; 3];
+        let r = match_rewritten(&want, &summaries, &mut found, |_| Ok(Vec::new()));
+        assert!(r.unwrap().is_err());
+    }
+
+    /// Without Message-ID, a rewritten candidate needs the same internal
+    /// date (and no Message-ID either); with one, the same Message-ID; the
+    /// same size is never a rewritten candidate (the other rules decide).
+    #[test]
+    fn rewritten_candidates_need_the_message_id_or_the_date() {
+        let bare = b"Subject: s\r\n\r\ntext".to_vec();
+        let mut w = wanted(&bare);
+        let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).map(|d| d.fixed_offset());
+        let s = |size: u32, secs: i64, id: Option<&str>| Summary {
+            internal_date: at(secs),
+            ..summary(1, size, id)
+        };
+        assert!(!w.may_be_rewritten(&s(99, 100, None)), "no date known");
+        w.date = Some(100);
+        assert!(w.may_be_rewritten(&s(99, 100, None)));
+        assert!(!w.may_be_rewritten(&s(99, 101, None)), "another date");
+        assert!(
+            !w.may_be_rewritten(&s(99, 100, Some("<a>"))),
+            "a Message-ID"
+        );
+        assert!(
+            !w.may_be_rewritten(&s(bare.len() as u32, 100, None)),
+            "same size"
+        );
+        let w = wanted(b"Message-ID: <a>\r\n\r\ntext");
+        assert!(w.may_be_rewritten(&s(99, 5, Some("<a>"))));
+        assert!(!w.may_be_rewritten(&s(99, 5, Some("<b>"))));
+        assert!(!w.may_be_rewritten(&s(99, 5, None)));
     }
 
     fn fp(n: u8) -> Fingerprint {

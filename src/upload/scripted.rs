@@ -159,6 +159,10 @@ pub struct World {
     pub played: Vec<(Step, Fault)>,
     /// The run's stop flag (set by [`Fault::Interrupt`]).
     pub stop: Option<Arc<AtomicBool>>,
+    /// A header line (with its CRLF) put before every message stored, as
+    /// servers that rewrite headers do (GNU imap4d): sizes then differ
+    /// from what was sent, the text does not.
+    pub added_header: Option<Vec<u8>>,
     /// Messages a killed run had sent that the server stores only once a
     /// command at this step was carried out (a server still storing when
     /// the next run looks).
@@ -216,11 +220,12 @@ impl World {
     }
 
     fn store(&mut self, name: &str, items: &[Vec<u8>]) -> Result<Appended, ImapError> {
+        let added = self.added_header.clone().unwrap_or_default();
         let mb = self.mailbox(name)?;
         let mut uids = Vec::new();
         for bytes in items {
             uids.push(mb.uidnext);
-            mb.messages.push((mb.uidnext, bytes.clone()));
+            mb.messages.push((mb.uidnext, [&added[..], bytes].concat()));
             mb.uidnext += 1;
         }
         Ok(Appended {
@@ -338,6 +343,25 @@ impl ScriptedServer {
             let _ = w.store(&mailbox, &items);
         }
         out
+    }
+
+    /// `hash` of each of these UIDs' stored bytes (one FETCH).
+    fn hashed(
+        &mut self,
+        uids: &[u32],
+        hash: fn(&[u8]) -> Fingerprint,
+    ) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
+        let name = self.selected();
+        let all = self.command(Step::FetchHashes, &name, |w| {
+            let mb = w.mailbox(&name)?;
+            Ok(mb
+                .messages
+                .iter()
+                .filter(|(uid, _)| uids.contains(uid))
+                .map(|(uid, b)| (*uid, hash(b)))
+                .collect())
+        })?;
+        Ok(self.answered(all))
     }
 
     fn selected(&self) -> String {
@@ -476,17 +500,10 @@ impl MailServer for ScriptedServer {
         self.summaries(|uid| uids.contains(&uid))
     }
     fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
-        let name = self.selected();
-        let all = self.command(Step::FetchHashes, &name, |w| {
-            let mb = w.mailbox(&name)?;
-            Ok(mb
-                .messages
-                .iter()
-                .filter(|(uid, _)| uids.contains(uid))
-                .map(|(uid, b)| (*uid, Fingerprint::of(b)))
-                .collect())
-        })?;
-        Ok(self.answered(all))
+        self.hashed(uids, Fingerprint::of)
+    }
+    fn fetch_text_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
+        self.hashed(uids, Fingerprint::of_text)
     }
     fn uid_copy(&mut self, uids: &[u32], mailbox: &str) -> Result<Copied, ImapError> {
         let from = self.selected();

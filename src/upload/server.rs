@@ -55,6 +55,9 @@ pub trait MailServer {
     /// The fingerprints (SHA-256 of the stored bytes) of these UIDs of the
     /// selected mailbox.
     fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError>;
+    /// The fingerprints of these UIDs' text (the bytes after the header,
+    /// [`crate::fingerprint::text_of`]), for servers that rewrite headers.
+    fn fetch_text_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError>;
     /// UID COPY from the selected mailbox (RFC 3501 §6.4.8, COPYUID of RFC 4315).
     fn uid_copy(&mut self, uids: &[u32], mailbox: &str) -> Result<Copied, ImapError>;
 
@@ -104,6 +107,9 @@ impl MailServer for Session {
     }
     fn fetch_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
         Session::fetch_hashes(self, uids)
+    }
+    fn fetch_text_hashes(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
+        Session::fetch_text_hashes(self, uids)
     }
     fn uid_copy(&mut self, uids: &[u32], mailbox: &str) -> Result<Copied, ImapError> {
         Session::uid_copy(self, uids, mailbox)

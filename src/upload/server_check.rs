@@ -10,7 +10,8 @@
 //!    all gone (a spot check of [`SPOT_CHECKS`] UIDs: another server with
 //!    the same names and UIDVALIDITY) make the journal distrusted for it,
 //!    with a warning. Entries without UIDs (no UIDPLUS) cannot be spot-checked:
-//!    the server's messages confirm them instead (Message-ID and size).
+//!    the server's messages confirm them instead (Message-ID and size, or
+//!    on servers that rewrite headers Message-ID and text: `rewritten.rs`).
 //! 2. What does it hold that the journal cannot account for? Read only that
 //!    (size, Message-ID): nothing when STATUS says the mailbox is empty or
 //!    MESSAGES and UIDNEXT match what the journal wrote; the UIDs after the
@@ -124,6 +125,10 @@ impl Uploader<'_> {
         let claimed = lock(&shared.on_server)
             .get_mut(mailbox)
             .map_or(Claim::Absent, |c| c.index.claim(&key, fp));
+        let claimed = match claimed {
+            Claim::Absent => self.found_rewritten(mailbox, msg, &key, fp)?,
+            c => c,
+        };
         match claimed {
             Claim::Absent => Ok(Presence::Absent),
             Claim::There(_) => {

@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
+use super::imap4d::Imap4d;
 use super::server::ImapServer;
 
 pub struct MailhaulCommand {
@@ -79,6 +80,18 @@ impl MailhaulCommand {
             .arg("--allow-plaintext")
             .env("MAILHAUL_PASSWORD", server.password())
             .attach(server)
+    }
+
+    /// Add `--server imap://USER@127.0.0.1:PORT --allow-plaintext` for
+    /// `imap4d` (plain only) or a proxy in front of it on `port`, the
+    /// password env var, and attach its log.
+    pub fn imap4d_via(&mut self, imap4d: &Imap4d, port: u16) -> &mut Self {
+        self.arg("--server")
+            .arg(format!("imap://{}@127.0.0.1:{port}", imap4d.user()))
+            .arg("--allow-plaintext")
+            .env("MAILHAUL_PASSWORD", imap4d.password());
+        self.server_logs = vec![imap4d.log_path()];
+        self
     }
 
     /// Print this server's logs on failure.

@@ -34,6 +34,12 @@ impl LookProxy {
     /// Proxies 127.0.0.1:`upstream`, cutting the first connection before
     /// the `nth` (1-based) APPENDUID answer.
     pub fn start(upstream: u16, nth: usize) -> LookProxy {
+        LookProxy::cutting_before(upstream, nth, APPENDUID)
+    }
+
+    /// [`LookProxy::start`], cutting before the `nth` occurrence of `answer`
+    /// (e.g. `OK APPEND` for a server without UIDPLUS).
+    pub fn cutting_before(upstream: u16, nth: usize, answer: &'static [u8]) -> LookProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -47,7 +53,7 @@ impl LookProxy {
             cut.clone(),
         );
         let s2c = move |k: usize, from: TcpStream, to: &Mutex<TcpStream>| {
-            server_to_client(from, to, (k == 0).then_some(nth), &c);
+            server_to_client(from, to, (k == 0).then_some((nth, answer)), &c);
         };
         let c2s = move |k: usize, from: TcpStream, to: TcpStream, client: &Mutex<TcpStream>| {
             let refuse = (k != 0).then_some(&*r);
@@ -84,14 +90,18 @@ impl Drop for LookProxy {
     }
 }
 
-/// Server → client: STARTTLS hidden; with `cut_at`, stops just before the
-/// `cut_at`-th APPENDUID answer.
+/// Server → client: STARTTLS hidden; with `cut_at` (n, answer), stops just
+/// before the n-th `answer`.
 fn server_to_client(
     mut from: TcpStream,
     to: &Mutex<TcpStream>,
-    cut_at: Option<usize>,
+    cut_at: Option<(usize, &[u8])>,
     cut: &AtomicBool,
 ) {
+    let (cut_at, answer) = match cut_at {
+        Some((n, answer)) => (Some(n), answer),
+        None => (None, APPENDUID),
+    };
     // The last bytes already forwarded, so a pattern split across reads is seen.
     let mut tail: Vec<u8> = Vec::new();
     let mut found = 0;
@@ -105,8 +115,8 @@ fn server_to_client(
         replace_all(&mut chunk, b"STARTTLS", b"XXXXXXXX");
         let mut window = tail.clone();
         window.extend_from_slice(&chunk);
-        for (i, w) in window.windows(APPENDUID.len()).enumerate() {
-            if w != APPENDUID {
+        for (i, w) in window.windows(answer.len()).enumerate() {
+            if w != answer {
                 continue;
             }
             found += 1;
@@ -120,7 +130,7 @@ fn server_to_client(
         if to.lock().unwrap().write_all(&chunk).is_err() {
             return;
         }
-        let keep = window.len().min(APPENDUID.len() - 1);
+        let keep = window.len().min(answer.len() - 1);
         tail = window[window.len() - keep..].to_vec();
     }
 }
