@@ -209,7 +209,7 @@ pub struct TargetArgs {
 /// How to reach and log in to the server. There is deliberately no option
 /// that takes a password as an argument.
 #[derive(Debug, Args)]
-#[allow(rustdoc::broken_intra_doc_links)] // `[:port]` in the help text
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)] // `[:port]` and scope URLs in the help text
 pub struct ServerArgs {
     /// imaps://user@host[:port] (implicit TLS, default port 993) or
     /// imap://user@host[:port] (STARTTLS, default port 143).

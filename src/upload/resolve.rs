@@ -262,7 +262,7 @@ pub fn match_summaries(
 /// The rule for servers that rewrite headers on store but keep the text
 /// (GNU imap4d): a server message with a wanted message's Message-ID (or
 /// without one, its internal date) but another size
-/// ([`Wanted::may_be_rewritten`]) is that message when the fingerprint of
+/// (`Wanted::may_be_rewritten`) is that message when the fingerprint of
 /// its text (`BODY[TEXT]`) is the wanted message's
 /// ([`Fingerprint::of_text`]). Fills the `None`s of `found` (wanted
 /// messages not matched otherwise) from `summaries`, each server message
