@@ -83,9 +83,12 @@ fn parse(bytes: &[u8]) -> Message<'_> {
 
 /// readpst's messages (`-M`: one file per message, one directory per
 /// folder) by folder path below the store's top folder, then by Message-ID.
+/// `-j 0`: one process; readpst's parallel jobs (its default) once wrote a
+/// garbled body under load (a run of text repeated mid-message), which made
+/// the reference, not mailhaul, differ.
 fn readpst(pst: &Path, out: &Path) -> BTreeMap<String, BTreeMap<String, Vec<u8>>> {
     let status = Command::new("readpst")
-        .args(["-q", "-M", "-o"])
+        .args(["-q", "-j", "0", "-M", "-o"])
         .arg(out)
         .arg(pst)
         .status()
