@@ -220,6 +220,29 @@ impl Lane<'_> {
         }
     }
 
+    /// The run slows to `rate` messages per second because of `reason` (a
+    /// soft throttle: nothing refused, no pause): on the bar, and as
+    /// `{"event":"slowed","rate":…,"reason":…}`.
+    pub fn slowed(&self, rate: f64, reason: &str) {
+        let text = format!(
+            "slowing to {rate:.1} msgs/s: {}",
+            crate::report::sanitize(reason)
+        );
+        match (&self.bar, &self.progress.bar) {
+            (Some(own), _) => own.set_message(text),
+            (None, Some(total)) => total.set_message(text),
+            _ => {}
+        }
+        if self.progress.json {
+            emit(serde_json::json!({
+                "event": "slowed",
+                "connection": self.connection,
+                "rate": rate,
+                "reason": reason,
+            }));
+        }
+    }
+
     pub fn advance(&self, bytes: u64) {
         self.progress.bytes.fetch_add(bytes, Ordering::Relaxed);
         if let Some(bar) = &self.progress.bar {

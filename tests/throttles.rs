@@ -326,6 +326,78 @@ fn yahoo_rate_limit_bye_is_waited_out_past_the_penalty() {
 }
 
 #[test]
+fn gmails_soft_throttle_lands_every_message_and_slows_the_client_down() {
+    // Gmail's soft throttle: past 20 APPENDs per 500 ms (40/s) the message
+    // is stored and answered `OK [THROTTLED]`. mailhaul counts it as
+    // landed, sends nothing again, and slows below the limit.
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    let n = 4 * N;
+    let mut mbox = String::new();
+    for i in 0..n {
+        mbox.push_str(&format!(
+            "From a@example.org Sat Feb  1 10:00:00 2020\nFrom: a@example.org\nSubject: soft {i}\nMessage-ID: <soft{i}@throttle.example.org>\n\nbody {i}\n\n"
+        ));
+    }
+    std::fs::write(&src, mbox).unwrap();
+    let window = Duration::from_millis(500);
+    let limits = Limits {
+        soft_rate: Some((20, window)),
+        ..Provider::Gmail.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Gmail, limits);
+    let journal = dir.path().join("journal");
+    // Small batches, so that the client still has most to send when the
+    // first answers come back (serial APPENDs are pipelined a window ahead).
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &["--batch-size", "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    let r = report(&c, &out);
+    assert!(
+        r["failures"].as_array().unwrap().is_empty(),
+        "{}",
+        c.explain(&out)
+    );
+    assert_eq!(r["totals"]["uploaded"], n, "{}", c.explain(&out));
+    let got = dovecot.reader().unwrap().fetch_all("Box").unwrap();
+    assert_eq!(got.len(), n, "every message exactly once");
+    let counters = proxy.counters();
+    assert_eq!(counters.appends, n, "nothing sent again: {counters:?}");
+    assert_eq!(counters.throttled, 0, "{counters:?}");
+    let first = *counters
+        .soft_at
+        .first()
+        .expect("the client went past the soft limit");
+    // After the first soft throttle (and the answers already on their way),
+    // the client stays under the limit: no more soft throttles.
+    let late: Vec<_> = counters
+        .soft_at
+        .iter()
+        .filter(|t| t.duration_since(first) > Duration::from_millis(1500))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "{} of {} soft throttles after the slowdown",
+        late.len(),
+        counters.soft
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains(r#""event":"slowed""#) && l.contains("THROTTLED")),
+        "{}",
+        c.explain(&out)
+    );
+    let warnings = r["warnings"].to_string();
+    assert!(warnings.contains("asked to slow down"), "{warnings}");
+    // The rerun finds everything journaled.
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_eq!(proxy.counters().appends, n, "the rerun sent nothing");
+}
+
+#[test]
 fn icloud_refuses_the_oversized_message_when_announced() {
     let dovecot = Dovecot::start().unwrap();
     let dir = tempfile::tempdir().unwrap();

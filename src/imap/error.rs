@@ -22,6 +22,16 @@ pub enum Code {
     Other(String),
 }
 
+impl Code {
+    /// Gmail's `[THROTTLED]` (DESIGN.md, "Throttling as seen in the wild"):
+    /// on a NO the command was refused for the pace; on an OK, or untagged
+    /// while a command runs, it was carried out and the client is asked to
+    /// slow down.
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, Code::Other(c) if c.eq_ignore_ascii_case("THROTTLED"))
+    }
+}
+
 #[derive(Debug)]
 pub enum ImapError {
     /// The connection broke or timed out; an in-flight command's fate is unknown.

@@ -41,6 +41,8 @@ pub struct Session {
     pub(super) in_flight: HashSet<String>,
     /// Tagged answers of in-flight commands read while waiting for another.
     pub(super) answered: HashMap<String, Status>,
+    /// The latest soft throttle seen ([`Session::take_throttle_notice`]).
+    pub(super) throttle_notice: Option<String>,
 }
 
 impl fmt::Debug for Session {
@@ -211,13 +213,27 @@ impl Session {
         self.check_usable()?;
         let r = self.conn.read_with(&FrameLimits::STANDARD, hash_bodies);
         let (r, hashed) = self.note_error(r)?;
-        if let Response::Status(s) = &r
-            && s.tag.is_none()
-            && s.kind == StatusKind::Bye
-        {
-            self.bye = Some(s.text.clone());
+        if let Response::Status(s) = &r {
+            if s.tag.is_none() && s.kind == StatusKind::Bye {
+                self.bye = Some(s.text.clone());
+            }
+            if is_soft_throttle(s) {
+                self.throttle_notice = Some(format!(
+                    "server said {} [THROTTLED] {}",
+                    kind_word(s.kind),
+                    s.text
+                ));
+            }
         }
         Ok((r, hashed))
+    }
+
+    /// The latest soft throttle the server sent since the last call: a
+    /// tagged OK carrying `[THROTTLED]` (the command was carried out), or
+    /// an untagged OK/NO carrying it while a command ran. Nothing was
+    /// refused; the server asks the client to slow down.
+    pub fn take_throttle_notice(&mut self) -> Option<String> {
+        self.throttle_notice.take()
     }
 
     /// A lost connection makes the session unusable, and so does an
@@ -367,6 +383,28 @@ impl Session {
             }
         }
         Ok(())
+    }
+}
+
+/// A status that asks to slow down without refusing anything: `[THROTTLED]`
+/// on a tagged OK, or on an untagged OK or NO (a tagged NO is a refusal:
+/// the caller gets it as an error).
+fn is_soft_throttle(s: &Status) -> bool {
+    let soft = matches!(
+        (&s.tag, s.kind),
+        (Some(_), StatusKind::Ok) | (None, StatusKind::Ok | StatusKind::No)
+    );
+    soft && s.code.as_ref().is_some_and(crate::imap::Code::is_throttled)
+}
+
+/// The status word as the server wrote it.
+fn kind_word(kind: StatusKind) -> &'static str {
+    match kind {
+        StatusKind::Ok => "OK",
+        StatusKind::No => "NO",
+        StatusKind::Bad => "BAD",
+        StatusKind::Bye => "BYE",
+        StatusKind::PreAuth => "PREAUTH",
     }
 }
 

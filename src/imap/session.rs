@@ -46,6 +46,7 @@ impl Session {
             broken: None,
             in_flight: HashSet::new(),
             answered: HashMap::new(),
+            throttle_notice: None,
         };
         // RFC 3501 §7.1.4/§7.1.5: the greeting is OK, PREAUTH or BYE.
         let greeting = match s.read()? {

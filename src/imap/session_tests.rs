@@ -254,6 +254,50 @@ fn pipelined_appends_matched_by_tag() {
 }
 
 #[test]
+fn a_soft_throttle_on_an_ok_or_untagged_is_surfaced_once() {
+    let (port, h) = peer(vec![
+        Send(GREETING_PLUS),
+        exp(LOGIN),
+        Send(b"A0001 OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS] ok\r\n"),
+        exp(b"A0002 APPEND INBOX {1+}\r\na\r\n"),
+        // Gmail: stored, the answer says to slow down (no APPENDUID).
+        Send(b"A0002 OK [THROTTLED] Slow down.\r\n"),
+        exp(b"A0003 APPEND INBOX {1+}\r\nb\r\n"),
+        Send(b"A0003 OK [APPENDUID 9 2] ok\r\n"),
+        exp(b"A0004 NOOP\r\n"),
+        Send(b"* NO [THROTTLED] Too fast.\r\nA0004 OK done\r\n"),
+        exp(b"A0005 APPEND INBOX {1+}\r\nc\r\n"),
+        // A tagged NO [THROTTLED] is a refusal, not a notice.
+        Send(b"A0005 NO [THROTTLED] Refused.\r\n"),
+        ExpectEof,
+    ]);
+    let mut s = Session::connect(&opts(port)).unwrap();
+    let it = |b: &'static [u8]| AppendItem {
+        flags: &[],
+        date: None,
+        bytes: b,
+    };
+    assert_eq!(s.take_throttle_notice(), None);
+    assert_eq!(s.append("INBOX", &[it(b"a")]).unwrap(), Appended::default());
+    assert_eq!(
+        s.take_throttle_notice().as_deref(),
+        Some("server said OK [THROTTLED] Slow down.")
+    );
+    assert_eq!(s.append("INBOX", &[it(b"b")]).unwrap().uids, [2]);
+    assert_eq!(s.take_throttle_notice(), None, "taken once");
+    s.noop().unwrap();
+    assert_eq!(
+        s.take_throttle_notice().as_deref(),
+        Some("server said NO [THROTTLED] Too fast.")
+    );
+    let refused = s.append("INBOX", &[it(b"c")]).unwrap_err();
+    assert!(refused.to_string().contains("THROTTLED"), "{refused}");
+    assert_eq!(s.take_throttle_notice(), None);
+    drop(s);
+    h.join().unwrap();
+}
+
+#[test]
 fn auth_failure_hides_password() {
     let ir = crate::imap::command::base64(b"\0user\0hunter2");
     let line = format!("A0001 AUTHENTICATE PLAIN {ir}\r\n");

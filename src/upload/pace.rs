@@ -1,7 +1,9 @@
 //! The account's pace, shared by its connections: an adaptive rate that
 //! learns the provider's limit (AIMD, as TCP does: each throttle halves the
 //! rate, each landed message raises it a little, so it settles just under
-//! what the provider allows), the pause after a throttle (at least the time
+//! what the provider allows; a soft throttle — Gmail's `OK [THROTTLED]`,
+//! the message stored — halves it too, without a pause), the pause after a
+//! throttle (at least the time
 //! the server suggested, else an exponential backoff with jitter: 1 s,
 //! 2 s, 4 s … up to 60 s), the give-up rule, the daily byte budget
 //! (`--max-bytes-per-day`) and the quota stop that every connection obeys.
@@ -58,6 +60,8 @@ pub(super) struct PaceState {
     /// Throttle pauses so far, and their total.
     pub throttles: u32,
     pub waited: Duration,
+    /// Soft throttles that cut the rate (nothing refused, no pause).
+    pub soft: u32,
     max_wait: Duration,
     /// Message bytes sent against `--max-bytes-per-day`.
     sent_bytes: u64,
@@ -78,6 +82,7 @@ impl PaceState {
             in_a_row: 0,
             throttles: 0,
             waited: Duration::ZERO,
+            soft: 0,
             max_wait,
             sent_bytes: 0,
             budget,
@@ -137,21 +142,7 @@ impl PaceState {
         if now < self.resume_at {
             return Ok(self.resume_at - now);
         }
-        // One cut per second at most: what was sent before the cut is
-        // still in the provider's window and may be throttled too.
-        let recent_cut = self
-            .last_cut
-            .is_some_and(|t| now.saturating_sub(t) < Duration::from_secs(1));
-        let cut = if recent_cut {
-            self.rate.unwrap_or(MIN_RATE)
-        } else {
-            let measured = self.sent.len().max(1) as f64;
-            let cut = (self.rate.unwrap_or(measured) / 2.0).max(MIN_RATE);
-            self.last_cut = Some(now);
-            self.rate = Some(cut);
-            self.step = self.step.max(cut * INCREASE);
-            cut
-        };
+        let cut = self.cut(now).unwrap_or(self.rate.unwrap_or(MIN_RATE));
         let backoff = FIRST_BACKOFF
             .saturating_mul(1 << self.in_a_row.min(6))
             .min(MAX_BACKOFF)
@@ -169,6 +160,40 @@ impl PaceState {
         self.resume_at = now + wait;
         self.bucket = Some(Bucket::paced(cut, self.resume_at));
         Ok(wait)
+    }
+
+    /// The multiplicative decrease at `now`: the rate (or, before the first
+    /// throttle, what was sent in the last second) halved; `None` when it
+    /// was cut less than a second ago (what was sent before that cut is
+    /// still in the provider's window, and may be throttled too: the same
+    /// event).
+    fn cut(&mut self, now: Duration) -> Option<f64> {
+        if self
+            .last_cut
+            .is_some_and(|t| now.saturating_sub(t) < Duration::from_secs(1))
+        {
+            return None;
+        }
+        let measured = self.sent.len().max(1) as f64;
+        let cut = (self.rate.unwrap_or(measured) / 2.0).max(MIN_RATE);
+        self.last_cut = Some(now);
+        self.rate = Some(cut);
+        self.step = self.step.max(cut * INCREASE);
+        Some(cut)
+    }
+
+    /// A soft throttle at `now` (the message was stored; the server asks
+    /// to slow down): the rate is halved as for a throttle, without a
+    /// pause, a backoff or a resend. Returns the new rate when it was cut.
+    pub fn soft_throttled(&mut self, now: Duration) -> Option<f64> {
+        let cut = self.cut(now)?;
+        let from = now.max(self.resume_at);
+        match &mut self.bucket {
+            Some(b) => b.set_rate(cut, from),
+            None => self.bucket = Some(Bucket::paced(cut, from)),
+        }
+        self.soft += 1;
+        Some(cut)
     }
 
     /// Charges `bytes` against the daily budget; `Err` (and the run
@@ -237,6 +262,13 @@ impl Pace {
         self.state().throttled(now, suggested, jitter())
     }
 
+    /// A soft throttle ([`PaceState::soft_throttled`]): the new rate when
+    /// it was cut.
+    pub fn soft_throttled(&self) -> Option<f64> {
+        let now = self.now();
+        self.state().soft_throttled(now)
+    }
+
     /// How long until sending may resume (after a throttle's pause).
     pub fn pause_left(&self) -> Duration {
         let now = self.now();
@@ -261,16 +293,23 @@ impl Pace {
     /// One line for the report when the server throttled the run.
     pub fn summary(&self) -> Option<String> {
         let s = self.state();
-        (s.throttles > 0).then(|| {
-            let rate = s
-                .rate()
-                .map_or("no limit".to_string(), |r| format!("{r:.1} messages/s"));
-            format!(
-                "the server throttled the upload {} times; waited {:.1} s in all and slowed to {rate} (nothing failed for it)",
-                s.throttles,
+        let rate = s
+            .rate()
+            .map_or("no limit".to_string(), |r| format!("{r:.1} messages/s"));
+        let soft = match s.soft {
+            0 => String::new(),
+            n => format!("asked to slow down {n} times (OK [THROTTLED], the messages stored) and "),
+        };
+        match (s.throttles, s.soft) {
+            (0, 0) => None,
+            (0, _) => Some(format!(
+                "the server {soft}the upload slowed to {rate} (nothing failed for it)"
+            )),
+            (n, _) => Some(format!(
+                "the server {soft}throttled the upload {n} times; waited {:.1} s in all and slowed to {rate} (nothing failed for it)",
                 s.waited.as_secs_f64()
-            )
-        })
+            )),
+        }
     }
 }
 
@@ -336,6 +375,27 @@ mod tests {
         assert_eq!(p.rate(), Some(5.0));
         // Nothing is sent before the pause ends, then at the new rate.
         assert_eq!(p.before_send(s(3.0), 1), s(3.0) + s(0.2));
+    }
+
+    #[test]
+    fn a_soft_throttle_halves_the_rate_without_a_pause() {
+        let mut p = PaceState::new(Some(10.0), Duration::from_secs(3600), None);
+        assert_eq!(p.soft_throttled(s(1.0)), Some(5.0));
+        // Other soft throttles of the same second: the same event.
+        assert_eq!(p.soft_throttled(s(1.5)), None);
+        assert_eq!(p.rate(), Some(5.0));
+        // No pause and no backoff: the next message waits only its turn
+        // at the new rate.
+        assert_eq!(p.before_send(s(2.0), 1), Duration::ZERO);
+        assert_eq!(p.before_send(s(2.0), 1), s(0.2));
+        assert_eq!((p.throttles, p.waited, p.soft), (0, Duration::ZERO, 1));
+        assert_eq!(p.soft_throttled(s(2.5)), Some(2.5));
+        // Before any rate was learned: half of what went out in the last second.
+        let mut q = PaceState::new(None, Duration::from_secs(3600), None);
+        for _ in 0..40 {
+            q.before_send(s(0.5), 1);
+        }
+        assert_eq!(q.soft_throttled(s(0.9)), Some(20.0));
     }
 
     #[test]

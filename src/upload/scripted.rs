@@ -69,6 +69,9 @@ pub enum Fault {
     NoThenBye(Option<Code>, String),
     /// `* BYE` with this text (a provider's quota or session cap).
     ByeSaying(String),
+    /// Carried out and answered `OK [THROTTLED]` (Gmail's soft throttle):
+    /// stored, without APPENDUID (an answer carries one code).
+    SoftThrottled,
 }
 
 /// The providers' throttling answers (DESIGN.md), as faults: Gmail's
@@ -89,6 +92,9 @@ pub fn throttle_faults() -> Vec<Fault> {
         Fault::NoSaying(Some(Code::Other("UNAVAILABLE".into())), "try later".into()),
     ]
 }
+
+/// The soft throttle's text, as [`crate::imap::Session`] reports it.
+pub const SOFT_THROTTLE: &str = "server said OK [THROTTLED] Slow down.";
 
 /// Gmail's daily upload quota, as a fault.
 pub fn quota_bye() -> Fault {
@@ -253,6 +259,8 @@ pub struct ScriptedServer {
     appends: u64,
     /// The last command was answered in part ([`Fault::Partial`]).
     partial: bool,
+    /// A soft throttle not yet taken ([`Fault::SoftThrottled`]).
+    notice: Option<String>,
 }
 
 impl ScriptedServer {
@@ -277,6 +285,7 @@ impl ScriptedServer {
             answers: HashMap::new(),
             appends: 0,
             partial: false,
+            notice: None,
         })
     }
 
@@ -335,6 +344,10 @@ impl ScriptedServer {
             Some(Fault::ByeSaying(text)) => {
                 self.broken = true;
                 Err(ImapError::Bye { text })
+            }
+            Some(Fault::SoftThrottled) => {
+                self.notice = Some(SOFT_THROTTLE.into());
+                run(&mut w)
             }
         };
         if w.landing.as_ref().is_some_and(|l| l.0 == step)
@@ -461,6 +474,7 @@ impl MailServer for ScriptedServer {
         }
         let bytes: Vec<Vec<u8>> = items.iter().map(|i| i.bytes.to_vec()).collect();
         let uidplus = self.caps.has("UIDPLUS");
+        let soft_before = self.notice.is_some();
         let result = self.command(Step::Append, mailbox, |w| {
             let mut a = w.store(mailbox, &bytes)?;
             if !uidplus {
@@ -468,6 +482,11 @@ impl MailServer for ScriptedServer {
             }
             Ok(a)
         });
+        // An OK carrying [THROTTLED] carries no APPENDUID (one code).
+        let result = match result {
+            Ok(_) if !soft_before && self.notice.is_some() => Ok(Appended::default()),
+            r => r,
+        };
         if let Err(ImapError::ConnectionLost(why)) = &result
             && why == "the connection is closed"
         {
@@ -522,6 +541,9 @@ impl MailServer for ScriptedServer {
                 uids: bytes.iter().map(|(u, _)| *u).zip(a.uids).collect(),
             })
         })
+    }
+    fn take_throttle_notice(&mut self) -> Option<String> {
+        self.notice.take()
     }
     fn logout(self: Box<Self>) {}
 }

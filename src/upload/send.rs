@@ -72,6 +72,15 @@ impl Uploader<'_> {
         Ok(())
     }
 
+    /// A soft throttle (`OK [THROTTLED]`: stored, counted and journaled as
+    /// usual): the shared rate goes down, said on the progress; no pause,
+    /// nothing sent again.
+    fn soft_throttled(&mut self, why: &str) {
+        if let Some(rate) = self.shared.pace.soft_throttled() {
+            self.progress.slowed(rate, why);
+        }
+    }
+
     /// One APPEND command's answer as one outcome per message of `msgs`.
     /// RFC 3502 §6.3.11: a MULTIAPPEND is all or nothing, so a refusal is
     /// resolved by splitting it in halves until the refused messages stand
@@ -84,6 +93,13 @@ impl Uploader<'_> {
         result: Result<Appended, ImapError>,
         may_create: bool,
     ) -> Vec<Fate> {
+        if let Some(why) = self.session.server().take_throttle_notice() {
+            // A refusal that is itself a throttle cuts the rate on its own.
+            let refused = result.as_ref().err().and_then(classify);
+            if !matches!(refused, Some(Slowdown::Throttled { .. })) {
+                self.soft_throttled(&why);
+            }
+        }
         if may_create && is_trycreate(&result) {
             let _ = super::strict::create(self.session.server(), mailbox); // another batch may have created it
             return self.send_atomic(mailbox, msgs, false);

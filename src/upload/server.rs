@@ -61,6 +61,11 @@ pub trait MailServer {
     /// UID COPY from the selected mailbox (RFC 3501 §6.4.8, COPYUID of RFC 4315).
     fn uid_copy(&mut self, uids: &[u32], mailbox: &str) -> Result<Copied, ImapError>;
 
+    /// The latest soft throttle since the last call (Gmail's `[THROTTLED]`
+    /// on an OK, or untagged while a command ran): nothing was refused,
+    /// the server asks the client to slow down.
+    fn take_throttle_notice(&mut self) -> Option<String>;
+
     /// LOGOUT, best effort.
     fn logout(self: Box<Self>);
 }
@@ -113,6 +118,9 @@ impl MailServer for Session {
     }
     fn uid_copy(&mut self, uids: &[u32], mailbox: &str) -> Result<Copied, ImapError> {
         Session::uid_copy(self, uids, mailbox)
+    }
+    fn take_throttle_notice(&mut self) -> Option<String> {
+        Session::take_throttle_notice(self)
     }
     fn logout(self: Box<Self>) {
         Session::logout(*self)

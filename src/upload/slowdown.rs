@@ -7,6 +7,9 @@
 //! limits.`; Microsoft 365 `NO Request is throttled. Suggested Backoff
 //! Time: N milliseconds`; Yahoo `NO [LIMIT] UID Rate limit hit.` then BYE;
 //! and RFC 5530's `[UNAVAILABLE]` (a temporary failure, tried again later).
+//! Gmail's `[THROTTLED]` on an OK (or untagged while a command runs) is a
+//! soft throttle: nothing was refused, the rate goes down
+//! ([`crate::imap::Session::take_throttle_notice`] surfaces it).
 //!
 //! What it does not own: the waiting and the adaptive rate (`pace.rs`),
 //! what becomes of the refused messages (`send.rs`, `lifecycle.rs`).
@@ -34,10 +37,8 @@ pub(super) fn classify(e: &ImapError) -> Option<Slowdown> {
         ImapError::No { code, text } => {
             let why = e.to_string();
             match code {
-                Some(Code::Other(c))
-                    if c.eq_ignore_ascii_case("THROTTLED")
-                        || c.eq_ignore_ascii_case("UNAVAILABLE") =>
-                {
+                Some(c) if c.is_throttled() => Some(Slowdown::Throttled { wait: None, why }),
+                Some(Code::Other(c)) if c.eq_ignore_ascii_case("UNAVAILABLE") => {
                     Some(Slowdown::Throttled { wait: None, why })
                 }
                 // Yahoo: `NO [LIMIT] UID Rate limit hit.` (Dovecot's size

@@ -107,6 +107,42 @@ fn every_throttle_at_every_append_is_waited_out() {
 }
 
 #[test]
+fn a_soft_throttle_lands_the_message_and_slows_the_rate() {
+    for caps in [MULTI, SERIAL] {
+        for journaled in [true, false] {
+            let case = format!("OK [THROTTLED] from APPEND #2 {caps} journal={journaled}");
+            let clean = play(&format!("{case} (clean)"), caps, vec![], journaled, |_| {});
+            let rules = vec![Rule::from(Step::Append, 2, Fault::SoftThrottled)];
+            let Played {
+                report,
+                world,
+                sent,
+                ..
+            } = play(&case, caps, rules, journaled, |_| {});
+            assert!(report.failures.is_empty(), "{case}: {report:#?}");
+            assert_eq!(report.exit_status(), ExitStatus::Success, "{case}");
+            assert_eq!(report.totals().uploaded as usize, sent.len(), "{case}");
+            stored_once(&case, &world, &sent);
+            // Stored the first time: nothing sent again, no pause.
+            let appends = |w: &Arc<Mutex<World>>| {
+                let w = w.lock().unwrap();
+                w.log.iter().filter(|l| l.starts_with("Append")).count()
+            };
+            assert_eq!(appends(&world), appends(&clean.world), "{case}");
+            let stored = world.lock().unwrap().messages(TARGET).len();
+            assert_eq!(stored, sent.len(), "{case}: resent");
+            let summary = report
+                .warnings
+                .iter()
+                .find(|w| w.contains("asked to slow down"))
+                .unwrap_or_else(|| panic!("{case}: {:?}", report.warnings));
+            assert!(summary.contains("messages/s"), "{case}: {summary}");
+            assert!(!summary.contains("waited"), "{case}: {summary}");
+        }
+    }
+}
+
+#[test]
 fn throttles_at_other_steps_keep_the_invariants() {
     let steps = [
         (Step::List, 1),

@@ -20,6 +20,9 @@
 //!   greeting.
 //! - Any: a soft `* OK [THROTTLED]` before every n-th APPEND's answer, and
 //!   `NO [UNAVAILABLE]` for chosen APPENDs.
+//! - Gmail's soft throttle: past [`Limits::soft_rate`] APPENDs per window
+//!   the message is stored and the answer is `OK [THROTTLED] ...` (in
+//!   place of Dovecot's `OK [APPENDUID ...]`: one code per answer).
 //!
 //! Strict where the providers are: a non-synchronizing literal the profile
 //! does not allow (none for iCloud, over 4096 bytes for Gmail's LITERAL-)
@@ -82,6 +85,9 @@ pub struct Limits {
     pub soft_every: Option<usize>,
     /// These APPENDs (1-based, counted over all connections) get `NO [UNAVAILABLE]`.
     pub unavailable: Vec<usize>,
+    /// Past this many APPENDs per window (account-wide) an APPEND is
+    /// stored and answered `OK [THROTTLED]`.
+    pub soft_rate: Option<(usize, Duration)>,
 }
 
 impl Provider {
@@ -101,6 +107,7 @@ impl Provider {
             penalty: Duration::from_secs(1),
             soft_every: None,
             unavailable: Vec::new(),
+            soft_rate: None,
         }
     }
 
@@ -147,8 +154,10 @@ pub struct Counters {
     pub appends: usize,
     /// Throttling answers (NO) given.
     pub throttled: usize,
-    /// Soft `OK [THROTTLED]` given.
+    /// Soft `OK [THROTTLED]` given (untagged or tagged).
     pub soft: usize,
+    /// When each tagged `OK [THROTTLED]` was decided ([`Limits::soft_rate`]).
+    pub soft_at: Vec<Instant>,
     /// BYEs given (rate limit, quota, session cap).
     pub byes: usize,
     /// APPENDs refused as over the size cap.
@@ -164,6 +173,8 @@ struct Account {
     limits: Limits,
     /// When accepted APPENDs were let through (within the window).
     recent: VecDeque<Instant>,
+    /// The same within [`Limits::soft_rate`]'s window.
+    soft_recent: VecDeque<Instant>,
     /// Throttled (M365 backoff, Yahoo penalty) until then.
     until: Option<Instant>,
     bytes: u64,
@@ -184,6 +195,9 @@ enum Answer {
     Bye(String),
     /// This untagged line before the answer.
     Before(String),
+    /// This text in place of the code and text of Dovecot's tagged OK
+    /// (a NO or BAD passes as it is).
+    OkSaying(String),
 }
 
 pub struct ProviderProxy {
@@ -203,6 +217,7 @@ impl ProviderProxy {
             provider,
             limits,
             recent: VecDeque::new(),
+            soft_recent: VecDeque::new(),
             until: None,
             bytes: 0,
             locked: false,
@@ -326,6 +341,14 @@ fn server_to_client(
                     both.extend_from_slice(&response);
                     (Some(String::from_utf8_lossy(&both).into_owned()), None)
                 }
+                Answer::OkSaying(text) => {
+                    let ok = format!("{tag} OK ");
+                    let r = String::from_utf8_lossy(&response).into_owned();
+                    match r.starts_with(&ok) {
+                        true => (Some(format!("{ok}{text}\r\n")), None),
+                        false => (Some(r), None),
+                    }
+                }
             };
             if let Some(l) = line
                 && to.write_all(l.as_bytes()).is_err()
@@ -427,8 +450,9 @@ fn rewrite_capabilities(line: &[u8], provider: Provider, limits: &Limits) -> Vec
 /// What becomes of one client command.
 enum Verdict {
     Forward,
-    /// Forwarded; this untagged line goes before Dovecot's answer.
-    ForwardNoting(String),
+    /// Forwarded; Dovecot's answer is changed as this says
+    /// ([`Answer::Before`], [`Answer::OkSaying`]).
+    ForwardChanging(Answer),
     /// Dropped unanswered (the connection is about to close).
     Drop,
     /// Answered by the emulator: a NOOP goes to Dovecot in its place.
@@ -469,14 +493,11 @@ fn client_to_server(
                 _ => Verdict::Forward,
             }
         };
-        if let Verdict::ForwardNoting(note) = &verdict {
-            answers
-                .lock()
-                .unwrap()
-                .insert(tag.clone(), Answer::Before(note.clone()));
+        if let Verdict::ForwardChanging(change) = &verdict {
+            answers.lock().unwrap().insert(tag.clone(), change.clone());
         }
         match verdict {
-            Verdict::Forward | Verdict::ForwardNoting(_) => {
+            Verdict::Forward | Verdict::ForwardChanging(_) => {
                 if to.write_all(&line).is_err() {
                     return;
                 }
@@ -613,13 +634,27 @@ impl Account {
         self.recent.push_back(now);
         self.bytes += size;
         self.counters.appends += 1;
+        if let Some((n, window)) = self.limits.soft_rate {
+            while self.soft_recent.front().is_some_and(|t| now - *t > window) {
+                self.soft_recent.pop_front();
+            }
+            let over = self.soft_recent.len() >= n;
+            self.soft_recent.push_back(now);
+            if over {
+                self.counters.soft += 1;
+                self.counters.soft_at.push(now);
+                return Verdict::ForwardChanging(Answer::OkSaying(
+                    "[THROTTLED] Too many APPENDs, slow down (Success)".into(),
+                ));
+            }
+        }
         if self
             .limits
             .soft_every
             .is_some_and(|k| self.counters.appends.is_multiple_of(k))
         {
             self.counters.soft += 1;
-            Verdict::ForwardNoting("* OK [THROTTLED] Slow down.\r\n".into())
+            Verdict::ForwardChanging(Answer::Before("* OK [THROTTLED] Slow down.\r\n".into()))
         } else {
             Verdict::Forward
         }
