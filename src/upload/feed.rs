@@ -9,7 +9,9 @@
 //!
 //! The reader keeps only the messages its share owns (`jobs.rs`): the
 //! others cost no queue traffic and no hashing. Messages and read errors
-//! arrive in source order.
+//! arrive in source order; [`Feed::position`] says where the next one
+//! would come from, so that a connection the server will not readmit
+//! hands the rest of its share over (`handover.rs`).
 //!
 //! Stopping: dropping the [`Feed`] (the send loop returned, for an
 //! interruption or an error that ends the run) tells the reader to stop,
@@ -65,6 +67,8 @@ impl FeedLimits {
 pub(super) struct Feed {
     queue: Arc<Queue>,
     reader: Option<JoinHandle<()>>,
+    /// The source index after the last item handed out.
+    next: usize,
 }
 
 struct Queue {
@@ -78,7 +82,8 @@ struct Queue {
 
 #[derive(Default)]
 struct State {
-    items: VecDeque<(Item, usize)>,
+    /// Each item with its size and its index in the source.
+    items: VecDeque<(Item, usize, usize)>,
     /// Bytes of the queued messages.
     bytes: usize,
     ended: Ending,
@@ -111,7 +116,14 @@ impl Feed {
             index: 0,
             offset: None,
         };
-        Feed::start(origin, share.part, limits, move || source.messages(&read))
+        let (part, from) = (share.part, share.from);
+        Feed::start(origin, part, from, limits, move || source.messages(&read))
+    }
+
+    /// The source index (from 0) of the next message this feed would
+    /// hand out: the rest of the share starts there.
+    pub(super) fn position(&self) -> usize {
+        self.next
     }
 
     /// Runs `open` and then its iterator on a new reader thread, keeping
@@ -119,6 +131,7 @@ impl Feed {
     fn start<I, F>(
         origin: Origin,
         part: Option<(usize, usize)>,
+        from: usize,
         limits: FeedLimits,
         open: F,
     ) -> anyhow::Result<Feed>
@@ -149,13 +162,13 @@ impl Feed {
                     }
                 };
                 for (index, item) in messages.enumerate() {
-                    if !part_owns(part, index) {
+                    if index < from || !part_owns(part, index) {
                         continue;
                     }
                     if let Ok(m) = &item {
                         m.derive();
                     }
-                    if !reader_queue.push(item) {
+                    if !reader_queue.push(item, index) {
                         return;
                     }
                 }
@@ -163,6 +176,7 @@ impl Feed {
         let feed = Feed {
             queue,
             reader: Some(reader),
+            next: from,
         };
         match opened.recv() {
             Ok(Ok(())) => Ok(feed),
@@ -179,8 +193,9 @@ impl Iterator for Feed {
         let q = &self.queue;
         let mut st = lock(&q.state);
         loop {
-            if let Some((item, size)) = st.items.pop_front() {
+            if let Some((item, size, index)) = st.items.pop_front() {
                 st.bytes -= size;
+                self.next = index + 1;
                 q.changed.notify_all();
                 return Some(item);
             }
@@ -218,7 +233,7 @@ impl Drop for Feed {
 impl Queue {
     /// Hands `item` over, waiting while the queue is full. False when the
     /// feed was dropped: the reader is to stop.
-    fn push(&self, item: Item) -> bool {
+    fn push(&self, item: Item, index: usize) -> bool {
         let size = item.as_ref().map_or(0, |m| m.bytes.len());
         let mut st = lock(&self.state);
         while !st.closed && !st.has_room(size, self.limits) {
@@ -228,7 +243,7 @@ impl Queue {
             return false;
         }
         st.bytes += size;
-        st.items.push_back((item, size));
+        st.items.push_back((item, size, index));
         self.changed.notify_all();
         true
     }

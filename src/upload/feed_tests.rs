@@ -57,6 +57,7 @@ fn a_share_gets_its_messages_in_order_already_fingerprinted() {
     let share = Share {
         folder: &folder,
         part: Some((1, 3)),
+        from: 0,
     };
     let feed = Feed::open(&share, &ReadOptions::default(), FeedLimits::DEFAULT).unwrap();
     let got: Vec<Message> = feed.map(Result::unwrap).collect();
@@ -81,6 +82,7 @@ fn a_folder_that_cannot_be_opened_is_an_error_of_the_open() {
     let share = Share {
         folder: &folder,
         part: None,
+        from: 0,
     };
     let err = Feed::open(&share, &ReadOptions::default(), FeedLimits::DEFAULT)
         .err()
@@ -98,7 +100,7 @@ fn read_errors_arrive_in_order_among_the_messages() {
         }),
         Ok(message(3, 3)),
     ];
-    let feed = Feed::start(origin(0), None, FeedLimits::DEFAULT, move || {
+    let feed = Feed::start(origin(0), None, 0, FeedLimits::DEFAULT, move || {
         Ok(items.into_iter())
     })
     .unwrap();
@@ -118,7 +120,7 @@ fn the_queue_stays_within_its_message_and_byte_bounds() {
     // (over the bound: it passes alone).
     let sizes: Vec<usize> = (0..40).map(|i| if i == 20 { 500 } else { 30 }).collect();
     let expected = sizes.len();
-    let feed = Feed::start(origin(0), None, limits, move || {
+    let feed = Feed::start(origin(0), None, 0, limits, move || {
         Ok(sizes
             .into_iter()
             .enumerate()
@@ -152,11 +154,11 @@ fn room_is_bounded_by_messages_and_bytes_but_one_message_always_passes() {
         st.has_room(1000, limits),
         "an empty queue takes any message"
     );
-    st.items.push_back((Ok(message(1, 60)), 60));
+    st.items.push_back((Ok(message(1, 60)), 60, 0));
     st.bytes = 60;
     assert!(st.has_room(40, limits));
     assert!(!st.has_room(41, limits), "over the byte bound");
-    st.items.push_back((Ok(message(2, 10)), 10));
+    st.items.push_back((Ok(message(2, 10)), 10, 1));
     st.bytes = 70;
     assert!(!st.has_room(1, limits), "at the message bound");
 }
@@ -169,7 +171,7 @@ fn dropping_the_feed_stops_an_endless_reader_promptly() {
         messages: 8,
         bytes: 1 << 20,
     };
-    let mut feed = Feed::start(origin(0), None, limits, move || {
+    let mut feed = Feed::start(origin(0), None, 0, limits, move || {
         Ok(std::iter::repeat_with(move || {
             let i = counter.fetch_add(1, Ordering::SeqCst);
             Ok(message(i + 1, 10))
@@ -190,7 +192,7 @@ fn dropping_the_feed_stops_an_endless_reader_promptly() {
 
 #[test]
 fn a_reader_that_fails_leaves_the_folder_marked_unread() {
-    let feed = Feed::start(origin(0), None, FeedLimits::DEFAULT, || {
+    let feed = Feed::start(origin(0), None, 0, FeedLimits::DEFAULT, || {
         Ok((1..).map(|i| {
             assert!(i < 3, "scripted reader failure");
             Ok(message(i, 5))

@@ -7,8 +7,6 @@
 //! sent once, but in no particular order.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::plan::PlannedFolder;
 use crate::source::FolderKind;
@@ -19,6 +17,9 @@ pub struct Share<'f> {
     pub folder: &'f PlannedFolder,
     /// `Some((k, n))`: only the messages whose index `i` has `i % n == k`.
     pub part: Option<(usize, usize)>,
+    /// Only the messages from this index (from 0) on: the rest of a share
+    /// another connection began (`handover.rs`).
+    pub from: usize,
 }
 
 impl Share<'_> {
@@ -26,62 +27,6 @@ impl Share<'_> {
     /// cannot be read at all).
     pub fn speaks_for_folder(&self) -> bool {
         self.part.is_none_or(|(k, _)| k == 0)
-    }
-}
-
-/// Shares of connections the server refused (a session cap), taken over
-/// by the connections it allowed: `--jobs` settles to what the server
-/// allows, and nothing is left out.
-pub struct Orphans<'f> {
-    shares: Mutex<Vec<Share<'f>>>,
-    /// Connections still being opened (their shares may yet come here).
-    opening: AtomicUsize,
-    /// Why the first refused connection was refused, and how many were.
-    refused: Mutex<(Option<String>, usize)>,
-}
-
-impl<'f> Orphans<'f> {
-    pub fn new(opening: usize) -> Orphans<'f> {
-        Orphans {
-            shares: Mutex::new(Vec::new()),
-            opening: AtomicUsize::new(opening),
-            refused: Mutex::new((None, 0)),
-        }
-    }
-
-    /// A connection was opened.
-    pub fn opened(&self) {
-        self.opening.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// A connection was refused for `why`: its shares go to the others.
-    pub fn refused(&self, shares: &[Share<'f>], why: &str) {
-        super::lock(&self.shares).extend_from_slice(shares);
-        let mut r = super::lock(&self.refused);
-        r.0.get_or_insert_with(|| why.to_string());
-        r.1 += 1;
-        drop(r);
-        self.opening.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// The next orphaned share; `None` once no connection is still
-    /// being opened and none is left (waits meanwhile).
-    pub fn next(&self) -> Option<Share<'f>> {
-        loop {
-            if let Some(s) = super::lock(&self.shares).pop() {
-                return Some(s);
-            }
-            if self.opening.load(Ordering::SeqCst) == 0 {
-                return None;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
-
-    /// Connections refused, and why the first was.
-    pub fn refusals(&self) -> (usize, Option<String>) {
-        let r = super::lock(&self.refused);
-        (r.1, r.0.clone())
     }
 }
 
@@ -119,6 +64,7 @@ pub fn distribute(folders: &[PlannedFolder], jobs: usize, unordered: bool) -> Ve
                 lane.1.extend(members.iter().map(|folder| Share {
                     folder,
                     part: Some((k, jobs)),
+                    from: 0,
                 }));
             }
             continue;
@@ -128,8 +74,11 @@ pub fn distribute(folders: &[PlannedFolder], jobs: usize, unordered: bool) -> Ve
             .min_by_key(|l| l.0)
             .expect("at least one lane");
         lane.0 += bytes;
-        lane.1
-            .extend(members.iter().map(|folder| Share { folder, part: None }));
+        lane.1.extend(members.iter().map(|folder| Share {
+            folder,
+            part: None,
+            from: 0,
+        }));
     }
     lanes
         .into_iter()

@@ -57,13 +57,16 @@ impl<'a> Link<'a> {
     /// `stop` is set or the server refuses the credentials or TLS.
     /// A throttle's pause (`pace`, e.g. Yahoo's penalty after its
     /// rate-limit BYE) is waited out first; a refusal that is a throttle
-    /// lengthens it, and the provider's quota stops the run.
+    /// lengthens it, and the provider's quota stops the run. A refusal
+    /// by the session cap ends the lane ([`Stop::Fewer`]) when `leave`
+    /// says other connections carry on; else it is retried like others.
     pub fn reconnect(
         &mut self,
         why: &str,
         retries: u32,
         stop: &AtomicBool,
         pace: &Pace,
+        leave: &dyn Fn(&str) -> bool,
     ) -> Result<u32, Stop> {
         let mut last = why.to_string();
         let mut pause = Duration::ZERO;
@@ -100,6 +103,9 @@ impl<'a> Link<'a> {
                         }
                         Some(Slowdown::Throttled { wait, .. }) => {
                             let _ = pace.throttled(wait);
+                        }
+                        Some(Slowdown::TooManySessions(cap)) if leave(&cap) => {
+                            return Err(Stop::Fewer(cap));
                         }
                         _ => {}
                     }

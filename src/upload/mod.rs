@@ -33,6 +33,9 @@ mod copies;
 mod copies_tests;
 mod failed_out;
 mod feed;
+mod handover;
+#[cfg(test)]
+mod handover_tests;
 mod jobs;
 mod lifecycle;
 #[cfg(test)]
@@ -170,6 +173,9 @@ enum Stop {
     Interrupted,
     /// `NO [OVERQUOTA]`: sending more would only be refused.
     OverQuota(String),
+    /// The server's session cap refused this connection back while others
+    /// carry on: its work was handed to them (`handover.rs`); not a failure.
+    Fewer(String),
     /// The provider's daily quota (or `--max-bytes-per-day`): stop
     /// cleanly; tomorrow's run continues.
     Quota(String),
@@ -199,6 +205,15 @@ struct Uploader<'a> {
     copies: copies::Copies,
     /// Which keywords each mailbox keeps (`strict.rs`).
     keywords: strict::Keywords,
+    /// The run's lanes, to hand work over to (`handover.rs`).
+    orphans: Option<&'a handover::Orphans<'a>>,
+    /// What this lane leaves when the server will not readmit it.
+    left: handover::Left,
+    /// False while a message's targets are decided: a refused
+    /// reconnection then does not end the lane.
+    may_leave: bool,
+    /// This lane owes (or made) UID COPYs: it never hands work over.
+    copying: bool,
 }
 
 impl<'a> Uploader<'a> {
@@ -226,6 +241,10 @@ impl<'a> Uploader<'a> {
             window: window::Window::default(),
             copies: copies::Copies::default(),
             keywords: strict::Keywords::default(),
+            orphans: None,
+            left: handover::Left::default(),
+            may_leave: true,
+            copying: false,
         }
     }
 
@@ -252,23 +271,6 @@ impl<'a> Uploader<'a> {
         Ok(())
     }
 
-    /// Uploads this connection's shares, then those of connections the
-    /// server refused, then waits for every answer.
-    fn run(
-        &mut self,
-        shares: &[Share],
-        map: &TargetMap,
-        orphans: &jobs::Orphans,
-    ) -> Result<(), Stop> {
-        for share in shares {
-            self.folder(share, map)?;
-        }
-        while let Some(share) = orphans.next() {
-            self.folder(&share, map)?;
-        }
-        self.drain()
-    }
-
     fn check_stop(&self) -> Result<(), Stop> {
         if self.opts.stop.load(Ordering::SeqCst) {
             Err(Stop::Interrupted)
@@ -282,7 +284,7 @@ impl<'a> Uploader<'a> {
         self.check_stop()?;
         self.progress.set_status(self.done, &folder.mailbox);
         let limits = feed::FeedLimits::DEFAULT.shared_by(self.connections);
-        let messages = match feed::Feed::open(share, &self.opts.read, limits) {
+        let mut messages = match feed::Feed::open(share, &self.opts.read, limits) {
             Ok(m) => m,
             Err(_) if !share.speaks_for_folder() => return Ok(()),
             Err(e) => {
@@ -297,9 +299,30 @@ impl<'a> Uploader<'a> {
                 return Ok(());
             }
         };
-        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
         let mut batches = MailboxBatches::new(self.opts.limits);
-        for item in messages {
+        let r = self.messages(&mut messages, folder, map, &mut batches);
+        if let Err(Stop::Fewer(_)) = &r {
+            // The server will not readmit this lane: what it read and
+            // decided goes to another, which reads on from here.
+            self.left.fresh.extend(batches.finish());
+            self.left.resume = Some(messages.position());
+        }
+        r?;
+        self.submit_all(batches.finish())?;
+        self.make_copies()
+    }
+
+    /// Decides and batches the messages of `feed` (read from `folder`),
+    /// submitting each batch as it fills.
+    fn messages(
+        &mut self,
+        feed: &mut feed::Feed,
+        folder: &crate::plan::PlannedFolder,
+        map: &TargetMap,
+        batches: &mut MailboxBatches,
+    ) -> Result<(), Stop> {
+        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
+        for item in feed {
             let msg = match item {
                 Ok(m) => m,
                 Err(e) => {
@@ -317,88 +340,101 @@ impl<'a> Uploader<'a> {
             for w in &msg.warnings {
                 self.report.warnings.push(format!("{}: {w}", msg.origin));
             }
-            let fp = msg.fingerprint();
-            let mut accepted = Vec::new();
-            let decisions = decide(&msg, folder, map, &facts);
-            let skipped = decisions.iter().any(|(_, v)| matches!(v, Verdict::Skip(_)));
-            for (mailbox, verdict) in decisions {
-                let refusal = match verdict {
-                    Verdict::Send => self.ensure_mailbox(&mailbox)?,
-                    Verdict::Skip(reason) => {
-                        self.report
-                            .skipped(&mailbox, msg.origin.to_string(), reason);
-                        continue;
-                    }
-                    // Never for a connected server; refused on the safe side.
-                    Verdict::CannotSend(r) | Verdict::DependsOnServer(r) => {
-                        Some((r.class(), r.reason()))
-                    }
-                };
-                if let Some((class, reason)) = refusal {
-                    let origin = msg.origin.to_string();
-                    self.fail(&mailbox, origin, Some(&msg.bytes), class, reason);
-                    self.progress.advance(msg.bytes.len() as u64);
-                    continue;
-                }
-                match self.presence(&mailbox, &msg, &fp)? {
-                    Presence::Absent => {}
-                    Presence::There(why) => {
-                        self.report
-                            .already_present(&mailbox, msg.origin.to_string(), why.into());
-                        self.progress.advance(msg.bytes.len() as u64);
-                        continue;
-                    }
-                    Presence::Unchecked(_) if self.fate_unknown(&mailbox, &fp) => {
-                        self.held_back(&mailbox, &msg);
-                        continue;
-                    }
-                    Presence::Unchecked(why) => {
-                        let origin = msg.origin.to_string();
-                        self.fail(
-                            &mailbox,
-                            origin,
-                            Some(&msg.bytes),
-                            FailureClass::NotSent,
-                            why,
-                        );
-                        self.progress.advance(msg.bytes.len() as u64);
-                        continue;
-                    }
-                }
-                if self.fate_unknown(&mailbox, &fp) {
-                    self.held_back(&mailbox, &msg);
-                    continue;
-                }
-                accepted.push(mailbox);
-            }
-            if skipped {
-                self.progress.advance(msg.bytes.len() as u64);
-            }
+            // Deciding may reconnect; a refusal there does not end the
+            // lane (`handover.rs`): the message is half decided.
+            self.may_leave = false;
+            let accepted = self.place(&msg, folder, map, &facts);
+            self.may_leave = true;
+            let accepted = accepted?;
+            let mut full = Vec::new();
             if let [first, others @ ..] = accepted.as_slice()
                 && !others.is_empty()
                 && self.copies_by_uid()
             {
                 // Sent once; copied into the others when it has landed.
+                self.copying = true;
                 self.want_copies(first, &msg, others);
-                for (mb, batch) in batches.push(first, msg) {
-                    self.submit(&mb, batch, 1)?;
-                }
+                full.extend(batches.push(first, msg));
             } else if let Some((last, others)) = accepted.split_last() {
                 // Every target but the last gets a copy; the last takes the message.
                 for mailbox in others {
-                    for (mb, batch) in batches.push(mailbox, msg.clone()) {
-                        self.submit(&mb, batch, 1)?;
-                    }
+                    full.extend(batches.push(mailbox, msg.clone()));
                 }
-                for (mb, batch) in batches.push(last, msg) {
-                    self.submit(&mb, batch, 1)?;
+                full.extend(batches.push(last, msg));
+            }
+            self.submit_all(full)?;
+        }
+        Ok(())
+    }
+
+    /// Decides where `msg` goes: each target's verdict, the server's
+    /// mailbox and what it holds; returns the mailboxes it is to be sent
+    /// to (the others are reported here).
+    fn place(
+        &mut self,
+        msg: &Message,
+        folder: &crate::plan::PlannedFolder,
+        map: &TargetMap,
+        facts: &ServerFacts,
+    ) -> Result<Vec<String>, Stop> {
+        let fp = msg.fingerprint();
+        let mut accepted = Vec::new();
+        let decisions = decide(msg, folder, map, facts);
+        let skipped = decisions.iter().any(|(_, v)| matches!(v, Verdict::Skip(_)));
+        for (mailbox, verdict) in decisions {
+            let refusal = match verdict {
+                Verdict::Send => self.ensure_mailbox(&mailbox)?,
+                Verdict::Skip(reason) => {
+                    self.report
+                        .skipped(&mailbox, msg.origin.to_string(), reason);
+                    continue;
+                }
+                // Never for a connected server; refused on the safe side.
+                Verdict::CannotSend(r) | Verdict::DependsOnServer(r) => {
+                    Some((r.class(), r.reason()))
+                }
+            };
+            if let Some((class, reason)) = refusal {
+                let origin = msg.origin.to_string();
+                self.fail(&mailbox, origin, Some(&msg.bytes), class, reason);
+                self.progress.advance(msg.bytes.len() as u64);
+                continue;
+            }
+            match self.presence(&mailbox, msg, &fp)? {
+                Presence::Absent => {}
+                Presence::There(why) => {
+                    self.report
+                        .already_present(&mailbox, msg.origin.to_string(), why.into());
+                    self.progress.advance(msg.bytes.len() as u64);
+                    continue;
+                }
+                Presence::Unchecked(_) if self.fate_unknown(&mailbox, &fp) => {
+                    self.held_back(&mailbox, msg);
+                    continue;
+                }
+                Presence::Unchecked(why) => {
+                    let origin = msg.origin.to_string();
+                    self.fail(
+                        &mailbox,
+                        origin,
+                        Some(&msg.bytes),
+                        FailureClass::NotSent,
+                        why,
+                    );
+                    self.progress.advance(msg.bytes.len() as u64);
+                    continue;
                 }
             }
+            if self.fate_unknown(&mailbox, &fp) {
+                self.held_back(&mailbox, msg);
+                continue;
+            }
+            accepted.push(mailbox);
         }
-        for (mb, batch) in batches.finish() {
-            self.submit(&mb, batch, 1)?;
+        if skipped {
+            self.progress.advance(msg.bytes.len() as u64);
         }
-        self.make_copies()
+        Ok(accepted)
     }
 
     /// Creates `mailbox` if the server does not have it, else checks it once

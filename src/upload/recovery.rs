@@ -75,6 +75,13 @@ impl<'a> Uploader<'a> {
             };
             match reconnected.and_then(|()| self.look_for_lost(&mut units)) {
                 Ok(()) => {}
+                Err(Stop::Fewer(why)) => {
+                    // The server will not readmit this lane: another one
+                    // looks at these units before anything of them is
+                    // sent again (`handover.rs`).
+                    self.left.lost.extend(units);
+                    return Err(Stop::Fewer(why));
+                }
                 Err(Stop::Quota(q)) => {
                     // Refused back in by the quota: the next run looks.
                     for u in &mut units {
@@ -133,12 +140,23 @@ impl<'a> Uploader<'a> {
         if throttled {
             self.wait_out(&why)?;
         }
-        for s in again {
+        let mut again = again.into_iter();
+        while let Some(s) = again.next() {
             let round = if throttled { s.round } else { s.round + 1 };
-            match s.work {
-                Work::Append => self.submit_items(&s.mailbox, s.resend, round)?,
-                Work::Copy { from } => self.copy_items(&from, &s.mailbox, s.resend, s.round + 1)?,
-                Work::Earlier => {}
+            let r = match s.work {
+                Work::Append => self.submit_items(&s.mailbox, s.resend, round),
+                Work::Copy { from } => self.copy_items(&from, &s.mailbox, s.resend, s.round + 1),
+                Work::Earlier => Ok(()),
+            };
+            if r.is_err() {
+                self.keep_on_fewer(&r, |l| {
+                    // Only an APPEND lane leaves (`handover.rs`).
+                    for s in again.filter(|s| s.work == Work::Append) {
+                        let round = if throttled { s.round } else { s.round + 1 };
+                        l.again.push((s.mailbox, s.resend, round));
+                    }
+                });
+                return r;
             }
         }
         Ok(())

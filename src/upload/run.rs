@@ -1,8 +1,9 @@
 //! The run: the first connection learns the mailboxes and resolves what an
 //! earlier run left open, then each connection (`--jobs`) uploads its
 //! shares on its own thread with its own session; their reports are merged
-//! into one. A connection the server refuses (its session cap) hands its
-//! shares to the others ([`Orphans`]). The journal, `--failed-out`, the count of identical copies
+//! into one. A connection the server refuses (its session cap), at the
+//! start or when reconnecting, hands its work to the others ([`Orphans`],
+//! `handover.rs`). The journal, `--failed-out`, the count of identical copies
 //! and what was read of the server's mailboxes are shared, each behind one
 //! lock.
 
@@ -17,7 +18,8 @@ use crate::progress::Progress;
 use crate::report::{FailureClass, Report};
 
 use super::failed_out::FailedOut;
-use super::jobs::{Orphans, Share, distribute};
+use super::handover::Orphans;
+use super::jobs::{Share, distribute};
 use super::slowdown::{Slowdown, classify};
 use super::{Connect, MailServer, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
 
@@ -139,7 +141,7 @@ pub fn upload_to(
                                 up.finish(result)
                             }
                             Err(e) => {
-                                orphans.opened();
+                                orphans.not_opened();
                                 lane.finish();
                                 not_connected(i + 2, shares, &e.to_string())
                             }
@@ -165,8 +167,17 @@ pub fn upload_to(
     }
     if let (refused @ 1.., Some(why)) = orphans.refusals() {
         report.warnings.push(format!(
-            "the server allowed {} of {connections} connections ({why}); the others' mailboxes were uploaded by those",
-            connections - refused
+            "the server allowed {} of {connections} connections ({why}); the others' work was finished by those",
+            connections.saturating_sub(refused).max(1)
+        ));
+    }
+    let undone = orphans.left_undone();
+    if !undone.is_empty() {
+        // Every lane that could take it stopped on an error.
+        report.connection_lost = true;
+        report.aborted.get_or_insert(format!(
+            "a connection the server refused left work that no other could finish ({}); run the same command again to finish (what may have landed is looked for first)",
+            undone.join(", ")
         ));
     }
     super::recovery::report_unmet(&shared, &mut report);
@@ -300,6 +311,11 @@ impl Uploader<'_> {
             Err(Stop::Quota(why)) => {
                 // One line for the whole run, written in `upload_to`.
                 self.report.quota_stop = Some(why);
+            }
+            Err(Stop::Fewer(why)) => {
+                // Its work went to the others; one warning for the run
+                // is written in `upload_to`.
+                log::info!("a connection ends: {why}; the others finish its work");
             }
             Err(Stop::Journal(e)) => {
                 self.report.aborted = Some(format!("cannot write the journal: {e}"));

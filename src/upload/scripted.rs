@@ -96,6 +96,11 @@ pub fn throttle_faults() -> Vec<Fault> {
 /// The soft throttle's text, as [`crate::imap::Session`] reports it.
 pub const SOFT_THROTTLE: &str = "server said OK [THROTTLED] Slow down.";
 
+/// Gmail's session cap, as a fault (a login refused).
+pub fn session_cap_bye() -> Fault {
+    Fault::ByeSaying("[ALERT] Too many simultaneous connections.".into())
+}
+
 /// Gmail's daily upload quota, as a fault.
 pub fn quota_bye() -> Fault {
     Fault::ByeSaying("[ALERT] Account exceeded command or bandwidth limits.".into())
@@ -117,13 +122,15 @@ pub fn command_faults() -> Vec<Fault> {
 }
 
 /// Play `fault` at the `nth` (1-based, counted over all connections)
-/// occurrence of `step`; `every`: and at every later one.
+/// occurrence of `step`; `every`: and at every later one. With `mailbox`,
+/// only that mailbox's occurrences count.
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub step: Step,
     pub nth: usize,
     pub fault: Fault,
     pub every: bool,
+    pub mailbox: Option<String>,
 }
 
 impl Rule {
@@ -133,6 +140,15 @@ impl Rule {
             nth,
             fault,
             every: false,
+            mailbox: None,
+        }
+    }
+
+    /// The same, counting only `mailbox`'s occurrences of `step`.
+    pub fn in_mailbox(self, mailbox: &str) -> Rule {
+        Rule {
+            mailbox: Some(mailbox.to_string()),
+            ..self
         }
     }
 
@@ -173,7 +189,11 @@ pub struct World {
     /// command at this step was carried out (a server still storing when
     /// the next run looks).
     pub landing: Option<(Step, String, Vec<Vec<u8>>)>,
-    seen: HashMap<Step, usize>,
+    /// APPENDs to any mailbox but this one wait until this many faults
+    /// have been played (so that the connections filling them are still
+    /// uploading when this one's faults come).
+    pub hold_others: Option<(String, usize)>,
+    seen: HashMap<(Step, Option<String>), usize>,
 }
 
 impl World {
@@ -189,14 +209,27 @@ impl World {
             .unwrap_or_default()
     }
 
-    fn fault(&mut self, step: Step) -> Option<Fault> {
-        let n = self.seen.entry(step).or_default();
-        *n += 1;
-        let n = *n;
+    fn fault(&mut self, step: Step, what: &str) -> Option<Fault> {
+        let mut count = |key| {
+            let n = self.seen.entry(key).or_default();
+            *n += 1;
+            *n
+        };
+        let n = count((step, None));
+        let in_mailbox = count((step, Some(what.to_string())));
         let fault = self
             .rules
             .iter()
-            .find(|r| r.step == step && (r.nth == n || (r.every && n >= r.nth)))
+            .find(|r| {
+                let n = if r.mailbox.as_deref().is_some_and(|m| m == what) {
+                    in_mailbox
+                } else if r.mailbox.is_some() {
+                    return false;
+                } else {
+                    n
+                };
+                r.step == step && (r.nth == n || (r.every && n >= r.nth))
+            })
             .map(|r| r.fault.clone())?;
         self.played.push((step, fault.clone()));
         Some(fault)
@@ -269,7 +302,8 @@ impl ScriptedServer {
         {
             let mut w = world.lock().unwrap();
             w.connections += 1;
-            match w.fault(Step::Connect) {
+            w.log.push("Connect".into());
+            match w.fault(Step::Connect, "") {
                 None => {}
                 Some(Fault::Interrupt) => w.interrupt(),
                 Some(Fault::ByeSaying(text)) => return Err(ImapError::Bye { text }),
@@ -299,10 +333,13 @@ impl ScriptedServer {
         if self.broken {
             return Err(ImapError::ConnectionLost("the connection is closed".into()));
         }
+        while step == Step::Append && self.held(what) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         let mut w = self.world.lock().unwrap();
         w.log.push(format!("{step:?} {what}"));
         let lost = |why: &str| ImapError::ConnectionLost(why.into());
-        let fault = w.fault(step);
+        let fault = w.fault(step, what);
         self.partial = fault == Some(Fault::Partial);
         if fault == Some(Fault::Interrupt) {
             w.interrupt();
@@ -356,6 +393,14 @@ impl ScriptedServer {
             let _ = w.store(&mailbox, &items);
         }
         out
+    }
+
+    /// True while an APPEND to `mailbox` waits ([`World::hold_others`]).
+    fn held(&self, mailbox: &str) -> bool {
+        let w = self.world.lock().unwrap();
+        w.hold_others
+            .as_ref()
+            .is_some_and(|(m, n)| m != mailbox && w.played.len() < *n)
     }
 
     /// `hash` of each of these UIDs' stored bytes (one FETCH).

@@ -63,9 +63,14 @@ impl Uploader<'_> {
 
     /// Opens a new session in place of the broken one ([`super::link::Link::reconnect`]).
     pub(super) fn reconnect(&mut self, why: &str) -> Result<(), Stop> {
-        let attempt =
-            self.session
-                .reconnect(why, self.opts.retries, &self.opts.stop, &self.shared.pace)?;
+        let leave = self.leave_if_refused();
+        let attempt = self.session.reconnect(
+            why,
+            self.opts.retries,
+            &self.opts.stop,
+            &self.shared.pace,
+            &leave,
+        )?;
         self.report.warnings.push(format!(
             "connection lost ({why}); reconnected (attempt {attempt})"
         ));

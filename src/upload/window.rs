@@ -104,8 +104,12 @@ impl Uploader<'_> {
         msgs: Vec<Message>,
         round: u32,
     ) -> Result<(), Stop> {
-        let msgs = self.fit_keywords(mailbox, msgs)?;
-        let items = msgs.into_iter().map(Item::of_message).collect();
+        // The keyword policy may reconnect; a refusal there does not end
+        // the lane (`handover.rs`).
+        self.may_leave = false;
+        let msgs = self.fit_keywords(mailbox, msgs);
+        self.may_leave = true;
+        let items = msgs?.into_iter().map(Item::of_message).collect();
         self.submit_items(mailbox, items, round)
     }
 
@@ -129,7 +133,11 @@ impl Uploader<'_> {
             let mut items = items;
             while !items.is_empty() {
                 let rest = items.split_off(cap.min(items.len()));
-                self.submit_items(mailbox, items, round)?;
+                let r = self.submit_items(mailbox, items, round);
+                if r.is_err() {
+                    self.keep_on_fewer(&r, |l| l.again.push((mailbox.into(), rest, round)));
+                    return r;
+                }
                 items = rest;
             }
             return Ok(());
@@ -138,34 +146,18 @@ impl Uploader<'_> {
         let Some(mut unit) = self.unless_retries_used_up(unit)? else {
             return Ok(());
         };
-        if self.session.is_broken() {
-            // A batch in flight lost its answer: recover it (reconnecting)
-            // before this one is journaled and written.
-            self.drain()?;
-            self.check_stop()?;
+        match self.ready_to_send(&unit) {
+            Ok(before) => unit.before = before,
+            Err(stop) => {
+                if let Stop::Fewer(_) = stop {
+                    // Not begun: the lane that takes over sends it.
+                    self.left.again.push((unit.mailbox, unit.items, unit.round));
+                }
+                return Err(stop);
+            }
         }
         let bytes: u64 = unit.items.iter().filter_map(|i| i.size).sum();
-        let limits = WindowLimits::for_mode(self.mode).shared_by(self.connections);
-        while !self.window.is_empty()
-            && (self.window.batches.len() >= limits.batches
-                || self.window.bytes + bytes > limits.bytes)
-        {
-            self.complete_front()?;
-        }
-        if let Err(why) = self.shared.pace.spend(bytes) {
-            // The day's budget is spent (or the provider's quota was hit
-            // on another connection): not sent, left for the next run.
-            self.report.left_for_next_run += unit.items.len() as u64;
-            for i in &unit.items {
-                self.progress.advance(i.size_or_zero());
-            }
-            return Err(Stop::Quota(why));
-        }
         let multi = matches!(self.mode, UploadMode::MultiAppend(_));
-        if multi {
-            self.pace_wait(unit.items.len(), bytes)?;
-        }
-        unit.before = self.snapshot(mailbox)?;
         unit.begin(self.shared.journal.as_ref())
             .map_err(Stop::Journal)?;
         let units: Vec<(usize, usize)> = match self.mode {
@@ -206,6 +198,53 @@ impl Uploader<'_> {
             commands,
         });
         stopped.map_or(Ok(()), Err)
+    }
+
+    /// Before `unit` (planned) is journaled and written: earlier batches'
+    /// lost answers recovered, room in the window, the day's budget, the
+    /// pace (MULTIAPPEND), and the mailbox's snapshot.
+    fn ready_to_send(&mut self, unit: &Unit) -> Result<Before, Stop> {
+        let mailbox = unit.mailbox.as_str();
+        if self.session.is_broken() {
+            // A batch in flight lost its answer: recover it (reconnecting)
+            // before this one is journaled and written.
+            self.drain()?;
+            self.check_stop()?;
+        }
+        let bytes: u64 = unit.items.iter().filter_map(|i| i.size).sum();
+        let limits = WindowLimits::for_mode(self.mode).shared_by(self.connections);
+        while !self.window.is_empty()
+            && (self.window.batches.len() >= limits.batches
+                || self.window.bytes + bytes > limits.bytes)
+        {
+            self.complete_front()?;
+        }
+        if let Err(why) = self.shared.pace.spend(bytes) {
+            // The day's budget is spent (or the provider's quota was hit
+            // on another connection): not sent, left for the next run.
+            self.report.left_for_next_run += unit.items.len() as u64;
+            for i in &unit.items {
+                self.progress.advance(i.size_or_zero());
+            }
+            return Err(Stop::Quota(why));
+        }
+        if matches!(self.mode, UploadMode::MultiAppend(_)) {
+            self.pace_wait(unit.items.len(), bytes)?;
+        }
+        self.snapshot(mailbox)
+    }
+
+    /// The batches in flight when this lane leaves (`handover.rs`): their
+    /// answers read where they came, the others lost, for the lane that
+    /// takes over to look at.
+    pub(super) fn unanswered(&mut self) -> Vec<Unit> {
+        let mut out = Vec::new();
+        while let Some(mut b) = self.window.pop() {
+            let fates = self.answers(&mut b);
+            b.unit.answered(fates);
+            out.push(b.unit);
+        }
+        out
     }
 
     /// Completes every batch in flight.
