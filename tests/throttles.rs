@@ -534,6 +534,65 @@ fn jobs_above_the_session_cap_settle_to_the_cap() {
 }
 
 #[test]
+fn a_connection_refused_back_by_the_session_cap_leaves_its_work_to_the_others() {
+    // `--jobs 3` against a cap of 3: one connection is cut mid-run (its
+    // last APPEND stored, the answer never sent) and the provider still
+    // counts its session, so reconnecting is refused with Gmail's BYE.
+    // The other two look at its open batch and finish its mailbox.
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let tags = ["k1", "k2", "k3"];
+    for t in tags {
+        std::fs::write(src.join(t), mbox_with(t, false, false)).unwrap();
+    }
+    let limits = Limits {
+        sessions: Some(3),
+        cut_at_append: Some(40),
+        ..Provider::Gmail.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Gmail, limits);
+    let journal = dir.path().join("journal");
+    let (c, out) = upload(
+        &dovecot,
+        &proxy,
+        &src,
+        &journal,
+        &["--jobs", "3", "--batch-size", "5"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    let r = report(&c, &out);
+    assert!(
+        r["failures"].as_array().unwrap().is_empty(),
+        "{}",
+        c.explain(&out)
+    );
+    for t in tags {
+        assert_landed_once(&dovecot, t, t);
+    }
+    let counters = proxy.counters();
+    assert_eq!(counters.cut, 1, "{counters:?}");
+    assert!(counters.sessions_refused >= 1, "{counters:?}");
+    assert_eq!(counters.max_sessions, 3, "{counters:?}");
+    let warnings = r["warnings"].to_string();
+    assert_eq!(
+        warnings.matches("allowed 2 of 3 connections").count(),
+        1,
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("Too many simultaneous connections"),
+        "{warnings}"
+    );
+    // Everything is journaled: the rerun sends nothing.
+    let appends = counters.appends;
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &["--jobs", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_eq!(proxy.counters().appends, appends, "the rerun sent nothing");
+}
+
+#[test]
 fn max_rate_under_gmails_window_is_never_throttled() {
     // The issue: `--max-rate 15` (75% of a 20-per-second window) still
     // burst 44 APPENDs into one window. Each APPEND now waits its turn.

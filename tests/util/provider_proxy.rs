@@ -20,6 +20,11 @@
 //!   greeting.
 //! - Any: a soft `* OK [THROTTLED]` before every n-th APPEND's answer, and
 //!   `NO [UNAVAILABLE]` for chosen APPENDs.
+//! - A connection cut: the one sending the n-th APPEND
+//!   ([`Limits::cut_at_append`]) is closed after Dovecot stored it,
+//!   before the answer, and its session stays counted against the cap
+//!   (the provider has not noticed it is gone), so reconnecting meets the
+//!   session cap's BYE.
 //! - Gmail's soft throttle: past [`Limits::soft_rate`] APPENDs per window
 //!   the message is stored and the answer is `OK [THROTTLED] ...` (in
 //!   place of Dovecot's `OK [APPENDUID ...]`: one code per answer).
@@ -88,6 +93,10 @@ pub struct Limits {
     /// Past this many APPENDs per window (account-wide) an APPEND is
     /// stored and answered `OK [THROTTLED]`.
     pub soft_rate: Option<(usize, Duration)>,
+    /// The connection sending this accepted APPEND (1-based, account-wide)
+    /// is cut once Dovecot answered it, the answer not passed on; its
+    /// session stays counted.
+    pub cut_at_append: Option<usize>,
 }
 
 impl Provider {
@@ -108,6 +117,7 @@ impl Provider {
             soft_every: None,
             unavailable: Vec::new(),
             soft_rate: None,
+            cut_at_append: None,
         }
     }
 
@@ -148,6 +158,8 @@ pub struct Counters {
     pub max_sessions: usize,
     /// Logins refused for the session cap.
     pub sessions_refused: usize,
+    /// Connections cut ([`Limits::cut_at_append`]).
+    pub cut: usize,
     /// Connections refused during a penalty, logins refused while locked.
     pub refused_locked: usize,
     /// APPENDs let through to Dovecot.
@@ -198,6 +210,8 @@ enum Answer {
     /// This text in place of the code and text of Dovecot's tagged OK
     /// (a NO or BAD passes as it is).
     OkSaying(String),
+    /// Nothing: the connection is cut, its session still counted.
+    Cut,
 }
 
 pub struct ProviderProxy {
@@ -340,6 +354,13 @@ fn server_to_client(
                     let mut both = untagged.into_bytes();
                     both.extend_from_slice(&response);
                     (Some(String::from_utf8_lossy(&both).into_owned()), None)
+                }
+                Answer::Cut => {
+                    let mut a = account.lock().unwrap();
+                    a.counters.cut += 1;
+                    // Released when the connection ends: counted again.
+                    a.sessions += 1;
+                    return;
                 }
                 Answer::OkSaying(text) => {
                     let ok = format!("{tag} OK ");
@@ -634,6 +655,9 @@ impl Account {
         self.recent.push_back(now);
         self.bytes += size;
         self.counters.appends += 1;
+        if self.limits.cut_at_append == Some(self.counters.appends) {
+            return Verdict::ForwardChanging(Answer::Cut);
+        }
         if let Some((n, window)) = self.limits.soft_rate {
             while self.soft_recent.front().is_some_and(|t| now - *t > window) {
                 self.soft_recent.pop_front();
