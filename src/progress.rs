@@ -200,46 +200,42 @@ impl Lane<'_> {
     /// The run waits `wait` because of `reason` (a throttle's pause):
     /// on the bar, and as `{"event":"waiting","seconds":…,"reason":…}`.
     pub fn waiting(&self, wait: Duration, reason: &str) {
-        let text = format!(
-            "waiting {:.1} s: {}",
-            wait.as_secs_f64(),
-            crate::report::sanitize(reason)
+        let text = format!("waiting {:.1} s", wait.as_secs_f64());
+        let seconds = wait.as_secs_f64();
+        self.pace_event(
+            text,
+            reason,
+            serde_json::json!({"event": "waiting", "seconds": seconds}),
         );
-        match (&self.bar, &self.progress.bar) {
-            (Some(own), _) => own.set_message(text),
-            (None, Some(total)) => total.set_message(text),
-            _ => {}
-        }
-        if self.progress.json {
-            emit(serde_json::json!({
-                "event": "waiting",
-                "connection": self.connection,
-                "seconds": wait.as_secs_f64(),
-                "reason": reason,
-            }));
-        }
     }
 
     /// The run slows to `rate` messages per second because of `reason` (a
     /// soft throttle: nothing refused, no pause): on the bar, and as
     /// `{"event":"slowed","rate":…,"reason":…}`.
     pub fn slowed(&self, rate: f64, reason: &str) {
-        let text = format!(
-            "slowing to {rate:.1} msgs/s: {}",
-            crate::report::sanitize(reason)
+        let text = format!("slowing to {rate:.1} msgs/s");
+        self.pace_event(
+            text,
+            reason,
+            serde_json::json!({"event": "slowed", "rate": rate}),
         );
+    }
+
+    /// `what` the pace does and why, on the bar; `event` (with the
+    /// connection and the reason added) as JSON.
+    fn pace_event(&self, what: String, reason: &str, mut event: serde_json::Value) {
+        let text = format!("{what}: {}", crate::report::sanitize(reason));
         match (&self.bar, &self.progress.bar) {
             (Some(own), _) => own.set_message(text),
             (None, Some(total)) => total.set_message(text),
             _ => {}
         }
-        if self.progress.json {
-            emit(serde_json::json!({
-                "event": "slowed",
-                "connection": self.connection,
-                "rate": rate,
-                "reason": reason,
-            }));
+        if self.progress.json
+            && let Some(map) = event.as_object_mut()
+        {
+            map.insert("connection".into(), self.connection.into());
+            map.insert("reason".into(), reason.into());
+            emit(event);
         }
     }
 

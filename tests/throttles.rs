@@ -260,6 +260,14 @@ fn report(c: &MailhaulCommand, out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", c.explain(out)))
 }
 
+/// The `--json` report, which must list no failure.
+fn report_without_failures(c: &MailhaulCommand, out: &Output) -> serde_json::Value {
+    let r = report(c, out);
+    let failures = r["failures"].as_array().unwrap();
+    assert!(failures.is_empty(), "{}", c.explain(out));
+    r
+}
+
 /// The run failed only the oversized message, once, and waited (said so).
 fn assert_only_oversized_failed(c: &MailhaulCommand, out: &Output) {
     let r = report(c, out);
@@ -352,12 +360,7 @@ fn gmails_soft_throttle_lands_every_message_and_slows_the_client_down() {
     // first answers come back (serial APPENDs are pipelined a window ahead).
     let (c, out) = upload(&dovecot, &proxy, &src, &journal, &["--batch-size", "5"]);
     assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
-    let r = report(&c, &out);
-    assert!(
-        r["failures"].as_array().unwrap().is_empty(),
-        "{}",
-        c.explain(&out)
-    );
+    let r = report_without_failures(&c, &out);
     assert_eq!(r["totals"]["uploaded"], n, "{}", c.explain(&out));
     let got = dovecot.reader().unwrap().fetch_all("Box").unwrap();
     assert_eq!(got.len(), n, "every message exactly once");
@@ -434,12 +437,7 @@ fn the_daily_quota_stops_cleanly_and_the_rerun_after_the_reset_finishes() {
     let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Gmail, limits);
     let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
     assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
-    let r = report(&c, &out);
-    assert!(
-        r["failures"].as_array().unwrap().is_empty(),
-        "{}",
-        c.explain(&out)
-    );
+    let r = report_without_failures(&c, &out);
     // One clear line (with --json: "aborted"), no storm of warnings.
     let aborted = r["aborted"].as_str().unwrap_or_default();
     assert!(
@@ -495,16 +493,23 @@ fn the_max_bytes_per_day_budget_stops_with_exit_4() {
     assert_landed_once(&dovecot, "Box", "d");
 }
 
+/// A source folder `src` under `dir` with one mbox per tag ([`mbox_with`],
+/// small messages, the oversized one left out), each its own mailbox.
+fn mailboxes(dir: &Path, tags: &[&str]) -> std::path::PathBuf {
+    let src = dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    for t in tags {
+        std::fs::write(src.join(t), mbox_with(t, false, false)).unwrap();
+    }
+    src
+}
+
 #[test]
 fn jobs_above_the_session_cap_settle_to_the_cap() {
     let dovecot = Dovecot::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    std::fs::create_dir(&src).unwrap();
     let tags = ["s1", "s2", "s3", "s4", "s5"];
-    for t in tags {
-        std::fs::write(src.join(t), mbox_with(t, false, false)).unwrap();
-    }
+    let src = mailboxes(dir.path(), &tags);
     let limits = Limits {
         sessions: Some(3),
         size_cap: CAP,
@@ -541,12 +546,8 @@ fn a_connection_refused_back_by_the_session_cap_leaves_its_work_to_the_others() 
     // The other two look at its open batch and finish its mailbox.
     let dovecot = Dovecot::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    std::fs::create_dir(&src).unwrap();
     let tags = ["k1", "k2", "k3"];
-    for t in tags {
-        std::fs::write(src.join(t), mbox_with(t, false, false)).unwrap();
-    }
+    let src = mailboxes(dir.path(), &tags);
     let limits = Limits {
         sessions: Some(3),
         cut_at_append: Some(40),
@@ -562,12 +563,7 @@ fn a_connection_refused_back_by_the_session_cap_leaves_its_work_to_the_others() 
         &["--jobs", "3", "--batch-size", "5"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
-    let r = report(&c, &out);
-    assert!(
-        r["failures"].as_array().unwrap().is_empty(),
-        "{}",
-        c.explain(&out)
-    );
+    let r = report_without_failures(&c, &out);
     for t in tags {
         assert_landed_once(&dovecot, t, t);
     }

@@ -75,6 +75,30 @@ fn a_share_gets_its_messages_in_order_already_fingerprinted() {
 }
 
 #[test]
+fn a_share_goes_on_from_where_another_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = mbox_folder(dir.path(), 10);
+    let share = Share {
+        folder: &folder,
+        part: Some((1, 3)),
+        from: 0,
+    };
+    let mut feed = Feed::open(&share, &ReadOptions::default(), FeedLimits::DEFAULT).unwrap();
+    assert_eq!(feed.position(), 0);
+    assert_eq!(feed.next().unwrap().unwrap().origin.index, 2);
+    // Index 1 (from 0) handed out: the rest starts after it.
+    assert_eq!(feed.position(), 2);
+    let rest = Share {
+        from: feed.position(),
+        ..share
+    };
+    drop(feed);
+    let feed = Feed::open(&rest, &ReadOptions::default(), FeedLimits::DEFAULT).unwrap();
+    let indices: Vec<usize> = feed.map(|m| m.unwrap().origin.index).collect();
+    assert_eq!(indices, [5, 8], "the share's messages after the first");
+}
+
+#[test]
 fn a_folder_that_cannot_be_opened_is_an_error_of_the_open() {
     let dir = tempfile::tempdir().unwrap();
     let mut folder = mbox_folder(dir.path(), 1);

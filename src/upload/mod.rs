@@ -7,7 +7,10 @@
 //! message ends up counted in the [`Report`] exactly once.
 //!
 //! Parts: `run.rs` starts one uploader per connection (`--jobs`) on the
-//! shares `jobs.rs` deals out, and merges their reports; `lifecycle.rs`
+//! shares `jobs.rs` deals out, and merges their reports; `folder.rs`
+//! reads, decides and batches one share's messages; `handover.rs`
+//! passes the work of a connection the server will not (re)admit to the
+//! others; `lifecycle.rs`
 //! is the one life of every unit of work (planned → begun → sent →
 //! answered | lost → looked → settled) and its one settle step, which
 //! writes journal, report and progress through `books.rs`; `window.rs`
@@ -33,6 +36,7 @@ mod copies;
 mod copies_tests;
 mod failed_out;
 mod feed;
+mod folder;
 mod handover;
 #[cfg(test)]
 mod handover_tests;
@@ -80,15 +84,14 @@ use crate::fingerprint::Fingerprint;
 use crate::imap::{AppendItem, Code, ImapError};
 use crate::journal::{Journal, JournalError};
 use crate::message::Message;
-use crate::plan::{BatchLimits, MailboxBatches, ServerFacts, TargetMap, Verdict, decide};
+use crate::plan::BatchLimits;
 use crate::progress::Lane;
 use crate::provider::SizeCap;
 use crate::report::{FailureClass, Report};
 use crate::source::ReadOptions;
 
 use failed_out::FailedOut;
-use jobs::Share;
-use server_check::{Checked, Presence};
+use server_check::Checked;
 
 #[derive(Clone, Debug)]
 pub struct UploadOptions {
@@ -277,164 +280,6 @@ impl<'a> Uploader<'a> {
         } else {
             Ok(())
         }
-    }
-
-    fn folder(&mut self, share: &Share, map: &TargetMap) -> Result<(), Stop> {
-        let folder = share.folder;
-        self.check_stop()?;
-        self.progress.set_status(self.done, &folder.mailbox);
-        let limits = feed::FeedLimits::DEFAULT.shared_by(self.connections);
-        let mut messages = match feed::Feed::open(share, &self.opts.read, limits) {
-            Ok(m) => m,
-            Err(_) if !share.speaks_for_folder() => return Ok(()),
-            Err(e) => {
-                let origin = folder.source.path.display().to_string();
-                self.fail(
-                    &folder.mailbox,
-                    origin,
-                    None,
-                    FailureClass::Unreadable,
-                    format!("{e:#}"),
-                );
-                return Ok(());
-            }
-        };
-        let mut batches = MailboxBatches::new(self.opts.limits);
-        let r = self.messages(&mut messages, folder, map, &mut batches);
-        if let Err(Stop::Fewer(_)) = &r {
-            // The server will not readmit this lane: what it read and
-            // decided goes to another, which reads on from here.
-            self.left.fresh.extend(batches.finish());
-            self.left.resume = Some(messages.position());
-        }
-        r?;
-        self.submit_all(batches.finish())?;
-        self.make_copies()
-    }
-
-    /// Decides and batches the messages of `feed` (read from `folder`),
-    /// submitting each batch as it fills.
-    fn messages(
-        &mut self,
-        feed: &mut feed::Feed,
-        folder: &crate::plan::PlannedFolder,
-        map: &TargetMap,
-        batches: &mut MailboxBatches,
-    ) -> Result<(), Stop> {
-        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
-        for item in feed {
-            let msg = match item {
-                Ok(m) => m,
-                Err(e) => {
-                    let origin = e.origin.to_string();
-                    self.fail(
-                        &folder.mailbox,
-                        origin,
-                        None,
-                        FailureClass::Unreadable,
-                        e.reason,
-                    );
-                    continue;
-                }
-            };
-            for w in &msg.warnings {
-                self.report.warnings.push(format!("{}: {w}", msg.origin));
-            }
-            // Deciding may reconnect; a refusal there does not end the
-            // lane (`handover.rs`): the message is half decided.
-            self.may_leave = false;
-            let accepted = self.place(&msg, folder, map, &facts);
-            self.may_leave = true;
-            let accepted = accepted?;
-            let mut full = Vec::new();
-            if let [first, others @ ..] = accepted.as_slice()
-                && !others.is_empty()
-                && self.copies_by_uid()
-            {
-                // Sent once; copied into the others when it has landed.
-                self.copying = true;
-                self.want_copies(first, &msg, others);
-                full.extend(batches.push(first, msg));
-            } else if let Some((last, others)) = accepted.split_last() {
-                // Every target but the last gets a copy; the last takes the message.
-                for mailbox in others {
-                    full.extend(batches.push(mailbox, msg.clone()));
-                }
-                full.extend(batches.push(last, msg));
-            }
-            self.submit_all(full)?;
-        }
-        Ok(())
-    }
-
-    /// Decides where `msg` goes: each target's verdict, the server's
-    /// mailbox and what it holds; returns the mailboxes it is to be sent
-    /// to (the others are reported here).
-    fn place(
-        &mut self,
-        msg: &Message,
-        folder: &crate::plan::PlannedFolder,
-        map: &TargetMap,
-        facts: &ServerFacts,
-    ) -> Result<Vec<String>, Stop> {
-        let fp = msg.fingerprint();
-        let mut accepted = Vec::new();
-        let decisions = decide(msg, folder, map, facts);
-        let skipped = decisions.iter().any(|(_, v)| matches!(v, Verdict::Skip(_)));
-        for (mailbox, verdict) in decisions {
-            let refusal = match verdict {
-                Verdict::Send => self.ensure_mailbox(&mailbox)?,
-                Verdict::Skip(reason) => {
-                    self.report
-                        .skipped(&mailbox, msg.origin.to_string(), reason);
-                    continue;
-                }
-                // Never for a connected server; refused on the safe side.
-                Verdict::CannotSend(r) | Verdict::DependsOnServer(r) => {
-                    Some((r.class(), r.reason()))
-                }
-            };
-            if let Some((class, reason)) = refusal {
-                let origin = msg.origin.to_string();
-                self.fail(&mailbox, origin, Some(&msg.bytes), class, reason);
-                self.progress.advance(msg.bytes.len() as u64);
-                continue;
-            }
-            match self.presence(&mailbox, msg, &fp)? {
-                Presence::Absent => {}
-                Presence::There(why) => {
-                    self.report
-                        .already_present(&mailbox, msg.origin.to_string(), why.into());
-                    self.progress.advance(msg.bytes.len() as u64);
-                    continue;
-                }
-                Presence::Unchecked(_) if self.fate_unknown(&mailbox, &fp) => {
-                    self.held_back(&mailbox, msg);
-                    continue;
-                }
-                Presence::Unchecked(why) => {
-                    let origin = msg.origin.to_string();
-                    self.fail(
-                        &mailbox,
-                        origin,
-                        Some(&msg.bytes),
-                        FailureClass::NotSent,
-                        why,
-                    );
-                    self.progress.advance(msg.bytes.len() as u64);
-                    continue;
-                }
-            }
-            if self.fate_unknown(&mailbox, &fp) {
-                self.held_back(&mailbox, msg);
-                continue;
-            }
-            accepted.push(mailbox);
-        }
-        if skipped {
-            self.progress.advance(msg.bytes.len() as u64);
-        }
-        Ok(accepted)
     }
 
     /// Creates `mailbox` if the server does not have it, else checks it once
