@@ -7,6 +7,9 @@
 //! subject, sender, plain-text body and every attachment's name and bytes
 //! must agree; each mailbox holds as many messages as readpst's folder; the
 //! internal date is the PST's delivery time, the flags its read state.
+//! The same PST made into an OST of Outlook 2003–2010 (its header rewritten
+//! here) uploads the same messages; a real OST of Outlook 2013+
+//! (`pstextractortest@outlook.com.ost` of the same package) is refused.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,35 +21,38 @@ use crate::util::{
     Dovecot, DovecotOptions, Fetched, ImapReader, MailhaulCommand, parse_internal_date,
 };
 
-/// The fixture, where scripts/install-test-deps put it.
-fn enron_pst() -> PathBuf {
+/// A file of pst-extractor 1.12.0's test data, where
+/// scripts/install-test-deps put it.
+fn pst_extractor_file(name: &str) -> PathBuf {
     let dir = std::env::var_os("MAILHAUL_TEST_FIXTURES").map_or_else(
         || PathBuf::from("/opt/mailhaul-test-fixtures"),
         PathBuf::from,
     );
-    let pst = dir.join("pst-extractor-1.12.0/enron.pst");
+    let file = dir.join("pst-extractor-1.12.0").join(name);
     assert!(
-        pst.is_file(),
+        file.is_file(),
         "{} missing: run scripts/install-test-deps",
-        pst.display()
+        file.display()
     );
-    pst
+    file
+}
+
+fn enron_pst() -> PathBuf {
+    pst_extractor_file("enron.pst")
 }
 
 /// `pst` made into an OST as Outlook 2003–2010 write them: the same file
 /// with the client magic `wMagicClient` "SO" instead of "SM" ([MS-PST]
-/// 2.2.2.6) and the header's two CRCs recomputed (Unicode header:
-/// `dwCRCPartial` at 4 over the 471 bytes from 8, `dwCRCFull` at 524 over
-/// the 516 bytes from 8). `wVer` stays (23 for `enron.pst`); given another
-/// `version`, that is written instead.
-fn ost_of(pst: &Path, ost: &Path, version: Option<u16>) {
+/// 2.2.2.6), `wVerClient` 12 as in Outlook's OSTs (19 in a PST), and the
+/// header's two CRCs recomputed (Unicode header: `dwCRCPartial` at 4 over
+/// the 471 bytes from 8, `dwCRCFull` at 524 over the 516 bytes from 8).
+/// `wVer` stays 23 (Unicode).
+fn ost_of(pst: &Path, ost: &Path) {
     let mut bytes = std::fs::read(pst).unwrap();
     assert_eq!(&bytes[..4], b"!BDN");
-    assert_eq!(&bytes[8..12], b"SM\x17\0", "a Unicode PST");
+    assert_eq!(&bytes[8..14], b"SM\x17\0\x13\0", "a Unicode PST");
     bytes[8..10].copy_from_slice(b"SO");
-    if let Some(v) = version {
-        bytes[10..12].copy_from_slice(&v.to_le_bytes());
-    }
+    bytes[12..14].copy_from_slice(&12_u16.to_le_bytes());
     let partial = pst_crc(&bytes[8..8 + 471]);
     bytes[4..8].copy_from_slice(&partial.to_le_bytes());
     let full = pst_crc(&bytes[8..8 + 516]);
@@ -307,10 +313,9 @@ fn pst_scan_reports_folders_and_ost_is_refused() {
     );
     assert_eq!(personal["messages"], 47, "{tree:#}");
 
-    // An OST of Outlook 2013+ (wVer 36, 4 KiB pages): refused with the
-    // reason and how to export a PST.
-    let ost = dir.path().join("mail.ost");
-    ost_of(&pst, &ost, Some(36));
+    // A real OST of Outlook 2013+ (pst-extractor's test data: "SO", wVer
+    // 36, 4 KiB pages): refused with the reason and how to export a PST.
+    let ost = pst_extractor_file("pstextractortest@outlook.com.ost");
     let out = MailhaulCommand::new()
         .arg("scan")
         .arg(&ost)
@@ -332,7 +337,7 @@ fn ost_upload_matches_pst() {
     let pst = enron_pst();
     let dir = tempfile::tempdir().unwrap();
     let ost = dir.path().join("enron.ost");
-    ost_of(&pst, &ost, None);
+    ost_of(&pst, &ost);
     assert_ne!(std::fs::read(&ost).unwrap(), std::fs::read(&pst).unwrap());
 
     let from_pst = Dovecot::start().unwrap();

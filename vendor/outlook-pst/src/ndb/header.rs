@@ -31,6 +31,17 @@ fn check_magic_client(magic: u16) -> Result<u16, NdbError> {
     }
 }
 
+/// mailhaul patch: `wVerClient` must be 19 in a PST; an OST's is not
+/// checked. Outlook writes 12 in its OSTs (seen in the OSTs of the npm
+/// package pst-extractor 1.12.0), libpff documents the field as of unknown
+/// use and reads it unchecked.
+fn check_client_version(magic_client: u16, version: u16) -> Result<u16, NdbError> {
+    if version != NDB_CLIENT_VERSION && magic_client != HEADER_MAGIC_CLIENT_OST {
+        return Err(NdbError::InvalidNdbHeaderClientVersion(version));
+    }
+    Ok(version)
+}
+
 /// `wVer`
 ///
 /// ### See also
@@ -123,8 +134,10 @@ pub struct UnicodeHeader {
     unused1: u64,
     unused2: u64,
     reserved3: [u8; 36],
-    /// mailhaul patch: `wMagicClient` as read (PST or OST), written back.
+    /// mailhaul patch: `wMagicClient` and `wVerClient` as read (PST or
+    /// OST), written back.
     magic_client: u16,
+    client_version: u16,
 }
 
 impl UnicodeHeader {
@@ -144,6 +157,7 @@ impl UnicodeHeader {
             unused2: 0,
             reserved3: [0; 36],
             magic_client: HEADER_MAGIC_CLIENT,
+            client_version: NDB_CLIENT_VERSION,
         }
     }
 }
@@ -219,11 +233,9 @@ impl HeaderReadWrite<UnicodePstFile> for UnicodeHeader {
         let mut cursor = Cursor::new(crc_data);
         cursor.seek(SeekFrom::Start(4))?;
 
-        // wVerClient
-        let version = cursor.read_u16::<LittleEndian>()?;
-        if version != NDB_CLIENT_VERSION {
-            return Err(NdbError::InvalidNdbHeaderClientVersion(version).into());
-        }
+        // wVerClient (mailhaul patch: any in an OST)
+        let client_version =
+            check_client_version(magic_client, cursor.read_u16::<LittleEndian>()?)?;
 
         // bPlatformCreate
         let platform_create = cursor.read_u8()?;
@@ -315,17 +327,18 @@ impl HeaderReadWrite<UnicodePstFile> for UnicodeHeader {
             unused2,
             reserved3,
             magic_client,
+            client_version,
         })
     }
 
     fn write(&self, f: &mut dyn Write) -> io::Result<()> {
         let mut cursor = Cursor::new([0_u8; 516]);
-        // wMagicClient
-        cursor.write_u16::<LittleEndian>(self.magic_client)?; // mailhaul patch
+        // wMagicClient (mailhaul patch: as read)
+        cursor.write_u16::<LittleEndian>(self.magic_client)?;
         // wVer
         cursor.write_u16::<LittleEndian>(NdbVersion::Unicode as u16)?;
-        // wVerClient
-        cursor.write_u16::<LittleEndian>(NDB_CLIENT_VERSION)?;
+        // wVerClient (mailhaul patch: as read)
+        cursor.write_u16::<LittleEndian>(self.client_version)?;
         // bPlatformCreate
         cursor.write_u8(NDB_PLATFORM_CREATE)?;
         // bPlatformAccess
@@ -408,8 +421,10 @@ pub struct AnsiHeader {
     reserved1: u32,
     reserved2: u32,
     reserved3: [u8; 36],
-    /// mailhaul patch: `wMagicClient` as read (PST or OST), written back.
+    /// mailhaul patch: `wMagicClient` and `wVerClient` as read (PST or
+    /// OST), written back.
     magic_client: u16,
+    client_version: u16,
 }
 
 impl AnsiHeader {
@@ -427,6 +442,7 @@ impl AnsiHeader {
             reserved2: 0,
             reserved3: [0; 36],
             magic_client: HEADER_MAGIC_CLIENT,
+            client_version: NDB_CLIENT_VERSION,
         }
     }
 }
@@ -490,11 +506,9 @@ impl HeaderReadWrite<AnsiPstFile> for AnsiHeader {
             return Err(NdbError::UnicodePstVersion(version as u16).into());
         }
 
-        // wVerClient
-        let version = cursor.read_u16::<LittleEndian>()?;
-        if version != NDB_CLIENT_VERSION {
-            return Err(NdbError::InvalidNdbHeaderClientVersion(version).into());
-        }
+        // wVerClient (mailhaul patch: any in an OST)
+        let client_version =
+            check_client_version(magic_client, cursor.read_u16::<LittleEndian>()?)?;
 
         // bPlatformCreate
         let platform_create = cursor.read_u8()?;
@@ -579,17 +593,18 @@ impl HeaderReadWrite<AnsiPstFile> for AnsiHeader {
             reserved2,
             reserved3,
             magic_client,
+            client_version,
         })
     }
 
     fn write(&self, f: &mut dyn Write) -> io::Result<()> {
         let mut cursor = Cursor::new([0_u8; 504]);
-        // wMagicClient
-        cursor.write_u16::<LittleEndian>(self.magic_client)?; // mailhaul patch
+        // wMagicClient (mailhaul patch: as read)
+        cursor.write_u16::<LittleEndian>(self.magic_client)?;
         // wVer
         cursor.write_u16::<LittleEndian>(NdbVersion::Ansi as u16)?;
-        // wVerClient
-        cursor.write_u16::<LittleEndian>(NDB_CLIENT_VERSION)?;
+        // wVerClient (mailhaul patch: as read)
+        cursor.write_u16::<LittleEndian>(self.client_version)?;
         // bPlatformCreate
         cursor.write_u8(NDB_PLATFORM_CREATE)?;
         // bPlatformAccess
@@ -661,7 +676,8 @@ mod tests {
     }
 
     /// mailhaul patch: a header with the OST client magic "SO" reads like a
-    /// PST's and is written back with it; other client magics are refused.
+    /// PST's (with any `wVerClient`) and is written back as it was; other
+    /// client magics are refused.
     #[test]
     fn test_ost_magic_client() {
         fn with_client(pst: &[u8], client: &[u8; 2]) -> Vec<u8> {
@@ -689,7 +705,13 @@ mod tests {
             .unwrap();
         assert_eq!(&pst[8..10], b"SM");
 
-        let ost = with_client(&pst, b"SO");
+        // Outlook writes wVerClient 12 in OSTs; a PST's must be 19.
+        let mut pst12 = pst.clone();
+        pst12[12..14].copy_from_slice(&12_u16.to_le_bytes());
+        let err = UnicodeHeader::read(&mut with_client(&pst12, b"SM").as_slice()).unwrap_err();
+        assert!(err.to_string().contains("wVerClient"), "{err}");
+
+        let ost = with_client(&pst12, b"SO");
         let header = UnicodeHeader::read(&mut ost.as_slice()).unwrap();
         assert_eq!(header.version(), NdbVersion::Unicode);
         let mut written = Vec::new();
