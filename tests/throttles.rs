@@ -581,6 +581,9 @@ fn a_connection_refused_back_by_the_session_cap_leaves_its_work_to_the_others() 
         warnings.contains("Too many simultaneous connections"),
         "{warnings}"
     );
+    // Nothing else to say (the mailbox the others took over is known to
+    // exist, its journal entries kept).
+    assert_eq!(r["warnings"].as_array().unwrap().len(), 1, "{warnings}");
     // Everything is journaled: the rerun sends nothing.
     let appends = counters.appends;
     let (c, out) = upload(&dovecot, &proxy, &src, &journal, &["--jobs", "2"]);

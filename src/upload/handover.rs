@@ -46,6 +46,10 @@ pub(super) struct LaneWork<'f> {
     fresh: Vec<(String, Vec<Message>)>,
     /// The rest of the share it was reading, then its other shares.
     shares: Vec<Share<'f>>,
+    /// Mailboxes it knew to exist (created or listed): the lane taking
+    /// over must not take them for new (a CREATE answered ALREADYEXISTS
+    /// counts as done).
+    existing: Vec<String>,
 }
 
 /// Work waiting for a lane.
@@ -223,6 +227,7 @@ impl<'a> Uploader<'a> {
                     again: left.again,
                     fresh: left.fresh,
                     shares: todo.into(),
+                    existing: self.existing.iter().cloned().collect(),
                 });
                 Err(Stop::Fewer(why))
             }
@@ -259,7 +264,9 @@ impl<'a> Uploader<'a> {
                         again,
                         fresh,
                         shares,
+                        existing,
                     } = *w;
+                    self.existing.extend(existing);
                     todo.extend(shares);
                     self.take_over(lost, again, fresh)?;
                 }
