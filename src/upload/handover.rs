@@ -337,3 +337,60 @@ impl<'a> Uploader<'a> {
         move |why| orphans.is_some_and(|o| o.leave(why))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty<'f>() -> LaneWork<'f> {
+        LaneWork {
+            lost: Vec::new(),
+            again: Vec::new(),
+            fresh: Vec::new(),
+            shares: Vec::new(),
+            existing: vec!["A".into()],
+        }
+    }
+
+    #[test]
+    fn the_last_live_lane_may_not_leave() {
+        let o = Orphans::new(0);
+        assert!(!o.leave("cap"), "alone: it reconnects instead");
+        let o = Orphans::new(1);
+        o.opened();
+        assert!(o.leave("cap"));
+        assert!(!o.leave("cap"), "the other one is now the last");
+        assert_eq!(o.refusals(), (1, Some("cap".into())));
+    }
+
+    #[test]
+    fn a_live_lane_waits_for_the_work_of_one_leaving() {
+        let o = Orphans::new(1);
+        o.opened();
+        assert!(o.leave("cap"));
+        std::thread::scope(|s| {
+            let taker = s.spawn(|| match o.next() {
+                Some(Orphan::Lane(w)) => w.existing.clone(),
+                _ => Vec::new(),
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!taker.is_finished(), "it waits for the hand-over");
+            o.hand_over(empty());
+            assert_eq!(taker.join().unwrap(), ["A"]);
+        });
+        assert!(o.next().is_none(), "then nothing more: it stops");
+        assert!(o.left_undone().is_empty());
+    }
+
+    #[test]
+    fn work_no_lane_took_is_named() {
+        let o = Orphans::new(1);
+        o.opened();
+        assert!(o.leave("cap"));
+        o.quit();
+        let mut w = empty();
+        w.fresh.push(("B".into(), Vec::new()));
+        o.hand_over(w);
+        assert_eq!(o.left_undone(), ["B"]);
+    }
+}

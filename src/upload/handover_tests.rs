@@ -143,6 +143,8 @@ fn a_connection_refused_back_by_the_session_cap_hands_its_work_over() {
                 // A and C wait until B's connection broke and was refused
                 // back: they are still uploading then.
                 w.hold_others = Some(("B".into(), 2));
+                // And B's connection breaks once the three are open.
+                w.hold_until_connections = 3;
             }
             let journal = tmp.path().join("journal");
             let report = run(&world, caps, &folders, &journal);

@@ -193,6 +193,8 @@ pub struct World {
     /// have been played (so that the connections filling them are still
     /// uploading when this one's faults come).
     pub hold_others: Option<(String, usize)>,
+    /// Every APPEND waits until this many connections were opened.
+    pub hold_until_connections: usize,
     seen: HashMap<(Step, Option<String>), usize>,
 }
 
@@ -395,12 +397,14 @@ impl ScriptedServer {
         out
     }
 
-    /// True while an APPEND to `mailbox` waits ([`World::hold_others`]).
+    /// True while an APPEND to `mailbox` waits ([`World::hold_others`],
+    /// [`World::hold_until_connections`]).
     fn held(&self, mailbox: &str) -> bool {
         let w = self.world.lock().unwrap();
-        w.hold_others
-            .as_ref()
-            .is_some_and(|(m, n)| m != mailbox && w.played.len() < *n)
+        w.connections < w.hold_until_connections
+            || w.hold_others
+                .as_ref()
+                .is_some_and(|(m, n)| m != mailbox && w.played.len() < *n)
     }
 
     /// `hash` of each of these UIDs' stored bytes (one FETCH).
