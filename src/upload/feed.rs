@@ -9,7 +9,7 @@
 //!
 //! The reader keeps only the messages its share owns (`jobs.rs`): the
 //! others cost no queue traffic and no hashing. Messages and read errors
-//! arrive in source order; [`Feed::position`] says where the next one
+//! arrive in source order; [`Feed::next_index`] says where the next one
 //! would come from, so that a connection the server will not readmit
 //! hands the rest of its share over (`handover.rs`).
 //!
@@ -122,7 +122,7 @@ impl Feed {
 
     /// The source index (from 0) of the next message this feed would
     /// hand out: the rest of the share starts there.
-    pub(super) fn position(&self) -> usize {
+    pub(super) fn next_index(&self) -> usize {
         self.next
     }
 

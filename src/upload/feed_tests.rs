@@ -84,12 +84,12 @@ fn a_share_goes_on_from_where_another_stopped() {
         from: 0,
     };
     let mut feed = Feed::open(&share, &ReadOptions::default(), FeedLimits::DEFAULT).unwrap();
-    assert_eq!(feed.position(), 0);
+    assert_eq!(feed.next_index(), 0);
     assert_eq!(feed.next().unwrap().unwrap().origin.index, 2);
     // Index 1 (from 0) handed out: the rest starts after it.
-    assert_eq!(feed.position(), 2);
+    assert_eq!(feed.next_index(), 2);
     let rest = Share {
-        from: feed.position(),
+        from: feed.next_index(),
         ..share
     };
     drop(feed);

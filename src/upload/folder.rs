@@ -39,9 +39,10 @@ impl Uploader<'_> {
         let r = self.messages(&mut messages, folder, map, &mut batches);
         if let Err(Stop::Fewer(_)) = &r {
             // The server will not readmit this lane: what it read and
-            // decided goes to another, which reads on from here.
+            // decided goes to another, which reads on from here (or from
+            // the message being decided, set by `messages`).
             self.left.fresh.extend(batches.finish());
-            self.left.resume = Some(messages.position());
+            self.left.resume.get_or_insert(messages.next_index());
         }
         r?;
         self.submit_all(batches.finish())?;
@@ -58,7 +59,7 @@ impl Uploader<'_> {
         batches: &mut MailboxBatches,
     ) -> Result<(), Stop> {
         let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
-        for item in feed {
+        while let Some(item) = feed.next() {
             let msg = match item {
                 Ok(m) => m,
                 Err(e) => {
@@ -73,15 +74,16 @@ impl Uploader<'_> {
                     continue;
                 }
             };
+            let accepted = self.without_leaving(|up| up.place(&msg, folder, map, &facts));
+            if let Err(Stop::Fewer(_)) = &accepted {
+                // Nothing of it recorded (`place`): read again by the lane
+                // taking over.
+                self.left.resume = Some(feed.next_index() - 1);
+            }
+            let accepted = accepted?;
             for w in &msg.warnings {
                 self.report.warnings.push(format!("{}: {w}", msg.origin));
             }
-            // Deciding may reconnect; a refusal there does not end the
-            // lane (`handover.rs`): the message is half decided.
-            self.may_leave = false;
-            let accepted = self.place(&msg, folder, map, &facts);
-            self.may_leave = true;
-            let accepted = accepted?;
             let mut full = Vec::new();
             if let [first, others @ ..] = accepted.as_slice()
                 && !others.is_empty()
@@ -117,10 +119,20 @@ impl Uploader<'_> {
         let mut accepted = Vec::new();
         let decisions = decide(msg, folder, map, facts);
         let skipped = decisions.iter().any(|(_, v)| matches!(v, Verdict::Skip(_)));
+        // Until something of this message is recorded (a verdict reported,
+        // a presence check begun), a refused reconnection may end the lane:
+        // the lane taking over reads the message again (`handover.rs`).
+        let mut recorded = false;
         for (mailbox, verdict) in decisions {
             let refusal = match verdict {
-                Verdict::Send => self.ensure_mailbox(&mailbox)?,
+                Verdict::Send => {
+                    self.may_leave = !recorded;
+                    let r = self.ensure_mailbox(&mailbox);
+                    self.may_leave = false;
+                    r?
+                }
                 Verdict::Skip(reason) => {
+                    recorded = true;
                     self.report
                         .skipped(&mailbox, msg.origin.to_string(), reason);
                     continue;
@@ -130,6 +142,7 @@ impl Uploader<'_> {
                     Some((r.class(), r.reason()))
                 }
             };
+            recorded = true;
             if let Some((class, reason)) = refusal {
                 let origin = msg.origin.to_string();
                 self.fail(&mailbox, origin, Some(&msg.bytes), class, reason);

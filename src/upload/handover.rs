@@ -20,10 +20,13 @@
 //! (`run.rs`), dealing the shares out (`jobs.rs`), recovering a batch
 //! (`recovery.rs`).
 //!
-//! Not handed over (the lane reconnects as before, `--retries` times):
-//! a refusal met while a message's targets are being decided (the
-//! mailbox's creation or server check, the keyword policy), and on a lane
-//! that owes UID COPYs (`copies.rs`).
+//! A refusal met while a message's targets are decided hands the message
+//! over too (read again from the source by the lane taking over) as long
+//! as nothing of it was recorded yet: when its first target mailbox is
+//! created. Not handed over (the lane reconnects as before, `--retries`
+//! times): a refusal during a mailbox's server check, the keyword policy's
+//! SELECT, or a message's presence check (half done, no state to hand
+//! over), and on a lane that owes UID COPYs (`copies.rs`).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -200,7 +203,7 @@ pub(super) struct Left {
     pub lost: Vec<Unit>,
     pub again: Vec<(String, Vec<Item>, u32)>,
     pub fresh: Vec<(String, Vec<Message>)>,
-    /// Where the share being read stopped ([`super::feed::Feed::position`]).
+    /// Where the share being read stopped ([`super::feed::Feed::next_index`]).
     pub resume: Option<usize>,
 }
 
@@ -325,6 +328,15 @@ impl<'a> Uploader<'a> {
         if let Err(Stop::Fewer(_)) = r {
             keep(&mut self.left);
         }
+    }
+
+    /// Runs `f` with leaving forbidden: a refused reconnection inside it
+    /// is retried like any other (`f` leaves no state to hand over).
+    pub(super) fn without_leaving<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let was = std::mem::replace(&mut self.may_leave, false);
+        let r = f(self);
+        self.may_leave = was;
+        r
     }
 
     /// Whether a reconnection refused by the session cap (for the reason

@@ -23,12 +23,10 @@ use super::{UploadOptions, upload_to};
 
 /// Messages per mailbox.
 const N: usize = 12;
-const MAILBOXES: [&str; 3] = ["A", "B", "C"];
-
-/// One mbox per mailbox of [`MAILBOXES`] under `dir`; the bytes each
+/// One mbox per mailbox of `mailboxes` under `dir`; the bytes each
 /// message is sent as, per mailbox.
-fn sources(dir: &Path) -> Vec<(PlannedFolder, Vec<Vec<u8>>)> {
-    MAILBOXES
+fn sources(dir: &Path, mailboxes: &[&str]) -> Vec<(PlannedFolder, Vec<Vec<u8>>)> {
+    mailboxes
         .iter()
         .map(|mb| {
             let mut mbox = String::new();
@@ -120,80 +118,94 @@ fn stored_once(case: &str, world: &Arc<Mutex<World>>, all: &[(PlannedFolder, Vec
     }
 }
 
+/// One `--jobs 3` run of `mailboxes` in which `breaking`'s connection
+/// breaks by `fault` at its `nth` APPEND, while the three are uploading,
+/// and the server admits no new session from then on (it still counts the
+/// dead one): every message lands and is journaled once, nothing fails,
+/// one warning.
+fn refused_back(caps: &'static str, mailboxes: &[&str], breaking: &str, nth: usize, fault: Fault) {
+    let case = format!("{caps}, APPEND #{nth} to {breaking} {fault:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let all = sources(tmp.path(), mailboxes);
+    let folders: Vec<PlannedFolder> = all.iter().map(|(f, _)| f.clone()).collect();
+    let world = World::shared();
+    {
+        let mut w = world.lock().unwrap();
+        w.rules = vec![
+            Rule::at(Step::Append, nth, fault).in_mailbox(breaking),
+            Rule::from(Step::Connect, 4, session_cap_bye()),
+        ];
+        // The others wait until the connection broke and was refused back
+        // in: they are still uploading then.
+        w.hold_others = Some((breaking.into(), 2));
+        // And it breaks once the three are open.
+        w.hold_until_connections = 3;
+    }
+    let journal = tmp.path().join("journal");
+    let report = run(&world, caps, &folders, &journal);
+    assert!(report.failures.is_empty(), "{case}: {report:#?}");
+    assert!(report.aborted.is_none(), "{case}: {report:#?}");
+    assert_eq!(report.exit_status(), ExitStatus::Success, "{case}");
+    let total = N * mailboxes.len();
+    assert_eq!(report.totals().uploaded as usize, total, "{case}");
+    stored_once(&case, &world, &all);
+    {
+        let w = world.lock().unwrap();
+        // The refusal came when reconnecting, not at the start.
+        let refused = w.log.iter().rposition(|l| l == "Connect").unwrap();
+        let first = format!("Append {breaking}");
+        let first = w.log.iter().position(|l| *l == first).unwrap();
+        assert!(refused > first, "{case}: {:?}", w.log);
+        assert_eq!(w.connections, 4, "{case}: one refused reconnection");
+    }
+    let lines: Vec<_> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("allowed 2 of 3 connections"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{case}: {:?}", report.warnings);
+    // Nothing else to say: a mailbox created by the lane that left is
+    // known to exist to the lane taking over (its journal kept).
+    assert_eq!(report.warnings.len(), 1, "{case}: {:?}", report.warnings);
+    assert!(
+        lines[0].contains("Too many simultaneous connections"),
+        "{case}"
+    );
+    let j = Journal::open(&journal, false).unwrap();
+    assert!(j.pending().is_empty(), "{case}: a batch left open");
+    for (folder, sent) in &all {
+        for bytes in sent {
+            let n = j.entries(&folder.mailbox, &Fingerprint::of(bytes)).len();
+            assert_eq!(n, 1, "{case}: journaled {n} times");
+        }
+    }
+}
+
 #[test]
 fn a_connection_refused_back_by_the_session_cap_hands_its_work_over() {
     for caps in [MULTI, SERIAL] {
-        // B's connection breaks at its second APPEND while the three are
-        // uploading (after the server stored what it was sent, or not);
-        // from then on the server admits no new session (it still counts
-        // the dead one).
-        let nth = 2;
+        // B's connection breaks at its second APPEND (after the server
+        // stored what it was sent, or before).
         for fault in [Fault::LostAfter, Fault::LostUnstored] {
-            let case = format!("{caps}, APPEND #{nth} to B {fault:?}");
-            let tmp = tempfile::tempdir().unwrap();
-            let all = sources(tmp.path());
-            let folders: Vec<PlannedFolder> = all.iter().map(|(f, _)| f.clone()).collect();
-            let world = World::shared();
-            {
-                let mut w = world.lock().unwrap();
-                w.rules = vec![
-                    Rule::at(Step::Append, nth, fault.clone()).in_mailbox("B"),
-                    Rule::from(Step::Connect, 4, session_cap_bye()),
-                ];
-                // A and C wait until B's connection broke and was refused
-                // back: they are still uploading then.
-                w.hold_others = Some(("B".into(), 2));
-                // And B's connection breaks once the three are open.
-                w.hold_until_connections = 3;
-            }
-            let journal = tmp.path().join("journal");
-            let report = run(&world, caps, &folders, &journal);
-            assert!(report.failures.is_empty(), "{case}: {report:#?}");
-            assert!(report.aborted.is_none(), "{case}: {report:#?}");
-            assert_eq!(report.exit_status(), ExitStatus::Success, "{case}");
-            assert_eq!(
-                report.totals().uploaded as usize,
-                N * MAILBOXES.len(),
-                "{case}"
-            );
-            stored_once(&case, &world, &all);
-            {
-                let w = world.lock().unwrap();
-                // The refusal came when B reconnected, not at the start.
-                let refused = w.log.iter().rposition(|l| l == "Connect").unwrap();
-                let b = w.log.iter().position(|l| l == "Append B").unwrap();
-                assert!(refused > b, "{case}: {:?}", w.log);
-                assert_eq!(w.connections, 4, "{case}: one refused reconnection");
-            }
-            let lines: Vec<_> = report
-                .warnings
-                .iter()
-                .filter(|w| w.contains("allowed 2 of 3 connections"))
-                .collect();
-            assert_eq!(lines.len(), 1, "{case}: {:?}", report.warnings);
-            // Nothing else to say: B, created by the lane that left, is
-            // known to exist to the lane taking over (its journal kept).
-            assert_eq!(report.warnings.len(), 1, "{case}: {:?}", report.warnings);
-            assert!(
-                lines[0].contains("Too many simultaneous connections"),
-                "{case}"
-            );
-            let j = Journal::open(&journal, false).unwrap();
-            assert!(j.pending().is_empty(), "{case}: a batch left open");
-            for (folder, sent) in &all {
-                for bytes in sent {
-                    let n = j.entries(&folder.mailbox, &Fingerprint::of(bytes)).len();
-                    assert_eq!(n, 1, "{case}: journaled {n} times");
-                }
-            }
+            refused_back(caps, &["A", "B", "C"], "B", 2, fault);
         }
+    }
+}
+
+#[test]
+fn a_connection_refused_back_between_mailboxes_hands_the_next_one_over() {
+    // Four mailboxes over three connections: the first uploads A, then D.
+    // Its last APPEND to A breaks it; CREATE D finds it broken, and the
+    // reconnection is refused: D goes to the others from its first message.
+    for (caps, last) in [(MULTI, N / 3), (SERIAL, N)] {
+        refused_back(caps, &["A", "B", "C", "D"], "A", last, Fault::LostAfter);
     }
 }
 
 #[test]
 fn the_last_connection_refused_back_still_retries_and_fails_as_before() {
     let tmp = tempfile::tempdir().unwrap();
-    let all = sources(tmp.path());
+    let all = sources(tmp.path(), &["A"]);
     // One mailbox: one connection.
     let folders = vec![all[0].0.clone()];
     let world = World::shared();

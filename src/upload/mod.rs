@@ -335,6 +335,12 @@ impl<'a> Uploader<'a> {
     /// connection): its journal entries checked against the server, and
     /// what it holds beyond them read (`server_check.rs`).
     fn check_mailbox(&mut self, mailbox: &str) -> Result<(), Stop> {
+        // Half a check is no state to hand over: a refusal to reconnect
+        // meanwhile does not end the lane (`handover.rs`).
+        self.without_leaving(|up| up.check_mailbox_once(mailbox))
+    }
+
+    fn check_mailbox_once(&mut self, mailbox: &str) -> Result<(), Stop> {
         let shared = self.shared;
         let _checking = lock(&shared.checking);
         if lock(&shared.on_server).contains_key(mailbox) {

@@ -106,9 +106,7 @@ impl Uploader<'_> {
     ) -> Result<(), Stop> {
         // The keyword policy may reconnect; a refusal there does not end
         // the lane (`handover.rs`).
-        self.may_leave = false;
-        let msgs = self.fit_keywords(mailbox, msgs);
-        self.may_leave = true;
+        let msgs = self.without_leaving(|up| up.fit_keywords(mailbox, msgs));
         let items = msgs?.into_iter().map(Item::of_message).collect();
         self.submit_items(mailbox, items, round)
     }
