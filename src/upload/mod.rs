@@ -55,6 +55,8 @@ mod rewritten_tests;
 mod run;
 #[cfg(test)]
 mod scripted;
+#[cfg(test)]
+mod scripted_world;
 mod send;
 pub mod server;
 mod server_check;
