@@ -20,7 +20,8 @@
 //! shared by the connections, pauses, `--max-bytes-per-day`);
 //! `send.rs` reads answers and retries idempotent commands; `link.rs` keeps
 //! the connection and reopens it; `resolve.rs` looks at the server (what
-//! landed, what is there); `server_check.rs` checks the journal against
+//! landed, what is there), `server_index.rs` keeps what a mailbox holds
+//! beyond the journal; `server_check.rs` checks the journal against
 //! each target mailbox and reads what it holds beyond the journal;
 //! `server.rs` is the server as a trait ([`MailServer`]: a
 //! [`crate::imap::Session`], or a scripted one in unit tests);
@@ -53,6 +54,7 @@ pub mod server;
 mod server_check;
 #[cfg(test)]
 mod server_check_tests;
+mod server_index;
 mod slowdown;
 mod strict;
 mod throttle;

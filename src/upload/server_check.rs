@@ -41,8 +41,9 @@ use crate::imap::{ImapError, MailboxStatus, Summary};
 use crate::journal::Holdings;
 use crate::message::Message;
 
-use super::resolve::{Claim, ServerIndex, ServerKey, left_out, settle};
+use super::resolve::{ServerKey, left_out, settle};
 use super::server::MailServer;
+use super::server_index::{Claim, ServerIndex};
 use super::{Stop, Uploader, lock};
 
 /// Journaled UIDs of a mailbox checked against the server per run: the
