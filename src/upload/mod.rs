@@ -56,6 +56,7 @@ mod server_check;
 mod server_check_tests;
 mod server_index;
 mod slowdown;
+mod source_keys;
 mod strict;
 mod throttle;
 #[cfg(test)]
@@ -146,6 +147,9 @@ struct Shared {
     /// Held while a connection checks a mailbox, so that another one
     /// meeting it too sees the outcome (journal distrusted, index read).
     checking: Mutex<()>,
+    /// The source's Message-IDs per target mailbox, read by the server
+    /// check's key pre-pass when a mailbox needs them (`source_keys.rs`).
+    source_keys: Mutex<source_keys::SourceKeys>,
     /// Set once a server check waited for a mailbox to settle (before the
     /// first read of a mailbox the journal cannot account for): a run
     /// killed a moment ago may still have batches being stored.
@@ -299,7 +303,7 @@ impl<'a> Uploader<'a> {
                 return Ok(());
             }
         };
-        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
+        let facts = self.facts();
         let mut batches = MailboxBatches::new(self.opts.limits);
         for item in messages {
             let msg = match item {
@@ -401,6 +405,11 @@ impl<'a> Uploader<'a> {
             self.submit(&mb, batch, 1)?;
         }
         self.make_copies()
+    }
+
+    /// What [`decide`] needs to know of this server.
+    fn facts(&self) -> ServerFacts {
+        ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap)
     }
 
     /// Creates `mailbox` if the server does not have it, else checks it once

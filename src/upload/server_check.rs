@@ -17,8 +17,11 @@
 //!    MESSAGES and UIDNEXT match what the journal wrote; the UIDs after the
 //!    last journaled one when only those are new; everything else when the
 //!    journal is distrusted or absent. What is found becomes a
-//!    [`ServerIndex`] that [`Uploader::presence`] claims messages from, each
-//!    confirmed by its body hash. A read answered in part ([`left_out`]) is
+//!    [`ServerIndex`] that [`Uploader::presence`] claims messages from:
+//!    on the key alone where its Message-ID is unique both there and among
+//!    the source messages for the mailbox (known by a key pre-pass over
+//!    the source, `source_keys.rs`, run only for a mailbox that holds such
+//!    a message), else confirmed by its body hash. A read answered in part ([`left_out`]) is
 //!    read again, then gives no verdict: the mailbox's messages the journal
 //!    does not account for are not sent, and said so ([`Presence::Unchecked`]).
 //!    A mailbox whose UIDNEXT moved while it was read is read again once it
@@ -83,13 +86,36 @@ impl Uploader<'_> {
     /// in this run): the journal's entries for it checked, and what it
     /// holds beyond them read into an index.
     pub(super) fn server_check(&mut self, mailbox: &str) -> Result<Checked, Stop> {
-        self.costed(|u| u.look(mailbox))
+        let mut checked = self.costed(|u| u.look(mailbox))?;
+        if checked.unchecked.is_none() && checked.index.wants_source_keys() {
+            self.learn_source_keys(mailbox, &mut checked.index);
+        }
+        Ok(checked)
+    }
+
+    /// The key pre-pass (`source_keys.rs`): the source's Message-IDs for
+    /// `mailbox` given to its index, so that a key unique on both sides is
+    /// claimed without reading its body. Its cost goes into the report.
+    fn learn_source_keys(&mut self, mailbox: &str, index: &mut ServerIndex) {
+        let facts = self.facts();
+        let shared = self.shared;
+        let cost = {
+            let mut keys = lock(&shared.source_keys);
+            let (counts, cost) = keys.of_mailbox(mailbox, &facts, &self.opts.stop);
+            if let Some(counts) = counts {
+                index.know_source(|id| counts.once(id));
+            }
+            cost
+        };
+        let check = &mut self.report.server_check;
+        check.source_keys_read += cost.messages;
+        check.source_keys_seconds += cost.seconds;
     }
 
     /// Whether `msg` is already in `mailbox`: in the journal (checked
     /// against the server by [`Uploader::server_check`]), else among the
-    /// server's messages the journal does not account for, confirmed by
-    /// body hash ([`ServerIndex`]).
+    /// server's messages the journal does not account for, on a key unique
+    /// on both sides or confirmed by body hash ([`ServerIndex`]).
     pub(super) fn presence(
         &mut self,
         mailbox: &str,

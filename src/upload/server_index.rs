@@ -11,13 +11,23 @@ use crate::imap::Summary;
 use super::resolve::ServerKey;
 
 /// Server messages, by [`ServerKey`], each claimed by at most one source
-/// message, and only by the one whose fingerprint is its body hash: the key
-/// (Message-ID and size; without Message-ID, size and internal date)
-/// names the candidates, the body decides. A key alone is never enough:
-/// the source is streamed, so when a message comes its look-alike (same
-/// key, another body) may still be to come, and the server copy may be
-/// that one's; claiming it on the key would skip a message the server does
-/// not hold.
+/// message: the key (Message-ID and size; without Message-ID, size and
+/// internal date) names the candidates, the body hash decides. The source
+/// is streamed, so when a message comes its look-alike (same key, another
+/// body) may still be to come, and the server copy may be that one's:
+/// claiming it on the key would skip a message the server does not hold.
+///
+/// The key alone decides only where that cannot happen: once the source's
+/// Message-IDs for the mailbox are known ([`ServerIndex::know_source`],
+/// `source_keys.rs`), a server message whose Message-ID is on no other
+/// message the mailbox holds beyond the journal, and on exactly one source
+/// message for it, is that message's when the sizes agree: claimed without
+/// reading its body. (The Message-ID, not the Message-ID and size, must be
+/// unique on both sides: a server that rewrites headers stores a message
+/// under another size, which could be a look-alike's.) The risk left is
+/// the one any key carries: a message the server held before, not from
+/// this source, with the Message-ID and the size of a source message the
+/// server does not hold.
 ///
 /// Without Message-ID, the candidates are the server messages of that size
 /// whose internal date is the source message's date, or all of that size
@@ -27,7 +37,8 @@ use super::resolve::ServerKey;
 /// Hashes are read in batches, in UID order from the first one needed
 /// ([`ServerIndex::needs_hashes`], then [`ServerIndex::add_hashes`]): a
 /// rerun meets the server's messages in the order it sent them, so one
-/// FETCH serves many source messages.
+/// FETCH serves many source messages. Messages claimed on the key are left
+/// out of the batches.
 #[derive(Debug, Default)]
 pub struct ServerIndex {
     /// Unclaimed UIDs per indexed key, ascending.
@@ -46,6 +57,9 @@ pub struct ServerIndex {
     /// rewrites headers keeps a message under another size
     /// ([`ServerIndex::unclaimed_alike`]).
     alike: HashMap<ServerKey, Vec<Summary>>,
+    /// Server messages to be claimed on their key alone, without a body
+    /// hash ([`ServerIndex::know_source`]).
+    alone: HashSet<u32>,
 }
 
 /// Hashes read in one FETCH: at most this many messages…
@@ -92,6 +106,30 @@ impl ServerIndex {
         self.sizes.is_empty()
     }
 
+    /// True when some server message has a Message-ID no other one here
+    /// has: knowing the source's Message-IDs ([`ServerIndex::know_source`])
+    /// may spare reading its body. (None such: the key pre-pass would buy
+    /// nothing.)
+    pub fn wants_source_keys(&self) -> bool {
+        self.alike
+            .iter()
+            .any(|(k, v)| matches!(k, ServerKey::Id(..)) && v.len() == 1)
+    }
+
+    /// Learns which Message-IDs occur on exactly one source message for
+    /// this mailbox (`once`): each server message whose Message-ID is
+    /// among them and on no other server message here is to be claimed on
+    /// its key alone.
+    pub fn know_source(&mut self, once: impl Fn(&str) -> bool) {
+        for (key, summaries) in &self.alike {
+            if let (ServerKey::Id(id, _), [s]) = (key, summaries.as_slice())
+                && once(id)
+            {
+                self.alone.insert(s.uid);
+            }
+        }
+    }
+
     /// The unclaimed server messages that may be the source message with
     /// `key`.
     fn candidates(&self, key: &ServerKey) -> Vec<u32> {
@@ -125,7 +163,7 @@ impl ServerIndex {
         let mut need: Vec<u32> = self
             .candidates(key)
             .into_iter()
-            .filter(|u| !self.hashes.contains_key(u) && !self.unanswered.contains(u))
+            .filter(|u| !self.hashed_or_alone(*u))
             .collect();
         let Some(&first) = need.first() else {
             return need;
@@ -138,10 +176,7 @@ impl ServerIndex {
             if need.len() >= HASH_BATCH_MESSAGES || bytes >= HASH_BATCH_BYTES {
                 break;
             }
-            if self.hashes.contains_key(&uid)
-                || self.unanswered.contains(&uid)
-                || need.contains(&uid)
-            {
+            if self.hashed_or_alone(uid) || need.contains(&uid) {
                 continue;
             }
             need.push(uid);
@@ -149,6 +184,14 @@ impl ServerIndex {
         }
         need.sort_unstable();
         need
+    }
+
+    /// True when `uid`'s body hash is read (or was asked for twice in
+    /// vain), or is not needed: claimed on its key alone.
+    fn hashed_or_alone(&self, uid: u32) -> bool {
+        self.hashes.contains_key(&uid)
+            || self.unanswered.contains(&uid)
+            || self.alone.contains(&uid)
     }
 
     /// The body hashes the server gave; UIDs of `asked` it left out are
@@ -168,15 +211,22 @@ impl ServerIndex {
     }
 
     /// Claims the server message that is the source message with `key` and
-    /// fingerprint `fp`: a candidate whose body hash is `fp`. Call after
-    /// the hashes [`ServerIndex::needs_hashes`] names are added.
+    /// fingerprint `fp`: the candidate to be claimed on its key alone
+    /// ([`ServerIndex::know_source`]), else a candidate whose body hash is
+    /// `fp`. Call after the hashes [`ServerIndex::needs_hashes`] names are
+    /// added.
     pub fn claim(&mut self, key: &ServerKey, fp: &Fingerprint) -> Claim {
         let candidates = self.candidates(key);
-        let Some(uid) = candidates
-            .iter()
-            .copied()
-            .find(|u| self.hashes.get(u) == Some(fp))
-        else {
+        let alone = match candidates.as_slice() {
+            [uid] if self.alone.contains(uid) => Some(*uid),
+            _ => None,
+        };
+        let Some(uid) = alone.or_else(|| {
+            candidates
+                .iter()
+                .copied()
+                .find(|u| self.hashes.get(u) == Some(fp))
+        }) else {
             return if candidates.iter().any(|u| !self.hashes.contains_key(u)) {
                 Claim::Unknown
             } else {
@@ -372,5 +422,49 @@ mod tests {
         ];
         let ix = ServerIndex::from_summaries(&big);
         assert_eq!(ix.needs_hashes(&ServerKey::Id("<1>".into(), 20 << 20)), [1]);
+    }
+
+    /// Once the source's Message-IDs are known: a Message-ID once in the
+    /// source and once here is claimed on its key without a hash, and left
+    /// out of other messages' hash batches; one twice in the source, or
+    /// twice here (under two sizes: a server that rewrites headers may
+    /// keep a look-alike under this one's size), still needs the body.
+    #[test]
+    fn keys_unique_on_both_sides_need_no_body() {
+        let mut ix = ServerIndex::from_summaries(&[
+            summary(1, 10, Some("<a>")),
+            summary(2, 10, Some("<b>")),
+            summary(3, 10, Some("<c>")),
+            summary(4, 12, Some("<c>")),
+            summary(5, 10, Some("<d>")),
+        ]);
+        assert!(ix.wants_source_keys());
+        ix.know_source(|id| id != "<b>");
+        let a = ServerKey::Id("<a>".into(), 10);
+        assert!(ix.needs_hashes(&a).is_empty());
+        assert_eq!(ix.claim(&a, &fp(9)), Claim::There(1), "no body read");
+        assert_eq!(ix.claim(&a, &fp(9)), Claim::Absent, "claimed once");
+        let b = ServerKey::Id("<b>".into(), 10);
+        assert_eq!(
+            hash_for(&mut ix, &b, &[(2, fp(2)), (3, fp(3)), (4, fp(4))]),
+            [2, 3, 4]
+        );
+        assert_eq!(ix.claim(&b, &fp(1)), Claim::Absent, "a look-alike of 2");
+        assert_eq!(ix.claim(&b, &fp(2)), Claim::There(2));
+        let c = ServerKey::Id("<c>".into(), 10);
+        assert_eq!(ix.claim(&c, &fp(9)), Claim::Absent, "hashed: not this body");
+        let d = ServerKey::Id("<d>".into(), 10);
+        assert!(ix.needs_hashes(&d).is_empty());
+        assert_eq!(ix.claim(&d, &fp(9)), Claim::There(5));
+        // Unknown source (no pre-pass): every claim needs its body.
+        let ix = ServerIndex::from_summaries(&[summary(1, 10, Some("<a>"))]);
+        assert_eq!(ix.needs_hashes(&a), [1]);
+        // Nothing unique here: the pre-pass would buy nothing.
+        let twice = ServerIndex::from_summaries(&[
+            summary(1, 10, Some("<a>")),
+            summary(2, 11, Some("<a>")),
+            summary(3, 10, None),
+        ]);
+        assert!(!twice.wants_source_keys());
     }
 }
