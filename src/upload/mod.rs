@@ -98,7 +98,8 @@ pub struct UploadOptions {
     /// `--allow-duplicates`: don't read what a target mailbox holds beyond
     /// the journal (the journal is still checked against the server).
     /// Without it, messages already there are skipped (Message-ID + size
-    /// name the candidates, the body hash confirms).
+    /// name the candidates; the body hash confirms where the Message-ID is
+    /// missing or repeated in the source or the mailbox).
     pub allow_duplicates: bool,
     /// `--retries`: reconnections tried after a lost connection.
     pub retries: u32,
