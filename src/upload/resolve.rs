@@ -401,10 +401,11 @@ impl ServerKey {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn summary(uid: u32, size: u32, id: Option<&str>) -> Summary {
+    /// A server message's summary, without internal date.
+    pub(crate) fn summary(uid: u32, size: u32, id: Option<&str>) -> Summary {
         Summary {
             uid,
             size,

@@ -268,16 +268,8 @@ impl ServerIndex {
 
 #[cfg(test)]
 mod tests {
+    use super::super::resolve::tests::summary;
     use super::*;
-
-    fn summary(uid: u32, size: u32, id: Option<&str>) -> Summary {
-        Summary {
-            uid,
-            size,
-            internal_date: None,
-            message_id: id.map(String::from),
-        }
-    }
 
     fn fp(n: u8) -> Fingerprint {
         Fingerprint::of(&[n])
