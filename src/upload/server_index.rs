@@ -242,7 +242,7 @@ impl ServerIndex {
 
     /// The unclaimed server messages with the Message-ID of `key` (without
     /// one: its internal date), whatever their size: the candidates of
-    /// [`match_rewritten`] (none for a key without either).
+    /// [`match_rewritten`](super::resolve::match_rewritten) (none for a key without either).
     pub fn unclaimed_alike(&self, key: &ServerKey) -> Vec<Summary> {
         if matches!(key, ServerKey::Bare(_, None)) {
             return Vec::new();
@@ -257,7 +257,7 @@ impl ServerIndex {
     }
 
     /// Claims `s` (one of [`ServerIndex::unclaimed_alike`], matched by
-    /// [`match_rewritten`]).
+    /// [`match_rewritten`](super::resolve::match_rewritten)).
     pub fn claim_summary(&mut self, s: &Summary) {
         if let Some(uids) = self.by_key.get_mut(&ServerKey::of_summary(s).indexed()) {
             uids.retain(|&u| u != s.uid);

@@ -14,7 +14,7 @@
 //! The key pre-pass reads the folders that may feed the mailbox (those
 //! planned into it, and every folder whose messages name their own
 //! mailboxes: Takeout labels, one message in several mailboxes) through
-//! the same reader and the same [`decide`] as the upload, and keeps counts
+//! the same reader and the same [`decide()`] as the upload, and keeps counts
 //! only: per mailbox, a 64-bit hash of each Message-ID and whether it was
 //! met once or more (two Message-IDs with one hash count as repeated: the
 //! safe side). A folder is read once per run, whichever mailbox asked
@@ -148,7 +148,7 @@ impl SourceKeys {
     }
 
     /// Counts the Message-IDs of folder `i`'s messages in each mailbox
-    /// [`decide`] sends them to. Returns the messages read and whether the
+    /// [`decide()`] sends them to. Returns the messages read and whether the
     /// folder was read in full.
     fn read_folder(&mut self, i: usize, facts: &ServerFacts, stop: &AtomicBool) -> (u64, bool) {
         let folder = &self.folders[i];
