@@ -169,6 +169,42 @@ fn look_alikes_in_two_folders_of_one_mailbox() {
     assert_eq!(report.server_check.source_keys_read, 3, "{report:#?}");
 }
 
+/// No key pre-pass where it would cost more than it spares: a mailbox
+/// holding one of 40 source messages (beyond the journal), or one new
+/// message delivered since a journaled run; that one message's body is
+/// hashed instead (where a source message may be it).
+#[test]
+fn a_few_unaccounted_messages_are_hashed_rather_than_the_source_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, sent) = source(tmp.path(), 40);
+    let world = world_holding(&sent, &[0]);
+    let report = run(&world, &src, &Setup::new(MULTI, None, 2, 10));
+    assert_eq!(copies(&world, &sent), [1; 40], "{report:#?}");
+    assert_eq!(report.server_check.found, 1, "{report:#?}");
+    assert_eq!(report.server_check.source_keys_read, 0, "{report:#?}");
+    assert!(report.server_check.bodies_hashed >= 1, "{report:#?}");
+
+    let world = World::shared();
+    let journal = tmp.path().join("journal");
+    let first = run(
+        &world,
+        &src,
+        &Setup::new(MULTI, Some(journal.clone()), 2, 10),
+    );
+    assert_eq!(first.totals().uploaded, 40, "{first:#?}");
+    let new_mail = b"Message-ID: <new@example.org>\r\n\r\nnew mail\r\n".to_vec();
+    {
+        let mut w = world.lock().unwrap();
+        let mb = w.mailboxes.get_mut(TARGET).unwrap();
+        mb.messages.push((mb.uidnext, new_mail));
+        mb.uidnext += 1;
+    }
+    let again = run(&world, &src, &Setup::new(MULTI, Some(journal), 2, 10));
+    assert_eq!(again.totals().uploaded, 0, "{again:#?}");
+    assert_eq!(again.server_check.messages_read, 1, "{again:#?}");
+    assert_eq!(again.server_check.source_keys_read, 0, "{again:#?}");
+}
+
 /// No key pre-pass where it buys nothing: a new mailbox, a rerun whose
 /// journal accounts for everything, `--allow-duplicates`.
 #[test]

@@ -106,14 +106,18 @@ impl ServerIndex {
         self.sizes.is_empty()
     }
 
-    /// True when some server message has a Message-ID no other one here
-    /// has: knowing the source's Message-IDs ([`ServerIndex::know_source`])
-    /// may spare reading its body. (None such: the key pre-pass would buy
-    /// nothing.)
-    pub fn wants_source_keys(&self) -> bool {
+    /// The bytes of the server messages whose Message-ID no other one here
+    /// has: at most what knowing the source's Message-IDs
+    /// ([`ServerIndex::know_source`]) spares reading (0: the key pre-pass
+    /// would buy nothing).
+    pub fn bytes_claimable_by_key(&self) -> u64 {
         self.alike
             .iter()
-            .any(|(k, v)| matches!(k, ServerKey::Id(..)) && v.len() == 1)
+            .filter_map(|(k, v)| match (k, v.as_slice()) {
+                (ServerKey::Id(..), [s]) => Some(u64::from(s.size)),
+                _ => None,
+            })
+            .sum()
     }
 
     /// Learns which Message-IDs occur on exactly one source message for
@@ -430,7 +434,7 @@ mod tests {
             summary(4, 12, Some("<c>")),
             summary(5, 10, Some("<d>")),
         ]);
-        assert!(ix.wants_source_keys());
+        assert_eq!(ix.bytes_claimable_by_key(), 30, "<a>, <b>, <d>");
         ix.know_source(|id| id != "<b>");
         let a = ServerKey::Id("<a>".into(), 10);
         assert!(ix.needs_hashes(&a).is_empty());
@@ -457,6 +461,6 @@ mod tests {
             summary(2, 11, Some("<a>")),
             summary(3, 10, None),
         ]);
-        assert!(!twice.wants_source_keys());
+        assert_eq!(twice.bytes_claimable_by_key(), 0);
     }
 }

@@ -23,9 +23,11 @@
 //! without counts: every claim there is decided by body hash, as before.
 //!
 //! Only asked for when a mailbox holds messages the journal cannot account
-//! for (`server_check.rs`): an empty or new mailbox, a journal that
-//! accounts for everything and `--allow-duplicates` never read the source
-//! twice.
+//! for, enough of them to pay for the read (`server_check.rs`): an empty
+//! or new mailbox, a journal that accounts for everything (or all but a
+//! few new messages) and `--allow-duplicates` never read the source twice.
+//! The source is taken not to change during the run (a look-alike added
+//! between the pass and the upload would not be counted).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
@@ -35,6 +37,8 @@ use std::time::Instant;
 
 use crate::plan::{PlannedFolder, ServerFacts, TargetMap, Verdict, decide};
 use crate::source::{FolderKind, ReadOptions};
+
+use super::jobs::source_bytes;
 
 /// How often each Message-ID occurs among the source messages sent to one
 /// mailbox: once, or more (by a 64-bit hash of it).
@@ -139,6 +143,15 @@ impl SourceKeys {
         // A mailbox no Send message goes to has empty counts.
         let counts = self.counts.entry(mailbox.to_string()).or_default();
         (Some(counts), cost)
+    }
+
+    /// The bytes of the source files a pre-pass for `mailbox` would read
+    /// (folders read by an earlier pass are not read again).
+    pub fn unread_bytes(&self, mailbox: &str) -> u64 {
+        (0..self.folders.len())
+            .filter(|&i| !self.done[i] && self.may_feed(i, mailbox))
+            .map(|i| source_bytes(&self.folders[i]))
+            .sum()
     }
 
     /// True when folder `i`'s messages may be sent to `mailbox`.
@@ -249,6 +262,8 @@ mod tests {
         assert!(counts.once("<y>") && counts.once("<z>"));
         assert!(!counts.once("<w>"), "another mailbox's");
         assert_eq!(cost.messages, 4, "folder c is not read for All");
+        assert_eq!(keys.unread_bytes("All"), 0, "a and b are read");
+        assert!(keys.unread_bytes("Other") > 0);
         let (_, again) = keys.of_mailbox("All", &facts(), &stop);
         assert_eq!(again.messages, 0, "read once per run");
         let (other, cost) = keys.of_mailbox("Other", &facts(), &stop);
