@@ -94,34 +94,6 @@ impl Uploader<'_> {
         Ok(checked)
     }
 
-    /// The key pre-pass (`source_keys.rs`): the source's Message-IDs for
-    /// `mailbox` given to its index, so that a key unique on both sides is
-    /// claimed without reading its body; only when the bodies it may
-    /// spare are worth the read ([`worth_a_pre_pass`]). Its cost goes into
-    /// the report.
-    fn learn_source_keys(&mut self, mailbox: &str, index: &mut ServerIndex) {
-        let spared = index.bytes_claimable_by_key();
-        if spared == 0 {
-            return;
-        }
-        let facts = self.facts();
-        let shared = self.shared;
-        let cost = {
-            let mut keys = lock(&shared.source_keys);
-            if !worth_a_pre_pass(spared, keys.unread_bytes(mailbox)) {
-                return;
-            }
-            let (counts, cost) = keys.of_mailbox(mailbox, &facts, &self.opts.stop);
-            if let Some(counts) = counts {
-                index.know_source(|id| counts.once(id));
-            }
-            cost
-        };
-        let check = &mut self.report.server_check;
-        check.source_keys_read += cost.messages;
-        check.source_keys_seconds += cost.seconds;
-    }
-
     /// Whether `msg` is already in `mailbox`: in the journal (checked
     /// against the server by [`Uploader::server_check`]), else among the
     /// server's messages the journal does not account for, on a key unique
@@ -353,21 +325,6 @@ impl Uploader<'_> {
     }
 }
 
-/// Source bytes the key pre-pass may read per server byte it may spare.
-/// Reading the source is many times cheaper per byte than fetching bodies
-/// (loopback: the source at about 1 GB/s, bodies at about 140 MB/s; over
-/// the Internet the gap is wider, and providers cap IMAP downloads), but a
-/// mailbox that only gained a few messages since the journal (new mail)
-/// is not worth a read of a large source: those few bodies are hashed.
-const SOURCE_BYTES_PER_SPARED_BYTE: u64 = 16;
-
-/// True when a key pre-pass that must read `unread` source bytes may spare
-/// reading enough of the server's bodies (`spared` bytes) to pay for it.
-/// Nothing left to read (folders read by an earlier pass) is always worth it.
-fn worth_a_pre_pass(spared: u64, unread: u64) -> bool {
-    spared.saturating_mul(SOURCE_BYTES_PER_SPARED_BYTE) >= unread
-}
-
 /// The journaled UIDs to spot-check: first, middle, last (fewer when
 /// there are fewer).
 fn spots(uids: &[(u32, Option<u64>)]) -> Vec<(u32, Option<u64>)> {
@@ -588,13 +545,6 @@ mod tests {
         assert_eq!(first_read(&no_uidnext, &journaled), FirstRead::Tail(6));
         assert!(explains(&status(5, 9), 3, 2));
         assert!(!explains(&status(6, 9), 3, 2));
-    }
-
-    #[test]
-    fn a_pre_pass_needs_enough_to_spare() {
-        assert!(worth_a_pre_pass(1 << 20, 16 << 20));
-        assert!(!worth_a_pre_pass(1 << 20, (16 << 20) + 1));
-        assert!(worth_a_pre_pass(1, 0), "folders already read");
     }
 
     #[test]
