@@ -21,7 +21,8 @@
 //! `send.rs` reads answers and retries idempotent commands; `link.rs` keeps
 //! the connection and reopens it; `resolve.rs` looks at the server (what
 //! landed, what is there), `server_index.rs` keeps what a mailbox holds
-//! beyond the journal; `server_check.rs` checks the journal against
+//! beyond the journal, `source_keys.rs` the source's Message-IDs per
+//! mailbox (a key pre-pass, so that unique keys need no body read); `server_check.rs` checks the journal against
 //! each target mailbox and reads what it holds beyond the journal;
 //! `server.rs` is the server as a trait ([`MailServer`]: a
 //! [`crate::imap::Session`], or a scripted one in unit tests);
