@@ -356,8 +356,9 @@ pub struct UploadArgs {
     /// Send messages even when the target mailbox already holds them. By
     /// default every existing target mailbox is checked before anything is
     /// sent into it: what the journal cannot account for is read (size and
-    /// Message-ID, else internal date; then the body hash of each candidate)
-    /// and messages already there are skipped. The journal's own entries are still
+    /// Message-ID, else internal date; the body hash where a Message-ID is
+    /// missing or not unique in the source or the mailbox) and messages
+    /// already there are skipped. The journal's own entries are still
     /// spot-checked against the server, never trusted blindly.
     #[arg(long)]
     pub allow_duplicates: bool,

@@ -142,6 +142,11 @@ pub struct ServerCheck {
     pub bytes_read: u64,
     /// Time the looks took, summed over connections.
     pub seconds: f64,
+    /// Source messages read by the key pre-pass (their Message-IDs, for
+    /// the mailboxes that hold messages the journal cannot account for).
+    pub source_keys_read: u64,
+    /// Time the key pre-pass took.
+    pub source_keys_seconds: f64,
 }
 
 impl ServerCheck {
@@ -154,6 +159,8 @@ impl ServerCheck {
         self.journal_distrusted += o.journal_distrusted;
         self.bytes_read += o.bytes_read;
         self.seconds += o.seconds;
+        self.source_keys_read += o.source_keys_read;
+        self.source_keys_seconds += o.source_keys_seconds;
     }
 
     /// The summary lines (under 80 columns), when the check looked at anything.
@@ -178,6 +185,14 @@ impl ServerCheck {
             human_bytes(self.bytes_read),
             self.seconds
         );
+        if self.source_keys_read > 0 {
+            let _ = write!(
+                s,
+                "\n  source keys: {} read in {:.2} s",
+                plural(self.source_keys_read, "message", "messages"),
+                self.source_keys_seconds
+            );
+        }
         Some(s)
     }
 }
@@ -569,6 +584,16 @@ mod tests {
         );
         assert_eq!(r.to_json()["server_check"]["found"], 200);
         assert_eq!(r.to_json()["server_check"]["bytes_read"], 30 << 10);
+        // The key pre-pass over the source, when there was one.
+        r.server_check.source_keys_read = 200;
+        r.server_check.source_keys_seconds = 0.5;
+        assert!(
+            r.summary()
+                .contains("\n  source keys: 200 messages read in 0.50 s\n"),
+            "{}",
+            r.summary()
+        );
+        assert_eq!(r.to_json()["server_check"]["source_keys_read"], 200);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::report::{FailureClass, Report};
 use super::failed_out::FailedOut;
 use super::jobs::{Orphans, Share, distribute};
 use super::slowdown::{Slowdown, classify};
+use super::source_keys::SourceKeys;
 use super::{Connect, MailServer, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
 
 /// Uploads every planned folder over `opts.jobs` connections (`session`
@@ -83,6 +84,7 @@ pub fn upload_to(
         seen: Mutex::new(HashMap::new()),
         on_server: Mutex::new(HashMap::new()),
         checking: Mutex::new(()),
+        source_keys: Mutex::new(SourceKeys::new(folders, map, &opts.read)),
         waited: AtomicBool::new(false),
         unsettled: Mutex::new(HashMap::new()),
         pace: super::pace::Pace::new(
