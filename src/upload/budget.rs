@@ -27,7 +27,7 @@ use chrono::{DateTime, Local, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::journal::{Journal, Upload, unix_seconds};
-use crate::report::Report;
+use crate::report::{Report, human_bytes as mb};
 
 /// The window: 24 hours, in seconds.
 pub const WINDOW_SECS: u64 = 24 * 60 * 60;
@@ -275,7 +275,7 @@ impl BudgetFigures {
                 let what = if self.next_message_bytes.is_some() {
                     "for it"
                 } else {
-                    "again (the oldest upload in it expires)"
+                    "again"
                 };
                 format!(
                     "the 24-hour window has room {what} from {}: run the same command then (a timer may run it every hour: see the README)",
@@ -364,10 +364,7 @@ pub fn spent_before_start(journal: Option<&Journal>, limit: Option<u64>) -> Opti
         budget: Some(state.figures(Some(journal.uploads()), now())),
         ..Default::default()
     };
-    report.aborted = Some(format!(
-        "nothing sent, not connected: {}",
-        stop_line(&report, &why)
-    ));
+    report.aborted = Some(stop_line(&report, &why));
     Some(report)
 }
 
@@ -397,7 +394,16 @@ pub(super) fn stop_line(report: &Report, why: &str) -> String {
     {
         Some(b) => {
             let (used, when) = b.stop_parts();
-            format!("stopped by the daily upload budget ({why}: {used}); {landed}; {when}; {next}")
+            // The next message not known: the journal left no room at the
+            // start, before anything was read.
+            let before = if b.next_message_bytes.is_none() {
+                " before connecting"
+            } else {
+                ""
+            };
+            format!(
+                "stopped{before} by the daily upload budget ({why}: {used}); {landed}; {when}; {next}"
+            )
         }
         None => {
             let seen = match &report.budget {
@@ -412,11 +418,6 @@ pub(super) fn stop_line(report: &Report, why: &str) -> String {
             )
         }
     }
-}
-
-/// `1536000` → `1.5 MB` (decimal, as providers state their limits).
-fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 /// Unix time `t` as ISO 8601 in UTC, to the second.
@@ -560,11 +561,11 @@ mod tests {
         r.uploaded("INBOX", 250);
         let line = stop_line(&r, "--max-bytes-per-day 1000 reached");
         assert!(
-            line.contains("--max-bytes-per-day 1000 reached: 0.0 MB landed on this server in the last 24 hours, the next message needs 0.0 MB"),
+            line.contains("--max-bytes-per-day 1000 reached: 950 B landed on this server in the last 24 hours, the next message needs 100 B"),
             "{line}"
         );
         assert!(
-            line.contains("1 messages (0.0 MB) landed in this run"),
+            line.contains("1 messages (250 B) landed in this run"),
             "{line}"
         );
         assert!(line.contains("(2025-11-25T16:00:00Z)"), "{line}");
