@@ -179,17 +179,9 @@ fn a_rerun_within_24_hours_sends_nothing_and_says_when_there_is_room() {
     // A limit below what landed: stopped before connecting (the server
     // named is a socket that never answers: connecting would be exit 3).
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
     let mut c = MailhaulCommand::new();
-    c.arg("upload")
-        .arg(&s.src)
-        .arg("--server")
-        .arg(format!(
-            "imap://{}@127.0.0.1:{}",
-            s.dovecot.user(),
-            silent.local_addr().unwrap().port()
-        ))
-        .arg("--allow-plaintext")
-        .env("MAILHAUL_PASSWORD", s.dovecot.password());
+    c.arg("upload").arg(&s.src).server_via(&s.dovecot, port);
     s.finish(&mut c, "20K");
     let out = c.run();
     assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
@@ -205,14 +197,7 @@ fn a_rerun_within_24_hours_sends_nothing_and_says_when_there_is_room() {
     let mut c = MailhaulCommand::new();
     c.arg("upload")
         .arg(&s.src)
-        .arg("--server")
-        .arg(format!(
-            "imap://{}@127.0.0.1:{}",
-            s.dovecot.user(),
-            silent.local_addr().unwrap().port()
-        ))
-        .arg("--allow-plaintext")
-        .env("MAILHAUL_PASSWORD", s.dovecot.password())
+        .server_via(&s.dovecot, port)
         .arg("--journal")
         .arg(&s.journal)
         .args(["--max-bytes-per-day", "20K", "--timeout", "5"]);

@@ -287,8 +287,7 @@ impl BudgetFigures {
                 mb(self.limit)
             ),
             Next::Tomorrow | Next::NotStopped => {
-                "run the same command again tomorrow (a daily timer does it: see the README)"
-                    .to_string()
+                "run the same command again tomorrow (a timer does it: see the README)".to_string()
             }
         };
         (used, when)
@@ -321,9 +320,10 @@ impl Budget {
 
     /// How many of the messages of `sizes`, in order, fit now.
     pub fn fitting(&self, sizes: impl IntoIterator<Item = u64>) -> usize {
-        let sizes: Vec<u64> = sizes.into_iter().collect();
-        self.state()
-            .map_or(sizes.len(), |s| s.fitting(now(), sizes.iter().copied()))
+        match self.state() {
+            Some(s) => s.fitting(now(), sizes),
+            None => sizes.into_iter().count(),
+        }
     }
 
     /// Charges a batch of `bytes`; `Err(why)` (the run stopped) when it
@@ -414,7 +414,7 @@ pub(super) fn stop_line(report: &Report, why: &str) -> String {
                 _ => String::new(),
             };
             format!(
-                "stopped by the provider's upload limit ({why}); {landed}{seen}; the provider's limit resets within 24 hours (Gmail: a rolling day): run the same command again then (a daily timer does it: see the README); {next}"
+                "stopped by the provider's upload limit ({why}); {landed}{seen}; the provider's limit resets within 24 hours (Gmail: a rolling day): run the same command again then (a timer does it: see the README); {next}"
             )
         }
     }
