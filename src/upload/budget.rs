@@ -526,6 +526,11 @@ mod tests {
         assert_eq!(b.fitting(T0 + 2 * H, [1]), 0);
         let f = b.figures(Some(&[up(T0, 400), up(T0 + H, 500)]), T0 + 2 * H);
         assert_eq!((f.used_in_window, f.left), (900, 100));
+        // The summary's line fits 80 columns at Gmail's sizes too.
+        let gmail = BudgetState::new(500_000_000, Some(&[up(T0, 499_999_999)]), T0);
+        let line = gmail.figures(Some(&[up(T0, 499_999_999)]), T0).line();
+        assert!(line.chars().count() <= 80, "{line}");
+        assert!(line.contains("476.8 MiB of 476.8 MiB"), "{line}");
         assert_eq!(f.next_message_bytes, Some(200));
         assert_eq!(f.next_window.as_deref(), Some("2025-11-25T16:00:00Z"));
     }
@@ -537,6 +542,10 @@ mod tests {
         assert!(b.charge(T0, 1).is_err());
         let f = b.figures(None, T0);
         assert_eq!((f.window, f.used_in_window, f.left), ("run", 1000, 0));
+        assert_eq!(
+            f.line(),
+            "daily budget: 1000 B of 1000 B uploaded in this run (no journal); 0 B left"
+        );
         assert_eq!(f.next_window, None);
         let mut r = Report {
             quota_stop: Some(b.stop(1).why()),
