@@ -1,4 +1,4 @@
-//! Outlook PST/OST files (Unicode and ANSI PSTs, read with Microsoft's
+//! Outlook PST/OST files (Unicode and ANSI, read with Microsoft's
 //! `outlook-pst` crate; see [`store`]): each folder below "Top of Personal
 //! Folders" is a source folder, its mail items are rebuilt as MIME messages
 //! ([`mime`]) one at a time.
@@ -18,8 +18,12 @@
 //! - What could not be rebuilt exactly (no transport headers, an RTF-only
 //!   body, links instead of attachments) is a message warning.
 //!
-//! OST files (`SO` client magic; since Outlook 2013 also 4 KiB pages) are
-//! not readable by `outlook-pst` 1.2: they are reported as such.
+//! OST files of Outlook 2003–2010 (`SO` client magic, otherwise a PST's
+//! format) are read like PSTs (a patch of the vendored `outlook-pst`,
+//! `vendor/outlook-pst/MAILHAUL.md`). OSTs of Outlook 2013 and later (`wVer`
+//! 36: 4 KiB pages, zlib-compressed blocks) are not readable by
+//! `outlook-pst` 1.2: they are refused with that reason and how to export a
+//! PST instead.
 
 pub mod envelope;
 pub mod mime;
@@ -121,20 +125,29 @@ fn folder_names(mut names: Vec<String>) -> Vec<String> {
     names
 }
 
+/// `wVer` ([MS-PST] 2.2.2.6) of the 4 KiB-page format Outlook 2013 and
+/// later write their OSTs in (libpff's "Personal Folder File (PFF) format":
+/// "64-bit Unicode format with 4k pages").
+const NDB_VERSION_4K_PAGES: u16 = 36;
+
+/// The error for a file `outlook-pst` could not open: an OST in the 4 KiB
+/// page format is named as such, with how to get a PST out of Outlook.
 fn unreadable(path: &Path, e: io::Error) -> io::Error {
-    // wMagicClient ([MS-PST] 2.2.2.6): "SM" for a PST, "SO" for an OST.
-    let mut head = [0u8; 10];
-    let is_ost = fs::File::open(path)
+    let mut head = [0u8; 12];
+    let version = fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && &head[8..10] == b"SO";
-    if is_ost {
-        return io::Error::other(format!(
-            "an OST file, which the outlook-pst library cannot read ({e}); \
-             export it from Outlook as a .pst"
-        ));
+        .ok()
+        .map(|()| u16::from_le_bytes([head[10], head[11]]));
+    if version == Some(NDB_VERSION_4K_PAGES) {
+        return io::Error::other(
+            "an OST written by Outlook 2013 or later (4 KiB pages), which outlook-pst \
+             cannot read; export it as .pst from Outlook (File → Open & Export → \
+             Import/Export → Export to a file)",
+        );
     }
-    io::Error::other(format!("not a readable PST file: {e}"))
+    // wMagicClient: "SM" for a PST, "SO" for an OST.
+    let kind = if &head[8..10] == b"SO" { "OST" } else { "PST" };
+    io::Error::other(format!("not a readable {kind} file: {e}"))
 }
 
 /// Reads one PST folder's messages, one item at a time.
@@ -289,6 +302,36 @@ mod tests {
             folder_names(v(&["Gesendete Elemente"])),
             v(&["Gesendete Elemente"])
         );
+    }
+
+    /// A file with `head` as the first bytes of its header, and the error
+    /// reading it gives.
+    fn open_error(head: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.ost");
+        let mut bytes = head.to_vec();
+        bytes.resize(4096, 0);
+        fs::write(&path, bytes).unwrap();
+        folders(&path, &[]).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn ost_of_outlook_2013_is_refused_with_how_to_export() {
+        // dwMagic, dwCRCPartial, wMagicClient "SO", wVer 36.
+        let err = open_error(b"!BDN\0\0\0\0SO\x24\0");
+        assert_eq!(
+            err,
+            "an OST written by Outlook 2013 or later (4 KiB pages), which outlook-pst \
+             cannot read; export it as .pst from Outlook (File → Open & Export → \
+             Import/Export → Export to a file)"
+        );
+        // A damaged OST of the readable format (wVer 23, bad CRC) and a
+        // damaged PST say what they are and what the library found.
+        let err = open_error(b"!BDN\0\0\0\0SO\x17\0");
+        assert!(err.starts_with("not a readable OST file: "), "{err}");
+        assert!(err.contains("CRC"), "{err}");
+        let err = open_error(b"!BDN\0\0\0\0SM\x17\0");
+        assert!(err.starts_with("not a readable PST file: "), "{err}");
     }
 
     #[test]

@@ -14,6 +14,34 @@ const HEADER_MAGIC: u32 = u32::from_be_bytes(*b"NDB!");
 
 const HEADER_MAGIC_CLIENT: u16 = u16::from_be_bytes(*b"MS");
 
+/// mailhaul patch: `wMagicClient` of an OST ("SO" on disk, [MS-PST] 2.2.2.6).
+/// Outlook 2003–2010 write OSTs with the NDB, LTP and messaging layers of a
+/// PST (`wVer` 14/15 or 23); only the client magic differs. Such files are
+/// read like PSTs and keep their magic when the header is written back.
+/// (Outlook 2013's OSTs, `wVer` 36 with 4 KiB pages, are still refused by
+/// `NdbVersion`.)
+const HEADER_MAGIC_CLIENT_OST: u16 = u16::from_be_bytes(*b"OS");
+
+/// mailhaul patch: the `wMagicClient` values read as a PST: a PST's or an
+/// OST's.
+fn check_magic_client(magic: u16) -> Result<u16, NdbError> {
+    match magic {
+        HEADER_MAGIC_CLIENT | HEADER_MAGIC_CLIENT_OST => Ok(magic),
+        _ => Err(NdbError::InvalidNdbHeaderMagicClientValue(magic)),
+    }
+}
+
+/// mailhaul patch: `wVerClient` must be 19 in a PST; an OST's is not
+/// checked. Outlook writes 12 in its OSTs (seen in the OSTs of the npm
+/// package pst-extractor 1.12.0), libpff documents the field as of unknown
+/// use and reads it unchecked.
+fn check_client_version(magic_client: u16, version: u16) -> Result<u16, NdbError> {
+    if version != NDB_CLIENT_VERSION && magic_client != HEADER_MAGIC_CLIENT_OST {
+        return Err(NdbError::InvalidNdbHeaderClientVersion(version));
+    }
+    Ok(version)
+}
+
 /// `wVer`
 ///
 /// ### See also
@@ -106,6 +134,10 @@ pub struct UnicodeHeader {
     unused1: u64,
     unused2: u64,
     reserved3: [u8; 36],
+    /// mailhaul patch: `wMagicClient` and `wVerClient` as read (PST or
+    /// OST), written back.
+    magic_client: u16,
+    client_version: u16,
 }
 
 impl UnicodeHeader {
@@ -124,6 +156,8 @@ impl UnicodeHeader {
             unused1: 0,
             unused2: 0,
             reserved3: [0; 36],
+            magic_client: HEADER_MAGIC_CLIENT,
+            client_version: NDB_CLIENT_VERSION,
         }
     }
 }
@@ -178,10 +212,8 @@ impl HeaderReadWrite<UnicodePstFile> for UnicodeHeader {
         let mut cursor = Cursor::new(crc_data);
 
         // wMagicClient
-        let magic = cursor.read_u16::<LittleEndian>()?;
-        if magic != HEADER_MAGIC_CLIENT {
-            return Err(NdbError::InvalidNdbHeaderMagicClientValue(magic).into());
-        }
+        // mailhaul patch: "SM" (PST) or "SO" (OST)
+        let magic_client = check_magic_client(cursor.read_u16::<LittleEndian>()?)?;
 
         // wVer
         let version = NdbVersion::try_from(cursor.read_u16::<LittleEndian>()?)?;
@@ -201,11 +233,9 @@ impl HeaderReadWrite<UnicodePstFile> for UnicodeHeader {
         let mut cursor = Cursor::new(crc_data);
         cursor.seek(SeekFrom::Start(4))?;
 
-        // wVerClient
-        let version = cursor.read_u16::<LittleEndian>()?;
-        if version != NDB_CLIENT_VERSION {
-            return Err(NdbError::InvalidNdbHeaderClientVersion(version).into());
-        }
+        // wVerClient (mailhaul patch: any in an OST)
+        let client_version =
+            check_client_version(magic_client, cursor.read_u16::<LittleEndian>()?)?;
 
         // bPlatformCreate
         let platform_create = cursor.read_u8()?;
@@ -296,17 +326,19 @@ impl HeaderReadWrite<UnicodePstFile> for UnicodeHeader {
             unused1,
             unused2,
             reserved3,
+            magic_client,
+            client_version,
         })
     }
 
     fn write(&self, f: &mut dyn Write) -> io::Result<()> {
         let mut cursor = Cursor::new([0_u8; 516]);
-        // wMagicClient
-        cursor.write_u16::<LittleEndian>(HEADER_MAGIC_CLIENT)?;
+        // wMagicClient (mailhaul patch: as read)
+        cursor.write_u16::<LittleEndian>(self.magic_client)?;
         // wVer
         cursor.write_u16::<LittleEndian>(NdbVersion::Unicode as u16)?;
-        // wVerClient
-        cursor.write_u16::<LittleEndian>(NDB_CLIENT_VERSION)?;
+        // wVerClient (mailhaul patch: as read)
+        cursor.write_u16::<LittleEndian>(self.client_version)?;
         // bPlatformCreate
         cursor.write_u8(NDB_PLATFORM_CREATE)?;
         // bPlatformAccess
@@ -389,6 +421,10 @@ pub struct AnsiHeader {
     reserved1: u32,
     reserved2: u32,
     reserved3: [u8; 36],
+    /// mailhaul patch: `wMagicClient` and `wVerClient` as read (PST or
+    /// OST), written back.
+    magic_client: u16,
+    client_version: u16,
 }
 
 impl AnsiHeader {
@@ -405,6 +441,8 @@ impl AnsiHeader {
             reserved1: 0,
             reserved2: 0,
             reserved3: [0; 36],
+            magic_client: HEADER_MAGIC_CLIENT,
+            client_version: NDB_CLIENT_VERSION,
         }
     }
 }
@@ -459,10 +497,8 @@ impl HeaderReadWrite<AnsiPstFile> for AnsiHeader {
         let mut cursor = Cursor::new(crc_data);
 
         // wMagicClient
-        let magic = cursor.read_u16::<LittleEndian>()?;
-        if magic != HEADER_MAGIC_CLIENT {
-            return Err(NdbError::InvalidNdbHeaderMagicClientValue(magic).into());
-        }
+        // mailhaul patch: "SM" (PST) or "SO" (OST)
+        let magic_client = check_magic_client(cursor.read_u16::<LittleEndian>()?)?;
 
         // wVer
         let version = NdbVersion::try_from(cursor.read_u16::<LittleEndian>()?)?;
@@ -470,11 +506,9 @@ impl HeaderReadWrite<AnsiPstFile> for AnsiHeader {
             return Err(NdbError::UnicodePstVersion(version as u16).into());
         }
 
-        // wVerClient
-        let version = cursor.read_u16::<LittleEndian>()?;
-        if version != NDB_CLIENT_VERSION {
-            return Err(NdbError::InvalidNdbHeaderClientVersion(version).into());
-        }
+        // wVerClient (mailhaul patch: any in an OST)
+        let client_version =
+            check_client_version(magic_client, cursor.read_u16::<LittleEndian>()?)?;
 
         // bPlatformCreate
         let platform_create = cursor.read_u8()?;
@@ -558,17 +592,19 @@ impl HeaderReadWrite<AnsiPstFile> for AnsiHeader {
             reserved1,
             reserved2,
             reserved3,
+            magic_client,
+            client_version,
         })
     }
 
     fn write(&self, f: &mut dyn Write) -> io::Result<()> {
         let mut cursor = Cursor::new([0_u8; 504]);
-        // wMagicClient
-        cursor.write_u16::<LittleEndian>(HEADER_MAGIC_CLIENT)?;
+        // wMagicClient (mailhaul patch: as read)
+        cursor.write_u16::<LittleEndian>(self.magic_client)?;
         // wVer
         cursor.write_u16::<LittleEndian>(NdbVersion::Ansi as u16)?;
-        // wVerClient
-        cursor.write_u16::<LittleEndian>(NDB_CLIENT_VERSION)?;
+        // wVerClient (mailhaul patch: as read)
+        cursor.write_u16::<LittleEndian>(self.client_version)?;
         // bPlatformCreate
         cursor.write_u8(NDB_PLATFORM_CREATE)?;
         // bPlatformAccess
@@ -636,5 +672,54 @@ mod tests {
     fn test_magic_values() {
         assert_eq!(HEADER_MAGIC, 0x4E444221);
         assert_eq!(HEADER_MAGIC_CLIENT, 0x4D53);
+        assert_eq!(&HEADER_MAGIC_CLIENT_OST.to_le_bytes(), b"SO");
+    }
+
+    /// mailhaul patch: a header with the OST client magic "SO" reads like a
+    /// PST's (with any `wVerClient`) and is written back as it was; other
+    /// client magics are refused.
+    #[test]
+    fn test_ost_magic_client() {
+        fn with_client(pst: &[u8], client: &[u8; 2]) -> Vec<u8> {
+            let mut bytes = pst.to_vec();
+            bytes[8..10].copy_from_slice(client);
+            let partial = compute_crc(0, &bytes[8..8 + 471]);
+            bytes[4..8].copy_from_slice(&partial.to_le_bytes());
+            let full = compute_crc(0, &bytes[8..8 + 516]);
+            bytes[524..528].copy_from_slice(&full.to_le_bytes());
+            bytes
+        }
+
+        let root = UnicodeRoot::new(
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            AmapStatus::Invalid,
+        );
+        let mut pst = Vec::new();
+        UnicodeHeader::new(root, NdbCryptMethod::None)
+            .write(&mut pst)
+            .unwrap();
+        assert_eq!(&pst[8..10], b"SM");
+
+        // Outlook writes wVerClient 12 in OSTs; a PST's must be 19.
+        let mut pst12 = pst.clone();
+        pst12[12..14].copy_from_slice(&12_u16.to_le_bytes());
+        let err = UnicodeHeader::read(&mut with_client(&pst12, b"SM").as_slice()).unwrap_err();
+        assert!(err.to_string().contains("wVerClient"), "{err}");
+
+        let ost = with_client(&pst12, b"SO");
+        let header = UnicodeHeader::read(&mut ost.as_slice()).unwrap();
+        assert_eq!(header.version(), NdbVersion::Unicode);
+        let mut written = Vec::new();
+        header.write(&mut written).unwrap();
+        assert_eq!(written, ost);
+
+        let pab = with_client(&pst, b"AB");
+        let err = UnicodeHeader::read(&mut pab.as_slice()).unwrap_err();
+        assert!(err.to_string().contains("wMagicClient"), "{err}");
     }
 }
