@@ -46,7 +46,8 @@ impl Setup {
     fn new() -> Setup {
         let dovecot = Dovecot::start().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("Box");
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        let src = dir.path().join("src").join("Box");
         std::fs::write(&src, mbox()).unwrap();
         let journal = dir.path().join("journal");
         Setup {
@@ -249,4 +250,57 @@ fn without_a_journal_the_budget_is_per_run() {
         "{aborted}"
     );
     s.assert_landed(FIT, "per run");
+}
+
+/// Two connections share one budget: together they stay within it, and
+/// reruns at once add nothing beyond what fits.
+#[test]
+fn connections_share_the_budget() {
+    let s = Setup::new();
+    std::fs::write(s.src.with_file_name("Other"), mbox()).unwrap();
+    let both = |limit: &str| {
+        let dir = s.src.parent().unwrap();
+        let mut c = MailhaulCommand::upload(&s.dovecot, &[dir]);
+        s.finish(&mut c, limit);
+        c.args(["--jobs", "2"]);
+        let out = c.run();
+        assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+        report(&c, &out)
+    };
+    let r = both(LIMIT);
+    let uploaded = r["totals"]["uploaded"].as_u64().unwrap();
+    let used = r["budget"]["used_in_window"].as_u64().unwrap();
+    // Batches of 3 charged whole: a race may leave one message's room.
+    assert!((FIT - 1..=FIT).contains(&uploaded), "{r}");
+    assert!(used <= LIMIT_BYTES && used == r["totals"]["bytes"], "{r}");
+    let mailboxes: Vec<&str> = r["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(mailboxes, ["Box", "Other"], "{r}");
+    // Reruns at once fill the window to what fits (after a race, the one
+    // message left), then send nothing.
+    let mut total = uploaded;
+    for _ in 0..2 {
+        let r = both(LIMIT);
+        assert!(r["budget"]["used_in_window"].as_u64().unwrap() <= LIMIT_BYTES);
+        let more = r["totals"]["uploaded"].as_u64().unwrap();
+        total += more;
+        if more == 0 {
+            assert_eq!(r["append_commands"], 0, "{r}");
+            break;
+        }
+    }
+    assert_eq!(total, FIT);
+    let mut reader = s.dovecot.reader().unwrap();
+    let on_server: usize = reader
+        .list_mailboxes()
+        .unwrap()
+        .iter()
+        .filter(|m| *m == "Box" || *m == "Other")
+        .map(|m| reader.bodies(m).unwrap().len())
+        .sum();
+    assert_eq!(on_server as u64, FIT);
 }

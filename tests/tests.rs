@@ -125,5 +125,5 @@ mod throttles;
 // journal's upload times make a rerun within the day send nothing, a spent
 // budget stop before connecting, and the stop line name when the window
 // has room again; a day later (the journal's clock moved) and with a larger
-// limit the reruns finish exactly once.
+// limit the reruns finish exactly once; two connections share one budget.
 mod daily_budget;
