@@ -225,6 +225,8 @@ pub struct Report {
     pub server_check: ServerCheck,
     /// Per mailbox, keywords left out because the server cannot keep them.
     pub keywords_dropped: Vec<KeywordsDropped>,
+    /// The daily byte budget, when there is one (`upload/budget.rs`).
+    pub budget: Option<crate::upload::BudgetFigures>,
 }
 
 impl Report {
@@ -344,6 +346,9 @@ impl Report {
         for k in other.keywords_dropped {
             self.merge_keywords_dropped(k);
         }
+        if self.budget.is_none() {
+            self.budget = other.budget;
+        }
     }
 
     pub fn totals(&self) -> MailboxTally {
@@ -424,6 +429,9 @@ impl Report {
         if let Some(lines) = self.server_check.lines() {
             let _ = writeln!(s, "{lines}");
         }
+        if let Some(b) = &self.budget {
+            let _ = writeln!(s, "{}", b.line());
+        }
         if self.copies > 0 {
             let _ = writeln!(
                 s,
@@ -486,6 +494,7 @@ impl Report {
             "warnings": self.warnings,
             "server_check": self.server_check,
             "keywords_dropped": self.keywords_dropped,
+            "budget": self.budget,
             "aborted": self.aborted,
             "exit_code": self.exit_status().code(),
         })

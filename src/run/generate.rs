@@ -67,8 +67,9 @@ and not restored after \fB\-\-retries\fR reconnections.
 .TP
 \fB4\fR
 Stopped by the provider's upload quota (Gmail: "Account exceeded command or bandwidth
-limits") or by \fB\-\-max\-bytes\-per\-day\fR, with nothing failed: what landed is journaled;
-run the same command again after the limit resets (a daily systemd timer or cron job).
+limits") or by \fB\-\-max\-bytes\-per\-day\fR (bytes in any 24 hours, counted from the
+journal), with nothing failed: what landed is journaled; the message says from when there is
+room again: run the same command then (an hourly systemd timer or cron job does it).
 .TP
 \fB130\fR
 Interrupted by SIGINT (Ctrl-C) or SIGTERM: the command in flight was allowed to finish, what

@@ -17,7 +17,8 @@
 //! earlier run left open) by looking; `throttle.rs` keeps `--max-rate`;
 //! `slowdown.rs` tells a provider's throttle, daily quota and session cap
 //! from other answers, and `pace.rs` waits them out (an adaptive rate
-//! shared by the connections, pauses, `--max-bytes-per-day`);
+//! shared by the connections, pauses); `budget.rs` keeps
+//! `--max-bytes-per-day` over a rolling 24 hours, from the journal;
 //! `send.rs` reads answers and retries idempotent commands; `link.rs` keeps
 //! the connection and reopens it; `resolve.rs` looks at the server (what
 //! landed, what is there), `server_index.rs` keeps what a mailbox holds
@@ -30,6 +31,7 @@
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
 mod books;
+mod budget;
 mod copies;
 #[cfg(test)]
 mod copies_tests;
@@ -64,6 +66,7 @@ mod throttle;
 mod throttle_tests;
 mod window;
 
+pub use budget::{BudgetFigures, spent_before_start};
 pub use jobs::source_bytes;
 pub use mode::UploadMode;
 pub use run::{upload, upload_to};
@@ -114,7 +117,8 @@ pub struct UploadOptions {
     pub jobs: usize,
     /// `--unordered`: a large mailbox may be split across connections.
     pub unordered: bool,
-    /// `--max-bytes-per-day`, else the provider's daily budget.
+    /// `--max-bytes-per-day`, else the provider's daily budget: bytes per
+    /// rolling 24 hours (`budget.rs`).
     pub max_bytes_per_day: Option<u64>,
     /// The provider's simultaneous sessions per account (`--jobs` is
     /// already capped to it).
@@ -159,8 +163,10 @@ struct Shared {
     /// (mailbox, fingerprint) of messages in batches an earlier run left
     /// open whose fate could not be checked: not sent in this run.
     unsettled: Mutex<HashMap<(String, Fingerprint), usize>>,
-    /// The account's adaptive rate, throttle pauses and daily budget.
+    /// The account's adaptive rate, throttle pauses and quota stop.
     pace: pace::Pace,
+    /// The account's daily byte budget.
+    budget: budget::Budget,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
