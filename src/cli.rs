@@ -36,6 +36,8 @@ Exit codes:
   0  every account is complete
   1  some accounts or messages failed (listed; the same command retries them)
   2  a mistake in the list or the options (nothing was sent)
+  4  the accounts not complete were stopped by their daily quota, nothing
+     failed: the same command continues them once the quota has room
   130  interrupted (SIGINT/SIGTERM); the same command resumes every account";
 
 /// `mailhaul --version`: the version and what this build can do.
