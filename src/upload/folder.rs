@@ -58,7 +58,7 @@ impl Uploader<'_> {
         map: &TargetMap,
         batches: &mut MailboxBatches,
     ) -> Result<(), Stop> {
-        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
+        let facts = self.facts();
         while let Some(item) = feed.next() {
             let msg = match item {
                 Ok(m) => m,
