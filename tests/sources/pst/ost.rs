@@ -1,8 +1,8 @@
 //! Outlook OSTs: the PST fixture made into an OST of Outlook 2003–2010 (its
-//! header rewritten here) uploads the same messages as the PST; a real OST
-//! of Outlook 2013+ (`pstextractortest@outlook.com.ost` of pst-extractor
-//! 1.12.0: 4 KiB pages, compressed blocks) uploads its mail items, compared
-//! with readpst's export of it and pst-extractor's listing.
+//! header rewritten here) uploads the same messages as the PST; the real
+//! OSTs of Outlook 2013+ of pst-extractor 1.12.0 (4 KiB pages, compressed
+//! blocks) upload their mail items, compared with readpst's export,
+//! pst-extractor's listing and the files the test messages were sent with.
 
 use std::path::Path;
 use std::process::Command;
@@ -10,6 +10,7 @@ use std::process::Command;
 use super::{digest, enron_pst, parse, pst_extractor_file};
 use crate::sources::{scan_json, scanned};
 use crate::util::{Dovecot, Fetched, ImapReader, MailhaulCommand, parse_internal_date};
+use sha2::Digest as _;
 
 /// `pst` made into an OST as Outlook 2003–2010 write them: the same file
 /// with the client magic `wMagicClient` "SO" instead of "SM" ([MS-PST]
@@ -112,14 +113,51 @@ const OST_2013_MAIL: [(&str, &str); 8] = [
     ("Sync Issues", "Synchronization Log:"),
 ];
 
-/// The real OST of Outlook 2013+ uploaded to Dovecot and read back: each
+/// The same for `pstextractortestpdf@outlook.com.ost`.
+const OST_2013_PDF_MAIL: [(&str, &str); 2] = [
+    ("INBOX", "single PDF"),
+    ("INBOX", "Welcome to your new Outlook.com account"),
+];
+
+/// The files the test messages were sent with (pst-extractor 1.12.0's
+/// `example/testdata/attachments/`), by name: their SHA-256.
+const SENT_ATTACHMENTS: [(&str, &str); 3] = [
+    (
+        "Clinometer Usage.pdf",
+        "36a917a48e7b93f5226a082529e6c3ec663f083d4f9387551303d82379e2e445",
+    ),
+    (
+        "primoz-roglic-of-slovenia-and-team-jumbo-visma-red-leader-news-photo-1628610563.jpg",
+        "755560d196b67580846cec91fe4188cb82df0f8ce9913eca450134b8f7989810",
+    ),
+    (
+        "text.txt",
+        "479b060322517dbb30f0f10b68bf785d48bb8825276cabde82d54ed773cbcb50",
+    ),
+];
+
+/// The real OSTs of Outlook 2013+ uploaded to Dovecot and read back: each
 /// mailbox holds pst-extractor's mail items of its folder, and each message
 /// agrees with readpst's export of the same item (matched by subject):
 /// subject, sender, plain-text body, every attachment's name and bytes;
-/// flags are the OST's read state, internal dates its delivery times.
+/// flags are the OST's read state, internal dates its delivery times; the
+/// attachments of the test messages are the files they were sent with.
 #[test]
 fn ost_2013_upload_matches_readpst() {
-    let ost = pst_extractor_file("pstextractortest@outlook.com.ost");
+    upload_matches_readpst(
+        "pstextractortest@outlook.com.ost",
+        &OST_2013_MAIL,
+        "8 of 183 messages uploaded",
+    );
+    upload_matches_readpst(
+        "pstextractortestpdf@outlook.com.ost",
+        &OST_2013_PDF_MAIL,
+        "2 of 162 messages uploaded",
+    );
+}
+
+fn upload_matches_readpst(name: &str, mail: &[(&str, &str)], uploaded: &str) {
+    let ost = pst_extractor_file(name);
     let dir = tempfile::tempdir().unwrap();
     let status = Command::new("readpst")
         .args(["-q", "-j", "0", "-M", "-o"])
@@ -128,7 +166,7 @@ fn ost_2013_upload_matches_readpst() {
         .status()
         .expect("readpst (pst-utils) installed by scripts/install-test-deps");
     assert!(status.success(), "readpst failed: {status}");
-    let top = dir.path().join("pstextractortest@outlook.com.ost");
+    let top = dir.path().join(name);
     // readpst's item of `folder` whose subject is `subject`.
     let reference = |folder: &str, subject: &str| -> Vec<u8> {
         let folder = if folder == "INBOX" { "Inbox" } else { folder };
@@ -142,10 +180,13 @@ fn ost_2013_upload_matches_readpst() {
     let dovecot = Dovecot::start().unwrap();
     let out = MailhaulCommand::upload(&dovecot, &[&ost]).assert_success();
     let summary = String::from_utf8_lossy(&out.stdout);
-    assert!(summary.contains("8 of 183 messages uploaded"), "{summary}");
+    assert!(summary.contains(uploaded), "{name}: {summary}");
 
     let mut reader = dovecot.reader().unwrap();
-    for mailbox in ["INBOX", "Sync Issues"] {
+    let mut mailboxes: Vec<&str> = mail.iter().map(|(m, _)| *m).collect();
+    mailboxes.dedup();
+    let mut sent_attachments = 0;
+    for mailbox in mailboxes {
         let fetched = reader.fetch_all(mailbox).unwrap();
         let mut subjects: Vec<String> = fetched
             .iter()
@@ -158,13 +199,13 @@ fn ost_2013_upload_matches_readpst() {
             })
             .collect();
         subjects.sort();
-        let mut expected: Vec<String> = OST_2013_MAIL
+        let mut expected: Vec<String> = mail
             .iter()
             .filter(|(m, _)| *m == mailbox)
             .map(|(_, s)| s.to_string())
             .collect();
         expected.sort();
-        assert_eq!(subjects, expected, "{mailbox}");
+        assert_eq!(subjects, expected, "{name}: {mailbox}");
         for f in fetched {
             let ours = parse(&f.body);
             let subject = ours.subject().unwrap_or_default().trim().to_string();
@@ -182,11 +223,19 @@ fn ost_2013_upload_matches_readpst() {
                     }
                 }
             }
+            let ours_digest = digest(&ours);
             assert_eq!(
-                digest(&ours),
-                expected,
-                "{mailbox}: {subject:?} differs from readpst"
+                ours_digest, expected,
+                "{name}: {mailbox}: {subject:?} differs from readpst"
             );
+            for (file, bytes) in &ours_digest.attachments {
+                if let Some((_, sha)) = SENT_ATTACHMENTS.iter().find(|(n, _)| n == file) {
+                    let got = sha2::Sha256::digest(bytes);
+                    let got: String = got.iter().map(|b| format!("{b:02x}")).collect();
+                    assert_eq!(&got, sha, "{name}: {subject:?}: {file}");
+                    sent_attachments += 1;
+                }
+            }
             // Read state: readpst's Status "RO" is \Seen.
             let read = theirs.header_raw("Status").is_some_and(|s| s.contains('R'));
             let seen = if read {
@@ -194,7 +243,7 @@ fn ost_2013_upload_matches_readpst() {
             } else {
                 vec![]
             };
-            assert_eq!(f.flags, seen, "{mailbox}: {subject:?} flags");
+            assert_eq!(f.flags, seen, "{name}: {mailbox}: {subject:?} flags");
             // The internal date is the delivery time: at or up to a minute
             // after the Date readpst writes (the sender's, or the
             // delivery time itself where the OST has no headers).
@@ -202,11 +251,12 @@ fn ost_2013_upload_matches_readpst() {
             let sent = theirs.date().unwrap().to_timestamp();
             assert!(
                 (sent..=sent + 60).contains(&date),
-                "{mailbox}: {subject:?} internal date {} vs Date {sent}",
+                "{name}: {mailbox}: {subject:?} internal date {} vs Date {sent}",
                 f.internal_date
             );
         }
     }
+    assert!(sent_attachments > 0, "{name}: no sent attachment checked");
 }
 
 /// A scan of the real OST of Outlook 2013+ lists its folders below
