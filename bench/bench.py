@@ -583,8 +583,9 @@ def rerun_check_mode(args, cdir, stats):
         f"{stats['bytes'] / MiB:.1f} MiB; store on tmpfs, RTT {rtt} ms)",
         "",
         "| run | uploaded | found by the server check | messages read | bodies hashed "
-        "| UIDs spot-checked | bytes read by the check | check time s | wall s | CPU s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| UIDs spot-checked | bytes read by the check | check time s "
+        "| source keys read | key pre-pass s | wall s | CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r, doc in rows:
         c = doc.get("server_check", {})
@@ -592,7 +593,8 @@ def rerun_check_mode(args, cdir, stats):
             f"| {name} | {doc['totals']['uploaded']} | {c.get('found', 0)} | "
             f"{c.get('messages_read', 0)} | {c.get('bodies_hashed', 0)} | "
             f"{c.get('spot_checked', 0)} | {c.get('bytes_read', 0) / MiB:.2f} MiB | "
-            f"{c.get('seconds', 0):.2f} | {r['wall']:.2f} | {r['cpu']:.2f} |")
+            f"{c.get('seconds', 0):.2f} | {c.get('source_keys_read', 0)} | "
+            f"{c.get('source_keys_seconds', 0):.2f} | {r['wall']:.2f} | {r['cpu']:.2f} |")
     out += ["", f"stored after the three runs: {stored} (want {stats['messages']})"]
     return "\n".join(out)
 

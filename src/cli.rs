@@ -36,6 +36,8 @@ Exit codes:
   0  every account is complete
   1  some accounts or messages failed (listed; the same command retries them)
   2  a mistake in the list or the options (nothing was sent)
+  4  the accounts not complete were stopped by their daily quota, nothing
+     failed: the same command continues them once the quota has room
   130  interrupted (SIGINT/SIGTERM); the same command resumes every account";
 
 /// `mailhaul --version`: the version and what this build can do.
@@ -324,11 +326,15 @@ pub struct UploadArgs {
     #[arg(long, value_name = "BYTES_PER_S", value_parser = parse_size)]
     pub max_bytes_rate: Option<u64>,
 
-    /// Send at most this many message bytes in this run (suffixes K, M, G
-    /// accepted), then stop cleanly with exit code 4, as when the
+    /// Upload at most this many message bytes to this account in any 24
+    /// hours (suffixes K, M, G accepted): what landed in the last 24 hours,
+    /// as the journal says, counts, so the same command may run as often
+    /// as you like (README: an hourly systemd timer or cron job). When no
+    /// room is left the run stops cleanly with exit code 4, as when the
     /// provider's daily quota is hit (Gmail: about 500 MB of IMAP upload
-    /// per day). Run the same command daily (README: a systemd timer or
-    /// cron) and the journal continues where the last run stopped.
+    /// per day, the default for Gmail), and says from when the 24 hours have
+    /// room again; the journal continues where the run stopped. With
+    /// --no-journal only this run's bytes count.
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub max_bytes_per_day: Option<u64>,
 
@@ -345,7 +351,9 @@ pub struct UploadArgs {
 
     /// Keep no journal: a rerun then finds what is already there by reading
     /// the target mailboxes (slower than the journal, never doubled unless
-    /// --allow-duplicates). The last of --journal and --no-journal wins.
+    /// --allow-duplicates), and --max-bytes-per-day counts this run's bytes
+    /// only (earlier runs are unknown). The last of --journal and
+    /// --no-journal wins.
     #[arg(long, overrides_with = "journal")]
     pub no_journal: bool,
 
@@ -356,8 +364,9 @@ pub struct UploadArgs {
     /// Send messages even when the target mailbox already holds them. By
     /// default every existing target mailbox is checked before anything is
     /// sent into it: what the journal cannot account for is read (size and
-    /// Message-ID, else internal date; then the body hash of each candidate)
-    /// and messages already there are skipped. The journal's own entries are still
+    /// Message-ID, else internal date; the body hash where a Message-ID is
+    /// missing or not unique in the source or the mailbox) and messages
+    /// already there are skipped. The journal's own entries are still
     /// spot-checked against the server, never trusted blindly.
     #[arg(long)]
     pub allow_duplicates: bool,

@@ -142,6 +142,11 @@ pub struct ServerCheck {
     pub bytes_read: u64,
     /// Time the looks took, summed over connections.
     pub seconds: f64,
+    /// Source messages read by the key pre-pass (their Message-IDs, for
+    /// the mailboxes that hold messages the journal cannot account for).
+    pub source_keys_read: u64,
+    /// Time the key pre-pass took.
+    pub source_keys_seconds: f64,
 }
 
 impl ServerCheck {
@@ -154,6 +159,8 @@ impl ServerCheck {
         self.journal_distrusted += o.journal_distrusted;
         self.bytes_read += o.bytes_read;
         self.seconds += o.seconds;
+        self.source_keys_read += o.source_keys_read;
+        self.source_keys_seconds += o.source_keys_seconds;
     }
 
     /// The summary lines (under 80 columns), when the check looked at anything.
@@ -178,6 +185,14 @@ impl ServerCheck {
             human_bytes(self.bytes_read),
             self.seconds
         );
+        if self.source_keys_read > 0 {
+            let _ = write!(
+                s,
+                "\n  source keys: {} read in {:.2} s",
+                plural(self.source_keys_read, "message", "messages"),
+                self.source_keys_seconds
+            );
+        }
         Some(s)
     }
 }
@@ -210,6 +225,8 @@ pub struct Report {
     pub server_check: ServerCheck,
     /// Per mailbox, keywords left out because the server cannot keep them.
     pub keywords_dropped: Vec<KeywordsDropped>,
+    /// The daily byte budget, when there is one (`upload/budget.rs`).
+    pub budget: Option<crate::upload::BudgetFigures>,
 }
 
 impl Report {
@@ -329,6 +346,9 @@ impl Report {
         for k in other.keywords_dropped {
             self.merge_keywords_dropped(k);
         }
+        if self.budget.is_none() {
+            self.budget = other.budget;
+        }
     }
 
     pub fn totals(&self) -> MailboxTally {
@@ -409,6 +429,9 @@ impl Report {
         if let Some(lines) = self.server_check.lines() {
             let _ = writeln!(s, "{lines}");
         }
+        if let Some(b) = &self.budget {
+            let _ = writeln!(s, "{}", b.line());
+        }
         if self.copies > 0 {
             let _ = writeln!(
                 s,
@@ -471,6 +494,7 @@ impl Report {
             "warnings": self.warnings,
             "server_check": self.server_check,
             "keywords_dropped": self.keywords_dropped,
+            "budget": self.budget,
             "aborted": self.aborted,
             "exit_code": self.exit_status().code(),
         })
@@ -569,6 +593,16 @@ mod tests {
         );
         assert_eq!(r.to_json()["server_check"]["found"], 200);
         assert_eq!(r.to_json()["server_check"]["bytes_read"], 30 << 10);
+        // The key pre-pass over the source, when there was one.
+        r.server_check.source_keys_read = 200;
+        r.server_check.source_keys_seconds = 0.5;
+        assert!(
+            r.summary()
+                .contains("\n  source keys: 200 messages read in 0.50 s\n"),
+            "{}",
+            r.summary()
+        );
+        assert_eq!(r.to_json()["server_check"]["source_keys_read"], 200);
     }
 
     #[test]

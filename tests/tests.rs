@@ -120,3 +120,10 @@ mod oauth2;
 // (`util::provider_proxy`): throttles waited out, daily quotas stopped
 // cleanly, session caps settled to; the emulator itself checked first.
 mod throttles;
+
+// --max-bytes-per-day over a rolling 24 hours (issue 10's follow-up): the
+// journal's upload times make a rerun within the day send nothing, a spent
+// budget stop before connecting, and the stop line name when the window
+// has room again; a day later (the journal's clock moved) and with a larger
+// limit the reruns finish exactly once; two connections share one budget.
+mod daily_budget;

@@ -20,6 +20,9 @@ pub enum AccountStatus {
     AlreadyComplete,
     /// Some messages, or the whole account, failed.
     Failed,
+    /// Stopped cleanly by the provider's daily quota or
+    /// --max-bytes-per-day, nothing failed: a later run continues it.
+    Quota,
     /// Stopped by SIGINT/SIGTERM.
     Interrupted,
     /// Never started (the batch was stopped first).
@@ -32,6 +35,7 @@ impl AccountStatus {
             AccountStatus::Complete => "complete",
             AccountStatus::AlreadyComplete => "done before",
             AccountStatus::Failed => "FAILED",
+            AccountStatus::Quota => "quota: later",
             AccountStatus::Interrupted => "interrupted",
             AccountStatus::NotStarted => "not started",
         }
@@ -98,6 +102,7 @@ impl AccountOutcome {
         let status = match exit {
             ExitStatus::Success => AccountStatus::Complete,
             ExitStatus::Interrupted => AccountStatus::Interrupted,
+            ExitStatus::Quota => AccountStatus::Quota,
             _ => AccountStatus::Failed,
         };
         let error = report.aborted.clone().or_else(|| {
@@ -135,6 +140,8 @@ pub struct BatchTotals {
     pub accounts: usize,
     pub complete: usize,
     pub failed: usize,
+    /// Stopped by a daily quota (not failed; counted in neither of the others).
+    pub quota: usize,
     pub found: u64,
     pub uploaded: u64,
     pub skipped: u64,
@@ -149,10 +156,10 @@ impl BatchReport {
             ..BatchTotals::default()
         };
         for a in &self.accounts {
-            if a.status.is_complete() {
-                t.complete += 1;
-            } else {
-                t.failed += 1;
+            match a.status {
+                s if s.is_complete() => t.complete += 1,
+                AccountStatus::Quota => t.quota += 1,
+                _ => t.failed += 1,
             }
             t.found += a.found;
             t.uploaded += a.uploaded;
@@ -169,7 +176,8 @@ impl BatchReport {
     }
 
     /// 0 when every account is complete; 130 when stopped by a signal; 1
-    /// otherwise.
+    /// when an account failed; 4 when the only accounts left were stopped
+    /// by their daily quota.
     pub fn exit_status(&self) -> ExitStatus {
         if self.accounts.iter().all(|a| a.status.is_complete()) {
             ExitStatus::Success
@@ -180,6 +188,12 @@ impl BatchReport {
             )
         }) {
             ExitStatus::Interrupted
+        } else if self
+            .accounts
+            .iter()
+            .all(|a| a.status.is_complete() || a.status == AccountStatus::Quota)
+        {
+            ExitStatus::Quota
         } else {
             ExitStatus::Partial
         }
@@ -231,6 +245,13 @@ impl BatchReport {
             human_bytes(t.bytes),
             self.elapsed.as_secs_f64()
         );
+        if t.quota > 0 {
+            let _ = writeln!(
+                s,
+                "{} stopped by a daily quota, nothing failed there: the same command continues them once the quota has room again",
+                t.quota
+            );
+        }
         let unfinished: Vec<String> = self.unfinished().map(|a| a.account.clone()).collect();
         if !unfinished.is_empty() {
             let _ = writeln!(
@@ -298,6 +319,30 @@ mod tests {
         r.accounts.push(outcome("d", AccountStatus::NotStarted));
         assert_eq!(r.exit_status(), ExitStatus::Interrupted);
         assert_eq!(r.totals().complete, 2);
+    }
+
+    #[test]
+    fn accounts_stopped_by_their_quota_are_exit_4_not_failed() {
+        let mut r = BatchReport::default();
+        r.accounts.push(outcome("a", AccountStatus::Complete));
+        r.accounts.push(outcome("q", AccountStatus::Quota));
+        assert_eq!(r.exit_status(), ExitStatus::Quota);
+        let t = r.totals();
+        assert_eq!((t.complete, t.quota, t.failed), (1, 1, 0));
+        let table = r.table();
+        assert!(table.contains("quota: later"), "{table}");
+        assert!(table.contains("1 stopped by a daily quota"), "{table}");
+        assert!(table.contains("retries exactly these): q"), "{table}");
+        assert_eq!(r.to_json()["totals"]["quota"], 1);
+        // A failure elsewhere makes it 1: something needs fixing.
+        r.accounts.push(outcome("f", AccountStatus::Failed));
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+
+        let mut up = Report::default();
+        up.uploaded("INBOX", 100);
+        up.quota_stop = Some("--max-bytes-per-day".into());
+        let a = AccountOutcome::of_report("me@h:993".into(), 3, &up);
+        assert_eq!((a.status, a.exit_code), (AccountStatus::Quota, 4));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! A batch is journaled in three steps: `Begin` (the mailbox's STATUS and
 //! the batch's fingerprints, written to the file before anything is sent),
 //! one `Landed` per message that the tagged OK confirmed (with its
-//! APPENDUID), and `End` (both buffered, written with the next batch's
+//! APPENDUID, its size and, when its bytes were uploaded, the time:
+//! `uploads.rs`), and `End` (both buffered, written with the next batch's
 //! `Begin`). A `Begin` without `End` on the next run is a batch of unknown
 //! fate: the uploader resolves it by looking at the server before sending
 //! anything ([`Journal::pending`]).
@@ -45,6 +46,7 @@ mod durability_tests;
 mod lock;
 mod record;
 mod syncer;
+mod uploads;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -55,6 +57,7 @@ use std::path::{Path, PathBuf};
 pub use lock::{Lock, LockError};
 pub use record::Record;
 pub use syncer::Durability;
+pub use uploads::{Upload, unix_seconds};
 
 use crate::fingerprint::Fingerprint;
 use crate::private_file;
@@ -167,6 +170,8 @@ pub struct Journal {
     /// entries after it which carry none (no UIDPLUS).
     begun_uidvalidity: HashMap<String, u32>,
     pending: BTreeMap<u64, Pending>,
+    /// Uploads with their times, in the order written (`uploads.rs`).
+    uploads: Vec<Upload>,
     next_batch: u64,
     /// Records not yet written to the file.
     buf: Vec<u8>,
@@ -257,6 +262,7 @@ impl Journal {
             landed: HashMap::new(),
             begun_uidvalidity: HashMap::new(),
             pending: BTreeMap::new(),
+            uploads: Vec::new(),
             next_batch: 1,
             buf: Vec::new(),
             written,
@@ -324,7 +330,11 @@ impl Journal {
                 uidvalidity,
                 uid,
                 size,
+                at,
             } => {
+                if let (Some(at), Some(bytes)) = (at, size) {
+                    self.uploads.push(Upload { at, bytes });
+                }
                 if let Some(fp) = Fingerprint::from_hex(&fp) {
                     let uidvalidity =
                         uidvalidity.or_else(|| self.begun_uidvalidity.get(&mailbox).copied());
@@ -531,6 +541,8 @@ impl Journal {
     /// Records one landed message (buffered until [`Journal::end`] or
     /// [`Journal::sync`]). `size`: its size as sent (`None` only when not
     /// known), which lets a later run spot-check the UID on the server.
+    /// No time is recorded: a message copied, not uploaded
+    /// ([`Journal::uploaded`] records one).
     pub fn landed(&mut self, mailbox: &str, fp: &Fingerprint, size: Option<u64>, at: Landed) {
         self.write(Record::Landed {
             mailbox: mailbox.to_string(),
@@ -538,6 +550,7 @@ impl Journal {
             uidvalidity: at.uidvalidity,
             uid: at.uid,
             size,
+            at: None,
         });
     }
 

@@ -58,6 +58,12 @@ pub enum Record {
         /// written before it existed, and when it was not known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         size: Option<u64>,
+        /// When its bytes were uploaded (Unix time, seconds), for the daily
+        /// budget's 24-hour window (`upload/budget.rs`). Absent for a UID
+        /// COPY (no bytes sent) and in records written before it existed:
+        /// those count as outside the window.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<u64>,
     },
     /// The batch's fate is settled: every message landed, was refused, or
     /// will be sent again in a later batch.
@@ -165,6 +171,7 @@ mod tests {
                 uidvalidity: Some(7),
                 uid: Some(10),
                 size: Some(1234),
+                at: Some(1_764_000_000),
             },
             Record::End { batch: 1 },
         ]
@@ -220,8 +227,8 @@ mod tests {
         }
     }
 
-    /// A `Landed` written before the size existed still reads, as size
-    /// `None`; one without a size is written without the field.
+    /// A `Landed` written before the size and the time existed still
+    /// reads, as `None`; one without them is written without the fields.
     #[test]
     fn landed_without_size_reads_as_before() {
         let old = br#"{"t":"landed","mailbox":"INBOX","fp":"ab","uidvalidity":null,"uid":null}"#;
@@ -238,6 +245,7 @@ mod tests {
             uidvalidity: None,
             uid: None,
             size: None,
+            at: None,
         };
         assert_eq!(d.records, std::slice::from_ref(&want));
         assert_eq!(encode(&want), data[MAGIC.len()..]);

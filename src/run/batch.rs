@@ -22,11 +22,11 @@ use crate::accounts::{
 };
 use crate::cli::BatchArgs;
 use crate::progress::{BatchProgress, ProgressMode};
-use crate::report::{ExitStatus, sanitize};
+use crate::report::{ExitStatus, Report, sanitize};
 
 use super::batch_account::{SharedOptions, account_env};
 use super::settings::UploadSettings;
-use super::upload::{Prepared, stop_on_signals};
+use super::upload::{Prepared, Start, stop_on_signals};
 use super::{Failure, usage};
 
 pub(super) fn run_batch(args: BatchArgs) -> Result<ExitStatus, Failure> {
@@ -230,13 +230,21 @@ impl Batch<'_> {
                 None,
             ));
         }
-        let prepared = Prepared::new(&mut settings)?;
+        let prepared = match Prepared::start(&mut settings)? {
+            Start::Ready(p) => *p,
+            Start::Spent(report) => return Ok(self.outcome(&name, account, &report)),
+        };
         let progress = self.progress.account(&name, prepared.source_bytes());
         let report = prepared.upload(&settings, &progress);
+        Ok(self.outcome(&name, account, &report))
+    }
+
+    /// The account's outcome, its problems printed.
+    fn outcome(&self, name: &str, account: &Account, report: &Report) -> AccountOutcome {
         for line in report.problems().lines() {
             self.progress.println(&format!("{name}: {line}"));
         }
-        Ok(AccountOutcome::of_report(name, account.line, &report))
+        AccountOutcome::of_report(name.to_string(), account.line, report)
     }
 
     /// Keeps the state file in step: a complete account with its evidence,

@@ -67,8 +67,9 @@ and not restored after \fB\-\-retries\fR reconnections.
 .TP
 \fB4\fR
 Stopped by the provider's upload quota (Gmail: "Account exceeded command or bandwidth
-limits") or by \fB\-\-max\-bytes\-per\-day\fR, with nothing failed: what landed is journaled;
-run the same command again after the limit resets (a daily systemd timer or cron job).
+limits") or by \fB\-\-max\-bytes\-per\-day\fR (bytes in any 24 hours, counted from the
+journal), with nothing failed: what landed is journaled; the message says from when there is
+room again: run the same command then (an hourly systemd timer or cron job does it).
 .TP
 \fB130\fR
 Interrupted by SIGINT (Ctrl-C) or SIGTERM: the command in flight was allowed to finish, what
@@ -84,7 +85,9 @@ resolved by reading back the new messages and comparing fingerprints, and only t
 ones are sent again. The journal is a cache, the server the last word: before anything is
 sent into an existing mailbox, the messages the journal cannot account for (all of them
 without a journal) are read by size and Message-ID, else internal date (then the body hash
-of each candidate) and those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
+of each candidate whose Message-ID is missing, or not unique among the source's messages for
+that mailbox or among the mailbox's, which a pass over the source's Message-IDs tells) and
+those already there are skipped; \fB\-\-allow\-duplicates\fR turns that off.
 On servers that add header fields to what they store (GNU imap4d), sizes differ: a message
 with the same Message-ID (without one, the same internal date) and another size is the same
 message when the SHA-256 of its text (the part after the header) is, read for those only;

@@ -53,6 +53,14 @@ pub(super) fn stop_on_signals(flag: &Arc<AtomicBool>) {
     }
 }
 
+/// How an account's upload starts: connected and planned, or stopped
+/// before connecting because the journal says the daily budget is spent.
+pub(super) enum Start {
+    Ready(Box<Prepared>),
+    /// The report of the run that sent nothing (exit 4).
+    Spent(Box<Report>),
+}
+
 /// An account connected, its journal locked, its folders planned: what
 /// `upload` (and each account of `batch`) sends from.
 pub(super) struct Prepared {
@@ -68,16 +76,22 @@ pub(super) struct Prepared {
 }
 
 impl Prepared {
-    /// Opens the journal, connects and plans.
-    pub fn new(settings: &mut UploadSettings) -> Result<Prepared, Failure> {
+    /// Opens the journal, connects and plans, unless the journal says
+    /// the daily budget has no room left.
+    pub fn start(settings: &mut UploadSettings) -> Result<Start, Failure> {
         let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
+        if let Some(report) =
+            upload::spent_before_start(journal.as_ref(), settings.upload.max_bytes_per_day)
+        {
+            return Ok(Start::Spent(Box::new(report)));
+        }
         let login = Login::new(&settings.server);
         let mut session = connect(&login)?;
         let layout = server_layout(&mut session).map_err(connection)?;
         let (plan, map, problems) = settings.sources.plan(layout)?;
         let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
         log::info!("upload mode: {mode}");
-        Ok(Prepared {
+        Ok(Start::Ready(Box::new(Prepared {
             session,
             login,
             journal,
@@ -85,7 +99,7 @@ impl Prepared {
             map,
             problems,
             mode,
-        })
+        })))
     }
 
     /// The bytes the planned sources hold (what progress measures).
@@ -114,7 +128,10 @@ impl Prepared {
 pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitStatus, Failure> {
     let mut settings = UploadSettings::resolve(args, env)?;
     stop_on_signals(&settings.upload.stop);
-    let prepared = Prepared::new(&mut settings)?;
+    let prepared = match Prepared::start(&mut settings)? {
+        Start::Ready(p) => *p,
+        Start::Spent(report) => return print_report(&settings, &report),
+    };
     if settings.dry_run {
         // The upload's own decision, with this server's facts: the same
         // refusals (APPENDLIMIT, NUL bytes without BINARY) the upload makes.
@@ -139,6 +156,11 @@ pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitSta
         settings.upload.jobs,
     );
     let report = prepared.upload(&settings, &progress);
+    print_report(&settings, &report)
+}
+
+/// Prints the report (`--json`: as one document) and gives its exit status.
+fn print_report(settings: &UploadSettings, report: &Report) -> Result<ExitStatus, Failure> {
     let printed = if settings.json {
         let mut out = std::io::stdout();
         serde_json::to_writer_pretty(&mut out, &report.to_json())

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 use crate::fingerprint::Fingerprint;
 use crate::journal::Landed;
@@ -34,7 +35,14 @@ pub(super) struct Books<'u, 'a> {
 impl Books<'_, '_> {
     pub(super) fn landed(&mut self, work: &Work, mailbox: &str, item: &Item, at: Landed) {
         if let Some(j) = &self.shared.journal {
-            lock(j).landed(mailbox, &item.fp, item.size, at);
+            match (work, item.size) {
+                // Bytes uploaded (an earlier run's: counted from now, to
+                // be safe): in the daily budget's window (`budget.rs`).
+                (Work::Append | Work::Earlier, Some(size)) => {
+                    lock(j).uploaded(mailbox, &item.fp, size, at, SystemTime::now());
+                }
+                _ => lock(j).landed(mailbox, &item.fp, item.size, at),
+            }
         }
         if let Some(uid) = at.uid {
             self.confirmed

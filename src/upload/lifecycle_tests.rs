@@ -68,7 +68,7 @@ pub(super) struct Setup {
     retries: u32,
     batch: usize,
     /// `--allow-duplicates`: no server check.
-    allow_duplicates: bool,
+    pub(super) allow_duplicates: bool,
     /// `--max-throttle-wait`.
     pub(super) max_throttle_wait: std::time::Duration,
 }
@@ -93,15 +93,28 @@ impl Setup {
 
 /// One run of the upload of `src` into `world`.
 pub(super) fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Report {
-    let folder = PlannedFolder {
+    run_folders(world, &[planned(src, TARGET)], setup)
+}
+
+/// The mbox `src` planned into `mailbox`.
+pub(super) fn planned(src: &Path, mailbox: &str) -> PlannedFolder {
+    PlannedFolder {
         source: SourceFolder {
             path: src.to_path_buf(),
             kind: FolderKind::Mbox,
             folder: vec!["box".into()],
         },
-        mailbox: TARGET.into(),
+        mailbox: mailbox.into(),
         notes: Vec::new(),
-    };
+    }
+}
+
+/// One run of the upload of `folders` into `world`.
+pub(super) fn run_folders(
+    world: &Arc<Mutex<World>>,
+    folders: &[PlannedFolder],
+    setup: &Setup,
+) -> Report {
     let map = TargetMap::new(&TargetOptions::default(), ServerLayout::offline()).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     world.lock().unwrap().stop = Some(Arc::clone(&stop));
@@ -138,7 +151,7 @@ pub(super) fn run(world: &Arc<Mutex<World>>, src: &Path, setup: &Setup) -> Repor
         Ok(s) => s,
         Err(e) => panic!("first connection: {e}"),
     };
-    upload_to(first, &connect, journal, &[folder], &map, &opts, &progress)
+    upload_to(first, &connect, journal, folders, &map, &opts, &progress)
 }
 
 /// The index (from 0) of the message a failure's origin names.

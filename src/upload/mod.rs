@@ -17,10 +17,13 @@
 //! earlier run left open) by looking; `throttle.rs` keeps `--max-rate`;
 //! `slowdown.rs` tells a provider's throttle, daily quota and session cap
 //! from other answers, and `pace.rs` waits them out (an adaptive rate
-//! shared by the connections, pauses, `--max-bytes-per-day`);
+//! shared by the connections, pauses); `budget.rs` keeps
+//! `--max-bytes-per-day` over a rolling 24 hours, from the journal;
 //! `send.rs` reads answers and retries idempotent commands; `link.rs` keeps
 //! the connection and reopens it; `resolve.rs` looks at the server (what
-//! landed, what is there); `server_check.rs` checks the journal against
+//! landed, what is there), `server_index.rs` keeps what a mailbox holds
+//! beyond the journal, `source_keys.rs` the source's Message-IDs per
+//! mailbox (a key pre-pass, so that unique keys need no body read); `server_check.rs` checks the journal against
 //! each target mailbox and reads what it holds beyond the journal;
 //! `server.rs` is the server as a trait ([`MailServer`]: a
 //! [`crate::imap::Session`], or a scripted one in unit tests);
@@ -28,6 +31,7 @@
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
 mod books;
+mod budget;
 mod copies;
 #[cfg(test)]
 mod copies_tests;
@@ -53,13 +57,16 @@ pub mod server;
 mod server_check;
 #[cfg(test)]
 mod server_check_tests;
+mod server_index;
 mod slowdown;
+mod source_keys;
 mod strict;
 mod throttle;
 #[cfg(test)]
 mod throttle_tests;
 mod window;
 
+pub use budget::{BudgetFigures, spent_before_start};
 pub use jobs::source_bytes;
 pub use mode::UploadMode;
 pub use run::{upload, upload_to};
@@ -95,7 +102,8 @@ pub struct UploadOptions {
     /// `--allow-duplicates`: don't read what a target mailbox holds beyond
     /// the journal (the journal is still checked against the server).
     /// Without it, messages already there are skipped (Message-ID + size
-    /// name the candidates, the body hash confirms).
+    /// name the candidates; the body hash confirms where the Message-ID is
+    /// missing or repeated in the source or the mailbox).
     pub allow_duplicates: bool,
     /// `--retries`: reconnections tried after a lost connection.
     pub retries: u32,
@@ -109,7 +117,8 @@ pub struct UploadOptions {
     pub jobs: usize,
     /// `--unordered`: a large mailbox may be split across connections.
     pub unordered: bool,
-    /// `--max-bytes-per-day`, else the provider's daily budget.
+    /// `--max-bytes-per-day`, else the provider's daily budget: bytes per
+    /// rolling 24 hours (`budget.rs`).
     pub max_bytes_per_day: Option<u64>,
     /// The provider's simultaneous sessions per account (`--jobs` is
     /// already capped to it).
@@ -144,6 +153,9 @@ struct Shared {
     /// Held while a connection checks a mailbox, so that another one
     /// meeting it too sees the outcome (journal distrusted, index read).
     checking: Mutex<()>,
+    /// The source's Message-IDs per target mailbox, read by the server
+    /// check's key pre-pass when a mailbox needs them (`source_keys.rs`).
+    source_keys: Mutex<source_keys::SourceKeys>,
     /// Set once a server check waited for a mailbox to settle (before the
     /// first read of a mailbox the journal cannot account for): a run
     /// killed a moment ago may still have batches being stored.
@@ -151,8 +163,10 @@ struct Shared {
     /// (mailbox, fingerprint) of messages in batches an earlier run left
     /// open whose fate could not be checked: not sent in this run.
     unsettled: Mutex<HashMap<(String, Fingerprint), usize>>,
-    /// The account's adaptive rate, throttle pauses and daily budget.
+    /// The account's adaptive rate, throttle pauses and quota stop.
     pace: pace::Pace,
+    /// The account's daily byte budget.
+    budget: budget::Budget,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
@@ -297,7 +311,7 @@ impl<'a> Uploader<'a> {
                 return Ok(());
             }
         };
-        let facts = ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap);
+        let facts = self.facts();
         let mut batches = MailboxBatches::new(self.opts.limits);
         for item in messages {
             let msg = match item {
@@ -399,6 +413,11 @@ impl<'a> Uploader<'a> {
             self.submit(&mb, batch, 1)?;
         }
         self.make_copies()
+    }
+
+    /// What [`decide`] needs to know of this server.
+    fn facts(&self) -> ServerFacts {
+        ServerFacts::of(self.session.capabilities()).with_size_cap(self.opts.size_cap)
     }
 
     /// Creates `mailbox` if the server does not have it, else checks it once

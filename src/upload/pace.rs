@@ -3,8 +3,9 @@
 //! rate, each landed message raises it a little, so it settles just under
 //! what the provider allows), the pause after a throttle (at least the time
 //! the server suggested, else an exponential backoff with jitter: 1 s,
-//! 2 s, 4 s … up to 60 s), the give-up rule, the daily byte budget
-//! (`--max-bytes-per-day`) and the quota stop that every connection obeys.
+//! 2 s, 4 s … up to 60 s), the give-up rule, and the provider's quota
+//! stop that every connection obeys (the daily byte budget,
+//! `--max-bytes-per-day`, is `budget.rs`).
 //!
 //! The give-up rule: throttled messages are never failed while the run may
 //! still wait; it may wait [`UploadOptions::max_throttle_wait`] in all
@@ -59,15 +60,12 @@ pub(super) struct PaceState {
     pub throttles: u32,
     pub waited: Duration,
     max_wait: Duration,
-    /// Message bytes sent against `--max-bytes-per-day`.
-    sent_bytes: u64,
-    budget: Option<u64>,
-    /// The provider's quota (or the budget) stopped the run.
+    /// The provider's quota stopped the run.
     quota: Option<String>,
 }
 
 impl PaceState {
-    pub fn new(start_rate: Option<f64>, max_wait: Duration, budget: Option<u64>) -> PaceState {
+    pub fn new(start_rate: Option<f64>, max_wait: Duration) -> PaceState {
         PaceState {
             rate: start_rate,
             bucket: start_rate.map(|r| Bucket::paced(r, Duration::ZERO)),
@@ -79,8 +77,6 @@ impl PaceState {
             throttles: 0,
             waited: Duration::ZERO,
             max_wait,
-            sent_bytes: 0,
-            budget,
             quota: None,
         }
     }
@@ -171,23 +167,6 @@ impl PaceState {
         Ok(wait)
     }
 
-    /// Charges `bytes` against the daily budget; `Err` (and the run
-    /// stopped) when they do not fit.
-    pub fn spend(&mut self, bytes: u64) -> Result<(), String> {
-        if let Some(q) = &self.quota {
-            return Err(q.clone());
-        }
-        if let Some(b) = self.budget
-            && self.sent_bytes + bytes > b
-        {
-            let why = format!("--max-bytes-per-day {b} reached");
-            self.quota = Some(why.clone());
-            return Err(why);
-        }
-        self.sent_bytes += bytes;
-        Ok(())
-    }
-
     /// The adaptive rate, when there is one.
     pub fn rate(&self) -> Option<f64> {
         self.rate
@@ -202,10 +181,10 @@ pub(super) struct Pace {
 }
 
 impl Pace {
-    pub fn new(start_rate: Option<f64>, max_wait: Duration, budget: Option<u64>) -> Pace {
+    pub fn new(start_rate: Option<f64>, max_wait: Duration) -> Pace {
         Pace {
             started: Instant::now(),
-            state: Mutex::new(PaceState::new(start_rate, max_wait, budget)),
+            state: Mutex::new(PaceState::new(start_rate, max_wait)),
         }
     }
 
@@ -243,13 +222,14 @@ impl Pace {
         self.state().resume_at.saturating_sub(now)
     }
 
-    pub fn spend(&self, bytes: u64) -> Result<(), String> {
-        self.state().spend(bytes)
-    }
-
     /// The provider's quota stopped the run (every connection stops).
     pub fn quota_hit(&self, why: &str) {
         self.state().quota.get_or_insert_with(|| why.to_string());
+    }
+
+    /// Why the provider's quota stopped the run, once it did.
+    pub fn quota(&self) -> Option<String> {
+        self.state().quota.clone()
     }
 
     /// Messages per APPEND unit while a rate is learned: one second's
@@ -295,7 +275,7 @@ mod tests {
     /// sends as fast as the pace allows for `secs` seconds: the messages
     /// throttled and the rate reached.
     fn simulate(limit: f64, secs: f64) -> (u32, usize, f64) {
-        let mut p = PaceState::new(None, Duration::from_secs(3600), None);
+        let mut p = PaceState::new(None, Duration::from_secs(3600));
         let (mut now, mut sent, mut throttled) = (s(0.0), 0usize, 0u32);
         let mut window: VecDeque<Duration> = VecDeque::new();
         while now < s(secs) {
@@ -327,7 +307,7 @@ mod tests {
 
     #[test]
     fn a_throttle_halves_the_rate_once_per_pause() {
-        let mut p = PaceState::new(Some(10.0), Duration::from_secs(3600), None);
+        let mut p = PaceState::new(Some(10.0), Duration::from_secs(3600));
         let w = p.throttled(s(1.0), Some(s(5.0)), 0.0).unwrap();
         assert_eq!(w, s(5.0), "the suggested time");
         assert_eq!(p.rate(), Some(5.0));
@@ -340,7 +320,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_jitter_and_resets_when_messages_land() {
-        let mut p = PaceState::new(None, Duration::from_secs(3600), None);
+        let mut p = PaceState::new(None, Duration::from_secs(3600));
         let first = p.throttled(s(0.0), None, 0.5).unwrap();
         assert_eq!(first, FIRST_BACKOFF);
         let second = p.throttled(s(10.0), None, 0.5).unwrap();
@@ -353,18 +333,9 @@ mod tests {
 
     #[test]
     fn the_run_gives_up_after_its_longest_wait() {
-        let mut p = PaceState::new(None, s(10.0), None);
+        let mut p = PaceState::new(None, s(10.0));
         assert!(p.throttled(s(0.0), Some(s(6.0)), 0.0).is_ok());
         let gave_up = p.throttled(s(7.0), Some(s(6.0)), 0.0);
         assert!(gave_up.is_err(), "{gave_up:?}");
-    }
-
-    #[test]
-    fn the_daily_budget_stops_every_connection() {
-        let mut p = PaceState::new(None, s(10.0), Some(1000));
-        assert!(p.spend(600).is_ok());
-        let over = p.spend(600).unwrap_err();
-        assert!(over.contains("--max-bytes-per-day 1000"), "{over}");
-        assert_eq!(p.spend(1), Err(over), "stopped for good");
     }
 }

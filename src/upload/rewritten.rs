@@ -11,7 +11,8 @@ use crate::fingerprint::Fingerprint;
 use crate::imap::ImapError;
 use crate::message::Message;
 
-use super::resolve::{Claim, ServerKey, Wanted, match_rewritten};
+use super::resolve::{ServerKey, Wanted, match_rewritten};
+use super::server_index::Claim;
 use super::{Stop, Uploader, lock};
 
 impl Uploader<'_> {

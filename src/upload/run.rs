@@ -16,9 +16,11 @@ use crate::plan::{PlannedFolder, TargetMap};
 use crate::progress::Progress;
 use crate::report::{FailureClass, Report};
 
+use super::budget::{Budget, stop_line};
 use super::failed_out::FailedOut;
 use super::jobs::{Orphans, Share, distribute};
 use super::slowdown::{Slowdown, classify};
+use super::source_keys::SourceKeys;
 use super::{Connect, MailServer, Shared, Stop, UploadMode, UploadOptions, Uploader, lock};
 
 /// Uploads every planned folder over `opts.jobs` connections (`session`
@@ -78,18 +80,16 @@ pub fn upload_to(
         },
     };
     let shared = Shared {
-        journal: journal.map(Mutex::new),
         failed_out,
         seen: Mutex::new(HashMap::new()),
         on_server: Mutex::new(HashMap::new()),
         checking: Mutex::new(()),
+        source_keys: Mutex::new(SourceKeys::new(folders, map, &opts.read)),
         waited: AtomicBool::new(false),
         unsettled: Mutex::new(HashMap::new()),
-        pace: super::pace::Pace::new(
-            opts.start_rate,
-            opts.max_throttle_wait,
-            opts.max_bytes_per_day,
-        ),
+        pace: super::pace::Pace::new(opts.start_rate, opts.max_throttle_wait),
+        budget: Budget::new(opts.max_bytes_per_day, journal.as_ref()),
+        journal: journal.map(Mutex::new),
     };
     let lanes = distribute(folders, opts.jobs, opts.unordered);
     let connections = lanes.len().max(1);
@@ -173,41 +173,20 @@ pub fn upload_to(
     if let Some(line) = shared.pace.summary() {
         report.warnings.push(line);
     }
-    if let Some(why) = report.quota_stop.clone() {
-        report.aborted = Some(quota_line(&report, &why));
-    }
     if let Some(j) = &shared.journal
         && let Err(e) = lock(j).sync()
     {
         report.warnings.push(e.to_string());
     }
+    report.budget = shared
+        .budget
+        .figures(shared.journal.as_ref().map(lock).as_deref());
+    if let Some(why) = report.quota_stop.clone() {
+        report.aborted = Some(stop_line(&report, &why));
+    }
     report.elapsed = started.elapsed();
     progress.finish();
     report
-}
-
-/// The one line a quota stop prints: what limit was hit, how much landed,
-/// and when to run again.
-fn quota_line(report: &Report, why: &str) -> String {
-    let t = report.totals();
-    let mb = t.bytes as f64 / 1e6;
-    let left = match report.left_for_next_run {
-        0 => String::new(),
-        n => format!(", {n} sent or ready were left for the next run"),
-    };
-    let when = if why.starts_with("--max-bytes-per-day") {
-        "run the same command again tomorrow (a daily timer does it: see the README)"
-    } else {
-        "the provider's limit resets within 24 hours (Gmail: a rolling day): run the same command again then (a daily timer does it: see the README)"
-    };
-    let failed = match report.failures.len() {
-        0 => "nothing failed".to_string(),
-        n => format!("{n} failed for other reasons (listed above)"),
-    };
-    format!(
-        "stopped by the provider's upload limit ({why}); {failed}: {} messages ({mb:.1} MB) landed in this run{left}; {when}; the journal makes the next run continue where this one stopped",
-        t.uploaded
-    )
 }
 
 /// True when a connection past the first was refused by the server's

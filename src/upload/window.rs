@@ -134,6 +134,19 @@ impl Uploader<'_> {
             }
             return Ok(());
         }
+        let fit = self
+            .shared
+            .budget
+            .fitting(items.iter().map(Item::size_or_zero));
+        if fit < items.len() {
+            // The day's budget has room for the first `fit` messages: they
+            // go, the rest waits for the next run (`budget.rs`).
+            let mut items = items;
+            let rest = items.split_off(fit);
+            self.submit_items(mailbox, items, round)?;
+            let why = self.shared.budget.stop(rest[0].size_or_zero());
+            return Err(self.left_for_next_run(&rest, why));
+        }
         let unit = Unit::planned(Work::Append, mailbox, items, Before::default(), round);
         let Some(mut unit) = self.unless_retries_used_up(unit)? else {
             return Ok(());
@@ -152,14 +165,14 @@ impl Uploader<'_> {
         {
             self.complete_front()?;
         }
-        if let Err(why) = self.shared.pace.spend(bytes) {
-            // The day's budget is spent (or the provider's quota was hit
-            // on another connection): not sent, left for the next run.
-            self.report.left_for_next_run += unit.items.len() as u64;
-            for i in &unit.items {
-                self.progress.advance(i.size_or_zero());
-            }
-            return Err(Stop::Quota(why));
+        let charged = match self.shared.pace.quota() {
+            Some(why) => Err(why),
+            None => self.shared.budget.charge(bytes),
+        };
+        if let Err(why) = charged {
+            // The provider's quota was hit on another connection, or the
+            // day's budget is spent: not sent, left for the next run.
+            return Err(self.left_for_next_run(&unit.items, why));
         }
         let multi = matches!(self.mode, UploadMode::MultiAppend(_));
         if multi {
@@ -206,6 +219,16 @@ impl Uploader<'_> {
             commands,
         });
         stopped.map_or(Ok(()), Err)
+    }
+
+    /// `items` are not sent: the provider's quota or the daily budget
+    /// (`why`) stopped the run; the next run sends them.
+    fn left_for_next_run(&mut self, items: &[Item], why: String) -> Stop {
+        self.report.left_for_next_run += items.len() as u64;
+        for i in items {
+            self.progress.advance(i.size_or_zero());
+        }
+        Stop::Quota(why)
     }
 
     /// Completes every batch in flight.

@@ -4,7 +4,8 @@
 //! and another SIGKILLed half-way, each rerun resuming every account;
 //! mistakes in the list found before anything is sent; the GNU parallel
 //! sharding recipe of the README run as two local processes, the shards'
-//! reports merged.
+//! reports merged; accounts stopped by their daily budget (exit 4, not
+//! failed) and continued by the same command.
 
 mod org;
 
@@ -371,5 +372,37 @@ fn accounts_on_dovecot_and_cyrus_in_one_list() {
     }
     for i in 0..2 {
         org.assert_exactly_once(i, "beside Cyrus");
+    }
+}
+
+#[test]
+fn accounts_stopped_by_their_daily_budget_are_exit_4_and_continued_later() {
+    let org = Org::new(2, 6);
+    org.write_list(|_| org.dovecot.tls_port());
+    let out = org
+        .batch(&["--json", "--max-bytes-per-day", "1K"])
+        .assert_exit_code(4);
+    let report = json_report(&out.stdout);
+    let st = statuses(&report);
+    assert!(st.values().all(|s| s == "quota"), "{st:?}");
+    assert_eq!(report["totals"]["quota"], 2, "{report}");
+    assert_eq!(report["totals"]["failed"], 0, "{report}");
+    assert_eq!(report["exit_code"], 4);
+    for i in 0..2 {
+        let held: usize = org.read_back(i).values().sum();
+        assert!(
+            (1..6).contains(&held),
+            "account {i}: {held} of 6 landed under a 1K budget"
+        );
+    }
+    // The quota has room again (a larger budget): the same command finishes
+    // both, nothing doubled.
+    let out = org
+        .batch(&["--json", "--max-bytes-per-day", "10M"])
+        .assert_success();
+    let st = statuses(&json_report(&out.stdout));
+    assert!(st.values().all(|s| s == "complete"), "{st:?}");
+    for i in 0..2 {
+        org.assert_exactly_once(i, "after the quota stop");
     }
 }
