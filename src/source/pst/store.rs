@@ -1,5 +1,6 @@
 //! Access to a PST/OST through Microsoft's `outlook-pst` crate: opens the
-//! store (Unicode, else ANSI), walks the folder tree below the IPM subtree
+//! store (an OST of Outlook 2013+ through the crate's `ost4k` view, else
+//! Unicode, else ANSI), walks the folder tree below the IPM subtree
 //! ("Top of Personal Folders", itself not a mailbox), lists a folder's
 //! message node ids, and reads one message at a time into an [`Item`]: its
 //! properties, recipients and attachments (by value, or an embedded message).

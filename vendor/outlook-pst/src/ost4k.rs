@@ -138,8 +138,13 @@ impl Ost4kView {
         let block_pages = pages_for(blocks.len(), BBT_LEAF_ENTRY_SIZE);
         let mut offset = PAGES_START + (node_pages + block_pages) * PST_PAGE_SIZE;
         for block in &mut blocks {
-            if block.inflated == 0 || block.stored == 0 {
-                return Err(invalid(format!("block {:#x} of size 0", block.bid)));
+            // The crate adds the 16-byte trailer to a block's size as u16.
+            let largest = u16::MAX - PST_BLOCK_TRAILER_SIZE as u16;
+            if block.inflated == 0 || block.stored == 0 || block.inflated > largest {
+                return Err(invalid(format!(
+                    "block {:#x} of {} bytes ({} stored)",
+                    block.bid, block.inflated, block.stored
+                )));
             }
             block.view_offset = offset;
             offset += block.view_size();
