@@ -43,7 +43,7 @@ Exit codes:
 /// `mailhaul --version`: the version and what this build can do.
 const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores), Outlook PST",
+    "\nsources: mbox (mboxo, mboxrd, mboxcl, mboxcl2, .gz), Maildir, Maildir++, eml, Thunderbird, Gmail Takeout (.mbox, or .zip/.tgz read in place, split parts too), Apple Mail (exports, .emlx stores), Outlook PST and OST",
     "\nprotocol: MULTIAPPEND, LITERAL+, LITERAL-, UIDPLUS, BINARY, COMPRESS=DEFLATE, SPECIAL-USE, NAMESPACE",
     "\nauthentication: PLAIN (SASL-IR), LOGIN, OAUTHBEARER, XOAUTH2",
     "\ntls: native-tls (system OpenSSL), STARTTLS and implicit TLS"

@@ -1,11 +1,13 @@
 //! Access to a PST/OST through Microsoft's `outlook-pst` crate: opens the
-//! store (Unicode, else ANSI), walks the folder tree below the IPM subtree
+//! store (an OST of Outlook 2013+ through the crate's `ost4k` view, else
+//! Unicode, else ANSI), walks the folder tree below the IPM subtree
 //! ("Top of Personal Folders", itself not a mailbox), lists a folder's
 //! message node ids, and reads one message at a time into an [`Item`]: its
 //! properties, recipients and attachments (by value, or an embedded message).
 //! This is the only module that sees the crate's types.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -17,7 +19,8 @@ use outlook_pst::messaging::attachment::{
 use outlook_pst::messaging::folder::Folder;
 use outlook_pst::messaging::message::{AnsiMessage, Message, UnicodeMessage};
 use outlook_pst::messaging::store::{AnsiStore, Store, UnicodeStore};
-use outlook_pst::ndb::node_id::{NodeId, NodeIdType};
+use outlook_pst::ndb::node_id::{NID_ROOT_FOLDER, NodeId, NodeIdType};
+use outlook_pst::ost4k::is_ost_4k;
 use outlook_pst::{AnsiPstFile, UnicodePstFile};
 
 use super::props::{self, Props, Value};
@@ -54,6 +57,11 @@ pub enum PstStore {
     Ansi(Rc<AnsiStore>),
 }
 
+/// The display names of an OST's mailbox root (a child of the root folder)
+/// and of the IPM subtree in it, where the store does not name the subtree.
+const OST_MAILBOX_ROOT: &str = "Root - Mailbox";
+const OST_IPM_SUBTREE: &str = "IPM_SUBTREE";
+
 /// A folder below the IPM subtree: its path of display names and node id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PstFolder {
@@ -70,6 +78,12 @@ pub struct PstFolder {
 
 impl PstStore {
     pub fn open(path: &Path) -> io::Result<PstStore> {
+        let mut head = [0u8; 12];
+        let mut file = File::open(path)?;
+        if file.read_exact(&mut head).is_ok() && is_ost_4k(&head) {
+            let file = UnicodePstFile::read_from_ost_4k(Box::new(BufReader::new(file)))?;
+            return Ok(PstStore::Unicode(UnicodeStore::read(Rc::new(file))?));
+        }
         if let Ok(file) = UnicodePstFile::open(path) {
             return Ok(PstStore::Unicode(UnicodeStore::read(Rc::new(file))?));
         }
@@ -95,12 +109,43 @@ impl PstStore {
     /// opened (their path so far, node and reason), left out with their
     /// subfolders.
     pub fn folders(&self) -> io::Result<(Vec<PstFolder>, Vec<String>)> {
-        let store = self.store();
-        let top = store.properties().ipm_sub_tree_entry_id()?;
-        let top = store.open_folder(&top)?;
+        let top = self.ipm_subtree()?;
         let (mut out, mut problems) = (Vec::new(), Vec::new());
         self.walk(top.as_ref(), &[], &mut out, &mut problems);
         Ok((out, problems))
+    }
+
+    /// The IPM subtree, as the store's `PidTagIpmSubTreeEntryId` names it.
+    /// OSTs of Outlook 2013+ have no such property: there the root folder
+    /// holds "Root - Mailbox" (and "Root - Public"), and the mailbox's
+    /// folder "IPM_SUBTREE" is the IPM subtree (as pst-extractor and libpff
+    /// show these OSTs).
+    fn ipm_subtree(&self) -> io::Result<Rc<dyn Folder>> {
+        let store = self.store();
+        let missing = match store.properties().ipm_sub_tree_entry_id() {
+            Ok(top) => return store.open_folder(&top),
+            Err(e) => e,
+        };
+        let children = |folder: &dyn Folder| -> Vec<(String, Rc<dyn Folder>)> {
+            let Some(table) = folder.hierarchy_table() else {
+                return Vec::new();
+            };
+            row_ids(table.as_ref())
+                .into_iter()
+                .filter_map(|node| self.open_folder(node).ok())
+                .map(|f| (f.properties().display_name().unwrap_or_default(), f))
+                .collect()
+        };
+        let root = self.open_folder(u32::from(NID_ROOT_FOLDER))?;
+        let mut mailboxes = children(root.as_ref());
+        // "Root - Mailbox" first: "Root - Public" has an empty IPM_SUBTREE.
+        mailboxes.sort_by_key(|(name, _)| name != OST_MAILBOX_ROOT);
+        mailboxes
+            .iter()
+            .flat_map(|(_, mailbox)| children(mailbox.as_ref()))
+            .find(|(name, _)| name == OST_IPM_SUBTREE)
+            .map(|(_, folder)| folder)
+            .ok_or(missing)
     }
 
     fn walk(

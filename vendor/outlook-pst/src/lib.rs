@@ -20,6 +20,8 @@ pub mod ndb;
 mod block_sig;
 mod crc;
 mod encode;
+// mailhaul patch: OSTs of Outlook 2013+ (wVer 36) read as a Unicode PST.
+pub mod ost4k;
 
 use ltp::{heap::*, prop_context::*, table_context::*, tree::*};
 use messaging::{folder::*, message::*, named_prop::*, search::*, store::*};
@@ -231,6 +233,12 @@ impl UnicodePstFile {
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
         let inner = PstFileInner::open(path)?;
         Ok(Self { inner })
+    }
+
+    /// mailhaul patch: an OST of Outlook 2013 or later (`wVer` 36), read
+    /// through [`ost4k::Ost4kView`] (read-only).
+    pub fn read_from_ost_4k(reader: Box<dyn PstReader>) -> io::Result<Self> {
+        Self::read_from(Box::new(ost4k::Ost4kView::new(reader)?))
     }
 }
 

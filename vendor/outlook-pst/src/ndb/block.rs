@@ -13,11 +13,16 @@ use crate::{AnsiPstFile, PstFile, PstFileReadWriteBlockBTree, PstReader, Unicode
 
 pub const MAX_BLOCK_SIZE: u16 = 8192;
 
-pub const fn block_size(size: u16) -> u16 {
+/// mailhaul patch: a block's size on disk as u32, without the 8 KiB limit
+/// of a PST (an OST of Outlook 2013+ holds blocks up to 64 KiB, see
+/// [`crate::ost4k`]); [`UnicodeBlockTrailer`] reads such blocks.
+pub const fn block_size(size: u16) -> u32 {
     assert!(size > 0);
-    assert!(size <= MAX_BLOCK_SIZE);
-    size.div_ceil(64) * 64
+    (size as u32).div_ceil(64) * 64
 }
+
+/// mailhaul patch: the largest block [`UnicodeBlockTrailer::read`] accepts.
+const MAX_READ_BLOCK_SIZE: u16 = u16::MAX;
 
 /// [BLOCKTRAILER](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/a14943ef-70c2-403f-898c-5bc3747117e1)
 pub trait BlockTrailer {
@@ -96,7 +101,8 @@ impl BlockTrailerReadWrite for UnicodeBlockTrailer {
 
     fn read(f: &mut dyn Read) -> io::Result<Self> {
         let size = f.read_u16::<LittleEndian>()?;
-        if !(1..=(MAX_BLOCK_SIZE - Self::SIZE)).contains(&size) {
+        // mailhaul patch: MAX_READ_BLOCK_SIZE, was MAX_BLOCK_SIZE.
+        if !(1..=(MAX_READ_BLOCK_SIZE - Self::SIZE)).contains(&size) {
             return Err(NdbError::InvalidBlockSize(size).into());
         }
 

@@ -572,7 +572,8 @@ where
         f.read_exact(&mut data)?;
 
         let offset = size + Self::Trailer::SIZE;
-        let offset = i64::from(block_size(offset) - offset);
+        // mailhaul patch: block_size returns u32.
+        let offset = i64::from(block_size(offset) - u32::from(offset));
         if offset > 0 {
             f.seek(SeekFrom::Current(offset))?;
         }
@@ -628,7 +629,8 @@ where
 
         let size = data.len() as u16;
         let offset = size + Self::Trailer::SIZE;
-        let offset = i64::from(block_size(offset) - offset);
+        // mailhaul patch: block_size returns u32.
+        let offset = i64::from(block_size(offset) - u32::from(offset));
         if offset > 0 {
             f.seek(SeekFrom::Current(offset))?;
         }
@@ -684,7 +686,8 @@ where
 
         let size = Self::Header::HEADER_SIZE + entry_count * Self::Entry::ENTRY_SIZE;
         let offset = size + Self::Trailer::SIZE;
-        let offset = i64::from(block_size(offset) - offset);
+        // mailhaul patch: block_size returns u32.
+        let offset = i64::from(block_size(offset) - u32::from(offset));
         match offset.cmp(&0) {
             Ordering::Greater => {
                 f.seek(SeekFrom::Current(offset))?;
@@ -728,7 +731,8 @@ where
         )?;
 
         let offset = trailer.size() + Self::Trailer::SIZE;
-        let offset = block_size(offset) - offset;
+        // mailhaul patch: block_size returns u32.
+        let offset = block_size(offset) - u32::from(offset);
 
         f.write_all(&data)?;
         f.seek(SeekFrom::Current(i64::from(offset)))?;
