@@ -121,6 +121,11 @@ mod oauth2;
 // cleanly, session caps settled to; the emulator itself checked first.
 mod throttles;
 
+// Yahoo's rate-limit BYE met while writing pipelined APPENDs, and its
+// penalty BYE at reconnection: waited out, nothing failed, the APPEND
+// count summed over the connections.
+mod yahoo_penalty;
+
 // --max-bytes-per-day over a rolling 24 hours (issue 10's follow-up): the
 // journal's upload times make a rerun within the day send nothing, a spent
 // budget stop before connecting, and the stop line name when the window

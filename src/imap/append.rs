@@ -34,7 +34,8 @@ impl Session {
     /// literals). An error means nothing is in flight for it: an empty
     /// message or NUL bytes without BINARY (nothing sent; RFC 3502 §6.3.11:
     /// a zero-length literal cancels), or the connection is lost (the
-    /// command's fate is unknown; the session is unusable).
+    /// command's fate is unknown; the session is unusable) — unless the
+    /// server answered it before it closed: then its tag, for that answer.
     pub fn append_start(
         &mut self,
         mailbox: &str,
@@ -60,6 +61,8 @@ impl Session {
                 self.answered.insert(tag.clone(), status);
             }
             Ok(None) => {}
+            // The server answered it before it closed (`closing.rs`).
+            Err(_) if self.answered.contains_key(&tag) => {}
             Err(e) => {
                 self.in_flight.remove(&tag);
                 self.broken.get_or_insert_with(|| e.to_string());

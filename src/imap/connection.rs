@@ -38,6 +38,15 @@ impl Stream {
             Stream::Deflate(d) => d.get_ref().is_tls(),
         }
     }
+
+    /// The TCP stream under TLS and deflate.
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref(),
+            Stream::Deflate(d) => d.get_ref().tcp(),
+        }
+    }
 }
 
 impl Read for Stream {
@@ -282,6 +291,17 @@ impl Connection {
         }
         let r = response::classify(std::mem::take(&mut self.frame))?;
         Ok((r, hashed))
+    }
+
+    /// Bounds every later read to `timeout` (the last reads of a
+    /// connection whose write failed: what the server said before it
+    /// closed, `closing.rs`).
+    pub fn set_read_timeout(&mut self, timeout: Duration) -> Result<(), ImapError> {
+        self.reader
+            .get_ref()
+            .tcp()
+            .set_read_timeout(Some(timeout))
+            .map_err(lost)
     }
 
     /// Bytes written so far.

@@ -191,10 +191,14 @@ impl Session {
         self.send_parts(&[bytes])
     }
 
-    /// Writes `parts` back to back; a failure makes the session unusable.
+    /// Writes `parts` back to back; a failure makes the session unusable,
+    /// after what the server said before it closed was read (`closing.rs`).
     pub(super) fn send_parts(&mut self, parts: &[&[u8]]) -> Result<(), ImapError> {
         self.check_usable()?;
         let r = self.conn.send_parts(parts);
+        if r.is_err() {
+            self.read_before_close();
+        }
         self.note_error(r)
     }
 
@@ -242,8 +246,11 @@ impl Session {
         match r {
             Err(ImapError::ConnectionLost(why)) => {
                 let why = match &self.bye {
-                    Some(text) => format!("server said BYE ({text}); {why}"),
-                    None => why,
+                    // Said once (a reason noted twice keeps one).
+                    Some(text) if !why.starts_with("server said BYE") => {
+                        format!("server said BYE ({text}); {why}")
+                    }
+                    _ => why,
                 };
                 self.broken = Some(why.clone());
                 Err(ImapError::ConnectionLost(why))

@@ -14,7 +14,8 @@
 //!   adding methods to [`Session`].
 //! - `exec.rs`: [`Session`] itself and running one command: writing its
 //!   fragments, reading to its tagged answer, keeping the untagged data it
-//!   asked for within a budget.
+//!   asked for within a budget; `closing.rs`: what the server said before
+//!   it closed, read when a write fails.
 //! - `command.rs`: every command encoded ([`command::Request`], APPEND,
 //!   LOGIN, AUTHENTICATE and its SASL messages), as fragments.
 //! - `data.rs`: untagged data parsed (imap-proto) into `types.rs` values.
@@ -28,6 +29,7 @@
 
 mod append;
 mod auth;
+mod closing;
 pub mod command;
 pub mod compress;
 pub mod connection;

@@ -162,3 +162,42 @@ fn garbage_leaves_the_session_unusable() {
     assert!(matches!(s.noop(), Err(ImapError::ConnectionLost(_))));
     h.join().unwrap();
 }
+
+/// Yahoo's rate limit met while pipelining: the server refuses the first
+/// APPEND, says BYE and closes while the client still writes the second
+/// (16 MiB, LITERAL+). The write fails; what the server said before it
+/// closed is read all the same: the first APPEND's answer is the refusal
+/// (not a lost connection), and the lost connection's reason is the BYE.
+#[test]
+fn what_the_server_said_before_it_closed_is_read_after_a_failed_write() {
+    let (port, h) = peer(vec![
+        Send(GREETING_PLUS),
+        exp(LOGIN),
+        Send(LOGGED_IN),
+        exp(b"A0002 APPEND INBOX {5+}\r\nHello\r\n"),
+        Send(b"A0002 NO [LIMIT] UID Rate limit hit.\r\n* BYE Rate limit hit; closing.\r\n"),
+        Close,
+    ]);
+    let mut s = Session::connect(&opts(port)).unwrap();
+    let item = |bytes| crate::imap::AppendItem {
+        flags: &[],
+        date: None,
+        bytes,
+    };
+    let first = s.append_start("INBOX", &[item(b"Hello")]).unwrap();
+    let big = vec![b'x'; 16 << 20];
+    let second = s.append_start("INBOX", &[item(&big)]);
+    let e = second.unwrap_err();
+    assert!(e.is_connection_lost(), "{e}");
+    assert!(e.to_string().contains("BYE (Rate limit hit"), "{e}");
+    match s.append_finish(&first) {
+        Err(ImapError::No { code, text }) => {
+            assert_eq!(code, Some(crate::imap::Code::Limit));
+            assert_eq!(text, "UID Rate limit hit.");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.is_broken());
+    assert_eq!(s.stats().append_commands, 2);
+    h.join().unwrap();
+}

@@ -24,11 +24,28 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub(super) struct Link<'a> {
     server: Box<dyn MailServer>,
     connect: Connect<'a>,
+    /// The counters of the sessions it replaced: the run's totals sum
+    /// over reconnections.
+    earlier: SessionStats,
+}
+
+/// A reconnection that succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Reconnected {
+    /// The attempt that succeeded (refusals that were throttles not counted).
+    pub attempt: u32,
+    /// The server refused a connection as a throttle first (Yahoo's
+    /// penalty BYE): the break was the provider's pace, not a fault.
+    pub throttled: bool,
 }
 
 impl<'a> Link<'a> {
     pub fn new(server: Box<dyn MailServer>, connect: Connect<'a>) -> Link<'a> {
-        Link { server, connect }
+        Link {
+            server,
+            connect,
+            earlier: SessionStats::default(),
+        }
     }
 
     /// The session, to send a command.
@@ -44,8 +61,14 @@ impl<'a> Link<'a> {
         self.server.is_broken()
     }
 
+    /// This lane's counters over every session it had.
     pub fn stats(&self) -> SessionStats {
-        self.server.stats()
+        let now = self.server.stats();
+        SessionStats {
+            append_commands: self.earlier.append_commands + now.append_commands,
+            bytes_sent: self.earlier.bytes_sent + now.bytes_sent,
+            bytes_received: self.earlier.bytes_received + now.bytes_received,
+        }
     }
 
     pub fn logout(self) {
@@ -53,11 +76,14 @@ impl<'a> Link<'a> {
     }
 
     /// Opens a new session in place of the broken one (lost because of
-    /// `why`); returns the attempt that succeeded. Stops at once when
+    /// `why`). Stops at once when
     /// `stop` is set or the server refuses the credentials or TLS.
     /// A throttle's pause (`pace`, e.g. Yahoo's penalty after its
     /// rate-limit BYE) is waited out first; a refusal that is a throttle
-    /// lengthens it, and the provider's quota stops the run. A refusal
+    /// (a BYE greeting saying `[UNAVAILABLE]`, "rate limit") is a pause,
+    /// not an attempt: it lengthens the pace's pause (backoff, up to
+    /// `--max-throttle-wait`, after which it counts as an attempt), and
+    /// the provider's quota stops the run. A refusal
     /// by the session cap ends the lane ([`Stop::Fewer`]) when `leave`
     /// says other connections carry on; else it is retried like others.
     pub fn reconnect(
@@ -67,10 +93,13 @@ impl<'a> Link<'a> {
         stop: &AtomicBool,
         pace: &Pace,
         leave: &dyn Fn(&str) -> bool,
-    ) -> Result<u32, Stop> {
+    ) -> Result<Reconnected, Stop> {
         let mut last = why.to_string();
         let mut pause = Duration::ZERO;
-        for attempt in 1..=retries {
+        let mut throttled = false;
+        let mut attempt = 0;
+        while attempt < retries {
+            attempt += 1;
             let until = std::time::Instant::now() + pause.max(pace.pause_left());
             while std::time::Instant::now() < until {
                 if stop.load(Ordering::SeqCst) {
@@ -89,8 +118,9 @@ impl<'a> Link<'a> {
             };
             match (self.connect)() {
                 Ok(s) => {
+                    self.earlier = self.stats();
                     self.server = s;
-                    return Ok(attempt);
+                    return Ok(Reconnected { attempt, throttled });
                 }
                 Err(e @ (ImapError::Auth(_) | ImapError::Tls(_) | ImapError::PlaintextRefused)) => {
                     return Err(Stop::Connection(format!("{why}; reconnecting failed: {e}")));
@@ -101,8 +131,12 @@ impl<'a> Link<'a> {
                             pace.quota_hit(&q);
                             return Err(Stop::Quota(q));
                         }
-                        Some(Slowdown::Throttled { wait, .. }) => {
-                            let _ = pace.throttled(wait);
+                        // Waited out before the next try, which this
+                        // one does not use up.
+                        Some(Slowdown::Throttled { wait, .. }) if pace.throttled(wait).is_ok() => {
+                            throttled = true;
+                            attempt -= 1;
+                            pause = Duration::ZERO;
                         }
                         Some(Slowdown::TooManySessions(cap)) if leave(&cap) => {
                             return Err(Stop::Fewer(cap));

@@ -69,7 +69,12 @@ impl<'a> Uploader<'a> {
         }
         if stop.is_none() && units.iter().any(|u| u.stage() == Stage::Lost) {
             let reconnected = if self.session.is_broken() {
-                self.reconnect(&why)
+                self.reconnect(&why).map(|r| {
+                    // Refused back in as a throttle (Yahoo's penalty BYE
+                    // after a break whose answer never came): the break
+                    // was the provider's pace, not a lost try.
+                    throttled |= r.throttled;
+                })
             } else {
                 Ok(())
             };
@@ -106,7 +111,9 @@ impl<'a> Uploader<'a> {
         for u in units {
             let s = self.settle(u)?;
             self.shared.pace.landed(s.landed);
-            if s.throttle.is_some() {
+            // A throttle refusal among them is the same event as the
+            // throttle that broke the connection: one pause, not two.
+            if s.throttle.is_some() && !throttled {
                 throttled = self
                     .shared
                     .pace

@@ -10,6 +10,7 @@ use crate::journal::{Before, Landed};
 use crate::message::Message;
 
 use super::lifecycle::Fate;
+use super::link::Reconnected;
 use super::server::MailServer;
 use super::slowdown::{Slowdown, classify};
 use super::{Stop, Uploader, append_item, is_trycreate};
@@ -42,7 +43,7 @@ impl Uploader<'_> {
                             continue;
                         }
                     }
-                    self.reconnect(&e.to_string())?
+                    self.reconnect(&e.to_string())?;
                 }
                 Err(e) => match classify(&e) {
                     // A throttled look or STATUS: waited out and run again,
@@ -62,19 +63,24 @@ impl Uploader<'_> {
     }
 
     /// Opens a new session in place of the broken one ([`super::link::Link::reconnect`]).
-    pub(super) fn reconnect(&mut self, why: &str) -> Result<(), Stop> {
+    pub(super) fn reconnect(&mut self, why: &str) -> Result<Reconnected, Stop> {
         let leave = self.leave_if_refused();
-        let attempt = self.session.reconnect(
+        let done = self.session.reconnect(
             why,
             self.opts.retries,
             &self.opts.stop,
             &self.shared.pace,
             &leave,
         )?;
+        let waited = match done.throttled {
+            true => " after the server's throttle",
+            false => "",
+        };
         self.report.warnings.push(format!(
-            "connection lost ({why}); reconnected (attempt {attempt})"
+            "connection lost ({why}); reconnected{waited} (attempt {})",
+            done.attempt
         ));
-        Ok(())
+        Ok(done)
     }
 
     /// A soft throttle (`OK [THROTTLED]`: stored, counted and journaled as

@@ -199,7 +199,7 @@ impl Uploader<'_> {
         let out = look(self);
         let cost = &mut self.report.server_check;
         cost.seconds += started.elapsed().as_secs_f64();
-        // A reconnection inside the look starts a new count.
+        // The counts sum over reconnections (`link.rs`).
         cost.bytes_read += self
             .session
             .stats()

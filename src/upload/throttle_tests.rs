@@ -218,3 +218,55 @@ fn the_quota_bye_stops_cleanly_and_the_rerun_finishes_once() {
         }
     }
 }
+
+/// Yahoo's penalty: a connection broken before its answer was read (the
+/// rate-limit answer lost with the write), then refused back in with
+/// `* BYE [UNAVAILABLE] Rate limit penalty` — four times for the same
+/// message, more breaks than `--retries 2` allows. The refusals are the
+/// provider's pace: the pause is waited out, the breaks cost no try, the
+/// message lands; without them the same breaks fail it. The APPEND count
+/// sums over the connections.
+#[test]
+fn breaks_refused_back_in_as_throttles_cost_no_try() {
+    let penalty = || Fault::ByeSaying("[UNAVAILABLE] Rate limit penalty, try again later.".into());
+    for caps in [MULTI, SERIAL] {
+        for throttled in [true, false] {
+            let case = format!("4 breaks, penalty BYE at reconnection: {throttled}, {caps}");
+            let mut rules: Vec<Rule> = (2..=5)
+                .map(|n| Rule::at(Step::Append, n, Fault::LostUnstored))
+                .collect();
+            if throttled {
+                rules.extend([2, 4, 6, 8].map(|n| Rule::at(Step::Connect, n, penalty())));
+            }
+            let played = play(&case, caps, rules, true, |_| {});
+            let (report, world, sent) = (&played.report, &played.world, &played.sent);
+            let appends = world
+                .lock()
+                .unwrap()
+                .log
+                .iter()
+                .filter(|l| l.starts_with("Append"))
+                .count();
+            assert_eq!(report.append_commands as usize, appends, "{case}");
+            if !throttled {
+                assert!(
+                    report.failures.iter().any(|f| f.reason.contains("broke")),
+                    "{case}: {report:#?}"
+                );
+                continue;
+            }
+            assert!(report.failures.is_empty(), "{case}: {report:#?}");
+            assert_eq!(report.exit_status(), ExitStatus::Success, "{case}");
+            stored_once(&case, world, sent);
+            assert_eq!(world.lock().unwrap().connections, 9, "{case}");
+            assert!(
+                report
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains("after the server's throttle")),
+                "{case}: {:?}",
+                report.warnings
+            );
+        }
+    }
+}
