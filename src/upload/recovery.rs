@@ -69,7 +69,13 @@ impl<'a> Uploader<'a> {
         }
         if stop.is_none() && units.iter().any(|u| u.stage() == Stage::Lost) {
             let reconnected = if self.session.is_broken() {
-                self.reconnect(&why).map(|r| {
+                // The throttle's pause is waited out (and said) first.
+                let paused = if throttled {
+                    self.wait_out(&why)
+                } else {
+                    Ok(())
+                };
+                paused.and_then(|()| self.reconnect(&why)).map(|r| {
                     // Refused back in as a throttle (Yahoo's penalty BYE
                     // after a break whose answer never came): the break
                     // was the provider's pace, not a lost try.
