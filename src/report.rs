@@ -462,9 +462,8 @@ impl Report {
             let n = self.unreadable_files.len();
             let _ = writeln!(
                 s,
-                "{n} source file{} recognised as mail could not be read (named above), none of {} messages sent",
+                "{n} source file{} of mail could not be read (named above)",
                 if n == 1 { "" } else { "s" },
-                if n == 1 { "its" } else { "their" }
             );
         }
         let mut reasons: Vec<(&str, usize)> = Vec::new();
@@ -583,6 +582,31 @@ mod tests {
         assert_eq!(r.exit_status().code(), 3);
         r.interrupted = true;
         assert_eq!(r.exit_status().code(), 130);
+    }
+
+    #[test]
+    fn an_unreadable_source_file_fails_the_run() {
+        let mut r = Report::default();
+        r.uploaded("INBOX", 10);
+        r.unreadable_files.push(UnreadableFile {
+            path: "mix/trunc.pst".into(),
+            reason: "not a readable PST file: truncated".into(),
+        });
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+        // Not a quota stop with nothing failed: the file needs the user.
+        r.quota_stop = Some("daily quota".into());
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+        assert_eq!(
+            r.problems(),
+            "mailhaul: mix/trunc.pst: not a readable PST file: truncated\n"
+        );
+        assert!(
+            r.summary()
+                .contains("\n1 source file of mail could not be read (named above)\n")
+        );
+        let doc = r.to_json();
+        assert_eq!(doc["unreadable_files"][0]["path"], "mix/trunc.pst");
+        assert_eq!(doc["exit_code"], 1);
     }
 
     #[test]

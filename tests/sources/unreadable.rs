@@ -123,7 +123,7 @@ fn mail_files_that_cannot_be_read_fail_the_run_and_the_rest_lands() {
     );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary.contains("4 source files recognised as mail could not be read"),
+        summary.contains("4 source files of mail could not be read (named above)"),
         "{summary}"
     );
     let out = MailhaulCommand::new()
