@@ -76,6 +76,21 @@ pub struct Failure {
     pub reason: String,
 }
 
+/// A source file recognised as mail (by its magic or a mail extension)
+/// that could not be read, so none of its messages were counted or sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnreadableFile {
+    pub path: String,
+    pub reason: String,
+}
+
+impl UnreadableFile {
+    /// The line the report and `scan` print.
+    pub fn line(&self) -> String {
+        format!("{}: {}", self.path, self.reason)
+    }
+}
+
 /// Counts for one target mailbox.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MailboxTally {
@@ -201,6 +216,8 @@ impl ServerCheck {
 pub struct Report {
     pub mailboxes: Vec<MailboxTally>,
     pub failures: Vec<Failure>,
+    /// Source files recognised as mail that could not be read (exit 1).
+    pub unreadable_files: Vec<UnreadableFile>,
     pub skips: Vec<Skip>,
     /// Things that did not stop any message but are worth saying.
     pub warnings: Vec<String>,
@@ -329,6 +346,7 @@ impl Report {
             t.bytes += m.bytes;
         }
         self.failures.extend(other.failures);
+        self.unreadable_files.extend(other.unreadable_files);
         self.skips.extend(other.skips);
         self.warnings.extend(other.warnings);
         self.append_commands += other.append_commands;
@@ -368,13 +386,14 @@ impl Report {
     }
 
     pub fn exit_status(&self) -> ExitStatus {
+        let failed = !self.failures.is_empty() || !self.unreadable_files.is_empty();
         if self.interrupted {
             ExitStatus::Interrupted
-        } else if self.quota_stop.is_some() && self.failures.is_empty() {
+        } else if self.quota_stop.is_some() && !failed {
             ExitStatus::Quota
         } else if self.connection_lost {
             ExitStatus::Connection
-        } else if self.aborted.is_some() || !self.failures.is_empty() {
+        } else if self.aborted.is_some() || failed {
             ExitStatus::Partial
         } else {
             ExitStatus::Success
@@ -439,6 +458,14 @@ impl Report {
                 self.copies
             );
         }
+        if !self.unreadable_files.is_empty() {
+            let n = self.unreadable_files.len();
+            let _ = writeln!(
+                s,
+                "{n} source file{} of mail could not be read (named above)",
+                if n == 1 { "" } else { "s" },
+            );
+        }
         let mut reasons: Vec<(&str, usize)> = Vec::new();
         for k in &self.skips {
             match reasons.iter_mut().find(|(r, _)| *r == k.reason) {
@@ -465,6 +492,9 @@ impl Report {
                 sanitize(&f.reason)
             );
         }
+        for u in &self.unreadable_files {
+            let _ = writeln!(s, "mailhaul: {}", sanitize(&u.line()));
+        }
         for k in &self.keywords_dropped {
             let _ = writeln!(s, "mailhaul: warning: {}", sanitize(&k.line()));
         }
@@ -490,6 +520,7 @@ impl Report {
             "mailboxes": self.mailboxes,
             "totals": self.totals(),
             "failures": self.failures,
+            "unreadable_files": self.unreadable_files,
             "skips": self.skips,
             "warnings": self.warnings,
             "server_check": self.server_check,
@@ -551,6 +582,31 @@ mod tests {
         assert_eq!(r.exit_status().code(), 3);
         r.interrupted = true;
         assert_eq!(r.exit_status().code(), 130);
+    }
+
+    #[test]
+    fn an_unreadable_source_file_fails_the_run() {
+        let mut r = Report::default();
+        r.uploaded("INBOX", 10);
+        r.unreadable_files.push(UnreadableFile {
+            path: "mix/trunc.pst".into(),
+            reason: "not a readable PST file: truncated".into(),
+        });
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+        // Not a quota stop with nothing failed: the file needs the user.
+        r.quota_stop = Some("daily quota".into());
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+        assert_eq!(
+            r.problems(),
+            "mailhaul: mix/trunc.pst: not a readable PST file: truncated\n"
+        );
+        assert!(
+            r.summary()
+                .contains("\n1 source file of mail could not be read (named above)\n")
+        );
+        let doc = r.to_json();
+        assert_eq!(doc["unreadable_files"][0]["path"], "mix/trunc.pst");
+        assert_eq!(doc["exit_code"], 1);
     }
 
     #[test]

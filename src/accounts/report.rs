@@ -110,6 +110,14 @@ impl AccountOutcome {
                 .failures
                 .first()
                 .map(|f| format!("{} messages failed, first: {}", t.failed, f.reason))
+                .or_else(|| {
+                    let n = report.unreadable_files.len();
+                    let first = report.unreadable_files.first()?;
+                    Some(format!(
+                        "{n} source files could not be read, first: {}",
+                        first.line()
+                    ))
+                })
         });
         AccountOutcome {
             account,
