@@ -47,15 +47,7 @@ fn yahoo_rate_limit_breaks_are_waited_out_and_nothing_fails() {
     let mut c = MailhaulCommand::new();
     c.arg("upload")
         .arg(&src)
-        .arg("--server")
-        .arg(format!(
-            "imap://{}@127.0.0.1:{}",
-            dovecot.user(),
-            proxy.port()
-        ))
-        .arg("--allow-plaintext")
-        .env("MAILHAUL_PASSWORD", dovecot.password())
-        .attach(&dovecot)
+        .server_via(&dovecot, proxy.port())
         .arg("--json")
         .arg("--journal")
         .arg(dir.path().join("journal"));
