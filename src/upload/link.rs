@@ -1,9 +1,11 @@
 //! The connection an uploader works through, and its replacement: a
 //! [`MailServer`] (a real session or, in unit tests, a scripted one) and
 //! the [`Connect`] that opens a new one when it breaks, immediately and
-//! then with growing pauses, `--retries` times in all. What a broken
-//! connection had in flight is not this module's concern: the batch
-//! lifecycle looks for it (`recovery.rs`).
+//! then with growing pauses, `--retries` times in all; a refusal that is
+//! a throttle (Yahoo's penalty BYE) is a pause of the pace, not an
+//! attempt. The counters it reports sum over the sessions it had. What a
+//! broken connection had in flight is not this module's concern: the
+//! batch lifecycle looks for it (`recovery.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
