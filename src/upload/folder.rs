@@ -152,8 +152,11 @@ impl Uploader<'_> {
             match self.presence(&mailbox, msg, &fp)? {
                 Presence::Absent => {}
                 Presence::There(why) => {
-                    self.report
-                        .already_present(&mailbox, msg.origin.to_string(), why.into());
+                    self.report.already_present(
+                        &mailbox,
+                        msg.origin.to_string(),
+                        why.reason().into(),
+                    );
                     self.progress.advance(msg.bytes.len() as u64);
                     continue;
                 }

@@ -81,18 +81,7 @@ pub fn upload_to(
             }
         },
     };
-    let shared = Shared {
-        failed_out,
-        seen: Mutex::new(HashMap::new()),
-        on_server: Mutex::new(HashMap::new()),
-        checking: Mutex::new(()),
-        source_keys: Mutex::new(SourceKeys::new(folders, map, &opts.read)),
-        waited: AtomicBool::new(false),
-        unsettled: Mutex::new(HashMap::new()),
-        pace: super::pace::Pace::new(opts.start_rate, opts.max_throttle_wait),
-        budget: Budget::new(opts.max_bytes_per_day, journal.as_ref()),
-        journal: journal.map(Mutex::new),
-    };
+    let shared = Shared::new(journal, failed_out, folders, map, opts);
     let lanes = distribute(folders, opts.jobs, opts.unordered);
     let connections = lanes.len().max(1);
     let orphans = Orphans::new(connections - 1);
@@ -200,6 +189,30 @@ pub fn upload_to(
     report
 }
 
+impl Shared {
+    /// What the connections of a run over `folders` share, nothing met yet.
+    pub(super) fn new(
+        journal: Option<Journal>,
+        failed_out: Option<Mutex<FailedOut>>,
+        folders: &[PlannedFolder],
+        map: &TargetMap,
+        opts: &UploadOptions,
+    ) -> Shared {
+        Shared {
+            failed_out,
+            seen: Mutex::new(HashMap::new()),
+            on_server: Mutex::new(HashMap::new()),
+            checking: Mutex::new(()),
+            source_keys: Mutex::new(SourceKeys::new(folders, map, &opts.read)),
+            waited: AtomicBool::new(false),
+            unsettled: Mutex::new(HashMap::new()),
+            pace: super::pace::Pace::new(opts.start_rate, opts.max_throttle_wait),
+            budget: Budget::new(opts.max_bytes_per_day, journal.as_ref()),
+            journal: journal.map(Mutex::new),
+        }
+    }
+}
+
 /// True when a connection past the first was refused by the server's
 /// session cap ("Too many simultaneous connections"), or dropped or
 /// throttled when connecting while the first one works: its share goes to
@@ -257,7 +270,7 @@ impl Uploader<'_> {
 
     /// Ends this connection's part: answers still coming collected, the
     /// reason to stop in the report, the session logged out.
-    fn finish(mut self, result: Result<(), Stop>) -> Report {
+    pub(super) fn finish(mut self, result: Result<(), Stop>) -> Report {
         if result.is_err() {
             self.abandon();
         }
