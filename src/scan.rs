@@ -407,6 +407,10 @@ mod tests {
 
     /// `letters`: an empty message, one with a NUL byte, one ordinary.
     fn scan_letters(server: &ServerFacts) -> ScanReport {
+        scan_letters_with(server, &mut |_, _| Presence::Absent)
+    }
+
+    fn scan_letters_with(server: &ServerFacts, presence: &mut Presences<'_>) -> ScanReport {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("letters");
         std::fs::write(
@@ -422,7 +426,7 @@ mod tests {
             kind: FolderKind::Mbox,
             folder: vec!["letters".into()],
         }]);
-        scan(&plan, &map, &ReadOptions::default(), server)
+        scan_with(&plan, &map, &ReadOptions::default(), server, presence)
     }
 
     #[test]
@@ -474,6 +478,53 @@ mod tests {
                 .any(|f| f.reason.contains("APPENDLIMIT of 10")),
             "{:?}",
             r.refusals
+        );
+    }
+
+    /// Against a server, each message the decision sends is asked of the
+    /// presence check: one already there is counted as such, not as sent;
+    /// one the check cannot tell is not sent, as the upload reports it.
+    #[test]
+    fn the_presence_check_decides_what_is_sent() {
+        let binary = ServerFacts {
+            append_limit: None,
+            binary: Some(true),
+            size_cap: None,
+        };
+        let mut asked = Vec::new();
+        let mut presence = |mailbox: &str, msg: &Message| {
+            asked.push(mailbox.to_string());
+            if msg.bytes.windows(4).any(|w| w == b"zero") {
+                Presence::There(FoundBy::Server)
+            } else {
+                Presence::Unchecked("could not check".into())
+            }
+        };
+        let mut r = scan_letters_with(&binary, &mut presence);
+        assert_eq!(asked, ["letters", "letters"], "the empty one is not asked");
+        let m = &r.mailboxes[0];
+        assert_eq!((m.messages, m.already_on_server, m.refused), (0, 1, 2));
+        assert!(
+            r.refusals
+                .iter()
+                .any(|f| f.reason == "could not check" && f.class == FailureClass::NotSent),
+            "{:?}",
+            r.refusals
+        );
+        r.against_server = Some(AgainstServer::of(&r.mailboxes, OpenBatches::default()));
+        let text = r.render();
+        assert!(
+            text.contains(", 2 cannot be sent, 1 already there (server)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("upload would send 0 messages (0 B), 1 already there (server)\n"),
+            "{text}"
+        );
+        assert_eq!(r.to_json()["against_server"]["already_there"], 1);
+        assert_eq!(
+            already_there(2, 3),
+            ", 5 already there (2 journal, 3 server)"
         );
     }
 }
