@@ -99,6 +99,27 @@ fn server_files(dovecot: &Dovecot) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// A Dovecot into which the source (in the temp dir) was uploaded in
+/// full, with the journal it wrote.
+fn uploaded_once() -> (Dovecot, tempfile::TempDir, PathBuf, PathBuf) {
+    let dovecot = Dovecot::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let maildir = source(tmp.path());
+    let journal = tmp.path().join("j.journal");
+    let j = journal.to_str().unwrap();
+    upload(&dovecot, &maildir, &["--journal", j, "--quiet"]).assert_success();
+    (dovecot, tmp, maildir, journal)
+}
+
+/// Uploads with `journal`; the messages it sent.
+fn uploaded(dovecot: &Dovecot, maildir: &Path, journal: &str) -> u64 {
+    let out = upload(dovecot, maildir, &["--journal", journal, "--json"]).assert_success();
+    let report = json(&out.stdout);
+    report["totals"]["uploaded"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{report}"))
+}
+
 fn json(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
@@ -162,12 +183,8 @@ fn dry_run(dovecot: &Dovecot, maildir: &Path, journal: &[&str]) -> (String, serd
 /// (from the journal, then found by the server check) and would send 0.
 #[test]
 fn after_a_complete_upload_the_dry_run_finds_everything_there() {
-    let dovecot = Dovecot::start().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let maildir = source(tmp.path());
-    let journal = tmp.path().join("j.journal");
+    let (dovecot, tmp, maildir, journal) = uploaded_once();
     let j = journal.to_str().unwrap();
-    upload(&dovecot, &maildir, &["--journal", j, "--quiet"]).assert_success();
 
     let (text, doc) = dry_run(&dovecot, &maildir, &["--journal", j]);
     assert!(
@@ -221,12 +238,7 @@ fn after_a_complete_upload_the_dry_run_finds_everything_there() {
     );
 
     // The upload agrees: it sends nothing.
-    let report = json(
-        &upload(&dovecot, &maildir, &["--journal", fresh, "--json"])
-            .assert_success()
-            .stdout,
-    );
-    assert_eq!(report["totals"]["uploaded"].as_u64(), Some(0), "{report}");
+    assert_eq!(uploaded(&dovecot, &maildir, fresh), 0);
 }
 
 /// Two messages added to Work and a new folder of one: the dry run (with
@@ -235,12 +247,8 @@ fn after_a_complete_upload_the_dry_run_finds_everything_there() {
 /// an interrupted run left open in the journal is named, not resolved.
 #[test]
 fn the_dry_run_counts_what_the_upload_then_sends() {
-    let dovecot = Dovecot::start().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let maildir = source(tmp.path());
-    let journal = tmp.path().join("j.journal");
+    let (dovecot, _tmp, maildir, journal) = uploaded_once();
     let j = journal.to_str().unwrap();
-    upload(&dovecot, &maildir, &["--journal", j, "--quiet"]).assert_success();
     for i in [20, 21] {
         write_message(
             &maildir,
@@ -312,12 +320,7 @@ fn the_dry_run_counts_what_the_upload_then_sends() {
         "{doc}"
     );
 
-    let report = json(
-        &upload(&dovecot, &maildir, &["--journal", j, "--json"])
-            .assert_success()
-            .stdout,
-    );
-    assert_eq!(report["totals"]["uploaded"].as_u64(), Some(3), "{report}");
+    assert_eq!(uploaded(&dovecot, &maildir, j), 3);
     let (text, _) = dry_run(&dovecot, &maildir, &["--journal", j]);
     assert!(
         text.contains("upload would send 0 messages (0 B), 63 already there (journal)"),

@@ -244,15 +244,7 @@ impl Journal {
             },
             LockError::Io { path, error } => JournalError::Io { path, error },
         })?;
-        let data = match std::fs::read(path) {
-            Ok(d) => d,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(io_err(e)),
-        };
-        let decoded = record::decode(&data).map_err(|why| JournalError::Foreign {
-            path: path.to_path_buf(),
-            why,
-        })?;
+        let (data, decoded) = read_records(path)?;
         let mut notes = Vec::new();
         let file = private_file::open(path, OpenOptions::new().create(true).append(true))
             .map_err(io_err)?;
@@ -271,25 +263,13 @@ impl Journal {
             .try_clone()
             .and_then(|own| Syncer::start(own, written, durability, sync))
             .map_err(io_err)?;
-        let mut j = Journal {
-            path: path.to_path_buf(),
-            writer: Some(Writer {
-                file,
-                syncer,
-                _lock: lock,
-            }),
-            landed: HashMap::new(),
-            begun_uidvalidity: HashMap::new(),
-            pending: BTreeMap::new(),
-            uploads: Vec::new(),
-            next_batch: 1,
-            buf: Vec::new(),
-            written,
-            durability,
-            fault: None,
-            fault_told: false,
-            notes,
+        let writer = Writer {
+            file,
+            syncer,
+            _lock: lock,
         };
+        let mut j = Journal::new(path, Some(writer), written, durability);
+        j.notes = notes;
         if decoded.valid_len == 0 {
             j.buf.extend_from_slice(record::MAGIC);
             j.sync()?;
@@ -300,40 +280,33 @@ impl Journal {
         Ok(j)
     }
 
-    /// Reads the journal at `path` without locking or writing anything
-    /// (no file or directory is created, a torn tail is only skipped):
-    /// what a dry run needs to know of it. A missing file is an empty
-    /// journal. Anything written to it fails ([`JournalError::ReadOnly`]).
-    pub fn read_only(path: &Path) -> Result<Journal, JournalError> {
-        let data = match std::fs::read(path) {
-            Ok(d) => d,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => {
-                return Err(JournalError::Io {
-                    path: path.to_path_buf(),
-                    error,
-                });
-            }
-        };
-        let decoded = record::decode(&data).map_err(|why| JournalError::Foreign {
+    /// A journal of no records yet, `written` bytes long.
+    fn new(path: &Path, writer: Option<Writer>, written: u64, durability: Durability) -> Journal {
+        Journal {
             path: path.to_path_buf(),
-            why,
-        })?;
-        let mut j = Journal {
-            path: path.to_path_buf(),
-            writer: None,
+            writer,
             landed: HashMap::new(),
             begun_uidvalidity: HashMap::new(),
             pending: BTreeMap::new(),
             uploads: Vec::new(),
             next_batch: 1,
             buf: Vec::new(),
-            written: decoded.valid_len as u64,
-            durability: Durability::default(),
+            written,
+            durability,
             fault: None,
             fault_told: false,
             notes: Vec::new(),
-        };
+        }
+    }
+
+    /// Reads the journal at `path` without locking or writing anything
+    /// (no file or directory is created, a torn tail is only skipped):
+    /// what a dry run needs to know of it. A missing file is an empty
+    /// journal. Anything written to it fails ([`JournalError::ReadOnly`]).
+    pub fn read_only(path: &Path) -> Result<Journal, JournalError> {
+        let (_, decoded) = read_records(path)?;
+        let written = decoded.valid_len as u64;
+        let mut j = Journal::new(path, None, written, Durability::default());
         for r in decoded.records {
             j.apply(r);
         }
@@ -643,6 +616,26 @@ impl Drop for Journal {
             log::error!("{e}");
         }
     }
+}
+
+/// The bytes of the journal at `path` (none when it does not exist) and
+/// the records they hold.
+fn read_records(path: &Path) -> Result<(Vec<u8>, record::Decoded), JournalError> {
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => {
+            return Err(JournalError::Io {
+                path: path.to_path_buf(),
+                error,
+            });
+        }
+    };
+    let decoded = record::decode(&data).map_err(|why| JournalError::Foreign {
+        path: path.to_path_buf(),
+        why,
+    })?;
+    Ok((data, decoded))
 }
 
 /// The default journal for a server and user: under `$XDG_STATE_HOME/mailhaul/`

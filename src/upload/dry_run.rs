@@ -15,8 +15,9 @@ use crate::message::Message;
 use crate::plan::{PlannedFolder, TargetMap};
 use crate::progress::{Progress, ProgressMode};
 
+use super::run::boxed;
 use super::server_check::{Presence, UNCHECKED};
-use super::{MailServer, Shared, Stop, UploadOptions, Uploader};
+use super::{Shared, Stop, UploadOptions, Uploader};
 
 /// Batches an interrupted run left open in the journal: the upload looks
 /// for their messages on the server before it sends anything.
@@ -65,7 +66,7 @@ pub fn look_up<T>(
     opts: &UploadOptions,
     body: impl FnOnce(&mut Presences<'_>) -> T,
 ) -> (T, Looked) {
-    let boxed = || connect().map(|s| Box::new(s) as Box<dyn MailServer>);
+    let boxed = boxed(connect);
     let open = journal.as_ref().map(OpenBatches::of).unwrap_or_default();
     let shared = Shared::new(journal, None, folders, map, opts);
     let progress = Progress::new(0, ProgressMode::Hidden, 1);

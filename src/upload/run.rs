@@ -37,16 +37,22 @@ pub fn upload(
     opts: &UploadOptions,
     progress: &Progress,
 ) -> Report {
-    let boxed = || connect().map(|s| Box::new(s) as Box<dyn MailServer>);
     upload_to(
         Box::new(session),
-        &boxed,
+        &boxed(connect),
         journal,
         folders,
         map,
         opts,
         progress,
     )
+}
+
+/// `connect`, its sessions as [`MailServer`]s.
+pub(super) fn boxed<'a>(
+    connect: &'a (dyn Fn() -> Result<Session, ImapError> + Sync),
+) -> impl Fn() -> Result<Box<dyn MailServer>, ImapError> + Sync + 'a {
+    move || connect().map(|s| Box::new(s) as Box<dyn MailServer>)
 }
 
 /// [`upload`] through any [`MailServer`] (a scripted one in unit tests).
