@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use crate::message::Message;
 use crate::plan::{Plan, ServerFacts, TargetMap, Verdict, decide};
-use crate::report::{Failure, FailureClass, human_bytes, sanitize};
+use crate::report::{Failure, FailureClass, ServerCheck, human_bytes, sanitize};
 use crate::source::ReadOptions;
-use crate::upload::{FoundBy, OpenBatches, Presence, Presences};
+use crate::upload::{FoundBy, Looked, OpenBatches, Presence, Presences};
 
 /// What one target mailbox would receive.
 #[derive(Debug, Default, Serialize)]
@@ -90,13 +90,17 @@ pub struct AgainstServer {
     pub already_on_server: u64,
     /// Batches an interrupted run left open: the upload looks at them first.
     pub open_batches: OpenBatches,
+    /// What the dry run's looks at the server cost (those the upload
+    /// makes too).
+    pub server_check: ServerCheck,
 }
 
 impl AgainstServer {
-    /// The totals of `mailboxes`, with the journal's open batches.
-    pub fn of(mailboxes: &[MailboxScan], open_batches: OpenBatches) -> AgainstServer {
+    /// The totals of `mailboxes`, with what the looks found and cost.
+    pub fn of(mailboxes: &[MailboxScan], looked: Looked) -> AgainstServer {
         let mut a = AgainstServer {
-            open_batches,
+            open_batches: looked.open,
+            server_check: looked.server_check,
             ..Default::default()
         };
         for m in mailboxes {
@@ -511,7 +515,7 @@ mod tests {
             "{:?}",
             r.refusals
         );
-        r.against_server = Some(AgainstServer::of(&r.mailboxes, OpenBatches::default()));
+        r.against_server = Some(AgainstServer::of(&r.mailboxes, Looked::default()));
         let text = r.render();
         assert!(
             text.contains(", 2 cannot be sent, 1 already there (server)\n"),

@@ -207,6 +207,16 @@ fn after_a_complete_upload_the_dry_run_finds_everything_there() {
         "{doc}"
     );
     assert_eq!(a["already_there"].as_u64(), Some(TOTAL), "{doc}");
+    // The journal accounts for everything: spot checks, no message read.
+    assert_eq!(
+        a["server_check"]["messages_read"].as_u64(),
+        Some(0),
+        "{doc}"
+    );
+    assert!(
+        a["server_check"]["spot_checked"].as_u64() > Some(0),
+        "{doc}"
+    );
     assert_eq!(
         doc["mailboxes"][0]["already_uploaded"].as_u64(),
         Some(40),
@@ -229,6 +239,12 @@ fn after_a_complete_upload_the_dry_run_finds_everything_there() {
         assert_eq!(
             (a["would_send"].as_u64(), a["already_on_server"].as_u64()),
             (Some(0), Some(TOTAL)),
+            "{doc}"
+        );
+        // No journal: every message's size and Message-ID read once.
+        assert_eq!(
+            a["server_check"]["messages_read"].as_u64(),
+            Some(TOTAL),
             "{doc}"
         );
     }

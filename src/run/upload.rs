@@ -124,7 +124,7 @@ impl Prepared {
             ServerFacts::of(self.session.capabilities()).with_size_cap(settings.upload.size_cap);
         let login = &self.login;
         let reconnect = || login.connect();
-        let (mut scan, looked) = upload::look_up(
+        let (mut scan, mut looked) = upload::look_up(
             self.session,
             &reconnect,
             self.journal,
@@ -141,8 +141,8 @@ impl Prepared {
                 )
             },
         );
-        scan.against_server = Some(AgainstServer::of(&scan.mailboxes, looked.open));
-        scan.warnings.extend(looked.warnings);
+        scan.warnings.extend(std::mem::take(&mut looked.warnings));
+        scan.against_server = Some(AgainstServer::of(&scan.mailboxes, looked));
         scan.warnings.extend(self.problems);
         scan
     }

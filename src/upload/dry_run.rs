@@ -14,6 +14,7 @@ use crate::journal::Journal;
 use crate::message::Message;
 use crate::plan::{PlannedFolder, TargetMap};
 use crate::progress::{Progress, ProgressMode};
+use crate::report::ServerCheck;
 
 use super::run::boxed;
 use super::server_check::{Presence, UNCHECKED};
@@ -49,6 +50,8 @@ pub struct Looked {
     /// The server check's warnings (a journal distrusted, a mailbox that
     /// could not be read).
     pub warnings: Vec<String>,
+    /// What the looks cost, as the upload's report gives it.
+    pub server_check: ServerCheck,
 }
 
 /// Whether the upload would find a message already in a mailbox.
@@ -93,6 +96,7 @@ pub fn look_up<T>(
     let looked = Looked {
         open,
         warnings: report.warnings,
+        server_check: report.server_check,
     };
     (out, looked)
 }
