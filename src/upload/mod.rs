@@ -51,6 +51,7 @@ mod lifecycle_tests;
 mod link;
 mod mode;
 mod pace;
+mod read_through;
 mod recovery;
 pub mod resolve;
 mod rewritten;
@@ -175,6 +176,8 @@ struct Shared {
     pace: pace::Pace,
     /// The account's daily byte budget.
     budget: budget::Budget,
+    /// The shares read to their end (`read_through.rs`).
+    read_through: read_through::ReadThrough,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
