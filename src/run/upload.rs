@@ -19,7 +19,7 @@ use crate::scan::{AgainstServer, ScanReport};
 use crate::upload::{self, UploadMode};
 
 use super::scan::print_scan;
-use super::settings::UploadSettings;
+use super::settings::{SourceProblems, UploadSettings};
 use super::setup::{connect, server_layout};
 use super::{Failure, connection, usage};
 
@@ -72,8 +72,8 @@ pub(super) struct Prepared {
     journal: Option<Journal>,
     pub plan: Plan,
     map: TargetMap,
-    /// The discovery's problems, reported as warnings.
-    problems: Vec<String>,
+    /// The discovery's problems: warnings, and files that fail the run.
+    problems: SourceProblems,
     pub mode: UploadMode,
 }
 
@@ -143,7 +143,8 @@ impl Prepared {
         );
         scan.warnings.extend(std::mem::take(&mut looked.warnings));
         scan.against_server = Some(AgainstServer::of(&scan.mailboxes, looked));
-        scan.warnings.extend(self.problems);
+        scan.errors.extend(self.problems.unreadable_lines());
+        scan.warnings.extend(self.problems.warnings);
         scan
     }
 
@@ -160,7 +161,8 @@ impl Prepared {
             &settings.upload,
             progress,
         );
-        report.warnings.extend(self.problems);
+        report.warnings.extend(self.problems.warnings);
+        report.unreadable_files.extend(self.problems.unreadable);
         report
     }
 }

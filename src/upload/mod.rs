@@ -30,8 +30,11 @@
 //! each target mailbox and reads what it holds beyond the journal;
 //! `server.rs` is the server as a trait ([`MailServer`]: a
 //! [`crate::imap::Session`], or a scripted one in unit tests);
-//! `failed_out.rs` keeps the messages that did not land; `dry_run.rs`
-//! asks the same presence check for `upload --dry-run`, sending nothing.
+//! `failed_out.rs` keeps the messages that did not land; `read_through.rs`
+//! which shares were read to their end, so that a run stopped early says
+//! which mailboxes its counts do not cover.
+//! `dry_run.rs` asks the same presence check for `upload --dry-run`,
+//! sending nothing.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
 mod books;
@@ -53,6 +56,7 @@ mod lifecycle_tests;
 mod link;
 mod mode;
 mod pace;
+mod read_through;
 mod recovery;
 pub mod resolve;
 mod rewritten;
@@ -179,6 +183,8 @@ struct Shared {
     pace: pace::Pace,
     /// The account's daily byte budget.
     budget: budget::Budget,
+    /// The shares read to their end (`read_through.rs`).
+    read_through: read_through::ReadThrough,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
