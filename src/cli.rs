@@ -386,8 +386,10 @@ pub struct UploadArgs {
     #[arg(long, value_name = "DIR")]
     pub failed_out: Option<PathBuf>,
 
-    /// Connect and print the full plan with the server's names and the messages it
-    /// would refuse (empty, over APPENDLIMIT, NUL bytes without BINARY), but send nothing.
+    /// Connect and print the full plan with the server's names, the messages it
+    /// would refuse (empty, over APPENDLIMIT, NUL bytes without BINARY), and how
+    /// many are already there (journal, server check) and would not be sent; send,
+    /// create and write nothing (the journal is only read).
     #[arg(long, short = 'n')]
     pub dry_run: bool,
 

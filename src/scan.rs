@@ -3,7 +3,10 @@
 //! problems found. Each message's fate comes from [`crate::plan::decide()`],
 //! as in the upload: `scan` knows no server ([`ServerFacts::unknown`]) and
 //! lists what depends on it; `upload --dry-run` passes the server's facts
-//! and so shows the very refusals the upload will make.
+//! and so shows the very refusals the upload will make, and asks the
+//! upload's presence check ([`crate::upload::look_up`]) which of the
+//! messages it would send are already there (journal, server check), so
+//! that what it counts as to be sent is what the upload sends.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,8 +16,9 @@ use serde::Serialize;
 
 use crate::message::Message;
 use crate::plan::{Plan, ServerFacts, TargetMap, Verdict, decide};
-use crate::report::{Failure, human_bytes, sanitize};
+use crate::report::{Failure, FailureClass, ServerCheck, human_bytes, sanitize};
 use crate::source::ReadOptions;
+use crate::upload::{FoundBy, Looked, OpenBatches, Presence, Presences};
 
 /// What one target mailbox would receive.
 #[derive(Debug, Default, Serialize)]
@@ -29,6 +33,12 @@ pub struct MailboxScan {
     /// Messages sent or refused depending on the server, which `scan` does
     /// not know (NUL bytes: sent only with BINARY); not in `messages`.
     pub depends_on_server: u64,
+    /// Messages the upload would not send: journaled as uploaded (the
+    /// journal confirmed by the server). Only against a server.
+    pub already_uploaded: u64,
+    /// Messages the upload would not send: found on the server by its
+    /// check. Only against a server.
+    pub already_on_server: u64,
     pub bytes: u64,
     pub oldest: Option<DateTime<FixedOffset>>,
     pub newest: Option<DateTime<FixedOffset>>,
@@ -62,6 +72,46 @@ pub struct ScanReport {
     pub depends_on_server: Vec<ServerDependent>,
     /// Things worth knowing that do not stop a message.
     pub warnings: Vec<String>,
+    /// What the upload would do on this server (`upload --dry-run` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub against_server: Option<AgainstServer>,
+}
+
+/// The dry run's totals against the server: what the upload would send
+/// and what it would find already there.
+#[derive(Debug, Default, Serialize)]
+pub struct AgainstServer {
+    pub would_send: u64,
+    pub would_send_bytes: u64,
+    /// Already there: journaled (confirmed by the server) plus found by the
+    /// server check.
+    pub already_there: u64,
+    pub already_uploaded: u64,
+    pub already_on_server: u64,
+    /// Batches an interrupted run left open: the upload looks at them first.
+    pub open_batches: OpenBatches,
+    /// What the dry run's looks at the server cost (those the upload
+    /// makes too).
+    pub server_check: ServerCheck,
+}
+
+impl AgainstServer {
+    /// The totals of `mailboxes`, with what the looks found and cost.
+    pub fn of(mailboxes: &[MailboxScan], looked: Looked) -> AgainstServer {
+        let mut a = AgainstServer {
+            open_batches: looked.open,
+            server_check: looked.server_check,
+            ..Default::default()
+        };
+        for m in mailboxes {
+            a.would_send += m.messages;
+            a.would_send_bytes += m.bytes;
+            a.already_uploaded += m.already_uploaded;
+            a.already_on_server += m.already_on_server;
+        }
+        a.already_there = a.already_uploaded + a.already_on_server;
+        a
+    }
 }
 
 /// A message sent or refused depending on the server.
@@ -74,6 +124,21 @@ pub struct ServerDependent {
 }
 
 impl ScanReport {
+    /// A message the upload would not send to `mailbox`, and why.
+    fn not_sent(&mut self, origin: &str, mailbox: String, class: FailureClass, reason: String) {
+        self.mailbox(&mailbox).refused += 1;
+        self.errors.push(format!(
+            "{origin} → {mailbox}: {}: {reason}",
+            class.as_str()
+        ));
+        self.refusals.push(Failure {
+            origin: origin.to_string(),
+            mailbox,
+            class,
+            reason,
+        });
+    }
+
     fn mailbox(&mut self, name: &str) -> &mut MailboxScan {
         let i = match self.mailboxes.iter().position(|m| m.name == name) {
             Some(i) => i,
@@ -92,6 +157,20 @@ impl ScanReport {
 /// Reads every planned folder; `server` is what is known of the server
 /// ([`ServerFacts::unknown`] for `scan`).
 pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions, server: &ServerFacts) -> ScanReport {
+    scan_with(plan, map, read, server, &mut |_, _| Presence::Absent)
+}
+
+/// [`scan`], each message the decision sends asked of `presence` (the
+/// upload's check, for `upload --dry-run`): one already there is counted
+/// as such, not as sent; one the check cannot tell is not sent, as in the
+/// upload.
+pub fn scan_with(
+    plan: &Plan,
+    map: &TargetMap,
+    read: &ReadOptions,
+    server: &ServerFacts,
+    presence: &mut Presences<'_>,
+) -> ScanReport {
     let mut report = ScanReport {
         excluded: plan
             .excluded
@@ -132,27 +211,27 @@ pub fn scan(plan: &Plan, map: &TargetMap, read: &ReadOptions, server: &ServerFac
             let (mut skipped, mut sent) = (None, false);
             for (mailbox, verdict) in decide(&msg, f, map, server) {
                 match verdict {
-                    Verdict::Send => {
-                        report.mailbox(&mailbox).add(&msg);
-                        sent = true;
-                    }
+                    Verdict::Send => match presence(&mailbox, &msg) {
+                        Presence::Absent => {
+                            report.mailbox(&mailbox).add(&msg);
+                            sent = true;
+                        }
+                        Presence::There(FoundBy::Journal) => {
+                            report.mailbox(&mailbox).already_uploaded += 1;
+                        }
+                        Presence::There(FoundBy::Server) => {
+                            report.mailbox(&mailbox).already_on_server += 1;
+                        }
+                        Presence::Unchecked(reason) => {
+                            report.not_sent(&origin, mailbox, FailureClass::NotSent, reason);
+                        }
+                    },
                     Verdict::Skip(reason) => {
                         report.mailbox(&mailbox).skipped += 1;
                         skipped = Some(reason);
                     }
                     Verdict::CannotSend(r) => {
-                        report.mailbox(&mailbox).refused += 1;
-                        let reason = r.reason();
-                        report.errors.push(format!(
-                            "{origin} → {mailbox}: {}: {reason}",
-                            r.class().as_str()
-                        ));
-                        report.refusals.push(Failure {
-                            origin: origin.clone(),
-                            mailbox,
-                            class: r.class(),
-                            reason,
-                        });
+                        report.not_sent(&origin, mailbox, r.class(), r.reason());
                     }
                     Verdict::DependsOnServer(r) => {
                         report.mailbox(&mailbox).depends_on_server += 1;
@@ -230,7 +309,7 @@ impl ScanReport {
             };
             let _ = writeln!(
                 s,
-                "{}: {} messages, {}, {}{}{}{}",
+                "{}: {} messages, {}, {}{}{}{}{}",
                 sanitize(&m.name),
                 m.messages,
                 human_bytes(m.bytes),
@@ -250,6 +329,7 @@ impl ScanReport {
                 } else {
                     String::new()
                 },
+                already_there(m.already_uploaded, m.already_on_server),
             );
             if !m.flags.is_empty() {
                 let flags: Vec<String> = m.flags.iter().map(|(f, c)| format!("{f} {c}")).collect();
@@ -286,7 +366,40 @@ impl ScanReport {
             self.warnings.len(),
             if self.warnings.len() == 1 { "" } else { "s" },
         );
+        if let Some(a) = &self.against_server {
+            let _ = writeln!(
+                s,
+                "upload would send {} message{} ({}){}",
+                a.would_send,
+                if a.would_send == 1 { "" } else { "s" },
+                human_bytes(a.would_send_bytes),
+                already_there(a.already_uploaded, a.already_on_server)
+            );
+            let open = &a.open_batches;
+            if open.batches > 0 {
+                let _ = writeln!(
+                    s,
+                    "the journal holds {} open batch{} ({} message{}, in {}) of an interrupted run: the upload looks for them on the server first",
+                    open.batches,
+                    if open.batches == 1 { "" } else { "es" },
+                    open.messages,
+                    if open.messages == 1 { "" } else { "s" },
+                    sanitize(&open.mailboxes.join(", ")),
+                );
+            }
+        }
         s
+    }
+}
+
+/// ", N already there (journal | server | J journal, S server)", or
+/// nothing when none is.
+fn already_there(journal: u64, server: u64) -> String {
+    match (journal, server) {
+        (0, 0) => String::new(),
+        (n, 0) => format!(", {n} already there (journal)"),
+        (0, n) => format!(", {n} already there (server)"),
+        (j, n) => format!(", {} already there ({j} journal, {n} server)", j + n),
     }
 }
 
@@ -298,6 +411,10 @@ mod tests {
 
     /// `letters`: an empty message, one with a NUL byte, one ordinary.
     fn scan_letters(server: &ServerFacts) -> ScanReport {
+        scan_letters_with(server, &mut |_, _| Presence::Absent)
+    }
+
+    fn scan_letters_with(server: &ServerFacts, presence: &mut Presences<'_>) -> ScanReport {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("letters");
         std::fs::write(
@@ -313,7 +430,7 @@ mod tests {
             kind: FolderKind::Mbox,
             folder: vec!["letters".into()],
         }]);
-        scan(&plan, &map, &ReadOptions::default(), server)
+        scan_with(&plan, &map, &ReadOptions::default(), server, presence)
     }
 
     #[test]
@@ -365,6 +482,53 @@ mod tests {
                 .any(|f| f.reason.contains("APPENDLIMIT of 10")),
             "{:?}",
             r.refusals
+        );
+    }
+
+    /// Against a server, each message the decision sends is asked of the
+    /// presence check: one already there is counted as such, not as sent;
+    /// one the check cannot tell is not sent, as the upload reports it.
+    #[test]
+    fn the_presence_check_decides_what_is_sent() {
+        let binary = ServerFacts {
+            append_limit: None,
+            binary: Some(true),
+            size_cap: None,
+        };
+        let mut asked = Vec::new();
+        let mut presence = |mailbox: &str, msg: &Message| {
+            asked.push(mailbox.to_string());
+            if msg.bytes.windows(4).any(|w| w == b"zero") {
+                Presence::There(FoundBy::Server)
+            } else {
+                Presence::Unchecked("could not check".into())
+            }
+        };
+        let mut r = scan_letters_with(&binary, &mut presence);
+        assert_eq!(asked, ["letters", "letters"], "the empty one is not asked");
+        let m = &r.mailboxes[0];
+        assert_eq!((m.messages, m.already_on_server, m.refused), (0, 1, 2));
+        assert!(
+            r.refusals
+                .iter()
+                .any(|f| f.reason == "could not check" && f.class == FailureClass::NotSent),
+            "{:?}",
+            r.refusals
+        );
+        r.against_server = Some(AgainstServer::of(&r.mailboxes, Looked::default()));
+        let text = r.render();
+        assert!(
+            text.contains(", 2 cannot be sent, 1 already there (server)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("upload would send 0 messages (0 B), 1 already there (server)\n"),
+            "{text}"
+        );
+        assert_eq!(r.to_json()["against_server"]["already_there"], 1);
+        assert_eq!(
+            already_there(2, 3),
+            ", 5 already there (2 journal, 3 server)"
         );
     }
 }

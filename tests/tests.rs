@@ -91,6 +91,11 @@ mod lifecycle;
 // on what is sent, skipped or refused (BINARY hidden by a proxy).
 mod decide;
 
+// upload --dry-run asks the upload's presence check (journal read only,
+// then the server): after a complete upload it would send nothing; it
+// writes nothing, on the server or in the journal.
+mod dry_run;
+
 // Many accounts in one command (issue 11): 20 users of a private Dovecot,
 // failures rerun, SIGINT and SIGKILL resumed, list mistakes, sharding.
 mod batch;

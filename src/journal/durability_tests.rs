@@ -132,7 +132,7 @@ fn failed_sync_fails_the_next_calls() {
     assert!(failed.is_some(), "the sync thread never tried");
     // The stand-in reports before the thread records its failure.
     let until = Instant::now() + STUCK;
-    while j.syncer.failed().is_ok() && Instant::now() < until {
+    while j.writer.as_ref().unwrap().syncer.failed().is_ok() && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(1));
     }
     let e = j.end(b).unwrap_err();

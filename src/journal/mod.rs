@@ -132,6 +132,10 @@ pub enum JournalError {
         path: PathBuf,
         error: io::Error,
     },
+    /// Something was to be written to a journal opened read only.
+    ReadOnly {
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for JournalError {
@@ -150,21 +154,33 @@ impl fmt::Display for JournalError {
             }
             JournalError::Foreign { path, why } => write!(f, "{}: {why}", path.display()),
             JournalError::Io { path, error } => write!(f, "journal {}: {error}", path.display()),
+            JournalError::ReadOnly { path } => {
+                write!(f, "journal {}: opened read only", path.display())
+            }
         }
     }
 }
 
 impl std::error::Error for JournalError {}
 
-/// An open, locked journal.
+/// What a journal opened for writing holds: its file, its sync thread and
+/// its lock (dropped in that order: the thread joined before the lock is
+/// released).
+#[derive(Debug)]
+struct Writer {
+    file: File,
+    /// Makes what is written durable.
+    syncer: Syncer,
+    _lock: Lock,
+}
+
+/// An open journal: locked and written to, or read only
+/// ([`Journal::read_only`]: `upload --dry-run`).
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
-    /// Makes what is written durable (dropped, so its thread joined,
-    /// before the lock is released).
-    syncer: Syncer,
-    _lock: Lock,
+    /// `None` when read only: nothing can be written.
+    writer: Option<Writer>,
     landed: HashMap<String, MailboxEntries>,
     /// Each mailbox's UIDVALIDITY as its last `Begin` saw it: that of the
     /// entries after it which carry none (no UIDPLUS).
@@ -228,15 +244,7 @@ impl Journal {
             },
             LockError::Io { path, error } => JournalError::Io { path, error },
         })?;
-        let data = match std::fs::read(path) {
-            Ok(d) => d,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(io_err(e)),
-        };
-        let decoded = record::decode(&data).map_err(|why| JournalError::Foreign {
-            path: path.to_path_buf(),
-            why,
-        })?;
+        let (data, decoded) = read_records(path)?;
         let mut notes = Vec::new();
         let file = private_file::open(path, OpenOptions::new().create(true).append(true))
             .map_err(io_err)?;
@@ -255,10 +263,28 @@ impl Journal {
             .try_clone()
             .and_then(|own| Syncer::start(own, written, durability, sync))
             .map_err(io_err)?;
-        let mut j = Journal {
-            path: path.to_path_buf(),
+        let writer = Writer {
             file,
+            syncer,
             _lock: lock,
+        };
+        let mut j = Journal::new(path, Some(writer), written, durability);
+        j.notes = notes;
+        if decoded.valid_len == 0 {
+            j.buf.extend_from_slice(record::MAGIC);
+            j.sync()?;
+        }
+        for r in decoded.records {
+            j.apply(r);
+        }
+        Ok(j)
+    }
+
+    /// A journal of no records yet, `written` bytes long.
+    fn new(path: &Path, writer: Option<Writer>, written: u64, durability: Durability) -> Journal {
+        Journal {
+            path: path.to_path_buf(),
+            writer,
             landed: HashMap::new(),
             begun_uidvalidity: HashMap::new(),
             pending: BTreeMap::new(),
@@ -267,15 +293,20 @@ impl Journal {
             buf: Vec::new(),
             written,
             durability,
-            syncer,
             fault: None,
             fault_told: false,
-            notes,
-        };
-        if decoded.valid_len == 0 {
-            j.buf.extend_from_slice(record::MAGIC);
-            j.sync()?;
+            notes: Vec::new(),
         }
+    }
+
+    /// Reads the journal at `path` without locking or writing anything
+    /// (no file or directory is created, a torn tail is only skipped):
+    /// what a dry run needs to know of it. A missing file is an empty
+    /// journal. Anything written to it fails ([`JournalError::ReadOnly`]).
+    pub fn read_only(path: &Path) -> Result<Journal, JournalError> {
+        let (_, decoded) = read_records(path)?;
+        let written = decoded.valid_len as u64;
+        let mut j = Journal::new(path, None, written, Durability::default());
         for r in decoded.records {
             j.apply(r);
         }
@@ -363,7 +394,10 @@ impl Journal {
     /// durable (synced by the sync thread).
     pub fn sync(&mut self) -> Result<(), JournalError> {
         self.write_out()?;
-        let r = self.syncer.wait(self.written);
+        let Some(w) = &mut self.writer else {
+            return Ok(());
+        };
+        let r = w.syncer.wait(self.written);
         self.faulty(r)
     }
 
@@ -374,10 +408,16 @@ impl Journal {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let r = self.file.write_all(&self.buf);
+        let Some(w) = &mut self.writer else {
+            self.buf.clear();
+            return Err(JournalError::ReadOnly {
+                path: self.path.clone(),
+            });
+        };
+        let r = w.file.write_all(&self.buf);
         if r.is_ok() {
             self.written += self.buf.len() as u64;
-            self.syncer.ask(self.written);
+            w.syncer.ask(self.written);
         }
         self.buf.clear();
         self.faulty(r)
@@ -386,7 +426,7 @@ impl Journal {
     /// Fails when a write or a sync has failed (the sync thread's failure
     /// seen here first).
     fn healthy(&mut self) -> Result<(), JournalError> {
-        let r = self.syncer.failed();
+        let r = self.writer.as_ref().map_or(Ok(()), |w| w.syncer.failed());
         self.faulty(r)
     }
 
@@ -576,6 +616,26 @@ impl Drop for Journal {
             log::error!("{e}");
         }
     }
+}
+
+/// The bytes of the journal at `path` (none when it does not exist) and
+/// the records they hold.
+fn read_records(path: &Path) -> Result<(Vec<u8>, record::Decoded), JournalError> {
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => {
+            return Err(JournalError::Io {
+                path: path.to_path_buf(),
+                error,
+            });
+        }
+    };
+    let decoded = record::decode(&data).map_err(|why| JournalError::Foreign {
+        path: path.to_path_buf(),
+        why,
+    })?;
+    Ok((data, decoded))
 }
 
 /// The default journal for a server and user: under `$XDG_STATE_HOME/mailhaul/`

@@ -187,3 +187,52 @@ fn default_path_is_per_server_and_user() {
         p.display()
     );
 }
+
+/// A dry run reads the journal while a run may hold it: no lock taken,
+/// nothing created or cut, its entries and open batches as written, and
+/// anything written to it refused.
+#[test]
+fn read_only_reads_without_lock_or_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none/j.journal");
+    let j = Journal::read_only(&missing).unwrap();
+    assert!(j.pending().is_empty() && !j.has_entries("INBOX"));
+    drop(j);
+    assert!(!missing.parent().unwrap().exists(), "nothing created");
+
+    let p = dir.path().join("j.journal");
+    let before = Before {
+        uidvalidity: Some(5),
+        uidnext: Some(1),
+        messages: Some(0),
+    };
+    let mut held = Journal::open(&p, false).unwrap();
+    let b = held.begin("INBOX", before, &[fp(1)]).unwrap();
+    let at = Landed {
+        uidvalidity: Some(5),
+        uid: Some(1),
+    };
+    held.landed("INBOX", &fp(1), Some(10), at);
+    held.end(b).unwrap();
+    held.begin("Sent", before, &[fp(2), fp(3)]).unwrap();
+    // A torn tail, as a run killed while writing leaves it.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&p)
+        .unwrap()
+        .write_all(b"\x01\x02")
+        .unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+
+    let mut j = Journal::read_only(&p).unwrap();
+    assert_eq!(j.count("INBOX", &fp(1), Some(5)), 1);
+    assert_eq!(j.pending().len(), 1);
+    assert_eq!(j.pending()[0].fps, [fp(2), fp(3)]);
+    assert!(matches!(
+        j.begin("INBOX", before, &[fp(4)]),
+        Err(JournalError::ReadOnly { .. })
+    ));
+    drop(j);
+    assert_eq!(std::fs::read(&p).unwrap(), bytes, "the file is untouched");
+    drop(held);
+}

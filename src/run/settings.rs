@@ -228,6 +228,11 @@ impl JournalSettings {
         }))
     }
 
+    /// Reads the journal without its lock, writing nothing (`--dry-run`).
+    pub fn read_only(&self) -> Result<Journal, Failure> {
+        Journal::read_only(&self.path).map_err(|e| usage(e.into()))
+    }
+
     /// Opens and locks the journal; a held lock is a usage error (2).
     pub fn open(&self) -> Result<Journal, Failure> {
         let j = Journal::open_with(&self.path, self.wait, self.durability)
@@ -291,7 +296,7 @@ impl VerifySettings {
 pub(super) struct UploadSettings {
     pub sources: SourceSettings,
     pub server: ServerSettings,
-    /// `None` with `--no-journal` or `--dry-run`.
+    /// `None` with `--no-journal`; read only with `--dry-run`.
     pub journal: Option<JournalSettings>,
     pub dry_run: bool,
     /// `--json`: the report as one JSON document on stdout.
@@ -308,24 +313,20 @@ impl UploadSettings {
     pub fn resolve(args: &UploadArgs, env: &Environment) -> Result<UploadSettings, Failure> {
         let sources = SourceSettings::resolve(&args.source, &args.target)?;
         let server = resolve_server(&args.server, env)?;
-        let journal = if args.dry_run {
-            None
-        } else {
-            JournalSettings::resolve(
-                args.journal.as_deref(),
-                args.no_journal,
-                args.wait_lock,
-                &server.connect,
-            )?
-            .map(|j| JournalSettings {
-                durability: if args.allow_duplicates {
-                    Durability::BeforeSend
-                } else {
-                    Durability::Overlapped
-                },
-                ..j
-            })
-        };
+        let journal = JournalSettings::resolve(
+            args.journal.as_deref(),
+            args.no_journal,
+            args.wait_lock,
+            &server.connect,
+        )?
+        .map(|j| JournalSettings {
+            durability: if args.allow_duplicates {
+                Durability::BeforeSend
+            } else {
+                Durability::Overlapped
+            },
+            ..j
+        });
         let profile = resolve_profile(args.server.provider, Some(&server.connect.host));
         let throttle = Throttle::new(args.max_rate, args.max_bytes_rate);
         let limits = BatchLimits {
@@ -442,7 +443,8 @@ mod tests {
 
         let args = upload_args(dir.path(), &["--dry-run", "--json"]);
         let s = resolve(&args, &Environment::default()).unwrap();
-        assert!(s.journal.is_none() && s.dry_run);
+        // The dry run reads the journal (read only) as the upload would.
+        assert!(s.journal.is_some() && s.dry_run);
         assert_eq!(s.progress, ProgressMode::Hidden);
     }
 

@@ -1,5 +1,6 @@
 //! `mailhaul upload`: discovers, connects, plans, uploads (or with
-//! `--dry-run` prints the scan with the server's names) and reports.
+//! `--dry-run` prints the scan with the server's names and what the
+//! upload would find already there) and reports.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::journal::Journal;
 use crate::plan::{Plan, ServerFacts, TargetMap};
 use crate::progress::Progress;
 use crate::report::{ExitStatus, Report, sanitize};
+use crate::scan::{AgainstServer, ScanReport};
 use crate::upload::{self, UploadMode};
 
 use super::scan::print_scan;
@@ -79,7 +81,12 @@ impl Prepared {
     /// Opens the journal, connects and plans, unless the journal says
     /// the daily budget has no room left.
     pub fn start(settings: &mut UploadSettings) -> Result<Start, Failure> {
-        let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
+        let journal = match &settings.journal {
+            None => None,
+            // Read only: the dry run writes nothing and blocks no run.
+            Some(j) if settings.dry_run => Some(j.read_only()?),
+            Some(j) => Some(j.open()?),
+        };
         if let Some(report) =
             upload::spent_before_start(journal.as_ref(), settings.upload.max_bytes_per_day)
         {
@@ -105,6 +112,40 @@ impl Prepared {
     /// The bytes the planned sources hold (what progress measures).
     pub fn source_bytes(&self) -> u64 {
         self.plan.folders.iter().map(upload::source_bytes).sum()
+    }
+
+    /// What the upload would do, sending nothing: the upload's own
+    /// decision with this server's facts (the same refusals: APPENDLIMIT,
+    /// NUL bytes without BINARY) and its own presence check (journal read
+    /// only, then the server), so the messages it counts as to be sent
+    /// are those the upload sends.
+    pub fn dry_run(self, settings: &UploadSettings) -> ScanReport {
+        let facts =
+            ServerFacts::of(self.session.capabilities()).with_size_cap(settings.upload.size_cap);
+        let login = &self.login;
+        let reconnect = || login.connect();
+        let (mut scan, mut looked) = upload::look_up(
+            self.session,
+            &reconnect,
+            self.journal,
+            &self.plan.folders,
+            &self.map,
+            &settings.upload,
+            |presence| {
+                crate::scan::scan_with(
+                    &self.plan,
+                    &self.map,
+                    &settings.sources.read,
+                    &facts,
+                    presence,
+                )
+            },
+        );
+        scan.warnings.extend(std::mem::take(&mut looked.warnings));
+        scan.against_server = Some(AgainstServer::of(&scan.mailboxes, looked));
+        scan.errors.extend(self.problems.unreadable_lines());
+        scan.warnings.extend(self.problems.warnings);
+        scan
     }
 
     /// Uploads everything planned; the report carries the planning's warnings.
@@ -134,20 +175,9 @@ pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitSta
         Start::Spent(report) => return print_report(&settings, &report),
     };
     if settings.dry_run {
-        // The upload's own decision, with this server's facts: the same
-        // refusals (APPENDLIMIT, NUL bytes without BINARY) the upload makes.
-        let facts = ServerFacts::of(prepared.session.capabilities())
-            .with_size_cap(settings.upload.size_cap);
-        prepared.session.logout();
-        let mut scan = crate::scan::scan(
-            &prepared.plan,
-            &prepared.map,
-            &settings.sources.read,
-            &facts,
-        );
-        scan.errors.extend(prepared.problems.unreadable_lines());
-        scan.warnings.extend(prepared.problems.warnings);
-        return print_scan(&scan, settings.json, Some(prepared.mode));
+        let mode = prepared.mode;
+        let scan = prepared.dry_run(&settings);
+        return print_scan(&scan, settings.json, Some(mode));
     }
     if !settings.quiet && !settings.json {
         print_plan(&prepared.plan, Some(prepared.mode));

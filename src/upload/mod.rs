@@ -30,7 +30,11 @@
 //! each target mailbox and reads what it holds beyond the journal;
 //! `server.rs` is the server as a trait ([`MailServer`]: a
 //! [`crate::imap::Session`], or a scripted one in unit tests);
-//! `failed_out.rs` keeps the messages that did not land.
+//! `failed_out.rs` keeps the messages that did not land; `read_through.rs`
+//! which shares were read to their end, so that a run stopped early says
+//! which mailboxes its counts do not cover.
+//! `dry_run.rs` asks the same presence check for `upload --dry-run`,
+//! sending nothing.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
 mod books;
@@ -38,6 +42,7 @@ mod budget;
 mod copies;
 #[cfg(test)]
 mod copies_tests;
+mod dry_run;
 mod failed_out;
 mod feed;
 mod folder;
@@ -51,6 +56,7 @@ mod lifecycle_tests;
 mod link;
 mod mode;
 mod pace;
+mod read_through;
 mod recovery;
 pub mod resolve;
 mod rewritten;
@@ -76,10 +82,12 @@ mod throttle_tests;
 mod window;
 
 pub use budget::{BudgetFigures, spent_before_start};
+pub use dry_run::{Looked, OpenBatches, Presences, look_up};
 pub use jobs::source_bytes;
 pub use mode::UploadMode;
 pub use run::{upload, upload_to};
 pub use server::MailServer;
+pub use server_check::{FoundBy, Presence};
 pub use throttle::Throttle;
 pub use window::WindowLimits;
 
@@ -175,6 +183,8 @@ struct Shared {
     pace: pace::Pace,
     /// The account's daily byte budget.
     budget: budget::Budget,
+    /// The shares read to their end (`read_through.rs`).
+    read_through: read_through::ReadThrough,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:
@@ -320,19 +330,7 @@ impl<'a> Uploader<'a> {
         match self.retrying(|s| strict::create(s, mailbox))? {
             Ok(()) => {
                 self.existing.insert(mailbox.to_string());
-                self.checked.insert(mailbox.to_string());
-                // New, so empty: nothing to read.
-                lock(&self.shared.on_server).insert(mailbox.to_string(), Checked::default());
-                if let Some(mut j) = self.journal()
-                    && j.has_entries(mailbox)
-                {
-                    // Deleted since an earlier run: what it held is gone.
-                    j.distrust(mailbox);
-                    self.report.server_check.journal_distrusted += 1;
-                    self.report.warnings.push(format!(
-                        "{mailbox}: the journal has entries for it but the server had no such mailbox (deleted, or another server); uploading everything into it again"
-                    ));
-                }
+                self.checked_new(mailbox);
                 Ok(None)
             }
             Err(_) if self.retrying(|s| s.status(mailbox))?.is_ok() => {
@@ -349,6 +347,23 @@ impl<'a> Uploader<'a> {
                     .insert(mailbox.to_string(), reason.clone());
                 Ok(Some((FailureClass::Refused, reason)))
             }
+        }
+    }
+
+    /// A mailbox just created (or, in a dry run, one that would be):
+    /// empty, so nothing to read; journal entries for it were made in a
+    /// mailbox deleted since (or on another server) and are distrusted.
+    fn checked_new(&mut self, mailbox: &str) {
+        self.checked.insert(mailbox.to_string());
+        lock(&self.shared.on_server).insert(mailbox.to_string(), Checked::default());
+        if let Some(mut j) = self.journal()
+            && j.has_entries(mailbox)
+        {
+            j.distrust(mailbox);
+            self.report.server_check.journal_distrusted += 1;
+            self.report.warnings.push(format!(
+                "{mailbox}: the journal has entries for it but the server had no such mailbox (deleted, or another server); uploading everything into it again"
+            ));
         }
     }
 

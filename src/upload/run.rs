@@ -37,16 +37,22 @@ pub fn upload(
     opts: &UploadOptions,
     progress: &Progress,
 ) -> Report {
-    let boxed = || connect().map(|s| Box::new(s) as Box<dyn MailServer>);
     upload_to(
         Box::new(session),
-        &boxed,
+        &boxed(connect),
         journal,
         folders,
         map,
         opts,
         progress,
     )
+}
+
+/// `connect`, its sessions as [`MailServer`]s.
+pub(super) fn boxed<'a>(
+    connect: &'a (dyn Fn() -> Result<Session, ImapError> + Sync),
+) -> impl Fn() -> Result<Box<dyn MailServer>, ImapError> + Sync + 'a {
+    move || connect().map(|s| Box::new(s) as Box<dyn MailServer>)
 }
 
 /// [`upload`] through any [`MailServer`] (a scripted one in unit tests).
@@ -77,22 +83,15 @@ pub fn upload_to(
             Ok(f) => Some(Mutex::new(f)),
             Err(e) => {
                 report.aborted = Some(format!("--failed-out {}: {e}", dir.display()));
+                for f in folders {
+                    report.unfinished(&f.mailbox);
+                }
+                report.unread = true;
                 return report;
             }
         },
     };
-    let shared = Shared {
-        failed_out,
-        seen: Mutex::new(HashMap::new()),
-        on_server: Mutex::new(HashMap::new()),
-        checking: Mutex::new(()),
-        source_keys: Mutex::new(SourceKeys::new(folders, map, &opts.read)),
-        waited: AtomicBool::new(false),
-        unsettled: Mutex::new(HashMap::new()),
-        pace: super::pace::Pace::new(opts.start_rate, opts.max_throttle_wait),
-        budget: Budget::new(opts.max_bytes_per_day, journal.as_ref()),
-        journal: journal.map(Mutex::new),
-    };
+    let shared = Shared::new(journal, failed_out, folders, map, opts);
     let lanes = distribute(folders, opts.jobs, opts.unordered);
     let connections = lanes.len().max(1);
     let orphans = Orphans::new(connections - 1);
@@ -165,6 +164,7 @@ pub fn upload_to(
     for r in reports {
         report.merge(r);
     }
+    shared.read_through.mark(&lanes, &mut report);
     if let (refused @ 1.., Some(why)) = orphans.refusals() {
         report.warnings.push(format!(
             "the server allowed {} of {connections} connections ({why}); the others' work was finished by those",
@@ -198,6 +198,31 @@ pub fn upload_to(
     report.elapsed = started.elapsed();
     progress.finish();
     report
+}
+
+impl Shared {
+    /// What the connections of a run over `folders` share, nothing met yet.
+    pub(super) fn new(
+        journal: Option<Journal>,
+        failed_out: Option<Mutex<FailedOut>>,
+        folders: &[PlannedFolder],
+        map: &TargetMap,
+        opts: &UploadOptions,
+    ) -> Shared {
+        Shared {
+            failed_out,
+            seen: Mutex::new(HashMap::new()),
+            on_server: Mutex::new(HashMap::new()),
+            checking: Mutex::new(()),
+            source_keys: Mutex::new(SourceKeys::new(folders, map, &opts.read)),
+            waited: AtomicBool::new(false),
+            unsettled: Mutex::new(HashMap::new()),
+            pace: super::pace::Pace::new(opts.start_rate, opts.max_throttle_wait),
+            budget: Budget::new(opts.max_bytes_per_day, journal.as_ref()),
+            read_through: Default::default(),
+            journal: journal.map(Mutex::new),
+        }
+    }
 }
 
 /// True when a connection past the first was refused by the server's
@@ -257,7 +282,7 @@ impl Uploader<'_> {
 
     /// Ends this connection's part: answers still coming collected, the
     /// reason to stop in the report, the session logged out.
-    fn finish(mut self, result: Result<(), Stop>) -> Report {
+    pub(super) fn finish(mut self, result: Result<(), Stop>) -> Report {
         if result.is_err() {
             self.abandon();
         }

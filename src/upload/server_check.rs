@@ -69,18 +69,37 @@ pub(super) struct Checked {
 
 /// Whether a message is already in a target mailbox.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Presence {
+pub enum Presence {
     /// Not there: send it.
     Absent,
     /// There, and how that is known.
-    There(&'static str),
+    There(FoundBy),
     /// The server could not be checked: not sent (sending could double
     /// it), and said so.
     Unchecked(String),
 }
 
+/// How a message already in a target mailbox is known to be there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FoundBy {
+    /// Journaled as uploaded, the journal confirmed by the server.
+    Journal,
+    /// Found by the server check among what the journal cannot account for.
+    Server,
+}
+
+impl FoundBy {
+    /// Why the message is not sent, as the report gives it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            FoundBy::Journal => "already uploaded (journal)",
+            FoundBy::Server => "already on the server (found by the server check)",
+        }
+    }
+}
+
 /// Said of a message not sent because the server could not be checked.
-const UNCHECKED: &str = "could not check whether the server already holds it; not sent, to avoid storing it twice (run again, or pass --allow-duplicates to send without the check)";
+pub(super) const UNCHECKED: &str = "could not check whether the server already holds it; not sent, to avoid storing it twice (run again, or pass --allow-duplicates to send without the check)";
 
 impl Uploader<'_> {
     /// Looks at `mailbox` (existing on the server, met for the first time
@@ -118,7 +137,7 @@ impl Uploader<'_> {
         if let Some(j) = self.journal()
             && j.count(mailbox, fp, uidvalidity) > occurrence
         {
-            return Ok(Presence::There("already uploaded (journal)"));
+            return Ok(Presence::There(FoundBy::Journal));
         }
         if let Some(why) = unchecked {
             return Ok(Presence::Unchecked(format!("{UNCHECKED}: {why}")));
@@ -142,9 +161,7 @@ impl Uploader<'_> {
             Claim::Absent => Ok(Presence::Absent),
             Claim::There(_) => {
                 self.report.server_check.found += 1;
-                Ok(Presence::There(
-                    "already on the server (found by the server check)",
-                ))
+                Ok(Presence::There(FoundBy::Server))
             }
             Claim::Unknown => Ok(Presence::Unchecked(format!(
                 "{UNCHECKED}: the server did not give the body of a message that may be it"
