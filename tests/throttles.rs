@@ -456,11 +456,83 @@ fn the_daily_quota_stops_cleanly_and_the_rerun_after_the_reset_finishes() {
         "no login into the locked account: {counters:?}"
     );
     assert_eq!(counters.byes, 1, "{counters:?}");
+    // Before the provider's day ends the account stays locked: every login
+    // gets the quota's BYE. A rerun (an hourly timer) prints the same stop
+    // line, sends nothing and exits 4; so do `check` and a batch account.
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+    let r = report_without_failures(&c, &out);
+    let again = r["aborted"].as_str().unwrap_or_default();
+    assert!(
+        again.contains("stopped by the provider's upload limit")
+            && again.contains("bandwidth limits")
+            && again.contains("nothing failed: 0 messages"),
+        "{again}"
+    );
+    assert_eq!(r["totals"]["uploaded"], 0, "{}", c.explain(&out));
+    let mut check = MailhaulCommand::new();
+    check
+        .arg("check")
+        .arg("--server")
+        .arg(format!(
+            "imap://{}@127.0.0.1:{}",
+            dovecot.user(),
+            proxy.port()
+        ))
+        .arg("--allow-plaintext")
+        .env("MAILHAUL_PASSWORD", dovecot.password())
+        .attach(&dovecot);
+    let out = check.run();
+    assert_eq!(out.status.code(), Some(4), "{}", check.explain(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("daily quota: used up") && said.contains("bandwidth limits"),
+        "{said}"
+    );
+    let (c, out) = locked_batch(&dovecot, &proxy, &src, dir.path());
+    assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+    let r = report(&c, &out);
+    assert_eq!(r["accounts"][0]["status"], "quota", "{r}");
+    assert_eq!(r["totals"]["failed"], 0, "{r}");
+    let counters = proxy.counters();
+    assert_eq!(counters.refused_locked, 3, "{counters:?}");
     // The provider's day ends; the same command finishes, nothing twice.
     proxy.reset();
     let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
     assert_landed_once(&dovecot, "Box", "q");
+}
+
+/// `mailhaul batch --json` of one account: `src` through `proxy`.
+fn locked_batch(
+    dovecot: &Dovecot,
+    proxy: &ProviderProxy,
+    src: &Path,
+    dir: &Path,
+) -> (MailhaulCommand, Output) {
+    let pw = dir.join("pw");
+    std::fs::write(&pw, format!("{}\n", dovecot.password())).unwrap();
+    let list = dir.join("accounts.csv");
+    std::fs::write(
+        &list,
+        format!(
+            "source,server,password_file\n{},imap://{}@127.0.0.1:{},{}\n",
+            src.display(),
+            dovecot.user(),
+            proxy.port(),
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let mut c = MailhaulCommand::new();
+    c.arg("batch")
+        .arg(&list)
+        .arg("--json")
+        .args(["--allow-plaintext", "--timeout", "20"])
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .attach(dovecot);
+    let out = c.run();
+    (c, out)
 }
 
 #[test]

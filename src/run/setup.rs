@@ -6,12 +6,12 @@ use crate::config::Login;
 use crate::imap::{ImapError, Session};
 use crate::plan::ServerLayout;
 
-use super::{Failure, connection};
-
 /// The run's first session, through the [`Login`] its reconnections use
-/// too (a refused OAuth2 token is fetched again there).
-pub(super) fn connect(login: &Login) -> Result<Session, Failure> {
-    let session = login.connect().map_err(connection)?;
+/// too (a refused OAuth2 token is fetched again there). The error is the
+/// server's, for the caller to judge (the provider's quota is not a
+/// failure to connect).
+pub(super) fn connect(login: &Login) -> Result<Session, ImapError> {
+    let session = login.connect()?;
     log::info!(
         "logged in; capabilities: {}",
         session.capabilities().0.join(" ")

@@ -14,7 +14,7 @@ use super::{Failure, connection};
 pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitStatus, Failure> {
     let settings = VerifySettings::resolve(args, env)?;
     let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
-    let mut session = connect(&Login::new(&settings.server))?;
+    let mut session = connect(&Login::new(&settings.server)).map_err(connection)?;
     let layout = server_layout(&mut session).map_err(connection)?;
     let (plan, map, problems) = settings.sources.plan(layout)?;
     for p in &problems {

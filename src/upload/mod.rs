@@ -78,7 +78,7 @@ mod window;
 pub use budget::{BudgetFigures, spent_before_start};
 pub use jobs::source_bytes;
 pub use mode::UploadMode;
-pub use run::{upload, upload_to};
+pub use run::{quota_refusal, refused_by_quota, upload, upload_to};
 pub use server::MailServer;
 pub use throttle::Throttle;
 pub use window::WindowLimits;

@@ -200,6 +200,32 @@ pub fn upload_to(
     report
 }
 
+/// The provider's daily quota, when `e` (a login's error) says it: an
+/// account an earlier run used up stays locked until the provider's day
+/// ends, and Gmail answers every login with the quota's BYE until then.
+pub fn quota_refusal(e: &ImapError) -> Option<String> {
+    match classify(e) {
+        Some(Slowdown::Quota(why)) => Some(why),
+        _ => None,
+    }
+}
+
+/// The report of a run whose first login the provider's quota refused
+/// ([`quota_refusal`]): nothing sent, the quota's one stop line, exit 4 —
+/// as when the quota stops a run that was sending.
+pub fn refused_by_quota(why: String, journal: Option<&Journal>, limit: Option<u64>) -> Report {
+    let mut report = Report {
+        budget: Budget::new(limit, journal).figures(journal),
+        quota_stop: Some(why),
+        ..Default::default()
+    };
+    report.aborted = report
+        .quota_stop
+        .as_deref()
+        .map(|why| stop_line(&report, why));
+    report
+}
+
 /// True when a connection past the first was refused by the server's
 /// session cap ("Too many simultaneous connections"), or dropped or
 /// throttled when connecting while the first one works: its share goes to
