@@ -13,7 +13,9 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::util::{Dovecot, ImapReader, Limits, MailhaulCommand, Provider, ProviderProxy};
+use crate::util::{
+    Dovecot, DovecotOptions, ImapReader, Limits, MailhaulCommand, Provider, ProviderProxy,
+};
 
 fn reader(dovecot: &Dovecot, proxy: &ProviderProxy) -> anyhow::Result<ImapReader> {
     ImapReader::login(proxy.port(), dovecot.user(), dovecot.password())
@@ -607,6 +609,42 @@ fn jobs_above_the_session_cap_settle_to_the_cap() {
     assert!(
         warnings.contains("allowed 3 of 4 connections"),
         "{warnings}"
+    );
+}
+
+#[test]
+fn jobs_above_dovecots_connection_limit_settle_to_the_limit() {
+    // Stock Dovecot refuses a login past mail_max_userip_connections with
+    // `NO [UNAVAILABLE] Maximum number of connections from user+IP
+    // exceeded`: a refused extra session, not a wrong password.
+    let dovecot = Dovecot::start_with(DovecotOptions {
+        max_userip_connections: Some(2),
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tags = ["m1", "m2", "m3", "m4", "m5"];
+    let src = mailboxes(dir.path(), &tags);
+    let mut c = MailhaulCommand::new();
+    c.arg("upload")
+        .arg(&src)
+        .server(&dovecot)
+        .args(["--jobs", "4", "--json"])
+        .arg("--journal")
+        .arg(dir.path().join("journal"));
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    let r = report_without_failures(&c, &out);
+    for t in tags {
+        assert_landed_once(&dovecot, t, t);
+    }
+    let warnings = r["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{}", c.explain(&out));
+    let warning = warnings[0].as_str().unwrap();
+    assert!(
+        warning.contains("allowed 2 of 4 connections")
+            && warning.contains("Maximum number of connections"),
+        "{warning}"
     );
 }
 

@@ -227,10 +227,11 @@ pub fn refused_by_quota(why: String, journal: Option<&Journal>, limit: Option<u6
 }
 
 /// True when a connection past the first was refused by the server's
-/// session cap ("Too many simultaneous connections"), or dropped or
-/// throttled when connecting while the first one works: its share goes to
-/// the connections the server allowed. Authentication and TLS failures are
-/// not that.
+/// session cap (Gmail's "Too many simultaneous connections" BYE, Dovecot's
+/// "Maximum number of connections from user+IP exceeded" NO to the login:
+/// `slowdown.rs`), or dropped or throttled when connecting while the first
+/// one works: its share goes to the connections the server allowed. Any
+/// other authentication failure, and TLS failures, are not that.
 fn refused_session(e: &ImapError) -> bool {
     matches!(
         classify(e),
