@@ -503,6 +503,13 @@ fn the_daily_quota_stops_cleanly_and_the_rerun_after_the_reset_finishes() {
     let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
     assert_landed_once(&dovecot, "Box", "q");
+    // The stop closed in the journal what it never wrote: no batch of an
+    // earlier run to warn about.
+    let warnings = report(&c, &out)["warnings"].to_string();
+    assert!(
+        !warnings.contains("an earlier run stopped during a batch"),
+        "{warnings}"
+    );
 }
 
 /// `mailhaul batch --json` of one account: `src` through `proxy`.
@@ -565,6 +572,11 @@ fn the_max_bytes_per_day_budget_stops_with_exit_4() {
     let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
     assert_landed_once(&dovecot, "Box", "d");
+    let warnings = report(&c, &out)["warnings"].to_string();
+    assert!(
+        !warnings.contains("an earlier run stopped during a batch"),
+        "{warnings}"
+    );
 }
 
 /// A source folder `src` under `dir` with one mbox per tag ([`mbox_with`],
