@@ -9,8 +9,11 @@
 //! daily quota stops cleanly with exit 4 and the rerun after the reset
 //! finishes exactly once; `--jobs 4` against a 3-session cap settles to 3.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::Output;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::util::{
@@ -733,4 +736,75 @@ fn max_rate_under_gmails_window_is_never_throttled() {
     let counters = proxy.counters();
     assert_eq!(counters.throttled, 0, "{counters:?}");
     assert_eq!(counters.appends, N - 1, "{counters:?}");
+}
+
+/// A peer playing Microsoft 365 after a login it accepted: every command
+/// of the first `bad_sessions` sessions is answered `BAD User is
+/// authenticated but not connected.`; later sessions answer LIST. Counts
+/// the logins.
+fn not_connected_peer(bad_sessions: usize) -> (crate::util::peer::HostilePeer, Arc<AtomicUsize>) {
+    let logins = Arc::new(AtomicUsize::new(0));
+    let seen = logins.clone();
+    let peer = crate::util::peer::HostilePeer::start(
+        |c| c.write_all(b"* OK [CAPABILITY IMAP4rev1] Microsoft Exchange\r\n"),
+        move |tag, command, c| {
+            let reply = if command.starts_with("LOGIN") {
+                seen.fetch_add(1, Ordering::SeqCst);
+                format!("{tag} OK LOGIN completed.\r\n")
+            } else if command.starts_with("LOGOUT") {
+                format!("* BYE\r\n{tag} OK LOGOUT completed.\r\n")
+            } else if seen.load(Ordering::SeqCst) <= bad_sessions {
+                format!("{tag} BAD User is authenticated but not connected.\r\n")
+            } else if command.starts_with("CAPABILITY") {
+                format!("* CAPABILITY IMAP4rev1\r\n{tag} OK CAPABILITY completed.\r\n")
+            } else if command.starts_with("LIST") {
+                format!("* LIST (\\HasNoChildren) \"/\" INBOX\r\n{tag} OK LIST completed.\r\n")
+            } else {
+                format!("{tag} OK done\r\n")
+            };
+            c.write_all(reply.as_bytes())
+        },
+    );
+    (peer, logins)
+}
+
+/// `mailhaul check` against `port` (plaintext, any password).
+fn check_at(port: u16) -> (MailhaulCommand, Output) {
+    let mut c = MailhaulCommand::new();
+    c.arg("check")
+        .arg("--server")
+        .arg(format!("imap://ann@127.0.0.1:{port}"))
+        .arg("--allow-plaintext")
+        .env("MAILHAUL_PASSWORD", "pw");
+    let out = c.run();
+    (c, out)
+}
+
+#[test]
+fn microsoft_365_not_connected_twice_is_exit_3_with_its_causes() {
+    let (peer, logins) = not_connected_peer(usize::MAX);
+    let (c, out) = check_at(peer.port());
+    assert_eq!(out.status.code(), Some(3), "{}", c.explain(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for part in [
+        "User is authenticated but not connected",
+        "the password is wrong",
+        "IMAP is turned off",
+        "IMAP scope",
+    ] {
+        assert!(stderr.contains(part), "{part:?} missing: {stderr}");
+    }
+    assert_eq!(
+        logins.load(Ordering::SeqCst),
+        2,
+        "one more session, no more"
+    );
+}
+
+#[test]
+fn microsoft_365_not_connected_once_is_passed_by_one_more_session() {
+    let (peer, logins) = not_connected_peer(1);
+    let (c, out) = check_at(peer.port());
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_eq!(logins.load(Ordering::SeqCst), 2);
 }

@@ -11,13 +11,18 @@ use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
 use super::settings::{resolve_profile, resolve_server};
-use super::setup::connect;
+use super::setup::connect_and;
 use super::{Failure, connection};
 
 pub(super) fn run_check(args: &CheckArgs, env: &Environment) -> Result<ExitStatus, Failure> {
     let settings = resolve_server(&args.server, env)?;
     let profile = resolve_profile(args.server.provider, Some(&settings.connect.host));
-    let mut session = match connect(&Login::new(&settings)) {
+    let first =
+        |s: &mut crate::imap::Session| Ok((s.delimiter()?, s.personal_namespace()?, s.list_all()?));
+    let (session, (delimiter, namespace, mailboxes)) = match connect_and(
+        &Login::new(&settings),
+        first,
+    ) {
         Ok(s) => s,
         Err(e) => match crate::upload::quota_refusal(&e) {
             Some(why) => {
@@ -31,9 +36,6 @@ pub(super) fn run_check(args: &CheckArgs, env: &Environment) -> Result<ExitStatu
         },
     };
     let caps = session.capabilities().clone();
-    let delimiter = session.delimiter().map_err(connection)?;
-    let namespace = session.personal_namespace().map_err(connection)?;
-    let mailboxes = session.list_all().map_err(connection)?;
     println!("capabilities: {}", sanitize(&caps.0.join(" ")));
     println!("upload mode: {}", UploadMode::choose(&caps, true));
     println!(

@@ -18,7 +18,7 @@ use crate::upload::{self, UploadMode};
 
 use super::scan::print_scan;
 use super::settings::UploadSettings;
-use super::setup::{connect, server_layout};
+use super::setup::{connect_and, server_layout};
 use super::{Failure, connection, usage};
 
 /// Prints the plan (source → mailbox, excluded folders) to stderr.
@@ -88,7 +88,7 @@ impl Prepared {
             return Ok(Start::Spent(Box::new(report)));
         }
         let login = Login::new(&settings.server);
-        let mut session = match connect(&login) {
+        let (session, layout) = match connect_and(&login, server_layout) {
             Ok(s) => s,
             Err(e) => match upload::quota_refusal(&e) {
                 // Still locked by the provider's quota from an earlier run.
@@ -100,7 +100,6 @@ impl Prepared {
                 None => return Err(connection(e)),
             },
         };
-        let layout = server_layout(&mut session).map_err(connection)?;
         let (plan, map, problems) = settings.sources.plan(layout)?;
         let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
         log::info!("upload mode: {mode}");
