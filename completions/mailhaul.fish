@@ -41,7 +41,7 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
+pst\t'An Outlook .pst (Unicode or ANSI) or .ost file; its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand upload" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
@@ -114,7 +114,7 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
+pst\t'An Outlook .pst (Unicode or ANSI) or .ost file; its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand scan" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'
@@ -176,7 +176,7 @@ mbox-tree\t'A directory tree of mbox files: each file a mailbox, directories are
 maildir\t'A single Maildir (cur/ and new/)'
 maildir++\t'A Maildir++ tree: the root is INBOX, `.A.B` is A/B'
 eml\t'A directory of single-message files (.eml, .msg), or one such file'
-pst\t'An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes'
+pst\t'An Outlook .pst (Unicode or ANSI) or .ost file; its folders are the mailboxes'
 apple\t'Apple Mail: exported `X.mbox` bundles, or Mail\'s own store (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file'
 takeout-zip\t'A Google Takeout .zip or .tgz (or its split parts, or a directory of them): the mbox inside read in place, never unpacked. Either name reads either packing (told by the magic bytes)'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l date -d 'Which date becomes each message\'s internal date: auto (delivery time from the From_ line or Received, then Date header, file name, mtime), or one of those first; now lets the server stamp the upload time' -r -f -a "auto\t'Delivery time (a mail store\'s received date, From_ line, top-most Received), then Date header, then Maildir file name, then file mtime; insane dates fall through'

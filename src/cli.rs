@@ -50,8 +50,9 @@ const LONG_VERSION: &str = concat!(
     "\ntls: native-tls (system OpenSSL), STARTTLS and implicit TLS"
 );
 
-/// Upload local mail (mbox, Maildir, Maildir++) into an IMAP server, fast,
-/// keeping flags and dates, without losing or doubling a message.
+/// Upload local mail (mbox, Maildir, .eml, Thunderbird, Gmail Takeout, Apple
+/// Mail, Outlook PST/OST) into an IMAP server, fast, keeping flags and
+/// dates, without losing or doubling a message.
 #[derive(Debug, Parser)]
 #[command(
     name = "mailhaul",

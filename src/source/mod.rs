@@ -50,7 +50,7 @@ pub enum Format {
     MaildirPlusPlus,
     /// A directory of single-message files (.eml, .msg), or one such file.
     Eml,
-    /// An Outlook .pst file (Unicode or ANSI); its folders are the mailboxes.
+    /// An Outlook .pst (Unicode or ANSI) or .ost file; its folders are the mailboxes.
     Pst,
     /// Apple Mail: exported `X.mbox` bundles, or Mail's own store
     /// (`~/Library/Mail/V*`, `.emlx` files), or one `.emlx` file.
