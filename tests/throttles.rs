@@ -204,15 +204,7 @@ fn upload(
     let mut c = MailhaulCommand::new();
     c.arg("upload")
         .arg(src)
-        .arg("--server")
-        .arg(format!(
-            "imap://{}@127.0.0.1:{}",
-            dovecot.user(),
-            proxy.port()
-        ))
-        .arg("--allow-plaintext")
-        .env("MAILHAUL_PASSWORD", dovecot.password())
-        .attach(dovecot)
+        .server_via(dovecot, proxy.port())
         .args(["--timeout", "20", "--json-progress", "--json"])
         .arg("--journal")
         .arg(journal)
@@ -476,17 +468,7 @@ fn the_daily_quota_stops_cleanly_and_the_rerun_after_the_reset_finishes() {
     );
     assert_eq!(r["totals"]["uploaded"], 0, "{}", c.explain(&out));
     let mut check = MailhaulCommand::new();
-    check
-        .arg("check")
-        .arg("--server")
-        .arg(format!(
-            "imap://{}@127.0.0.1:{}",
-            dovecot.user(),
-            proxy.port()
-        ))
-        .arg("--allow-plaintext")
-        .env("MAILHAUL_PASSWORD", dovecot.password())
-        .attach(&dovecot);
+    check.arg("check").server_via(&dovecot, proxy.port());
     let out = check.run();
     assert_eq!(out.status.code(), Some(4), "{}", check.explain(&out));
     let said = String::from_utf8_lossy(&out.stdout);
