@@ -637,9 +637,11 @@ fn jobs_above_dovecots_connection_limit_settle_to_the_limit() {
     }
     let warnings = r["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{}", c.explain(&out));
+    // 2 at once; a connection opened after another one ended may be let in.
     let warning = warnings[0].as_str().unwrap();
     assert!(
-        warning.contains("allowed 2 of 4 connections")
+        (warning.contains("allowed 2 of 4 connections")
+            || warning.contains("allowed 3 of 4 connections"))
             && warning.contains("Maximum number of connections"),
         "{warning}"
     );
