@@ -76,6 +76,21 @@ pub struct Failure {
     pub reason: String,
 }
 
+/// A source file recognised as mail (by its magic or a mail extension)
+/// that could not be read, so none of its messages were counted or sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnreadableFile {
+    pub path: String,
+    pub reason: String,
+}
+
+impl UnreadableFile {
+    /// The line the report and `scan` print.
+    pub fn line(&self) -> String {
+        format!("{}: {}", self.path, self.reason)
+    }
+}
+
 /// Counts for one target mailbox.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MailboxTally {
@@ -88,6 +103,16 @@ pub struct MailboxTally {
     pub already_present: u64,
     /// Bytes uploaded.
     pub bytes: u64,
+    /// The run stopped before every message of the source meant for this
+    /// mailbox was read: `found` counts only what was read (JSON:
+    /// `"complete": false`).
+    #[serde(rename = "complete", serialize_with = "negated")]
+    pub unfinished: bool,
+}
+
+/// `unfinished` written as `complete`.
+fn negated<S: serde::Serializer>(unfinished: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(!unfinished)
 }
 
 /// Keywords a mailbox could not keep, left out of the messages uploaded
@@ -201,6 +226,8 @@ impl ServerCheck {
 pub struct Report {
     pub mailboxes: Vec<MailboxTally>,
     pub failures: Vec<Failure>,
+    /// Source files recognised as mail that could not be read (exit 1).
+    pub unreadable_files: Vec<UnreadableFile>,
     pub skips: Vec<Skip>,
     /// Things that did not stop any message but are worth saying.
     pub warnings: Vec<String>,
@@ -218,9 +245,15 @@ pub struct Report {
     pub interrupted: bool,
     /// The provider's daily quota (or `--max-bytes-per-day`) stopped the run.
     pub quota_stop: Option<String>,
-    /// Messages not sent, or sent without an answer, when the quota
-    /// stopped the run: the next run sends (or looks for) them.
+    /// Messages read but not landed, when the quota stopped the run: not
+    /// sent, or sent without an answer (open in the journal). The next run
+    /// sends (or looks for) them. Messages not read are not counted here:
+    /// see `unread`.
     pub left_for_next_run: u64,
+    /// The run stopped before the whole source was read (the mailboxes
+    /// concerned, where known, are [`MailboxTally::unfinished`]): no count
+    /// in this report covers the source.
+    pub unread: bool,
     /// What the server-checked resume looked at.
     pub server_check: ServerCheck,
     /// Per mailbox, keywords left out because the server cannot keep them.
@@ -327,8 +360,11 @@ impl Report {
             t.skipped += m.skipped;
             t.already_present += m.already_present;
             t.bytes += m.bytes;
+            t.unfinished |= m.unfinished;
         }
+        self.unread |= other.unread;
         self.failures.extend(other.failures);
+        self.unreadable_files.extend(other.unreadable_files);
         self.skips.extend(other.skips);
         self.warnings.extend(other.warnings);
         self.append_commands += other.append_commands;
@@ -364,17 +400,42 @@ impl Report {
             t.already_present += m.already_present;
             t.bytes += m.bytes;
         }
+        t.unfinished = self.unread;
         t
     }
 
+    /// Marks `mailbox` as not read to its end (and the run as stopped
+    /// before the whole source was read).
+    pub fn unfinished(&mut self, mailbox: &str) {
+        self.mailbox(mailbox).unfinished = true;
+        self.unread = true;
+    }
+
+    /// Why the run stopped before its end, in one word, or `None` when
+    /// it ran to its end.
+    pub fn stop_reason(&self) -> Option<&'static str> {
+        if self.interrupted {
+            Some("interrupted")
+        } else if self.quota_stop.is_some() {
+            Some("quota")
+        } else if self.connection_lost {
+            Some("connection")
+        } else if self.aborted.is_some() || self.unread {
+            Some("error")
+        } else {
+            None
+        }
+    }
+
     pub fn exit_status(&self) -> ExitStatus {
+        let failed = !self.failures.is_empty() || !self.unreadable_files.is_empty();
         if self.interrupted {
             ExitStatus::Interrupted
-        } else if self.quota_stop.is_some() && self.failures.is_empty() {
+        } else if self.quota_stop.is_some() && !failed {
             ExitStatus::Quota
         } else if self.connection_lost {
             ExitStatus::Connection
-        } else if self.aborted.is_some() || !self.failures.is_empty() {
+        } else if self.aborted.is_some() || failed {
             ExitStatus::Partial
         } else {
             ExitStatus::Success
@@ -398,27 +459,20 @@ impl Report {
         );
         let total = self.totals();
         for m in self.mailboxes.iter().chain(std::iter::once(&total)) {
+            // "97+": at least that many, the rest was not read.
+            let found = format!("{}{}", m.found, if m.unfinished { "+" } else { "" });
             let _ = writeln!(
                 s,
                 "{:<width$}  {:>7} {:>8} {:>6} {:>7} {:>10}",
                 sanitize(&m.name),
-                m.found,
+                found,
                 m.uploaded,
                 m.failed,
                 m.skipped,
                 human_bytes(m.bytes)
             );
         }
-        let secs = self.elapsed.as_secs_f64().max(1e-3);
-        let _ = writeln!(
-            s,
-            "{} of {} messages uploaded in {:.1} s ({:.0} msg/s, {}/s)",
-            total.uploaded,
-            total.found,
-            self.elapsed.as_secs_f64(),
-            total.uploaded as f64 / secs,
-            human_bytes((total.bytes as f64 / secs) as u64),
-        );
+        let _ = writeln!(s, "{}", self.totals_line(&total));
         let _ = writeln!(
             s,
             "mode: {}; {} APPEND command{}",
@@ -439,6 +493,14 @@ impl Report {
                 self.copies
             );
         }
+        if !self.unreadable_files.is_empty() {
+            let n = self.unreadable_files.len();
+            let _ = writeln!(
+                s,
+                "{n} source file{} of mail could not be read (named above)",
+                if n == 1 { "" } else { "s" },
+            );
+        }
         let mut reasons: Vec<(&str, usize)> = Vec::new();
         for k in &self.skips {
             match reasons.iter_mut().find(|(r, _)| *r == k.reason) {
@@ -448,6 +510,42 @@ impl Report {
         }
         for (reason, n) in reasons {
             let _ = writeln!(s, "skipped {n}: {}", sanitize(reason));
+        }
+        s
+    }
+
+    /// What the run did in all: "N of M messages uploaded" only when it
+    /// ran to its end; after an early stop what landed, and what the counts
+    /// do not cover (a second line).
+    fn totals_line(&self, total: &MailboxTally) -> String {
+        let secs = self.elapsed.as_secs_f64().max(1e-3);
+        let pace = format!(
+            "in {:.1} s ({:.0} msg/s, {}/s)",
+            self.elapsed.as_secs_f64(),
+            total.uploaded as f64 / secs,
+            human_bytes((total.bytes as f64 / secs) as u64),
+        );
+        if self.stop_reason().is_none() {
+            return format!(
+                "{} of {} messages uploaded {pace}",
+                total.uploaded, total.found
+            );
+        }
+        let mut s = format!("{} uploaded {pace}\n", total.uploaded);
+        s.push_str(
+            match (self.unread, self.mailboxes.iter().any(|m| m.unfinished)) {
+                (false, _) => "stopped early",
+                (true, false) => "stopped before the whole source was read",
+                (true, true) => "stopped before the whole source was read (+)",
+            },
+        );
+        s.push_str(": the same command continues");
+        if self.left_for_next_run > 0 {
+            let _ = write!(
+                s,
+                "\n{} read but not landed (not sent, or sent without an answer)",
+                self.left_for_next_run
+            );
         }
         s
     }
@@ -464,6 +562,9 @@ impl Report {
                 f.class.as_str(),
                 sanitize(&f.reason)
             );
+        }
+        for u in &self.unreadable_files {
+            let _ = writeln!(s, "mailhaul: {}", sanitize(&u.line()));
         }
         for k in &self.keywords_dropped {
             let _ = writeln!(s, "mailhaul: warning: {}", sanitize(&k.line()));
@@ -489,7 +590,12 @@ impl Report {
             "copies": self.copies,
             "mailboxes": self.mailboxes,
             "totals": self.totals(),
+            "stopped_early": self.stop_reason().is_some(),
+            "stop_reason": self.stop_reason(),
+            "read_all": !self.unread,
+            "left_for_next_run": self.left_for_next_run,
             "failures": self.failures,
+            "unreadable_files": self.unreadable_files,
             "skips": self.skips,
             "warnings": self.warnings,
             "server_check": self.server_check,
@@ -554,6 +660,31 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_source_file_fails_the_run() {
+        let mut r = Report::default();
+        r.uploaded("INBOX", 10);
+        r.unreadable_files.push(UnreadableFile {
+            path: "mix/trunc.pst".into(),
+            reason: "not a readable PST file: truncated".into(),
+        });
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+        // Not a quota stop with nothing failed: the file needs the user.
+        r.quota_stop = Some("daily quota".into());
+        assert_eq!(r.exit_status(), ExitStatus::Partial);
+        assert_eq!(
+            r.problems(),
+            "mailhaul: mix/trunc.pst: not a readable PST file: truncated\n"
+        );
+        assert!(
+            r.summary()
+                .contains("\n1 source file of mail could not be read (named above)\n")
+        );
+        let doc = r.to_json();
+        assert_eq!(doc["unreadable_files"][0]["path"], "mix/trunc.pst");
+        assert_eq!(doc["exit_code"], 1);
+    }
+
+    #[test]
     fn already_present_counts_as_skipped() {
         let mut r = Report::default();
         r.already_present("INBOX", "a".into(), "already uploaded (journal)".into());
@@ -603,6 +734,86 @@ mod tests {
             r.summary()
         );
         assert_eq!(r.to_json()["server_check"]["source_keys_read"], 200);
+    }
+
+    /// A run stopped early (here by a quota, 97 of a mailbox whose source
+    /// holds more uploaded, 3 read but not sent) never prints "N of N":
+    /// the mailbox and the totals say the source was not read to its end,
+    /// and so does the JSON (only fields added to schema 1).
+    #[test]
+    fn a_stopped_run_never_looks_complete() {
+        let mut r = Report {
+            quota_stop: Some("--max-bytes-per-day 2 MB reached".into()),
+            left_for_next_run: 3,
+            ..Default::default()
+        };
+        for _ in 0..97 {
+            r.uploaded("Box", 100);
+        }
+        r.uploaded("Other", 100);
+        r.unfinished("Box");
+        let s = r.summary();
+        assert!(!s.contains(" of "), "{s}");
+        assert!(s.contains("\nBox          97+       97 "), "{s}");
+        assert!(s.contains("\nOther          1        1 "), "{s}");
+        assert!(s.contains("\ntotal        98+       98 "), "{s}");
+        assert!(s.contains("\n98 uploaded in "), "{s}");
+        assert!(
+            s.contains(
+                "\nstopped before the whole source was read (+): the same command continues\n3 read but not landed (not sent, or sent without an answer)\n"
+            ),
+            "{s}"
+        );
+        for line in s.lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        let j = r.to_json();
+        assert_eq!(j["mailboxes"][0]["complete"], false);
+        assert_eq!(j["mailboxes"][0]["found"], 97);
+        assert_eq!(j["mailboxes"][1]["complete"], true);
+        assert_eq!(j["totals"]["complete"], false);
+        assert_eq!(j["stopped_early"], true);
+        assert_eq!(j["stop_reason"], "quota");
+        assert_eq!(j["read_all"], false);
+        assert_eq!(j["left_for_next_run"], 3);
+        // Another connection's report keeps the mark.
+        let mut merged = Report::default();
+        merged.merge(r);
+        assert!(merged.mailboxes[0].unfinished && merged.unread);
+    }
+
+    /// Interrupted after everything was read: no "N of M" either (what was
+    /// in flight is not in the counts), but no claim that reading stopped.
+    #[test]
+    fn an_interrupted_run_read_to_its_end_says_it_stopped() {
+        let mut r = Report {
+            interrupted: true,
+            ..Default::default()
+        };
+        r.uploaded("INBOX", 10);
+        let s = r.summary();
+        assert!(!s.contains(" of "), "{s}");
+        assert!(
+            s.contains("\nstopped early: the same command continues\n"),
+            "{s}"
+        );
+        assert!(!s.contains("1+"), "{s}");
+        let j = r.to_json();
+        assert_eq!(
+            (j["stopped_early"].clone(), j["stop_reason"].clone()),
+            (true.into(), "interrupted".into())
+        );
+        assert_eq!(j["mailboxes"][0]["complete"], true);
+        // A run to its end: unchanged.
+        let mut done = Report::default();
+        done.uploaded("INBOX", 10);
+        assert!(done.summary().contains("\n1 of 1 messages uploaded in "));
+        let j = done.to_json();
+        assert_eq!(
+            (j["stopped_early"].clone(), j["read_all"].clone()),
+            (false.into(), true.into())
+        );
+        assert_eq!(j["stop_reason"], serde_json::Value::Null);
     }
 
     #[test]

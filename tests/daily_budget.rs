@@ -317,3 +317,60 @@ fn connections_share_the_budget() {
         .sum();
     assert_eq!(on_server as u64, FIT);
 }
+
+/// A budget stop's report does not look complete (it said "4 of 4" of a
+/// source of 20): the summary says what landed and that the source was
+/// not all read, the stop line says only what it knows of what is left,
+/// and the JSON says not complete, with the stop's reason.
+#[test]
+fn a_budget_stop_does_not_look_complete() {
+    let s = Setup::new();
+    let mut c = MailhaulCommand::upload(&s.dovecot, &[&s.src]);
+    c.arg("--journal")
+        .arg(&s.journal)
+        .args(["--batch-size", "3", "--timeout", "5"])
+        .args(["--max-bytes-per-day", LIMIT]);
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !summary.contains("messages uploaded"),
+        "{}",
+        c.explain(&out)
+    );
+    assert!(
+        summary.contains(&format!("\n{FIT} uploaded in "))
+            && summary.contains(
+                "\nstopped before the whole source was read (+): the same command continues\n"
+            ),
+        "{}",
+        c.explain(&out)
+    );
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("Box ") && l.contains(&format!(" {FIT}+ "))),
+        "{}",
+        c.explain(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("read but not landed")
+            && stderr.contains("the rest of the source not yet read"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sent or ready"), "{stderr}");
+
+    // At once again, as JSON: what landed is skipped, nothing fits.
+    let (c, out) = s.upload(LIMIT);
+    assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+    let r = report(&c, &out);
+    assert_eq!(r["stopped_early"], true, "{r}");
+    assert_eq!(r["stop_reason"], "quota", "{r}");
+    assert_eq!(r["read_all"], false, "{r}");
+    assert_eq!(r["mailboxes"][0]["name"], "Box", "{r}");
+    assert_eq!(r["mailboxes"][0]["complete"], false, "{r}");
+    assert_eq!(r["totals"]["complete"], false, "{r}");
+    assert!(r["totals"]["found"].as_u64().unwrap() < N as u64, "{r}");
+    s.assert_landed(FIT, "two stops");
+}

@@ -286,7 +286,14 @@ fn sigterm_stops_cleanly_with_130() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("messages uploaded"));
+    // What landed, and that the rest was not read: no "N of N".
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(" uploaded in ")
+            && !summary.contains("messages uploaded")
+            && summary.contains("stopped before the whole source was read"),
+        "{summary}"
+    );
     let stored = peer.messages("Target").len();
     assert!((3..10).contains(&stored), "{stored}");
     slow.store(false, std::sync::atomic::Ordering::SeqCst);

@@ -221,6 +221,81 @@ fn interrupt_stops_every_connection() {
     s.assert_exactly_once(false, "interrupted, rerun");
 }
 
+/// An interrupted run's report does not look complete: the JSON says it
+/// stopped early and which mailboxes were not read to their end (their
+/// `found` is what was read), the summary says "N uploaded" and that the
+/// source was not all read, never "N of N". A rerun finishes, each once.
+#[test]
+fn an_interrupted_run_does_not_look_complete() {
+    let s = setup(&[("Alpha", 30), ("Beta", 30)]);
+    let interrupted = |extra: &[&str]| {
+        // As `Setup::upload`, without `--quiet`: the summary is printed.
+        let mut c = MailhaulCommand::new();
+        c.arg("upload").arg(&s.src).server(&s.dovecot);
+        c.arg("--journal")
+            .arg(&s.journal)
+            .args(["--batch-size", "10", "--timeout", "10", "--max-rate", "8"])
+            .args(extra);
+        let child = c.spawn_piped();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // SAFETY: kill(2) on the pid of our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{}", c.explain(&out));
+        (c, out)
+    };
+    let (c, out) = interrupted(&["--json"]);
+    let r: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", c.explain(&out)));
+    assert_eq!(r["stopped_early"], true, "{r}");
+    assert_eq!(r["stop_reason"], "interrupted", "{r}");
+    assert_eq!(r["read_all"], false, "{r}");
+    assert_eq!(r["totals"]["complete"], false, "{r}");
+    let found = r["totals"]["found"].as_u64().unwrap();
+    assert!(found < 60, "{r}");
+    let unfinished: Vec<&str> = r["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["complete"] == false)
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(!unfinished.is_empty(), "{r}");
+
+    // Again, with the human summary: what the journal has is skipped,
+    // more is sent, and the run is interrupted again.
+    let (c, out) = interrupted(&[]);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !summary.contains("messages uploaded"),
+        "{}",
+        c.explain(&out)
+    );
+    assert!(summary.contains(" uploaded in "), "{}", c.explain(&out));
+    assert!(
+        summary
+            .contains("stopped before the whole source was read (+): the same command continues"),
+        "{}",
+        c.explain(&out)
+    );
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("total ") && l.contains("+ ")),
+        "{}",
+        c.explain(&out)
+    );
+
+    let out = s.upload(None, &["--json"]).assert_success();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (r["stopped_early"].clone(), r["read_all"].clone()),
+        (false.into(), true.into())
+    );
+    assert_eq!(r["totals"]["found"], 60, "{r}");
+    s.assert_exactly_once(false, "interrupted twice, rerun");
+}
+
 /// `--skip-existing` with one mailbox split over two connections: the
 /// source holds a message twice (one in each connection's share) and the
 /// server once already; one more copy is uploaded, not none.

@@ -12,6 +12,8 @@
 //! - [`clients`]: `.eml` folders and files, Thunderbird profiles, Gmail Takeout.
 //! - [`archive`]: the Takeout fixture as downloaded: zip and tgz, split parts.
 //! - [`pst`]: an Outlook PST compared with readpst's export of it.
+//! - [`unreadable`]: files recognised as mail that cannot be read fail the
+//!   run (exit 1) while the rest lands.
 //! - [`mapping`]: `--date`, special-use, `--map`, `--flatten`,
 //!   `--include`/`--exclude`.
 
@@ -22,6 +24,7 @@ mod maildir;
 mod mapping;
 mod mbox;
 mod pst;
+mod unreadable;
 
 use std::path::Path;
 use std::process::Output;

@@ -68,6 +68,16 @@ pub struct AccountOutcome {
     pub exit_code: u8,
     /// Why it stopped or failed.
     pub error: Option<String>,
+    /// Its whole source was read (or an earlier run finished it): `found`
+    /// is what the source holds. False after an early stop: `found` is
+    /// only what was read. Reports without it were written when it was.
+    #[serde(default = "read_all_before")]
+    pub read_all: bool,
+}
+
+/// `read_all` of a shard's report written before the field existed.
+fn read_all_before() -> bool {
+    true
 }
 
 impl AccountOutcome {
@@ -91,6 +101,7 @@ impl AccountOutcome {
             bytes: 0,
             seconds: 0.0,
             exit_code: exit.code(),
+            read_all: status.is_complete(),
             error,
         }
     }
@@ -110,6 +121,14 @@ impl AccountOutcome {
                 .failures
                 .first()
                 .map(|f| format!("{} messages failed, first: {}", t.failed, f.reason))
+                .or_else(|| {
+                    let n = report.unreadable_files.len();
+                    let first = report.unreadable_files.first()?;
+                    Some(format!(
+                        "{n} source files could not be read, first: {}",
+                        first.line()
+                    ))
+                })
         });
         AccountOutcome {
             account,
@@ -123,6 +142,7 @@ impl AccountOutcome {
             seconds: report.elapsed.as_secs_f64(),
             exit_code: exit.code(),
             error,
+            read_all: !report.unread,
         }
     }
 }
@@ -147,12 +167,16 @@ pub struct BatchTotals {
     pub skipped: u64,
     pub failed_messages: u64,
     pub bytes: u64,
+    /// Every account's source was read to its end: `found` is what the
+    /// sources hold.
+    pub read_all: bool,
 }
 
 impl BatchReport {
     pub fn totals(&self) -> BatchTotals {
         let mut t = BatchTotals {
             accounts: self.accounts.len(),
+            read_all: true,
             ..BatchTotals::default()
         };
         for a in &self.accounts {
@@ -166,6 +190,7 @@ impl BatchReport {
             t.skipped += a.skipped;
             t.failed_messages += a.failed;
             t.bytes += a.bytes;
+            t.read_all &= a.read_all;
         }
         t
     }
@@ -233,18 +258,28 @@ impl BatchReport {
             }
         }
         let t = self.totals();
+        // "N of M" only when M is what the sources hold.
+        let uploaded = if t.read_all {
+            format!("{} of {} messages uploaded", t.uploaded, t.found)
+        } else {
+            format!("{} messages uploaded", t.uploaded)
+        };
         let _ = writeln!(
             s,
-            "{} of {} accounts complete; {} of {} messages uploaded, {} skipped, {} failed, {} in {:.1} s",
+            "{} of {} accounts complete; {uploaded}, {} skipped, {} failed, {} in {:.1} s",
             t.complete,
             t.accounts,
-            t.uploaded,
-            t.found,
             t.skipped,
             t.failed_messages,
             human_bytes(t.bytes),
             self.elapsed.as_secs_f64()
         );
+        if !t.read_all {
+            let _ = writeln!(
+                s,
+                "stopped before every account's source was read: the counts cover only what was read"
+            );
+        }
         if t.quota > 0 {
             let _ = writeln!(
                 s,
@@ -343,6 +378,42 @@ mod tests {
         up.quota_stop = Some("--max-bytes-per-day".into());
         let a = AccountOutcome::of_report("me@h:993".into(), 3, &up);
         assert_eq!((a.status, a.exit_code), (AccountStatus::Quota, 4));
+    }
+
+    /// An account stopped before its source was read makes the totals
+    /// line drop "N of M" (a batch SIGINT'd with 9000 said "4000 of 4000").
+    #[test]
+    fn a_batch_stopped_before_every_source_was_read_says_so() {
+        let mut up = Report {
+            interrupted: true,
+            ..Default::default()
+        };
+        up.uploaded("INBOX", 100);
+        up.unfinished("INBOX");
+        let mut r = BatchReport::default();
+        r.accounts
+            .push(AccountOutcome::of_report("me@h:993".into(), 2, &up));
+        r.accounts.push(outcome("n", AccountStatus::NotStarted));
+        let table = r.table();
+        assert!(!table.contains(" of 1 messages"), "{table}");
+        assert!(table.contains("; 1 messages uploaded, "), "{table}");
+        assert!(
+            table.contains("stopped before every account's source was read"),
+            "{table}"
+        );
+        assert_eq!(r.to_json()["accounts"][0]["read_all"], false);
+        assert_eq!(r.to_json()["totals"]["read_all"], false);
+        // A shard's report from before the field: read to its end.
+        let mut old = r.to_json();
+        old["accounts"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("read_all");
+        assert!(BatchReport::from_json(&old).unwrap().accounts[0].read_all);
+        // Complete accounts: "N of M" as before.
+        let mut done = BatchReport::default();
+        done.accounts.push(outcome("a", AccountStatus::Complete));
+        assert!(done.table().contains("0 of 0 messages uploaded"));
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub(super) fn run_scan(args: &ScanArgs) -> Result<ExitStatus, Failure> {
         &sources.read,
         &ServerFacts::unknown().with_size_cap(settings.size_cap),
     );
-    report.warnings.extend(problems);
+    report.errors.extend(problems.unreadable_lines());
+    report.warnings.extend(problems.warnings);
     print_scan(&report, settings.json, None)
 }
 

@@ -23,7 +23,7 @@ use crate::journal::{self, Durability, Journal};
 use crate::plan::{BatchLimits, Plan, ServerLayout, TargetMap, TargetOptions};
 use crate::progress::ProgressMode;
 use crate::provider::{Profile, ProviderChoice, SizeCap};
-use crate::report::{ExitStatus, sanitize};
+use crate::report::{ExitStatus, UnreadableFile, sanitize};
 use crate::source::{self, Discovery, ReadOptions};
 use crate::upload::{Throttle, UploadOptions};
 
@@ -73,16 +73,45 @@ impl SourceSettings {
     }
 
     /// Plans the discovered folders against the server's layout; with the
-    /// discovery's problems, as warnings.
-    pub fn plan(&self, layout: ServerLayout) -> Result<(Plan, TargetMap, Vec<String>), Failure> {
+    /// discovery's problems.
+    pub fn plan(&self, layout: ServerLayout) -> Result<(Plan, TargetMap, SourceProblems), Failure> {
         let map = TargetMap::new(&self.target, layout).map_err(usage)?;
-        let problems = self
-            .discovery
-            .problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
+        let problems = SourceProblems {
+            warnings: self
+                .discovery
+                .problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            unreadable: self
+                .discovery
+                .unreadable
+                .iter()
+                .map(|p| UnreadableFile {
+                    path: p.origin.path.display().to_string(),
+                    reason: p.reason.clone(),
+                })
+                .collect(),
+        };
         Ok((map.plan(&self.discovery.folders), map, problems))
+    }
+}
+
+/// What discovery saw and will not upload, as a run reports it.
+#[derive(Debug, Default)]
+pub struct SourceProblems {
+    /// Files that are no mail, and other notes: warnings.
+    pub warnings: Vec<String>,
+    /// Files recognised as mail that cannot be read: they fail the run
+    /// (exit 1), the rest is still uploaded.
+    pub unreadable: Vec<UnreadableFile>,
+}
+
+impl SourceProblems {
+    /// `path: reason` lines of the unreadable files, as `scan` lists its
+    /// problems.
+    pub fn unreadable_lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.unreadable.iter().map(UnreadableFile::line)
     }
 }
 

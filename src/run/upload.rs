@@ -17,7 +17,7 @@ use crate::report::{ExitStatus, Report, sanitize};
 use crate::upload::{self, UploadMode};
 
 use super::scan::print_scan;
-use super::settings::UploadSettings;
+use super::settings::{SourceProblems, UploadSettings};
 use super::setup::{connect_and, server_layout};
 use super::{Failure, connection, usage};
 
@@ -71,8 +71,8 @@ pub(super) struct Prepared {
     journal: Option<Journal>,
     pub plan: Plan,
     map: TargetMap,
-    /// The discovery's problems, reported as warnings.
-    problems: Vec<String>,
+    /// The discovery's problems: warnings, and files that fail the run.
+    problems: SourceProblems,
     pub mode: UploadMode,
 }
 
@@ -132,7 +132,8 @@ impl Prepared {
             &settings.upload,
             progress,
         );
-        report.warnings.extend(self.problems);
+        report.warnings.extend(self.problems.warnings);
+        report.unreadable_files.extend(self.problems.unreadable);
         report
     }
 }
@@ -156,7 +157,8 @@ pub(super) fn run_upload(args: &UploadArgs, env: &Environment) -> Result<ExitSta
             &settings.sources.read,
             &facts,
         );
-        scan.warnings.extend(prepared.problems);
+        scan.errors.extend(prepared.problems.unreadable_lines());
+        scan.warnings.extend(prepared.problems.warnings);
         return print_scan(&scan, settings.json, Some(prepared.mode));
     }
     if !settings.quiet && !settings.json {

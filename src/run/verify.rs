@@ -17,8 +17,11 @@ pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitSta
     let (mut session, layout) =
         connect_and(&Login::new(&settings.server), server_layout).map_err(connection)?;
     let (plan, map, problems) = settings.sources.plan(layout)?;
-    for p in &problems {
+    for p in &problems.warnings {
         eprintln!("mailhaul: warning: {}", sanitize(p));
+    }
+    for line in problems.unreadable_lines() {
+        eprintln!("mailhaul: {}", sanitize(&line));
     }
     let (checks, unreadable) = verify::verify(
         &mut session,
@@ -30,6 +33,7 @@ pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitSta
     )
     .map_err(connection)?;
     session.logout();
+    let unreadable = unreadable + problems.unreadable.len();
     let status = if checks.iter().all(|c| c.is_exact()) && unreadable == 0 {
         ExitStatus::Success
     } else {

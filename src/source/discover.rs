@@ -12,13 +12,14 @@ use walkdir::WalkDir;
 use super::apple;
 use super::archive;
 use super::eml;
+use super::loose_file;
 use super::maildir::is_maildir_housekeeping;
 use super::mbox::looks_like_mbox;
 use super::pst;
 use super::{DiscoverOptions, Discovery, FolderKind, Format, SourceError, SourceFolder};
 use crate::message::Origin;
 
-const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
+pub(super) const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
 
 /// Adds the folders (and problems) found at `path` to `out`.
 pub(super) fn discover_path(
@@ -39,6 +40,9 @@ pub(super) fn discover_path(
         }
         Format::Auto if meta.is_dir() && !is_maildir && apple::claims_dir(path) => {
             apple::discover_tree(path, opts, out)
+        }
+        Format::Auto if meta.is_file() && is_split_zip_part(path)? => {
+            bail!("{}: {}", path.display(), archive::SPLIT_ZIP)
         }
         Format::Auto if meta.is_file() && is_single_message(path)? => single_message(path, out),
         Format::Auto if meta.is_file() => single_mbox(path, true, out),
@@ -73,12 +77,16 @@ fn is_pst(path: &Path) -> anyhow::Result<bool> {
     pst::is_pst(path).with_context(|| format!("{}: cannot read", path.display()))
 }
 
+fn is_split_zip_part(path: &Path) -> anyhow::Result<bool> {
+    archive::is_split_zip_part(path).with_context(|| format!("{}: cannot read", path.display()))
+}
+
 /// The folders of a PST file, named below `prefix`.
 fn pst_file(path: &Path, prefix: &[String], out: &mut Discovery) -> anyhow::Result<()> {
     let (folders, problems) =
         pst::folders(path, prefix).with_context(|| format!("{}", path.display()))?;
     out.folders.extend(folders);
-    out.problems.extend(problems);
+    out.unreadable.extend(problems);
     Ok(())
 }
 
@@ -117,10 +125,16 @@ fn archives_in_tree(root: &Path, out: &mut Discovery) -> anyhow::Result<()> {
 }
 
 /// A file given on the command line that holds one message (RFC 5322
-/// headers first, no From_ line): an `.eml` export.
+/// headers first, no From_ line): an `.eml` export. One named `.eml` or
+/// `.msg` that is no message is an error saying why.
 fn is_single_message(path: &Path) -> anyhow::Result<bool> {
     let shape =
         eml::file_shape(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    if let eml::FileShape::NotMessage(why) = shape
+        && eml::has_message_extension(path)
+    {
+        bail!("{}: not a mail message: {why}", path.display());
+    }
     Ok(shape == eml::FileShape::Message
         && !looks_like_mbox(path).with_context(|| format!("{}: cannot read", path.display()))?)
 }
@@ -307,12 +321,8 @@ fn walk_dir(
         for e in &entries {
             if e.file_type().is_ok_and(|t| t.is_file())
                 && !is_ignored_file(&e.file_name().to_string_lossy())
-                && eml::file_shape(&e.path()).ok() != Some(eml::FileShape::Message)
             {
-                out.problems.push(problem(
-                    e.path(),
-                    "not a message (no header at the start), not uploaded",
-                ));
+                loose_file::not_a_message(&e.path(), out);
             }
         }
         out.folders.push(SourceFolder {
@@ -353,14 +363,14 @@ fn walk_dir(
                 walk_dir(root, &path, None, opts, out)?;
             }
         } else if ty.is_file() && !is_eml {
-            mbox_file(&path, rel, out);
+            loose_file::tree_file(&path, rel, out);
         }
     }
     Ok(())
 }
 
 /// Server and client metadata that is never mail.
-fn is_ignored_file(name: &str) -> bool {
+pub(super) fn is_ignored_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".msf") || is_maildir_housekeeping(name)
 }
@@ -383,14 +393,17 @@ fn is_eml_folder(dir: &Path) -> anyhow::Result<bool> {
         {
             continue;
         }
-        if eml::has_message_extension(&e.path()) {
+        let shape = eml::file_shape(&e.path());
+        if eml::has_message_extension(&e.path())
+            && !matches!(shape, Ok(eml::FileShape::NotMessage(_)))
+        {
             return Ok(true);
         }
         // A file without a message extension that starts with a From_ line
         // is an mbox, even with one message (a Thunderbird folder holding a
         // single message looks like a saved .eml otherwise); the same rule
         // as for a file given on the command line.
-        match eml::file_shape(&e.path()) {
+        match shape {
             Ok(eml::FileShape::Message) if !looks_like_mbox(&e.path()).unwrap_or(false) => {
                 messages += 1
             }
@@ -401,49 +414,9 @@ fn is_eml_folder(dir: &Path) -> anyhow::Result<bool> {
     Ok(messages > 0 && messages > mboxes)
 }
 
-/// One file in an mbox tree: a mailbox, ignored metadata, or a problem.
-fn mbox_file(path: &Path, rel: &Path, out: &mut Discovery) {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    if is_ignored_file(&name) {
-        return;
-    }
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if pst::has_pst_extension(path) || pst::is_pst(path).unwrap_or(false) {
-        let stem = Path::new(&name.to_string()).with_extension("");
-        let prefix = tree_folder(&rel.with_file_name(stem), false);
-        if let Err(e) = pst_file(path, &prefix, out) {
-            out.problems.push(problem(path.into(), &format!("{e:#}")));
-        }
-        return;
-    }
-    if matches!(ext.as_str(), "bz2" | "xz" | "zst") {
-        out.problems.push(problem(
-            path.into(),
-            "compressed file (only .gz is read), not uploaded",
-        ));
-        return;
-    }
-    match looks_like_mbox(path) {
-        Ok(true) => out.folders.push(SourceFolder {
-            path: path.to_path_buf(),
-            kind: FolderKind::Mbox,
-            folder: tree_folder(rel, false),
-        }),
-        Ok(false) => out
-            .problems
-            .push(problem(path.into(), &format!("{NOT_MBOX}, not uploaded"))),
-        Err(e) => out
-            .problems
-            .push(problem(path.into(), &format!("cannot read: {e}"))),
-    }
-}
-
 /// Folder components for a file (or, with `dir`, a directory) at `rel` in
 /// a tree: `.sbd` stripped from directories, `.gz`, `.mbox`, `.mbx` from files.
-fn tree_folder(rel: &Path, dir: bool) -> Vec<String> {
+pub(super) fn tree_folder(rel: &Path, dir: bool) -> Vec<String> {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -10,6 +10,21 @@ fn folders(d: &Discovery) -> Vec<(String, FolderKind)> {
         .collect()
 }
 
+/// The file names of `problems`.
+fn names_of(problems: &[SourceError]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| {
+            p.origin
+                .path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
 fn maildir(dir: &Path) {
     fs::create_dir_all(dir.join("cur")).unwrap();
     fs::create_dir_all(dir.join("new")).unwrap();
@@ -87,19 +102,9 @@ fn mbox_file_and_tree() {
     let names: Vec<_> = folders(&d).into_iter().map(|f| f.0).collect();
     assert_eq!(names, ["Archive", "Archive/2018", "INBOX"]);
     assert!(d.folders.iter().all(|f| f.kind == FolderKind::Mbox));
-    let problems: Vec<_> = d
-        .problems
-        .iter()
-        .map(|p| {
-            p.origin
-                .path
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    assert_eq!(problems, ["notes.txt", "old.gz"]);
+    assert_eq!(names_of(&d.problems), ["notes.txt"]);
+    // A gzip that cannot be read may be mail: it fails the run.
+    assert_eq!(names_of(&d.unreadable), ["old.gz"]);
 
     let single = discover(&[t.join("Archive.mbox")], Format::Auto).unwrap();
     assert_eq!(single.folders[0].folder, ["Archive"]);
@@ -179,4 +184,124 @@ fn one_message_mbox_files_in_a_tree_are_mboxes_not_eml() {
             ("Work/Clients".into(), FolderKind::Mbox),
         ]
     );
+}
+
+/// The last piece of a `zip -s` archive: no local header at its start,
+/// deflate-like bytes (`-:b7…`, a line that looks like a field), and an
+/// end record naming disk 1.
+fn last_split_piece() -> Vec<u8> {
+    let mut bytes = b"-:b7\x12\x00\x9c\x01".to_vec();
+    bytes.extend((0..3000u32).map(|i| (i * 131 % 251) as u8));
+    bytes.extend(b"PK\x05\x06\x01\x00\x00\x00\x01\x00\x01\x00");
+    bytes.extend([0u8; 10]);
+    bytes
+}
+
+#[test]
+fn files_named_or_shaped_as_mail_that_cannot_be_read_fail_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    fs::create_dir(t.join("box")).unwrap();
+    fs::write(
+        t.join("box/Inbox"),
+        b"From a Mon Jan  6 09:15:00 2020\nSubject: a\n\nx\n",
+    )
+    .unwrap();
+    // A PST cut short: its header says how long it should be.
+    let mut pst = b"!BDN\0\0\0\0SM\x17\0".to_vec();
+    pst.resize(0xB8, 0);
+    pst.extend(1_000_000u64.to_le_bytes());
+    pst.resize(4096, 0);
+    fs::write(t.join("trunc.pst"), &pst).unwrap();
+    let mut binary = b"\x89PNG\r\n\x1a\n\x00\x00".to_vec();
+    binary.extend([7u8; 100]);
+    fs::write(t.join("photo.eml"), &binary).unwrap();
+    fs::write(t.join("export.z01"), b"PK\x07\x08PK\x03\x04").unwrap();
+    fs::write(t.join("README"), b"my old mail\n").unwrap();
+    fs::write(t.join("MANIFEST.md"), b"# files\n").unwrap();
+    fs::write(t.join("Inbox.msf"), b"// mork").unwrap();
+    let d = discover(&[t.to_path_buf()], Format::Auto).unwrap();
+    assert_eq!(folders(&d), [("box/Inbox".into(), FolderKind::Mbox)]);
+    assert_eq!(
+        names_of(&d.unreadable),
+        ["export.z01", "photo.eml", "trunc.pst"]
+    );
+    let reasons: Vec<&str> = d.unreadable.iter().map(|p| p.reason.as_str()).collect();
+    assert!(
+        reasons[0].contains("split zip archive (zip -s)") && reasons[0].contains("zip -s 0"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("not a mail message: binary data"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].starts_with(
+            "not a readable PST file: truncated: the file has 4096 bytes, its header says 1000000"
+        ),
+        "{reasons:?}"
+    );
+    assert!(
+        !reasons[2].contains("trunc.pst"),
+        "the path only once: {reasons:?}"
+    );
+    // Files that are no mail stay warnings.
+    assert_eq!(names_of(&d.problems), ["MANIFEST.md", "README"]);
+
+    // Given by itself, each is an error (exit 2) saying the same.
+    for (name, says) in [
+        ("trunc.pst", "truncated"),
+        ("photo.eml", "not a mail message: binary data"),
+        ("export.z01", "zip -s 0"),
+    ] {
+        let e = discover(&[t.join(name)], Format::Auto).unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.contains(name) && e.contains(says), "{e}");
+        assert_eq!(e.matches(name).count(), 1, "{e}");
+    }
+}
+
+#[test]
+fn a_binary_file_is_no_message_and_a_split_zip_piece_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let split = tmp.path().join("split");
+    fs::create_dir(&split).unwrap();
+    fs::write(split.join("takeout.z01"), b"PK\x07\x08PK\x03\x04rest").unwrap();
+    fs::write(split.join("takeout.zip"), last_split_piece()).unwrap();
+    let d = discover(std::slice::from_ref(&split), Format::Auto).unwrap();
+    assert!(d.folders.is_empty(), "{:?}", d.folders);
+    assert_eq!(names_of(&d.unreadable), ["takeout.zip", "takeout.z01"]);
+    assert!(
+        d.unreadable
+            .iter()
+            .all(|p| p.reason.contains("split zip archive")),
+        "{:?}",
+        d.unreadable
+    );
+    assert!(d.problems.is_empty(), "{:?}", d.problems);
+    let e = discover(&[split.join("takeout.zip")], Format::Auto).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("zip -s 0 in.zip --out joined.zip"),
+        "{e:#}"
+    );
+
+    // A binary file without a name that says mail, among messages: a
+    // warning naming why, and the messages are still read.
+    let eml = tmp.path().join("saved");
+    fs::create_dir(&eml).unwrap();
+    fs::write(eml.join("a.eml"), b"From: a@b\nSubject: a\n\nx\n").unwrap();
+    fs::write(eml.join("blob"), last_split_piece()).unwrap();
+    let d = discover(std::slice::from_ref(&eml), Format::Auto).unwrap();
+    assert_eq!(folders(&d), [("saved".into(), FolderKind::Eml)]);
+    assert!(d.unreadable.is_empty(), "{:?}", d.unreadable);
+    assert_eq!(names_of(&d.problems), ["blob"]);
+    assert!(
+        d.problems[0].reason.contains("binary data"),
+        "{:?}",
+        d.problems
+    );
+    let msgs = d.folders[0]
+        .messages(&crate::source::ReadOptions::default())
+        .unwrap();
+    assert_eq!(msgs.count(), 1);
 }

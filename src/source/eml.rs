@@ -18,14 +18,36 @@ use crate::message::{Message, Origin, normalize_crlf};
 /// What a file in a candidate eml folder looks like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileShape {
-    /// Starts with a header field (or a From_ line and then one), or has a
-    /// message extension.
+    /// Starts with an RFC 5322 header block (or a From_ line and then
+    /// one); a file named `.eml` or `.msg` only needs to be text.
     Message,
     /// Starts with a From_ line followed by another From_ line later: an mbox.
     Mbox,
-    /// Anything else.
-    Other,
+    /// Not a message, and why.
+    NotMessage(&'static str),
 }
+
+/// Header fields one of which a file without a message extension must
+/// have in its header block to be taken for a message (lower case).
+const KNOWN_FIELDS: [&str; 17] = [
+    "from",
+    "date",
+    "subject",
+    "message-id",
+    "received",
+    "return-path",
+    "mime-version",
+    "to",
+    "cc",
+    "sender",
+    "reply-to",
+    "in-reply-to",
+    "references",
+    "content-type",
+    "delivered-to",
+    "x-mozilla-status",
+    "x-gm-thrid",
+];
 
 /// True for the extensions that name single-message files.
 pub fn has_message_extension(path: &Path) -> bool {
@@ -39,6 +61,12 @@ pub fn file_shape(path: &Path) -> io::Result<FileShape> {
     fs::File::open(path)?
         .take(64 * 1024)
         .read_to_end(&mut head)?;
+    Ok(shape_of(&head, has_message_extension(path)))
+}
+
+/// The shape of a file starting with `head`; `named_message`: its name ends
+/// in `.eml` or `.msg`.
+fn shape_of(head: &[u8], named_message: bool) -> FileShape {
     let mut lines = head.split(|&b| b == b'\n');
     let first = lines.next().unwrap_or_default();
     if first.starts_with(b"From ") {
@@ -46,20 +74,58 @@ pub fn file_shape(path: &Path) -> io::Result<FileShape> {
             l.starts_with(b"From ") && date::parse_from_line(l.trim_ascii_end()).is_some()
         });
         if more_separators {
-            return Ok(FileShape::Mbox);
+            return FileShape::Mbox;
         }
-        let second = lines.next().unwrap_or_default();
-        return Ok(if is_header_line(second) || has_message_extension(path) {
-            FileShape::Message
-        } else {
-            FileShape::Mbox
-        });
+        let second = lines.clone().next().unwrap_or_default();
+        if !is_header_line(second) && !named_message {
+            return FileShape::Mbox;
+        }
+        return header_shape(&head[(first.len() + 1).min(head.len())..], named_message);
     }
-    Ok(if is_header_line(first) || has_message_extension(path) {
+    header_shape(head, named_message)
+}
+
+/// Whether `bytes` start with a header block (the lines before the first
+/// empty one): text, and (unless the name says message) a field first and
+/// a known field somewhere in it. A `.msg` of text without any header is
+/// still read (mime4j's `malformedHeader-noheader.msg` in the corpus).
+fn header_shape(bytes: &[u8], named_message: bool) -> FileShape {
+    let mut end = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        if matches!(line, b"\n" | b"\r\n") {
+            break;
+        }
+        end += line.len();
+    }
+    let block = &bytes[..end];
+    // NUL and the C0 controls that never appear in mail text (TAB, LF, CR,
+    // FF and ESC, for ISO-2022-JP, do).
+    if block
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+    {
+        return FileShape::NotMessage("binary data (NUL or control bytes) in the header block");
+    }
+    if named_message {
+        return FileShape::Message;
+    }
+    let mut lines = block.split(|&b| b == b'\n');
+    if !is_header_line(lines.next().unwrap_or_default()) {
+        return FileShape::NotMessage("no header field at the start");
+    }
+    let known = block.split(|&b| b == b'\n').any(|l| {
+        l.iter().position(|&b| b == b':').is_some_and(|colon| {
+            let name = String::from_utf8_lossy(&l[..colon]).to_ascii_lowercase();
+            KNOWN_FIELDS.contains(&name.as_str())
+        })
+    });
+    if known {
         FileShape::Message
     } else {
-        FileShape::Other
-    })
+        FileShape::NotMessage(
+            "no From, Date, Subject, Message-ID, Received or other mail header field in the header block",
+        )
+    }
 }
 
 /// `name:` with a printable-ASCII field name (RFC 5322 §2.2).
@@ -195,7 +261,7 @@ mod tests {
         assert_eq!(shape("a.eml"), FileShape::Message);
         assert_eq!(shape("b"), FileShape::Message);
         assert_eq!(shape("c"), FileShape::Message);
-        assert_eq!(shape("notes.txt"), FileShape::Other);
+        assert!(matches!(shape("notes.txt"), FileShape::NotMessage(_)));
         assert_eq!(shape("box"), FileShape::Mbox);
         let msgs: Vec<Message> = EmlReader::open(d, &ReadOptions::default())
             .unwrap()
@@ -213,5 +279,52 @@ mod tests {
         );
         assert_eq!(msgs[1].date.unwrap().source, DateSource::FromLine);
         assert_eq!(msgs[2].bytes, b"Subject: c\r\n\r\nFrom me\r\n");
+    }
+
+    #[test]
+    fn only_header_blocks_are_messages() {
+        let not = |why: &'static str| move |s: FileShape| matches!(s, FileShape::NotMessage(w) if w.contains(why));
+        // The last piece of a `zip -s` archive: deflate data whose first
+        // line happens to look like a field (`-:b7…`).
+        let mut piece = b"-:b7\x12\x00\x9c\x01PK".to_vec();
+        piece.extend((0..2000u32).map(|i| (i * 7 % 256) as u8));
+        assert!(not("binary data")(shape_of(&piece, false)));
+        assert!(not("binary data")(shape_of(&piece, true)));
+        // Text that starts with a field but names no mail header.
+        assert!(not("no From, Date")(shape_of(
+            b"Name: value\nOther: x\n\nbody\n",
+            false
+        )));
+        assert!(not("no header field")(shape_of(
+            b"Dear reader,\nFrom: me\n",
+            false
+        )));
+        // Mail, with or without a From_ line; a known field anywhere in the block.
+        assert_eq!(
+            shape_of(b"X-A: 1\nMessage-ID: <a@b>\n\nx\n", false),
+            FileShape::Message
+        );
+        assert_eq!(
+            shape_of(
+                b"From - Mon Jan  6 09:15:00 2020\r\nSubject: b\r\n\r\nx\r\n",
+                false
+            ),
+            FileShape::Message
+        );
+        assert_eq!(
+            shape_of(b"Content-Type: text/plain\n\n\x00body\n", false),
+            FileShape::Message
+        );
+        // A named message of text without a header is still read (the
+        // corpus's mime4j `malformedHeader-noheader.msg`).
+        assert_eq!(
+            shape_of(b"This is a message with no header\n", true),
+            FileShape::Message
+        );
+        // ESC (ISO-2022-JP) is text.
+        assert_eq!(
+            shape_of(b"Subject: \x1b$B;d\x1b(B\n\n", false),
+            FileShape::Message
+        );
     }
 }

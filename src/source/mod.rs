@@ -15,6 +15,7 @@ pub mod dateparse;
 pub mod discover;
 pub mod eml;
 pub mod headers;
+mod loose_file;
 pub mod maildir;
 pub mod mbox;
 pub mod pst;
@@ -161,11 +162,15 @@ impl fmt::Display for SourceError {
 }
 
 /// What discovery found: the folders to read, and files it saw but will not
-/// upload (e.g. loose files beside cur/ and new/), as problems to report.
+/// upload: `problems` (e.g. loose files beside cur/ and new/, files that
+/// are no mail) are warnings; `unreadable` are files it recognised as mail
+/// (by their magic or a mail extension) but cannot read, which fail the
+/// run (exit 1) while the rest is still uploaded.
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub folders: Vec<SourceFolder>,
     pub problems: Vec<SourceError>,
+    pub unreadable: Vec<SourceError>,
 }
 
 pub type MessageIter = Box<dyn Iterator<Item = Result<Message, SourceError>>>;

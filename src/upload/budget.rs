@@ -362,6 +362,8 @@ pub fn spent_before_start(journal: Option<&Journal>, limit: Option<u64>) -> Opti
     let mut report = Report {
         quota_stop: Some(why.clone()),
         budget: Some(state.figures(Some(journal.uploads()), now())),
+        // Nothing of the source was read.
+        unread: true,
         ..Default::default()
     };
     report.aborted = Some(stop_line(&report, &why));
@@ -373,10 +375,15 @@ pub fn spent_before_start(journal: Option<&Journal>, limit: Option<u64>) -> Opti
 /// the provider's own answer, within a day (its window is its own).
 pub(super) fn stop_line(report: &Report, why: &str) -> String {
     let t = report.totals();
-    let left = match report.left_for_next_run {
+    // Only what is known: what was read and did not land, and whether
+    // the source was read to its end (how much of it is left, not).
+    let mut left = match report.left_for_next_run {
         0 => String::new(),
-        n => format!(", {n} sent or ready were left for the next run"),
+        n => format!(", {n} read but not landed (not sent, or sent without an answer)"),
     };
+    if report.unread {
+        left.push_str(", the rest of the source not yet read");
+    }
     let failed = match report.failures.len() {
         0 => "nothing failed".to_string(),
         n => format!("{n} failed for other reasons (listed above)"),
@@ -575,6 +582,19 @@ mod tests {
         );
         assert!(
             line.contains("1 messages (250 B) landed in this run"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("left") && !line.contains("not yet read"),
+            "{line}"
+        );
+        // Only what is known of what is left: what was read and did not
+        // land, and that the rest was not read (not how much it is).
+        r.left_for_next_run = 3;
+        r.unfinished("INBOX");
+        let line = stop_line(&r, "--max-bytes-per-day 1000 reached");
+        assert!(
+            line.contains("landed in this run, 3 read but not landed (not sent, or sent without an answer), the rest of the source not yet read;"),
             "{line}"
         );
         assert!(line.contains("(2025-11-25T16:00:00Z)"), "{line}");

@@ -22,16 +22,19 @@ impl Uploader<'_> {
         let limits = feed::FeedLimits::DEFAULT.shared_by(self.connections);
         let mut messages = match feed::Feed::open(share, &self.opts.read, limits) {
             Ok(m) => m,
-            Err(_) if !share.speaks_for_folder() => return Ok(()),
             Err(e) => {
-                let origin = folder.source.path.display().to_string();
-                self.fail(
-                    &folder.mailbox,
-                    origin,
-                    None,
-                    FailureClass::Unreadable,
-                    format!("{e:#}"),
-                );
+                // Reported once, as the folder's failure (`read_through.rs`).
+                self.shared.read_through.through(share);
+                if share.speaks_for_folder() {
+                    let origin = folder.source.path.display().to_string();
+                    self.fail(
+                        &folder.mailbox,
+                        origin,
+                        None,
+                        FailureClass::Unreadable,
+                        format!("{e:#}"),
+                    );
+                }
                 return Ok(());
             }
         };
@@ -46,7 +49,9 @@ impl Uploader<'_> {
         }
         r?;
         self.submit_all(batches.finish())?;
-        self.make_copies()
+        self.make_copies()?;
+        self.shared.read_through.through(share);
+        Ok(())
     }
 
     /// Decides and batches the messages of `feed` (read from `folder`),
@@ -74,6 +79,9 @@ impl Uploader<'_> {
                     continue;
                 }
             };
+            if !msg.targets.is_empty() {
+                self.shared.read_through.labelled();
+            }
             let accepted = self.without_leaving(|up| up.place(&msg, folder, map, &facts));
             if let Err(Stop::Fewer(_)) = &accepted {
                 // Nothing of it recorded (`place`): read again by the lane

@@ -145,6 +145,8 @@ fn refused_back(caps: &'static str, mailboxes: &[&str], breaking: &str, nth: usi
     let report = run(&world, caps, &folders, &journal);
     assert!(report.failures.is_empty(), "{case}: {report:#?}");
     assert!(report.aborted.is_none(), "{case}: {report:#?}");
+    // The share resumed by another lane counts as read to its end.
+    assert!(!report.unread, "{case}: {report:#?}");
     assert_eq!(report.exit_status(), ExitStatus::Success, "{case}");
     let total = N * mailboxes.len();
     assert_eq!(report.totals().uploaded as usize, total, "{case}");
@@ -222,4 +224,17 @@ fn the_last_connection_refused_back_still_retries_and_fails_as_before() {
     );
     assert_eq!(world.lock().unwrap().connections, 3, "--retries 2");
     assert!(!report.warnings.iter().any(|w| w.contains("allowed")));
+    // Lost for good before A was read to its end: the report says so.
+    assert!(
+        report.mailboxes[0].unfinished && report.unread,
+        "{report:#?}"
+    );
+    assert!(report.totals().found < N as u64, "{report:#?}");
+    let summary = report.summary();
+    assert!(
+        !summary.contains("messages uploaded")
+            && summary.contains("stopped before the whole source was read"),
+        "{summary}"
+    );
+    assert_eq!(report.to_json()["stop_reason"], "connection");
 }

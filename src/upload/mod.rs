@@ -30,7 +30,9 @@
 //! each target mailbox and reads what it holds beyond the journal;
 //! `server.rs` is the server as a trait ([`MailServer`]: a
 //! [`crate::imap::Session`], or a scripted one in unit tests);
-//! `failed_out.rs` keeps the messages that did not land.
+//! `failed_out.rs` keeps the messages that did not land; `read_through.rs`
+//! which shares were read to their end, so that a run stopped early says
+//! which mailboxes its counts do not cover.
 //! The journal is [`crate::journal`]; `imap` knows nothing of it.
 
 mod books;
@@ -51,6 +53,7 @@ mod lifecycle_tests;
 mod link;
 mod mode;
 mod pace;
+mod read_through;
 mod recovery;
 pub mod resolve;
 mod rewritten;
@@ -175,6 +178,8 @@ struct Shared {
     pace: pace::Pace,
     /// The account's daily byte budget.
     budget: budget::Budget,
+    /// The shares read to their end (`read_through.rs`).
+    read_through: read_through::ReadThrough,
 }
 
 /// Locks a mutex whose holder may have panicked (the data stays usable:

@@ -77,6 +77,10 @@ pub fn upload_to(
             Ok(f) => Some(Mutex::new(f)),
             Err(e) => {
                 report.aborted = Some(format!("--failed-out {}: {e}", dir.display()));
+                for f in folders {
+                    report.unfinished(&f.mailbox);
+                }
+                report.unread = true;
                 return report;
             }
         },
@@ -91,6 +95,7 @@ pub fn upload_to(
         unsettled: Mutex::new(HashMap::new()),
         pace: super::pace::Pace::new(opts.start_rate, opts.max_throttle_wait),
         budget: Budget::new(opts.max_bytes_per_day, journal.as_ref()),
+        read_through: Default::default(),
         journal: journal.map(Mutex::new),
     };
     let lanes = distribute(folders, opts.jobs, opts.unordered);
@@ -165,6 +170,7 @@ pub fn upload_to(
     for r in reports {
         report.merge(r);
     }
+    shared.read_through.mark(&lanes, &mut report);
     if let (refused @ 1.., Some(why)) = orphans.refusals() {
         report.warnings.push(format!(
             "the server allowed {} of {connections} connections ({why}); the others' work was finished by those",

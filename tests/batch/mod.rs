@@ -188,6 +188,15 @@ fn interrupted_and_killed_batches_resume_every_account() {
             .any(|s| s == "interrupted" || s == "not-started"),
         "{st:?}"
     );
+    // Not every source was read: the totals do not claim it ("N of N").
+    assert_eq!(report["totals"]["read_all"], false, "{report}");
+    for a in report["accounts"].as_array().unwrap() {
+        match a["status"].as_str() {
+            Some("complete") => assert_eq!(a["read_all"], true, "{a}"),
+            Some("not-started") => assert_eq!(a["read_all"], false, "{a}"),
+            _ => {}
+        }
+    }
 
     // A rerun SIGKILLed half-way, then one more that finishes.
     let mut child = org.batch(&args).spawn();

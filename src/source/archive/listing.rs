@@ -6,10 +6,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
 
-use super::parts::sniff;
+use super::parts::{SPLIT_ZIP, is_split_zip_part, sniff};
 use super::{ArchiveFormat, ArchivedMbox, Piece, tgz, zip};
 use crate::source::discover::{mbox_folder_name, problem};
 use crate::source::{Discovery, FolderKind, SourceFolder};
@@ -41,9 +41,12 @@ fn product(name: &str) -> &str {
 /// The part's format and members, and why the listing stopped early (a tgz
 /// cut short still yields the members before the cut).
 fn list_part(part: &Path) -> anyhow::Result<(ArchiveFormat, Vec<Member>, Option<String>)> {
-    let format = sniff(part)
-        .context("cannot read")?
-        .ok_or_else(|| anyhow!("not a zip or tgz archive (no zip or gzip magic bytes)"))?;
+    let Some(format) = sniff(part).context("cannot read")? else {
+        if is_split_zip_part(part).context("cannot read")? {
+            bail!("{SPLIT_ZIP}");
+        }
+        bail!("not a zip or tgz archive (no zip or gzip magic bytes)");
+    };
     let context = || format!("cannot list the {} archive", format.as_str());
     let (members, stopped) = match format {
         ArchiveFormat::Zip => (zip::list(part).with_context(context)?, None),
@@ -69,7 +72,7 @@ pub fn discover_archives(
     out: &mut Discovery,
 ) -> anyhow::Result<()> {
     let mut mboxes: Vec<ArchivedMbox> = Vec::new();
-    let (mut others, mut products) = (0usize, BTreeSet::new());
+    let (mut others, mut products, mut listed) = (0usize, BTreeSet::new(), 0);
     for part in parts {
         let (format, members) = match list_part(part) {
             Ok((format, members, stopped)) => {
@@ -77,11 +80,12 @@ pub fn discover_archives(
                     let why = format!("{why}; only the members before it are read");
                     out.problems.push(problem(part.clone(), &why));
                 }
+                listed += 1;
                 (format, members)
             }
             Err(e) if strict => return Err(e.context(part.display().to_string())),
             Err(e) => {
-                out.problems
+                out.unreadable
                     .push(problem(part.clone(), &format!("{e:#}, not uploaded")));
                 continue;
             }
@@ -127,7 +131,8 @@ pub fn discover_archives(
             ),
         ));
     }
-    if mboxes.is_empty() {
+    // Parts that could not be listed are reported above, each.
+    if mboxes.is_empty() && listed > 0 {
         let why = "no mbox in the archive (Takeout keeps mail in Takeout/Mail/*.mbox)";
         if strict {
             return Err(anyhow!("{}: {why}", first.display()));

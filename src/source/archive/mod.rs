@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 pub use self::listing::discover_archives;
-pub use self::parts::{group_parts, is_archive_name};
+pub use self::parts::{SPLIT_ZIP, group_parts, is_archive_name, is_split_zip_part};
 use super::ReadOptions;
 use super::mbox::MboxReader;
 

@@ -39,6 +39,47 @@ pub(super) fn sniff(path: &Path) -> io::Result<Option<ArchiveFormat>> {
     )
 }
 
+/// What a part of a `zip -s` archive is, and what to do with it.
+pub const SPLIT_ZIP: &str = "a part of a split zip archive (zip -s), which mailhaul cannot read \
+     in place: join the parts first with `zip -s 0 in.zip --out joined.zip` (in.zip: the \
+     .zip part, beside its .z01, .z02, …) and give joined.zip";
+
+/// True for a piece of a spanned (`zip -s`) archive: a `.z01`, `.z02`, …
+/// file, or a `.zip` that is the last piece: no local header at its start
+/// and an end-of-central-directory record naming a disk number above 0.
+pub fn is_split_zip_part(path: &Path) -> io::Result<bool> {
+    let numbered = path.extension().is_some_and(|e| {
+        let e = e.to_string_lossy();
+        e.len() >= 3
+            && e[..1].eq_ignore_ascii_case("z")
+            && e[1..].bytes().all(|b| b.is_ascii_digit())
+    });
+    if numbered {
+        return Ok(true);
+    }
+    if extension(path) != Some(".zip") || magic(path, 4)?.starts_with(b"PK\x03\x04") {
+        return Ok(false);
+    }
+    Ok(end_record_disk(path)?.is_some_and(|disk| disk > 0))
+}
+
+/// The `number of this disk` of the zip end-of-central-directory record
+/// (`PK\5\6`, searched in the last 64 KiB + 22 bytes, the comment's limit).
+fn end_record_disk(path: &Path) -> io::Result<Option<u16>> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let back = len.min(65_535 + 22);
+    f.seek(SeekFrom::Start(len - back))?;
+    let mut tail = Vec::with_capacity(back as usize);
+    f.read_to_end(&mut tail)?;
+    Ok(tail
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .and_then(|i| tail.get(i + 4..i + 6))
+        .map(|d| u16::from_le_bytes([d[0], d[1]])))
+}
+
 /// The group a file belongs to and its number in it:
 /// `takeout-20261101T000000Z-002.zip` → (`takeout-20261101T000000Z-*.zip`, 2);
 /// a name without a part number is a group of its own (number 0).

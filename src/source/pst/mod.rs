@@ -127,11 +127,30 @@ fn folder_names(mut names: Vec<String>) -> Vec<String> {
 /// The error for a file `outlook-pst` could not open, naming it an OST or a
 /// PST by its client magic.
 fn unreadable(path: &Path, e: io::Error) -> io::Error {
-    let mut head = [0u8; 12];
+    let mut head = [0u8; 0xC0];
     let _ = fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
     // wMagicClient: "SM" for a PST, "SO" for an OST.
     let kind = if &head[8..10] == b"SO" { "OST" } else { "PST" };
-    io::Error::other(format!("not a readable {kind} file: {e}"))
+    let size = fs::metadata(path).map_or(0, |m| m.len());
+    match truncation(&head, size) {
+        Some(why) => io::Error::other(format!("not a readable {kind} file: {why}")),
+        None => io::Error::other(format!("not a readable {kind} file: {e}")),
+    }
+}
+
+/// Why a file of `size` bytes whose header is `head` is cut short, when its
+/// header says it is longer: `ROOT.ibFileEof` ([MS-PST] 2.2.2.5), a u64 at
+/// 0xB8 in a Unicode header (`wVer` ≥ 23), a u32 at 0xA8 in an ANSI one.
+fn truncation(head: &[u8; 0xC0], size: u64) -> Option<String> {
+    let version = u16::from_le_bytes([head[10], head[11]]);
+    let eof = match version {
+        14 | 15 => u64::from(u32::from_le_bytes(head[0xA8..0xAC].try_into().ok()?)),
+        v if v >= 23 => u64::from_le_bytes(head[0xB8..0xC0].try_into().ok()?),
+        _ => return None,
+    };
+    (eof > size).then(|| {
+        format!("truncated: the file has {size} bytes, its header says {eof} (an incomplete copy or download?)")
+    })
 }
 
 /// Reads one PST folder's messages, one item at a time.
@@ -313,6 +332,24 @@ mod tests {
         assert!(err.contains("CRC"), "{err}");
         let err = open_error(b"!BDN\0\0\0\0SM\x17\0");
         assert!(err.starts_with("not a readable PST file: "), "{err}");
+    }
+
+    #[test]
+    fn truncated_files_say_so() {
+        let mut head = [0u8; 0xC0];
+        head[..12].copy_from_slice(b"!BDN\0\0\0\0SM\x17\0");
+        head[0xB8..0xC0].copy_from_slice(&13_984_768u64.to_le_bytes());
+        let why = truncation(&head, 8_000_000).unwrap();
+        assert_eq!(
+            why,
+            "truncated: the file has 8000000 bytes, its header says 13984768 (an incomplete copy or download?)"
+        );
+        assert_eq!(truncation(&head, 13_984_768), None);
+        // ANSI (wVer 14): a u32 at 0xA8.
+        head[10] = 14;
+        head[0xA8..0xAC].copy_from_slice(&5000u32.to_le_bytes());
+        assert!(truncation(&head, 4096).unwrap().contains("says 5000"));
+        assert_eq!(truncation(&head, 5000), None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn pst_extractor_file(name: &str) -> PathBuf {
     file
 }
 
-fn enron_pst() -> PathBuf {
+pub(super) fn enron_pst() -> PathBuf {
     pst_extractor_file("enron.pst")
 }
 
