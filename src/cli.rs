@@ -17,6 +17,7 @@ Exit codes:
   2  usage or configuration error
   3  connection, TLS or authentication failure (also: lost for good during the upload)
   4  stopped by the provider's daily quota or --max-bytes-per-day, nothing failed; run again later
+     (check: the provider's quota refused the login, the account is locked until it resets)
   130  interrupted (SIGINT/SIGTERM); what landed is journaled, run again to finish";
 
 const BATCH_HELP: &str = "\

@@ -94,7 +94,20 @@ impl Setup {
     }
 }
 
+/// The `--json` report; a run after a budget stop must not warn of a batch
+/// the stop left open (the stop closes what it never sent).
 fn report(c: &MailhaulCommand, out: &Output) -> serde_json::Value {
+    let r = report_of(c, out);
+    let warnings = r["warnings"].to_string();
+    assert!(
+        !warnings.contains("an earlier run stopped during a batch"),
+        "{}",
+        c.explain(out)
+    );
+    r
+}
+
+fn report_of(c: &MailhaulCommand, out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", c.explain(out)))
 }
 

@@ -9,11 +9,16 @@
 //! daily quota stops cleanly with exit 4 and the rerun after the reset
 //! finishes exactly once; `--jobs 4` against a 3-session cap settles to 3.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::Output;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::{Dovecot, ImapReader, Limits, MailhaulCommand, Provider, ProviderProxy};
+use crate::util::{
+    Dovecot, DovecotOptions, ImapReader, Limits, MailhaulCommand, Provider, ProviderProxy,
+};
 
 fn reader(dovecot: &Dovecot, proxy: &ProviderProxy) -> anyhow::Result<ImapReader> {
     ImapReader::login(proxy.port(), dovecot.user(), dovecot.password())
@@ -199,15 +204,7 @@ fn upload(
     let mut c = MailhaulCommand::new();
     c.arg("upload")
         .arg(src)
-        .arg("--server")
-        .arg(format!(
-            "imap://{}@127.0.0.1:{}",
-            dovecot.user(),
-            proxy.port()
-        ))
-        .arg("--allow-plaintext")
-        .env("MAILHAUL_PASSWORD", dovecot.password())
-        .attach(dovecot)
+        .server_via(dovecot, proxy.port())
         .args(["--timeout", "20", "--json-progress", "--json"])
         .arg("--journal")
         .arg(journal)
@@ -456,11 +453,80 @@ fn the_daily_quota_stops_cleanly_and_the_rerun_after_the_reset_finishes() {
         "no login into the locked account: {counters:?}"
     );
     assert_eq!(counters.byes, 1, "{counters:?}");
+    // Before the provider's day ends the account stays locked: every login
+    // gets the quota's BYE. A rerun (an hourly timer) prints the same stop
+    // line, sends nothing and exits 4; so do `check` and a batch account.
+    let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+    let r = report_without_failures(&c, &out);
+    let again = r["aborted"].as_str().unwrap_or_default();
+    assert!(
+        again.contains("stopped by the provider's upload limit")
+            && again.contains("bandwidth limits")
+            && again.contains("nothing failed: 0 messages"),
+        "{again}"
+    );
+    assert_eq!(r["totals"]["uploaded"], 0, "{}", c.explain(&out));
+    let mut check = MailhaulCommand::new();
+    check.arg("check").server_via(&dovecot, proxy.port());
+    let out = check.run();
+    assert_eq!(out.status.code(), Some(4), "{}", check.explain(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("daily quota: used up") && said.contains("bandwidth limits"),
+        "{said}"
+    );
+    let (c, out) = locked_batch(&dovecot, &proxy, &src, dir.path());
+    assert_eq!(out.status.code(), Some(4), "{}", c.explain(&out));
+    let r = report(&c, &out);
+    assert_eq!(r["accounts"][0]["status"], "quota", "{r}");
+    assert_eq!(r["totals"]["failed"], 0, "{r}");
+    let counters = proxy.counters();
+    assert_eq!(counters.refused_locked, 3, "{counters:?}");
     // The provider's day ends; the same command finishes, nothing twice.
     proxy.reset();
     let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
     assert_landed_once(&dovecot, "Box", "q");
+    // The stop closed in the journal what it never wrote: no batch of an
+    // earlier run to warn about.
+    let warnings = report(&c, &out)["warnings"].to_string();
+    assert!(
+        !warnings.contains("an earlier run stopped during a batch"),
+        "{warnings}"
+    );
+}
+
+/// `mailhaul batch --json` of one account: `src` through `proxy`.
+fn locked_batch(
+    dovecot: &Dovecot,
+    proxy: &ProviderProxy,
+    src: &Path,
+    dir: &Path,
+) -> (MailhaulCommand, Output) {
+    let pw = dir.join("pw");
+    std::fs::write(&pw, format!("{}\n", dovecot.password())).unwrap();
+    let list = dir.join("accounts.csv");
+    std::fs::write(
+        &list,
+        format!(
+            "source,server,password_file\n{},imap://{}@127.0.0.1:{},{}\n",
+            src.display(),
+            dovecot.user(),
+            proxy.port(),
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let mut c = MailhaulCommand::new();
+    c.arg("batch")
+        .arg(&list)
+        .arg("--json")
+        .args(["--allow-plaintext", "--timeout", "20"])
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .attach(dovecot);
+    let out = c.run();
+    (c, out)
 }
 
 #[test]
@@ -491,6 +557,11 @@ fn the_max_bytes_per_day_budget_stops_with_exit_4() {
     let (c, out) = upload(&dovecot, &proxy, &src, &journal, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
     assert_landed_once(&dovecot, "Box", "d");
+    let warnings = report(&c, &out)["warnings"].to_string();
+    assert!(
+        !warnings.contains("an earlier run stopped during a batch"),
+        "{warnings}"
+    );
 }
 
 /// A source folder `src` under `dir` with one mbox per tag ([`mbox_with`],
@@ -535,6 +606,44 @@ fn jobs_above_the_session_cap_settle_to_the_cap() {
     assert!(
         warnings.contains("allowed 3 of 4 connections"),
         "{warnings}"
+    );
+}
+
+#[test]
+fn jobs_above_dovecots_connection_limit_settle_to_the_limit() {
+    // Stock Dovecot refuses a login past mail_max_userip_connections with
+    // `NO [UNAVAILABLE] Maximum number of connections from user+IP
+    // exceeded`: a refused extra session, not a wrong password.
+    let dovecot = Dovecot::start_with(DovecotOptions {
+        // One: the first connection stays logged in for the whole run, so
+        // every other one is refused however the lanes are timed.
+        max_userip_connections: Some(1),
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tags = ["m1", "m2", "m3", "m4", "m5"];
+    let src = mailboxes(dir.path(), &tags);
+    let mut c = MailhaulCommand::new();
+    c.arg("upload")
+        .arg(&src)
+        .server(&dovecot)
+        .args(["--jobs", "4", "--json"])
+        .arg("--journal")
+        .arg(dir.path().join("journal"));
+    let out = c.run();
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    let r = report_without_failures(&c, &out);
+    for t in tags {
+        assert_landed_once(&dovecot, t, t);
+    }
+    let warnings = r["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{}", c.explain(&out));
+    let warning = warnings[0].as_str().unwrap();
+    assert!(
+        warning.contains("allowed 1 of 4 connections")
+            && warning.contains("Maximum number of connections"),
+        "{warning}"
     );
 }
 
@@ -611,4 +720,75 @@ fn max_rate_under_gmails_window_is_never_throttled() {
     let counters = proxy.counters();
     assert_eq!(counters.throttled, 0, "{counters:?}");
     assert_eq!(counters.appends, N - 1, "{counters:?}");
+}
+
+/// A peer playing Microsoft 365 after a login it accepted: every command
+/// of the first `bad_sessions` sessions is answered `BAD User is
+/// authenticated but not connected.`; later sessions answer LIST. Counts
+/// the logins.
+fn not_connected_peer(bad_sessions: usize) -> (crate::util::peer::HostilePeer, Arc<AtomicUsize>) {
+    let logins = Arc::new(AtomicUsize::new(0));
+    let seen = logins.clone();
+    let peer = crate::util::peer::HostilePeer::start(
+        |c| c.write_all(b"* OK [CAPABILITY IMAP4rev1] Microsoft Exchange\r\n"),
+        move |tag, command, c| {
+            let reply = if command.starts_with("LOGIN") {
+                seen.fetch_add(1, Ordering::SeqCst);
+                format!("{tag} OK LOGIN completed.\r\n")
+            } else if command.starts_with("LOGOUT") {
+                format!("* BYE\r\n{tag} OK LOGOUT completed.\r\n")
+            } else if seen.load(Ordering::SeqCst) <= bad_sessions {
+                format!("{tag} BAD User is authenticated but not connected.\r\n")
+            } else if command.starts_with("CAPABILITY") {
+                format!("* CAPABILITY IMAP4rev1\r\n{tag} OK CAPABILITY completed.\r\n")
+            } else if command.starts_with("LIST") {
+                format!("* LIST (\\HasNoChildren) \"/\" INBOX\r\n{tag} OK LIST completed.\r\n")
+            } else {
+                format!("{tag} OK done\r\n")
+            };
+            c.write_all(reply.as_bytes())
+        },
+    );
+    (peer, logins)
+}
+
+/// `mailhaul check` against `port` (plaintext, any password).
+fn check_at(port: u16) -> (MailhaulCommand, Output) {
+    let mut c = MailhaulCommand::new();
+    c.arg("check")
+        .arg("--server")
+        .arg(format!("imap://ann@127.0.0.1:{port}"))
+        .arg("--allow-plaintext")
+        .env("MAILHAUL_PASSWORD", "pw");
+    let out = c.run();
+    (c, out)
+}
+
+#[test]
+fn microsoft_365_not_connected_twice_is_exit_3_with_its_causes() {
+    let (peer, logins) = not_connected_peer(usize::MAX);
+    let (c, out) = check_at(peer.port());
+    assert_eq!(out.status.code(), Some(3), "{}", c.explain(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for part in [
+        "User is authenticated but not connected",
+        "the password is wrong",
+        "IMAP is turned off",
+        "IMAP scope",
+    ] {
+        assert!(stderr.contains(part), "{part:?} missing: {stderr}");
+    }
+    assert_eq!(
+        logins.load(Ordering::SeqCst),
+        2,
+        "one more session, no more"
+    );
+}
+
+#[test]
+fn microsoft_365_not_connected_once_is_passed_by_one_more_session() {
+    let (peer, logins) = not_connected_peer(1);
+    let (c, out) = check_at(peer.port());
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_eq!(logins.load(Ordering::SeqCst), 2);
 }

@@ -129,7 +129,7 @@ impl Connection {
     ) -> Result<Connection, ImapError> {
         let addrs = (host, port)
             .to_socket_addrs()
-            .map_err(|e| ImapError::ConnectionLost(format!("resolving {host}: {e}")))?;
+            .map_err(|e| ImapError::CannotConnect(format!("cannot resolve {host}: {e}")))?;
         let mut last = None;
         let mut tcp = None;
         for addr in addrs {
@@ -142,11 +142,15 @@ impl Connection {
                     tcp = Some(s);
                     break;
                 }
+                // The address only when the name is not it already.
+                Err(e) if addr.to_string() == format!("{host}:{port}") => {
+                    last = Some(e.to_string());
+                }
                 Err(e) => last = Some(format!("{addr}: {e}")),
             }
         }
         let tcp = tcp.ok_or_else(|| {
-            ImapError::ConnectionLost(format!(
+            ImapError::CannotConnect(format!(
                 "cannot connect to {host}:{port}: {}",
                 last.unwrap_or_else(|| "no address".into())
             ))

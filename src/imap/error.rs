@@ -36,6 +36,9 @@ impl Code {
 pub enum ImapError {
     /// The connection broke or timed out; an in-flight command's fate is unknown.
     ConnectionLost(String),
+    /// No connection was opened: the name did not resolve, or no address
+    /// accepted TCP. Nothing was sent.
+    CannotConnect(String),
     /// TLS could not be set up (handshake, certificate).
     Tls(String),
     /// The server refused the credentials, or no usable mechanism exists.
@@ -66,13 +69,14 @@ pub enum ImapError {
 
 impl ImapError {
     /// True when the connection can no longer be used: it broke or timed
-    /// out, the server said BYE, or the exchange is out of step (garbage,
+    /// out (or never opened), the server said BYE, or the exchange is out of step (garbage,
     /// a bound exceeded). A refusal (NO, BAD) or a command the client would
     /// not send leaves the connection usable.
     pub fn is_connection_lost(&self) -> bool {
         matches!(
             self,
             ImapError::ConnectionLost(_)
+                | ImapError::CannotConnect(_)
                 | ImapError::Bye { .. }
                 | ImapError::ServerGarbage(_)
                 | ImapError::TooLarge { .. }
@@ -92,6 +96,7 @@ impl fmt::Display for ImapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ImapError::ConnectionLost(s) => write!(f, "connection lost: {s}"),
+            ImapError::CannotConnect(s) => write!(f, "{s}"),
             ImapError::Tls(s) => write!(f, "TLS: {s}"),
             ImapError::Auth(s) => write!(f, "authentication failed: {s}"),
             ImapError::PlaintextRefused => write!(
@@ -144,6 +149,9 @@ mod tests {
         for e in &lost {
             assert!(e.is_connection_lost() && e.fate_unknown(), "{e}");
         }
+        let never = ImapError::CannotConnect("cannot connect to h:1: refused".into());
+        assert!(never.is_connection_lost());
+        assert_eq!(never.to_string(), "cannot connect to h:1: refused");
         let usable = [
             ImapError::Unsendable("message 1 of the APPEND is empty".into()),
             ImapError::No {

@@ -1,6 +1,9 @@
 //! `mailhaul check`: connects and prints what the server offers
 //! (capabilities, upload mode, delimiter, namespace, special-use mailboxes)
 //! and the provider profile that applies, with its limits and their sources.
+//! Exit 0; 4 when the provider's daily quota refuses the login (the
+//! account is locked until the quota resets); 3 for any other failure to
+//! connect or log in.
 
 use crate::cli::CheckArgs;
 use crate::config::{Environment, Login};
@@ -8,17 +11,31 @@ use crate::report::{ExitStatus, sanitize};
 use crate::upload::UploadMode;
 
 use super::settings::{resolve_profile, resolve_server};
-use super::setup::connect;
+use super::setup::connect_and;
 use super::{Failure, connection};
 
 pub(super) fn run_check(args: &CheckArgs, env: &Environment) -> Result<ExitStatus, Failure> {
     let settings = resolve_server(&args.server, env)?;
     let profile = resolve_profile(args.server.provider, Some(&settings.connect.host));
-    let mut session = connect(&Login::new(&settings))?;
+    let first =
+        |s: &mut crate::imap::Session| Ok((s.delimiter()?, s.personal_namespace()?, s.list_all()?));
+    let (session, (delimiter, namespace, mailboxes)) = match connect_and(
+        &Login::new(&settings),
+        first,
+    ) {
+        Ok(s) => s,
+        Err(e) => match crate::upload::quota_refusal(&e) {
+            Some(why) => {
+                println!(
+                    "daily quota: used up: the server refused the login ({}); uploads continue once the provider's quota resets (Gmail: within 24 hours)",
+                    sanitize(&why)
+                );
+                return Ok(ExitStatus::Quota);
+            }
+            None => return Err(connection(e)),
+        },
+    };
     let caps = session.capabilities().clone();
-    let delimiter = session.delimiter().map_err(connection)?;
-    let namespace = session.personal_namespace().map_err(connection)?;
-    let mailboxes = session.list_all().map_err(connection)?;
     println!("capabilities: {}", sanitize(&caps.0.join(" ")));
     println!("upload mode: {}", UploadMode::choose(&caps, true));
     println!(

@@ -20,7 +20,7 @@ use crate::upload::{self, UploadMode};
 
 use super::scan::print_scan;
 use super::settings::{SourceProblems, UploadSettings};
-use super::setup::{connect, server_layout};
+use super::setup::{connect_and, server_layout};
 use super::{Failure, connection, usage};
 
 /// Prints the plan (source → mailbox, excluded folders) to stderr.
@@ -59,7 +59,8 @@ pub(super) fn stop_on_signals(flag: &Arc<AtomicBool>) {
 /// before connecting because the journal says the daily budget is spent.
 pub(super) enum Start {
     Ready(Box<Prepared>),
-    /// The report of the run that sent nothing (exit 4).
+    /// The report of the run that sent nothing (exit 4): the budget has no
+    /// room, or the provider's quota refused the login.
     Spent(Box<Report>),
 }
 
@@ -79,7 +80,8 @@ pub(super) struct Prepared {
 
 impl Prepared {
     /// Opens the journal, connects and plans, unless the journal says
-    /// the daily budget has no room left.
+    /// the daily budget has no room left or the provider's quota refuses
+    /// the login.
     pub fn start(settings: &mut UploadSettings) -> Result<Start, Failure> {
         let journal = match &settings.journal {
             None => None,
@@ -93,8 +95,18 @@ impl Prepared {
             return Ok(Start::Spent(Box::new(report)));
         }
         let login = Login::new(&settings.server);
-        let mut session = connect(&login)?;
-        let layout = server_layout(&mut session).map_err(connection)?;
+        let (session, layout) = match connect_and(&login, server_layout) {
+            Ok(s) => s,
+            Err(e) => match upload::quota_refusal(&e) {
+                // Still locked by the provider's quota from an earlier run.
+                Some(why) => {
+                    let limit = settings.upload.max_bytes_per_day;
+                    let report = upload::refused_by_quota(why, journal.as_ref(), limit);
+                    return Ok(Start::Spent(Box::new(report)));
+                }
+                None => return Err(connection(e)),
+            },
+        };
         let (plan, map, problems) = settings.sources.plan(layout)?;
         let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);
         log::info!("upload mode: {mode}");

@@ -7,15 +7,15 @@ use crate::report::{ExitStatus, sanitize};
 use crate::verify;
 
 use super::settings::VerifySettings;
-use super::setup::{connect, server_layout};
+use super::setup::{connect_and, server_layout};
 use super::{Failure, connection};
 
 /// `mailhaul verify`: see [`crate::verify`].
 pub(super) fn run_verify(args: &VerifyArgs, env: &Environment) -> Result<ExitStatus, Failure> {
     let settings = VerifySettings::resolve(args, env)?;
     let journal = settings.journal.as_ref().map(|j| j.open()).transpose()?;
-    let mut session = connect(&Login::new(&settings.server))?;
-    let layout = server_layout(&mut session).map_err(connection)?;
+    let (mut session, layout) =
+        connect_and(&Login::new(&settings.server), server_layout).map_err(connection)?;
     let (plan, map, problems) = settings.sources.plan(layout)?;
     for p in &problems.warnings {
         eprintln!("mailhaul: warning: {}", sanitize(p));

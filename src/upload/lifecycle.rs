@@ -172,6 +172,11 @@ pub(super) struct Unit {
     pub round: u32,
     journal: Option<u64>,
     fates: Vec<Option<Fate>>,
+    /// Messages whose command was never completely written (its start
+    /// failed: the connection was already lost, or was lost before the
+    /// command's last byte went out): whatever their answer, the server
+    /// cannot have carried it out.
+    unwritten: Vec<bool>,
     stage: Stage,
 }
 
@@ -211,6 +216,7 @@ impl Unit {
             before,
             round,
             journal: None,
+            unwritten: vec![false; fates.len()],
             fates,
             stage: Stage::Planned,
         }
@@ -246,6 +252,7 @@ impl Unit {
             work: Work::Earlier,
             mailbox: p.mailbox,
             fates: vec![Some(fate); items.len()],
+            unwritten: vec![false; items.len()],
             items,
             before,
             round: 1,
@@ -330,12 +337,26 @@ impl Unit {
         self.looked();
     }
 
+    /// The commands of messages `range` were never completely written
+    /// ([`crate::upload::MailServer::append_start`] failed).
+    pub fn not_written(&mut self, range: std::ops::Range<usize>) {
+        for k in range {
+            self.unwritten[k] = true;
+        }
+    }
+
     /// The provider's quota stopped the run: the lost messages are left
-    /// for the next run to look for (their unit stays open).
+    /// for the next run to look for (their unit stays open), except those
+    /// never written, which are known not to be there: the next run sends
+    /// them, and with nothing else open the unit ends.
     pub fn defer(&mut self, why: &str) {
-        for f in &mut self.fates {
+        for (f, &unwritten) in self.fates.iter_mut().zip(&self.unwritten) {
             if let Some(Fate::Lost(lost)) = f {
-                *f = Some(Fate::Deferred(format!("{lost}; {why}")));
+                *f = Some(if unwritten {
+                    Fate::Missing
+                } else {
+                    Fate::Deferred(format!("{lost}; {why}"))
+                });
             }
         }
         self.looked();

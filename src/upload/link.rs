@@ -124,7 +124,11 @@ impl<'a> Link<'a> {
                     self.server = s;
                     return Ok(Reconnected { attempt, throttled });
                 }
-                Err(e @ (ImapError::Auth(_) | ImapError::Tls(_) | ImapError::PlaintextRefused)) => {
+                // A login refused for the server's session limit (Dovecot's
+                // NO) is the session cap below, not a wrong password.
+                Err(e @ (ImapError::Auth(_) | ImapError::Tls(_) | ImapError::PlaintextRefused))
+                    if !matches!(classify(&e), Some(Slowdown::TooManySessions(_))) =>
+                {
                     return Err(Stop::Connection(format!("{why}; reconnecting failed: {e}")));
                 }
                 Err(e) => {

@@ -85,7 +85,7 @@ pub use budget::{BudgetFigures, spent_before_start};
 pub use dry_run::{Looked, OpenBatches, Presences, look_up};
 pub use jobs::source_bytes;
 pub use mode::UploadMode;
-pub use run::{upload, upload_to};
+pub use run::{quota_refusal, refused_by_quota, upload, upload_to};
 pub use server::MailServer;
 pub use server_check::{FoundBy, Presence};
 pub use throttle::Throttle;

@@ -225,11 +225,40 @@ impl Shared {
     }
 }
 
+/// The provider's daily quota, when `e` (a login's error) says it: an
+/// account an earlier run used up stays locked until the provider's day
+/// ends, and Gmail answers every login with the quota's BYE until then.
+pub fn quota_refusal(e: &ImapError) -> Option<String> {
+    match classify(e) {
+        Some(Slowdown::Quota(why)) => Some(why),
+        _ => None,
+    }
+}
+
+/// The report of a run whose first login the provider's quota refused
+/// ([`quota_refusal`]): nothing sent, the quota's one stop line, exit 4 —
+/// as when the quota stops a run that was sending.
+pub fn refused_by_quota(why: String, journal: Option<&Journal>, limit: Option<u64>) -> Report {
+    let mut report = Report {
+        budget: Budget::new(limit, journal).figures(journal),
+        quota_stop: Some(why),
+        // Nothing of the source was read.
+        unread: true,
+        ..Default::default()
+    };
+    report.aborted = report
+        .quota_stop
+        .as_deref()
+        .map(|why| stop_line(&report, why));
+    report
+}
+
 /// True when a connection past the first was refused by the server's
-/// session cap ("Too many simultaneous connections"), or dropped or
-/// throttled when connecting while the first one works: its share goes to
-/// the connections the server allowed. Authentication and TLS failures are
-/// not that.
+/// session cap (Gmail's "Too many simultaneous connections" BYE, Dovecot's
+/// "Maximum number of connections from user+IP exceeded" NO to the login:
+/// `slowdown.rs`), or dropped or throttled when connecting while the first
+/// one works: its share goes to the connections the server allowed. Any
+/// other authentication failure, and TLS failures, are not that.
 fn refused_session(e: &ImapError) -> bool {
     matches!(
         classify(e),

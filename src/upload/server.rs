@@ -42,7 +42,9 @@ pub trait MailServer {
 
     /// One APPEND command (a MULTIAPPEND for several items), waited for.
     fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Appended, ImapError>;
-    /// Writes one APPEND command and returns its tag without waiting.
+    /// Writes one APPEND command and returns its tag without waiting. An
+    /// error means the command was not completely written (its last byte
+    /// never went out), so the server cannot have carried it out.
     fn append_start(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<String, ImapError>;
     /// The answer of a command written by `append_start`.
     fn append_finish(&mut self, tag: &str) -> Result<Appended, ImapError>;

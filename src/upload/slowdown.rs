@@ -61,7 +61,7 @@ pub(super) fn classify_text(text: &str) -> Option<Slowdown> {
     if lower.contains("exceeded command or bandwidth limits") {
         return Some(Slowdown::Quota(why));
     }
-    if lower.contains("too many simultaneous connections") {
+    if SESSION_CAPS.iter().any(|t| lower.contains(t)) {
         return Some(Slowdown::TooManySessions(why));
     }
     let throttled = lower.contains("[throttled]")
@@ -73,6 +73,23 @@ pub(super) fn classify_text(text: &str) -> Option<Slowdown> {
         why,
     })
 }
+
+/// A server's refusal of one more session at once, lower-case. A login
+/// answer (NO to LOGIN/AUTHENTICATE) for all but Gmail's BYE: judged so
+/// only for connections past the first (`run.rs`), where the same
+/// credentials just worked, so a wrong password is never taken for it.
+const SESSION_CAPS: &[&str] = &[
+    // Gmail: `* BYE [ALERT] Too many simultaneous connections.`
+    "too many simultaneous connections",
+    // Dovecot (mail_max_userip_connections, 10 by default): `NO
+    // [UNAVAILABLE] Maximum number of connections from user+IP exceeded
+    // (mail_max_userip_connections=10)`; Courier's MAXPERIP refusal says
+    // "Maximum number of connections" too.
+    "maximum number of connections",
+    // Cyrus (maxlogins_per_user, maxlogins_per_host; imapd.c
+    // checklimits): `NO Too many open connections (3 of 3 for user)`.
+    "too many open connections",
+];
 
 /// Microsoft 365: "Suggested Backoff Time: 5000 milliseconds".
 fn suggested_backoff(lower: &str) -> Option<Duration> {
@@ -131,6 +148,22 @@ mod tests {
             classify_text(lost),
             Some(Slowdown::TooManySessions(_))
         ));
+    }
+
+    #[test]
+    fn each_servers_session_limit_at_login_is_recognised() {
+        for text in [
+            "Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)",
+            "Too many open connections (3 of 3 for ann)",
+        ] {
+            let e = ImapError::Auth(text.into());
+            assert!(
+                matches!(classify(&e), Some(Slowdown::TooManySessions(_))),
+                "{text}"
+            );
+        }
+        let wrong = ImapError::Auth("[AUTHENTICATIONFAILED] Authentication failed.".into());
+        assert_eq!(classify(&wrong), None);
     }
 
     #[test]

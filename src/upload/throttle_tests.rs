@@ -10,6 +10,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::journal::Journal;
 use crate::report::{ExitStatus, FailureClass, Report};
 
 use super::lifecycle_tests::{MULTI, SERIAL, Setup, TARGET, check, rerun_completes, run, source};
@@ -31,6 +32,7 @@ struct Played {
     sent: Vec<Vec<u8>>,
     setup: Setup,
     src: std::path::PathBuf,
+    journal: Option<std::path::PathBuf>,
     _tmp: tempfile::TempDir,
 }
 
@@ -65,6 +67,7 @@ fn play(
         sent,
         setup: s,
         src,
+        journal,
         _tmp: tmp,
     }
 }
@@ -213,6 +216,12 @@ fn the_quota_bye_stops_cleanly_and_the_rerun_finishes_once() {
                 let connections = world.lock().unwrap().connections;
                 assert_eq!(connections, 1, "{case}: no login into the locked account");
                 assert!(report.warnings.is_empty(), "{case}: {:?}", report.warnings);
+                if let Some(j) = &played.journal {
+                    // Only the unit of the command the BYE answered stays
+                    // open: what was never written is not looked for.
+                    let open = Journal::open(j, false).unwrap().pending();
+                    assert_eq!(open.len(), 1, "{case}: {open:?}");
+                }
                 played.rerun(&case);
             }
         }

@@ -314,6 +314,9 @@ impl Uploader<'_> {
     fn answers(&mut self, b: &mut InFlight) -> Vec<Fate> {
         let mut out = Vec::with_capacity(b.unit.items.len());
         for (started, start, end) in std::mem::take(&mut b.commands) {
+            if started.as_ref().is_err_and(ImapError::is_connection_lost) {
+                b.unit.not_written(start..end);
+            }
             let result = started.and_then(|tag| self.session.server().append_finish(&tag));
             let msgs: Vec<&Message> = b.unit.items[start..end]
                 .iter()

@@ -5,7 +5,8 @@
 //! mistakes in the list found before anything is sent; the GNU parallel
 //! sharding recipe of the README run as two local processes, the shards'
 //! reports merged; accounts stopped by their daily budget (exit 4, not
-//! failed) and continued by the same command.
+//! failed) and continued by the same command; a server where nothing
+//! listens named once, not as a lost connection, by upload and check.
 
 mod org;
 
@@ -57,6 +58,16 @@ fn twenty_accounts_with_failures_then_a_rerun_finishes_exactly_those() {
         if failed.contains(&a["account"].as_str().unwrap().to_string()) {
             assert_eq!(a["exit_code"], 3, "{a}");
             assert!(a["error"].as_str().is_some_and(|e| !e.is_empty()), "{a}");
+            if a["account"] == org.name(19, dead).as_str() {
+                // Never opened: not "lost", the address once.
+                assert_eq!(
+                    a["error"],
+                    format!(
+                        "cannot connect to 127.0.0.1:{dead}: Connection refused (os error 111)"
+                    ),
+                    "{a}"
+                );
+            }
         } else {
             assert_eq!(
                 (a["found"].as_u64(), a["uploaded"].as_u64()),
@@ -413,5 +424,35 @@ fn accounts_stopped_by_their_daily_budget_are_exit_4_and_continued_later() {
     assert!(st.values().all(|s| s == "complete"), "{st:?}");
     for i in 0..2 {
         org.assert_exactly_once(i, "after the quota stop");
+    }
+}
+
+#[test]
+fn a_server_that_refuses_tcp_is_named_once_and_not_lost() {
+    // Nothing listens: `upload` and `check` say so in one clause (no
+    // "connection lost", the address not twice) and exit 3.
+    let dead = closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    std::fs::write(&src, "From a@b Sat Feb  1 10:00:00 2020\nSubject: x\n\nx\n").unwrap();
+    let want = format!(
+        "mailhaul: error: cannot connect to 127.0.0.1:{dead}: Connection refused (os error 111)"
+    );
+    for cmd in ["upload", "check"] {
+        let mut c = crate::util::MailhaulCommand::new();
+        c.arg(cmd);
+        if cmd == "upload" {
+            c.arg(&src).arg("--no-journal");
+        }
+        c.arg("--server")
+            .arg(format!("imap://ann@127.0.0.1:{dead}"))
+            .arg("--allow-plaintext")
+            .env("MAILHAUL_PASSWORD", "x");
+        let out = c.assert_exit_code(3);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.lines().any(|l| l == want),
+            "{cmd}: {want:?} missing:\n{stderr}"
+        );
     }
 }

@@ -125,6 +125,9 @@ impl Dovecot {
         writeln!(c, "protocol imap {{")?;
         writeln!(c, "  mail_plugins = $mail_plugins{imap_plugins}")?;
         writeln!(c, "  rawlog_dir = {root}/rawlog/%u")?;
+        if let Some(n) = self.options.max_userip_connections {
+            writeln!(c, "  mail_max_userip_connections = {n}")?;
+        }
         if self.options.hide_multiappend {
             let mut caps: Vec<&str> = DEFAULT_CAPABILITIES
                 .iter()

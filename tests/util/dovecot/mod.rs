@@ -104,6 +104,10 @@ pub struct DovecotOptions {
     /// `http://127.0.0.1:PORT/introspect` (POST `token=…`), which the test
     /// serves; PLAIN and LOGIN keep the passwd-file password.
     pub oauth2_introspection: Option<u16>,
+    /// `mail_max_userip_connections` (stock Dovecot: 10): past it a
+    /// login is refused with `NO [UNAVAILABLE] Maximum number of
+    /// connections from user+IP exceeded`.
+    pub max_userip_connections: Option<u32>,
 }
 
 /// A running private Dovecot; stopped on drop.
