@@ -131,6 +131,7 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --insecure 'Do not verify the server''s certificate (prints a warning)'
             cand --allow-plaintext 'With imap://, log in even if the server offers no STARTTLS'
             cand --no-compress 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
+            cand --json 'Print what was found as one JSON document on stdout (the same schema conventions as upload''s report: "schema", "kind", "exit_code")'
             cand -v 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand --verbose 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
             cand -h 'Print help (see more with ''--help'')'

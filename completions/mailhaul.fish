@@ -168,6 +168,7 @@ none\t'No profile, whatever the host name'"
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l insecure -d 'Do not verify the server\'s certificate (prints a warning)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l allow-plaintext -d 'With imap://, log in even if the server offers no STARTTLS'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l no-compress -d 'Do not use COMPRESS=DEFLATE (RFC 4978) even when the server offers it'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -l json -d 'Print what was found as one JSON document on stdout (the same schema conventions as upload\'s report: "schema", "kind", "exit_code")'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s v -l verbose -d 'More output on stderr: -v says what mailhaul decides (connection, capabilities, mode, mailboxes, batches); -vv also shows the IMAP exchange with credentials and message bodies redacted'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand verify" -l format -d 'Source format; detected from the files by default' -r -f -a "auto\t'Detect from the files'

@@ -510,6 +510,11 @@ pub struct BatchArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub server: ServerArgs,
+
+    /// Print what was found as one JSON document on stdout (the same
+    /// schema conventions as upload's report: "schema", "kind", "exit_code").
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Parses a byte count with an optional K/M/G (binary) suffix.

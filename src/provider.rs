@@ -40,8 +40,9 @@ pub struct Profile {
     /// Largest message, in bytes, where the server does not advertise
     /// APPENDLIMIT (RFC 7889): bigger ones are refused before sending.
     pub message_size_cap: Option<Limit<u64>>,
-    /// What the server advertises itself, from DESIGN.md's table (said by
-    /// `check`, never used to decide: the session's CAPABILITY does).
+    /// What the server advertises itself, as seen in its published
+    /// capability strings (said by `check`, never used to decide: the
+    /// session's CAPABILITY does).
     pub advertises: &'static str,
     /// Special-use mailboxes (RFC 6154) as the provider usually names them
     /// (said by `check`; the server's own LIST decides where mail goes).
@@ -261,6 +262,30 @@ impl Profile {
         ));
         out.extend(self.notes.iter().map(|n| format!("  note: {n}")));
         out
+    }
+
+    /// The same as [`Profile::describe`], as JSON (`check --json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        fn limit<T: serde::Serialize>(l: &Option<Limit<T>>) -> serde_json::Value {
+            match l {
+                Some(l) => serde_json::json!({ "value": l.value, "source": l.source }),
+                None => serde_json::Value::Null,
+            }
+        }
+        serde_json::json!({
+            "name": self.name,
+            "title": self.title,
+            "advertises": self.advertises,
+            "session_cap": limit(&self.session_cap),
+            "bytes_per_day": limit(&self.bytes_per_day),
+            "message_size_cap": limit(&self.message_size_cap),
+            "special_use": self
+                .special_use
+                .iter()
+                .map(|(role, name)| serde_json::json!({ "attribute": role, "mailbox": name }))
+                .collect::<Vec<_>>(),
+            "notes": self.notes,
+        })
     }
 }
 

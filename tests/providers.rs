@@ -61,6 +61,37 @@ fn check_prints_the_profile_and_its_limits() {
         stdout.contains("provider: none (no profile; --provider NAME to choose one)"),
         "{stdout}"
     );
+
+    // The same findings as one JSON document.
+    let out = MailhaulCommand::new()
+        .arg("check")
+        .server(&dovecot)
+        .args(["--provider", "icloud", "--json"])
+        .assert_success();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(doc["kind"], "check", "{doc}");
+    assert_eq!(doc["schema"], 1, "{doc}");
+    assert_eq!(doc["exit_code"], 0, "{doc}");
+    assert_eq!(doc["uidplus"], true, "{doc}");
+    assert!(
+        doc["capabilities"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c.as_str() == Some("IMAP4REV1"))),
+        "{doc}"
+    );
+    assert!(
+        doc["upload_mode"]
+            .as_str()
+            .is_some_and(|m| m.contains("MULTIAPPEND")),
+        "{doc}"
+    );
+    assert_eq!(doc["provider"]["name"], "icloud", "{doc}");
+    assert_eq!(
+        doc["provider"]["message_size_cap"]["value"], 20_971_520,
+        "{doc}"
+    );
+    assert!(doc["provider"]["session_cap"].is_null(), "{doc}");
 }
 
 #[test]
