@@ -240,7 +240,7 @@ impl<'a> Uploader<'a> {
             return Ok(Some(unit));
         }
         let reason = format!(
-            "the connection broke {} times while sending it; not sent (it is not on the server)",
+            "the connection broke {} times while sending it (it is not on the server)",
             unit.round - 1
         );
         self.settle_not_sent(unit, reason)?;
