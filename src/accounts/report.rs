@@ -16,7 +16,8 @@ use crate::report::{ExitStatus, Report, human_bytes, sanitize};
 pub enum AccountStatus {
     /// Every message is on the server.
     Complete,
-    /// Complete in an earlier run, and its journal and sources say so still.
+    /// Complete in an earlier run, its journal and sources say so still,
+    /// and the server confirmed it ([`crate::accounts::confirm`]).
     AlreadyComplete,
     /// Some messages, or the whole account, failed.
     Failed,
@@ -33,7 +34,7 @@ impl AccountStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             AccountStatus::Complete => "complete",
-            AccountStatus::AlreadyComplete => "done before",
+            AccountStatus::AlreadyComplete => "done before, verified",
             AccountStatus::Failed => "FAILED",
             AccountStatus::Quota => "quota: later",
             AccountStatus::Interrupted => "interrupted",
@@ -73,6 +74,22 @@ pub struct AccountOutcome {
     /// only what was read. Reports without it were written when it was.
     #[serde(default = "read_all_before")]
     pub read_all: bool,
+    /// For an account complete in an earlier run: what the server said
+    /// when asked before it was skipped. Absent otherwise (and in reports
+    /// written before the check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<ServerConfirmation>,
+}
+
+/// The check on the server of an account complete in an earlier run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerConfirmation {
+    /// Sessions the check opened (0 when it never reached the server).
+    pub sessions: u32,
+    /// Mailboxes of the journal asked about.
+    pub mailboxes: usize,
+    /// Why the account was run again; `None`: verified on the server, skipped.
+    pub rerun_because: Option<String>,
 }
 
 /// `read_all` of a shard's report written before the field existed.
@@ -103,6 +120,7 @@ impl AccountOutcome {
             exit_code: exit.code(),
             read_all: status.is_complete(),
             error,
+            confirmation: None,
         }
     }
 
@@ -143,6 +161,7 @@ impl AccountOutcome {
             exit_code: exit.code(),
             error,
             read_all: !report.unread,
+            confirmation: None,
         }
     }
 }
@@ -253,6 +272,22 @@ impl BatchReport {
                 a.exit_code,
                 a.status.as_str()
             );
+            match &a.confirmation {
+                Some(ServerConfirmation {
+                    rerun_because: Some(why),
+                    ..
+                }) => {
+                    let _ = writeln!(s, "    complete before, run again: {}", sanitize(why));
+                }
+                Some(c) => {
+                    let _ = writeln!(
+                        s,
+                        "    verified on the server: {} mailboxes, {} session",
+                        c.mailboxes, c.sessions
+                    );
+                }
+                None => {}
+            }
             if let Some(e) = &a.error {
                 let _ = writeln!(s, "    {}", sanitize(e));
             }
@@ -414,6 +449,43 @@ mod tests {
         let mut done = BatchReport::default();
         done.accounts.push(outcome("a", AccountStatus::Complete));
         assert!(done.table().contains("0 of 0 messages uploaded"));
+    }
+
+    #[test]
+    fn the_server_check_of_an_account_complete_before_is_reported() {
+        let mut verified = outcome("v", AccountStatus::AlreadyComplete);
+        verified.confirmation = Some(ServerConfirmation {
+            sessions: 1,
+            mailboxes: 2,
+            rerun_because: None,
+        });
+        let mut rerun = outcome("r", AccountStatus::Complete);
+        rerun.confirmation = Some(ServerConfirmation {
+            sessions: 1,
+            mailboxes: 1,
+            rerun_because: Some("INBOX: not on the server".into()),
+        });
+        let mut r = BatchReport::default();
+        r.accounts
+            .extend([verified, rerun, outcome("n", AccountStatus::Complete)]);
+        let table = r.table();
+        assert!(
+            table.contains("verified on the server: 2 mailboxes, 1 session"),
+            "{table}"
+        );
+        assert!(
+            table.contains("complete before, run again: INBOX: not on the server"),
+            "{table}"
+        );
+        let json = r.to_json();
+        assert_eq!(json["accounts"][0]["confirmation"]["sessions"], 1);
+        assert_eq!(
+            json["accounts"][1]["confirmation"]["rerun_because"],
+            "INBOX: not on the server"
+        );
+        assert!(json["accounts"][2].get("confirmation").is_none());
+        // Read back (a shard's report), and from before the field.
+        assert_eq!(BatchReport::from_json(&json).unwrap().accounts, r.accounts);
     }
 
     #[test]

@@ -489,6 +489,18 @@ impl Journal {
             .is_some_and(|m| !m.by_fp.is_empty())
     }
 
+    /// Every mailbox the journal holds landed messages for, sorted.
+    pub fn mailboxes(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .landed
+            .iter()
+            .filter(|(_, m)| !m.by_fp.is_empty())
+            .map(|(name, _)| name.as_str())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
     /// UIDs journaled in `mailbox` under `uidvalidity`.
     pub fn uids(&self, mailbox: &str, uidvalidity: Option<u32>) -> std::collections::HashSet<u32> {
         self.all_entries(mailbox)

@@ -1,9 +1,12 @@
 //! `mailhaul batch`: the accounts list checked whole (nothing is sent while
 //! a line is wrong), accounts complete in an earlier run skipped on their
-//! evidence, the others uploaded side by side ([`crate::accounts::schedule`]),
+//! evidence and the server's word, the others uploaded side by side ([`crate::accounts::schedule`]),
 //! each exactly as `mailhaul upload` would with its own connections,
 //! journal and lock; the report per account and in total, and the state
 //! recorded so that the same command retries exactly what is not complete.
+//! An account the state calls complete is skipped only once the server
+//! confirms it, in one session ([`crate::accounts::confirm`]); otherwise
+//! it runs as a normal upload, the reason in the report.
 //! One account's failure never stops another; SIGINT/SIGTERM stop them all
 //! (130), and the rerun resumes each from its journal.
 
@@ -18,14 +21,17 @@ use anyhow::Context;
 use crate::accounts::schedule::{self, Slot};
 use crate::accounts::state::sources_size;
 use crate::accounts::{
-    Account, AccountOutcome, AccountStatus, BatchReport, BatchState, Evidence, list,
+    Account, AccountOutcome, AccountStatus, BatchReport, BatchState, Evidence, ServerConfirmation,
+    confirm, list,
 };
 use crate::cli::BatchArgs;
+use crate::config::Login;
 use crate::progress::{BatchProgress, ProgressMode};
 use crate::report::{ExitStatus, Report, sanitize};
 
 use super::batch_account::{SharedOptions, account_env};
 use super::settings::UploadSettings;
+use super::setup::connect;
 use super::upload::{Prepared, Start, stop_on_signals};
 use super::{Failure, usage};
 
@@ -179,19 +185,33 @@ impl Batch<'_> {
             .as_deref()
             .and_then(|j| Evidence::now(&account.sources, j));
         let recorded = self.lock_state().complete.get(&name).cloned();
+        let started = Instant::now();
+        let mut confirmation = None;
         if let (Some(now), Some(recorded)) = (&now, &recorded)
             && now.confirms(recorded)
         {
-            self.progress.account_done(&name, 0);
-            return AccountOutcome::without_upload(
-                name,
-                account.line,
-                AccountStatus::AlreadyComplete,
-                ExitStatus::Success,
-                None,
-            );
+            let checked = self.confirm(account);
+            if checked.rerun_because.is_none() {
+                self.progress.account_done(&name, 0);
+                let mut outcome = AccountOutcome::without_upload(
+                    name,
+                    account.line,
+                    AccountStatus::AlreadyComplete,
+                    ExitStatus::Success,
+                    None,
+                );
+                outcome.seconds = started.elapsed().as_secs_f64();
+                outcome.confirmation = Some(checked);
+                return outcome;
+            }
+            if let Some(why) = &checked.rerun_because {
+                self.progress.println(&format!(
+                    "mailhaul: {name}: complete before, run again: {}",
+                    sanitize(why)
+                ));
+            }
+            confirmation = Some(checked);
         }
-        let started = Instant::now();
         let mut outcome = match self.upload(account) {
             Ok(o) => o,
             Err(f) => {
@@ -209,9 +229,50 @@ impl Batch<'_> {
         };
         // The account's whole time: its secret, connection and upload.
         outcome.seconds = started.elapsed().as_secs_f64();
+        outcome.confirmation = confirmation;
         self.progress.account_done(&name, outcome.exit_code);
         self.record(account, &outcome, journal.as_deref());
         outcome
+    }
+
+    /// Asks the server, in one session logged in as the upload logs in,
+    /// whether it holds what the journal of an account complete before
+    /// says ([`confirm`]). Anything that stops the check is a reason to
+    /// run the account again: its upload then meets the same problem on
+    /// its own error path (a refused login fails the account).
+    fn confirm(&self, account: &Account) -> ServerConfirmation {
+        let mut checked = ServerConfirmation {
+            sessions: 0,
+            mailboxes: 0,
+            rerun_because: None,
+        };
+        let answers = (|| -> anyhow::Result<confirm::Answers> {
+            anyhow::ensure!(!self.stop.load(Ordering::Relaxed), "interrupted");
+            let args = self.shared.upload_args(account)?;
+            let env = account_env(account)?;
+            let settings = UploadSettings::resolve(&args, &env).map_err(|f| f.error)?;
+            let journal = match &settings.journal {
+                Some(j) => j.read_only().map_err(|f| f.error)?,
+                None => anyhow::bail!("no journal"),
+            };
+            let login = Login::new(&settings.server);
+            checked.sessions = 1;
+            let mut session = connect(&login).map_err(|e| anyhow::anyhow!("cannot log in: {e}"))?;
+            let answers = confirm::ask(&mut session, &journal);
+            session.logout();
+            answers.map_err(|e| anyhow::anyhow!("the check's session failed: {e}"))
+        })();
+        checked.rerun_because = match answers {
+            Ok(a) => {
+                checked.mailboxes = a.mailboxes.len();
+                match confirm::judge(&a) {
+                    confirm::Verdict::Confirmed => None,
+                    confirm::Verdict::Rerun(why) => Some(why),
+                }
+            }
+            Err(e) => Some(format!("{e:#}")),
+        };
+        checked
     }
 
     fn upload(&self, account: &Account) -> Result<AccountOutcome, Failure> {

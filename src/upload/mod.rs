@@ -88,6 +88,7 @@ pub use mode::UploadMode;
 pub use run::{quota_refusal, refused_by_quota, upload, upload_to};
 pub use server::MailServer;
 pub use server_check::{FoundBy, Presence};
+pub(crate) use server_check::{spot_fault, spots};
 pub use throttle::Throttle;
 pub use window::WindowLimits;
 

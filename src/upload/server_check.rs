@@ -344,7 +344,7 @@ impl Uploader<'_> {
 
 /// The journaled UIDs to spot-check: first, middle, last (fewer when
 /// there are fewer).
-fn spots(uids: &[(u32, Option<u64>)]) -> Vec<(u32, Option<u64>)> {
+pub(crate) fn spots(uids: &[(u32, Option<u64>)]) -> Vec<(u32, Option<u64>)> {
     let Some(last) = uids.len().checked_sub(1) else {
         return Vec::new();
     };
@@ -359,7 +359,7 @@ fn spots(uids: &[(u32, Option<u64>)]) -> Vec<(u32, Option<u64>)> {
 /// sizes is the same server with messages deleted since: those stay
 /// deleted (the journal still counts them), as a user who deleted them
 /// expects.
-fn spot_fault(spots: &[(u32, Option<u64>)], found: &[Summary]) -> Option<String> {
+pub(crate) fn spot_fault(spots: &[(u32, Option<u64>)], found: &[Summary]) -> Option<String> {
     let resized = spots.iter().find_map(|&(uid, size)| {
         let s = found.iter().find(|s| s.uid == uid)?;
         size.filter(|&z| z != u64::from(s.size)).map(|z| {

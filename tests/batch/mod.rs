@@ -101,7 +101,8 @@ fn twenty_accounts_with_failures_then_a_rerun_finishes_exactly_those() {
     use std::os::unix::fs::MetadataExt;
     assert_eq!(state.metadata().unwrap().mode() & 0o777, 0o600);
 
-    // Fix the three and run the same command: only they connect.
+    // Fix the three and run the same command: they upload; the others
+    // are verified on the server, one session each, nothing sent.
     for &i in &wrong {
         std::fs::write(
             org.password_file(i),
@@ -111,19 +112,30 @@ fn twenty_accounts_with_failures_then_a_rerun_finishes_exactly_those() {
     }
     org.write_list(|_| port);
     let sessions: Vec<usize> = (0..20).map(|i| org.sessions(i)).collect();
+    let appends: Vec<usize> = (0..20).map(|i| org.appends(i)).collect();
     let out = org.batch(&["--json"]).assert_success();
     let report = json_report(&out.stdout);
     let st = statuses(&report);
-    for i in 0..20 {
+    for (i, a) in report["accounts"].as_array().unwrap().iter().enumerate() {
         let expect = if wrong.contains(&i) || i == 19 {
             "complete"
         } else {
             "already-complete"
         };
         assert_eq!(st[&org.name(i, port)], expect, "{i}");
-        let new_sessions = org.sessions(i) - sessions[i];
         if expect == "already-complete" {
-            assert_eq!(new_sessions, 0, "{i} connected again");
+            assert_eq!(
+                org.sessions(i) - sessions[i],
+                1,
+                "{i}: one session to verify"
+            );
+            assert_eq!(org.appends(i), appends[i], "{i}: nothing sent");
+            let c = &a["confirmation"];
+            assert_eq!(c["sessions"], 1, "{a}");
+            assert!(c["rerun_because"].is_null(), "{a}");
+            assert!(c["mailboxes"].as_u64() >= Some(1), "{a}");
+        } else {
+            assert!(a.get("confirmation").is_none(), "{a}");
         }
     }
     assert_eq!(report["totals"]["uploaded"], 3 * 5);
@@ -135,7 +147,69 @@ fn twenty_accounts_with_failures_then_a_rerun_finishes_exactly_those() {
     let out = org.batch(&[]).assert_success();
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("20 of 20 accounts complete"), "{table}");
+    assert!(table.contains("verified on the server: "), "{table}");
     assert!(table.contains(&org.name(5, port)), "{table}");
+}
+
+/// A completed account whose mailbox is deleted on the server is found
+/// out by the check before the skip and uploaded again, each message
+/// exactly once; the untouched account beside it costs one session and
+/// no APPEND. The next run verifies both.
+#[test]
+fn a_completed_account_whose_mailbox_was_deleted_is_uploaded_again() {
+    let org = Org::new(2, 6);
+    let port = org.dovecot.tls_port();
+    org.write_list(|_| port);
+    org.batch(&["--json"]).assert_success();
+    for i in 0..2 {
+        org.assert_exactly_once(i, "first run");
+    }
+    // Member 0 has two mbox files: delete the mailbox of the one not INBOX.
+    let m = &org.members[0];
+    let mut reader = org.dovecot.reader_as(&m.user, &m.password).unwrap();
+    let deleted = reader
+        .list_mailboxes()
+        .unwrap()
+        .into_iter()
+        .find(|b| !b.eq_ignore_ascii_case("INBOX"))
+        .expect("a second mailbox");
+    reader
+        .ok(&format!(
+            "DELETE {}",
+            crate::util::imap_reader::quote(&deleted)
+        ))
+        .unwrap();
+    reader.logout().unwrap();
+    assert_eq!(org.read_back(0).values().sum::<usize>(), 3);
+
+    let sessions = org.sessions(1);
+    let appends = org.appends(1);
+    let out = org.batch(&["--json"]).assert_success();
+    let report = json_report(&out.stdout);
+    let accounts = report["accounts"].as_array().unwrap();
+    let (a0, a1) = (&accounts[0], &accounts[1]);
+    assert_eq!(a0["status"], "complete", "{a0}");
+    assert_eq!(a0["uploaded"], 3, "{a0}");
+    let why = a0["confirmation"]["rerun_because"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        why.starts_with(&format!("{deleted}: not on the server")),
+        "{a0}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("complete before, run again: "), "{stderr}");
+    assert_eq!(a1["status"], "already-complete", "{a1}");
+    assert_eq!(org.sessions(1) - sessions, 1);
+    assert_eq!(org.appends(1), appends);
+    for i in 0..2 {
+        org.assert_exactly_once(i, "after the rerun");
+    }
+
+    // The account is complete again: the next run verifies it.
+    let out = org.batch(&["--json"]).assert_success();
+    let st = statuses(&json_report(&out.stdout));
+    assert!(st.values().all(|s| s == "already-complete"), "{st:?}");
 }
 
 /// Waits until the batch state records at least one complete account.

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::util::dovecot::{parse_rawlog_commands, strip_rawlog_timestamps};
 use crate::util::{Dovecot, DovecotOptions, ImapReader, MailhaulCommand};
 
 /// One user of the organization.
@@ -202,6 +203,25 @@ impl Org {
 
     /// Sessions Dovecot logged for member `i` (one rawlog pair each).
     pub fn sessions(&self, i: usize) -> usize {
+        self.session_inputs(i).len()
+    }
+
+    /// APPEND commands (a MULTIAPPEND counts once) member `i`'s sessions
+    /// sent, read from Dovecot's rawlog.
+    pub fn appends(&self, i: usize) -> usize {
+        self.session_inputs(i)
+            .iter()
+            .flat_map(|raw| parse_rawlog_commands(&strip_rawlog_timestamps(raw)))
+            .filter(|c| {
+                c.split(' ')
+                    .nth(1)
+                    .is_some_and(|v| v.eq_ignore_ascii_case("APPEND"))
+            })
+            .count()
+    }
+
+    /// What the client sent in each of member `i`'s sessions (rawlog `*.in`).
+    fn session_inputs(&self, i: usize) -> Vec<Vec<u8>> {
         let dir = self
             .dovecot
             .dir()
@@ -211,9 +231,10 @@ impl Org {
             .map(|d| {
                 d.filter_map(Result::ok)
                     .filter(|e| e.path().extension().is_some_and(|x| x == "in"))
-                    .count()
+                    .filter_map(|e| std::fs::read(e.path()).ok())
+                    .collect()
             })
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 }
 
