@@ -460,6 +460,13 @@ pub struct BatchArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// Connect and print per account what `mailhaul upload --dry-run`
+    /// finds: how many messages are already there (journal, server check)
+    /// and how many would be sent; send, create and write nothing (the
+    /// journals are only read, the batch state is left as it is).
+    #[arg(long, short = 'n', conflicts_with = "check")]
+    pub dry_run: bool,
+
     /// Accounts uploaded at the same time.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub accounts: usize,
@@ -493,7 +500,7 @@ pub struct BatchArgs {
     pub quiet: bool,
 
     /// Merge the JSON reports of several shards into one (no upload).
-    #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["list", "check"])]
+    #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["list", "check", "dry_run"])]
     pub merge_reports: Vec<PathBuf>,
 
     /// Upload options for every account (after the list): --jobs,

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::message::Message;
 use crate::plan::{Plan, ServerFacts, TargetMap, Verdict, decide};
-use crate::report::{Failure, FailureClass, ServerCheck, human_bytes, sanitize};
+use crate::report::{ExitStatus, Failure, FailureClass, ServerCheck, human_bytes, sanitize};
 use crate::source::ReadOptions;
 use crate::upload::{FoundBy, Looked, OpenBatches, Presence, Presences};
 
@@ -285,6 +285,16 @@ impl MailboxScan {
 pub const JSON_SCHEMA: u32 = 1;
 
 impl ScanReport {
+    /// 0, or 1 when some messages could not be sent (`scan` and
+    /// `upload --dry-run`).
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.errors.is_empty() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Partial
+        }
+    }
+
     /// The scan as JSON (`--json`), with a schema version.
     pub fn to_json(&self) -> serde_json::Value {
         let mut doc = serde_json::to_value(self).unwrap_or_default();

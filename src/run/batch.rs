@@ -30,6 +30,7 @@ use crate::progress::{BatchProgress, ProgressMode};
 use crate::report::{ExitStatus, Report, sanitize};
 
 use super::batch_account::{SharedOptions, account_env};
+use super::batch_dry_run::{Schedule, dry_run_all};
 use super::settings::UploadSettings;
 use super::setup::connect;
 use super::upload::{Prepared, Start, stop_on_signals};
@@ -58,6 +59,24 @@ pub(super) fn run_batch(args: BatchArgs) -> Result<ExitStatus, Failure> {
         );
         return Ok(ExitStatus::Success);
     }
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_on_signals(&stop);
+    if args.dry_run {
+        let schedule = Schedule {
+            slots: &slots,
+            parallel: args.accounts,
+            cap: args.max_connections_per_server,
+            stop: &stop,
+        };
+        let report = dry_run_all(&accounts, &shared, &schedule);
+        print(
+            args.json,
+            args.quiet,
+            || report.to_json(),
+            || report.table(),
+        )?;
+        return Ok(report.exit_status());
+    }
     let state_path = match &args.state {
         Some(p) => p.clone(),
         None => BatchState::default_path(list_path).ok_or_else(|| {
@@ -67,8 +86,6 @@ pub(super) fn run_batch(args: BatchArgs) -> Result<ExitStatus, Failure> {
         })?,
     };
     let state = Mutex::new(BatchState::load(&state_path).map_err(usage)?);
-    let stop = Arc::new(AtomicBool::new(false));
-    stop_on_signals(&stop);
     let mode = ProgressMode::of_flags(args.json_progress, args.quiet || args.json);
     let total: u64 = accounts.iter().map(|a| sources_size(&a.sources)).sum();
     let progress = BatchProgress::new(total, accounts.len(), mode);
@@ -337,15 +354,25 @@ impl Batch<'_> {
 }
 
 fn print_report(report: &BatchReport, json: bool, quiet: bool) -> Result<(), Failure> {
+    print(json, quiet, || report.to_json(), || report.table())
+}
+
+/// A report on stdout: its JSON document, or its table unless `quiet`.
+fn print(
+    json: bool,
+    quiet: bool,
+    doc: impl FnOnce() -> serde_json::Value,
+    table: impl FnOnce() -> String,
+) -> Result<(), Failure> {
     let mut out = std::io::stdout();
     let printed = if json {
-        serde_json::to_writer_pretty(&mut out, &report.to_json())
+        serde_json::to_writer_pretty(&mut out, &doc())
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
     } else if quiet {
         Ok(())
     } else {
-        out.write_all(report.table().as_bytes())
+        out.write_all(table().as_bytes())
     };
     printed.context("cannot write the report").map_err(usage)
 }

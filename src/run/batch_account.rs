@@ -27,14 +27,14 @@ const PER_ACCOUNT: &[&str] = &[
     "--no-journal",
     "--trace",
     "--failed-out",
-    "--dry-run",
-    "-n",
 ];
 
 /// `batch`'s own options: given after an upload option they would be taken
 /// for one.
 const BATCH_OWN: &[&str] = &[
     "--check",
+    "--dry-run",
+    "-n",
     "--accounts",
     "--max-connections-per-server",
     "--state",

@@ -7,6 +7,7 @@
 
 mod batch;
 mod batch_account;
+mod batch_dry_run;
 mod check;
 mod config;
 mod generate;

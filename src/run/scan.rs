@@ -59,9 +59,5 @@ pub(super) fn print_scan(
             eprintln!("mailhaul: warning: {}", sanitize(w));
         }
     }
-    Ok(if report.errors.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Partial
-    })
+    Ok(report.exit_status())
 }

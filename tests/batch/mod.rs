@@ -212,6 +212,84 @@ fn a_completed_account_whose_mailbox_was_deleted_is_uploaded_again() {
     assert!(st.values().all(|s| s == "already-complete"), "{st:?}");
 }
 
+/// `batch --dry-run` after a partial run (two accounts stopped half-way
+/// by their daily budget, one never logged in): per account how many
+/// messages are already there and how many would be sent, as the upload
+/// then sends them; nothing on the server, in the journals or in the
+/// batch state changes.
+#[test]
+fn a_dry_run_after_a_partial_run_says_what_each_account_would_send() {
+    let org = Org::new(3, 6);
+    let port = org.dovecot.tls_port();
+    std::fs::write(org.password_file(2), "wrong\n").unwrap();
+    org.write_list(|_| port);
+    org.batch(&["--json", "--max-bytes-per-day", "1K"])
+        .assert_exit_code(1);
+    let held: Vec<usize> = (0..2)
+        .map(|i| org.read_back(i).values().sum::<usize>())
+        .collect();
+    assert!(held.iter().all(|h| (1..6).contains(h)), "{held:?}");
+    std::fs::write(
+        org.password_file(2),
+        format!("{}\n", org.members[2].password),
+    )
+    .unwrap();
+
+    let servers: Vec<String> = (0..3).map(|i| org.server_state(i)).collect();
+    let files = org.state_files();
+    assert!(
+        files
+            .keys()
+            .any(|p| p.to_string_lossy().ends_with(".state")),
+        "{:?}",
+        files.keys()
+    );
+    let appends: Vec<usize> = (0..3).map(|i| org.appends(i)).collect();
+    let out = org.batch(&["--dry-run", "--json"]).assert_success();
+    let report = json_report(&out.stdout);
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["kind"], "batch-dry-run");
+    assert_eq!(report["exit_code"], 0);
+    let rows = report["accounts"].as_array().unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["account"], org.name(i, port).as_str(), "{row}");
+        let there = if i < 2 { held[i] } else { 0 };
+        assert_eq!(row["already_there"], there, "{row}");
+        assert_eq!(row["would_send"], 6 - there, "{row}");
+        assert_eq!(row["exit_code"], 0, "{row}");
+    }
+    let would_send: u64 = rows.iter().map(|r| r["would_send"].as_u64().unwrap()).sum();
+    assert_eq!(report["totals"]["would_send"], would_send);
+    // The table says the same.
+    let out = org.batch(&["--dry-run"]).assert_success();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains(&format!("3 accounts: {would_send} messages (")),
+        "{table}"
+    );
+    assert!(table.contains("nothing sent or written"), "{table}");
+    // Nothing changed anywhere, nothing was appended.
+    assert_eq!(org.state_files(), files);
+    for i in 0..3 {
+        assert_eq!(org.server_state(i), servers[i], "account {i}");
+        assert_eq!(org.appends(i), appends[i], "account {i}");
+    }
+    // The upload sends exactly what the dry run said.
+    let out = org.batch(&["--json"]).assert_success();
+    let report = json_report(&out.stdout);
+    assert_eq!(report["totals"]["uploaded"], would_send, "{report}");
+    for i in 0..3 {
+        org.assert_exactly_once(i, "after the dry run and the upload");
+    }
+    // --dry-run is the batch's own option, not one for every account.
+    let out = org.batch(&["--jobs", "1", "--dry-run"]).assert_exit_code(2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--dry-run is a batch option"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Waits until the batch state records at least one complete account.
 fn wait_for_a_complete_account(org: &Org, child: &mut std::process::Child) {
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -175,6 +175,42 @@ impl Org {
         count_ids(self.dovecot.reader_as(&m.user, &m.password).unwrap())
     }
 
+    /// What member `i`'s account holds, as text to compare: per mailbox
+    /// its STATUS (MESSAGES UIDNEXT UIDVALIDITY) and every message's
+    /// flags, internal date and bytes (read with EXAMINE: nothing changes).
+    pub fn server_state(&self, i: usize) -> String {
+        let m = &self.members[i];
+        let mut reader = self.dovecot.reader_as(&m.user, &m.password).unwrap();
+        let mut mailboxes = reader.list_mailboxes().unwrap();
+        mailboxes.sort();
+        let mut out = String::new();
+        for b in mailboxes {
+            let status = reader
+                .ok(&format!(
+                    "STATUS {} (MESSAGES UIDNEXT UIDVALIDITY)",
+                    crate::util::imap_reader::quote(&b)
+                ))
+                .unwrap();
+            out.push_str(&format!("{b}: {:?}\n", status.untagged));
+            for f in reader.fetch_all(&b).unwrap() {
+                out.push_str(&format!(
+                    "{:?} {} {}\n",
+                    f.flags,
+                    f.internal_date,
+                    String::from_utf8_lossy(&f.body)
+                ));
+            }
+        }
+        reader.logout().unwrap();
+        out
+    }
+
+    /// Every file under the state home (journals, the batch state) with
+    /// its bytes.
+    pub fn state_files(&self) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+        walk(&self.state_home())
+    }
+
     /// Member `i` holds every one of its messages exactly once.
     pub fn assert_exactly_once(&self, i: usize, when: &str) {
         let seen = self.read_back(i);
@@ -280,4 +316,22 @@ pub fn count_ids(mut reader: ImapReader) -> HashMap<String, usize> {
         }
     }
     seen
+}
+
+/// Every file under `dir`, with its bytes.
+fn walk(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+    {
+        let path = e.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.insert(path.clone(), std::fs::read(&path).unwrap());
+        }
+    }
+    files
 }
