@@ -100,7 +100,7 @@ _mailhaul() {
             return 0
             ;;
         mailhaul__subcmd__batch)
-            opts="-q -v -h --check --accounts --max-connections-per-server --ca-file --state --json --json-progress --quiet --merge-reports --verbose --help"
+            opts="-n -q -v -h --check --dry-run --accounts --max-connections-per-server --ca-file --state --json --json-progress --quiet --merge-reports --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

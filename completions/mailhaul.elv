@@ -183,6 +183,8 @@ set edit:completion:arg-completer[mailhaul] = {|@words|
             cand --state 'Where the batch keeps which accounts are complete [default: $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals]'
             cand --merge-reports 'Merge the JSON reports of several shards into one (no upload)'
             cand --check 'Check the list and the options without connecting; exit 2 on mistakes'
+            cand -n 'Connect and print per account what `mailhaul upload --dry-run` finds: how many messages are already there (journal, server check) and how many would be sent; send, create and write nothing (the journals are only read, the batch state is left as it is)'
+            cand --dry-run 'Connect and print per account what `mailhaul upload --dry-run` finds: how many messages are already there (journal, server check) and how many would be sent; send, create and write nothing (the journals are only read, the batch state is left as it is)'
             cand --json 'Print the report as one JSON document on stdout'
             cand --json-progress 'Write progress as newline-delimited JSON events on stderr, each carrying its account'
             cand -q 'No progress and no table; errors are still printed'

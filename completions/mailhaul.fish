@@ -233,6 +233,7 @@ complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l ca-file -d '
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l state -d 'Where the batch keeps which accounts are complete [default: $XDG_STATE_HOME/mailhaul/batch-HASH.state, beside the journals]' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l merge-reports -d 'Merge the JSON reports of several shards into one (no upload)' -r -F
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l check -d 'Check the list and the options without connecting; exit 2 on mistakes'
+complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s n -l dry-run -d 'Connect and print per account what `mailhaul upload --dry-run` finds: how many messages are already there (journal, server check) and how many would be sent; send, create and write nothing (the journals are only read, the batch state is left as it is)'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l json -d 'Print the report as one JSON document on stdout'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -l json-progress -d 'Write progress as newline-delimited JSON events on stderr, each carrying its account'
 complete -c mailhaul -n "__fish_mailhaul_using_subcommand batch" -s q -l quiet -d 'No progress and no table; errors are still printed'

@@ -31,7 +31,11 @@ Upload options after the list apply to every account, e.g.
   mailhaul batch accounts.csv --accounts 8 --jobs 2 --max-rate 20
 (batch options first; --server, secrets, --journal, --json, --quiet are not
 upload options here). Each account keeps its default journal; the state of
-the batch (which accounts are complete) is kept beside the journals.
+the batch (which accounts are complete) is kept beside the journals. An
+account complete before is skipped only once the server confirms it (one
+session: STATUS and a spot check of journaled UIDs per mailbox); otherwise
+it is uploaded again and the report says why. --dry-run prints per account
+what `upload --dry-run` would (already there, would send), writing nothing.
 
 Exit codes:
   0  every account is complete
