@@ -162,12 +162,7 @@ mod tests {
     use super::*;
 
     fn summary(uid: u32, size: u32) -> Summary {
-        Summary {
-            uid,
-            size,
-            internal_date: None,
-            message_id: None,
-        }
+        crate::upload::resolve::tests::summary(uid, size, None)
     }
 
     /// INBOX as the journal wrote it: 3 messages under UIDVALIDITY 7,

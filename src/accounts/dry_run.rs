@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::report::{ExitStatus, human_bytes, sanitize};
+
+use super::report::account_width;
 use crate::scan::ScanReport;
 
 /// One account's dry run.
@@ -128,13 +130,7 @@ impl DryRunReport {
     /// The table and the totals line.
     pub fn table(&self) -> String {
         let mut s = String::new();
-        let width = self
-            .accounts
-            .iter()
-            .map(|a| sanitize(&a.account).chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp(7, 40);
+        let width = account_width(self.accounts.iter().map(|a| a.account.as_str()));
         let _ = writeln!(
             s,
             "{:<width$}  {:>10} {:>13} {:>11} {:>4}",

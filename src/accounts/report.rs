@@ -166,6 +166,16 @@ impl AccountOutcome {
     }
 }
 
+/// The width of a table's account column: the longest name as printed,
+/// at least the header's, at most 40.
+pub fn account_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names
+        .map(|n| sanitize(n).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(7, 40)
+}
+
 /// Every account's outcome, in list order.
 #[derive(Debug, Default)]
 pub struct BatchReport {
@@ -247,13 +257,7 @@ impl BatchReport {
     /// the totals line and the JSON), the totals line and the accounts to rerun.
     pub fn table(&self) -> String {
         let mut s = String::new();
-        let width = self
-            .accounts
-            .iter()
-            .map(|a| sanitize(&a.account).chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp(7, 40);
+        let width = account_width(self.accounts.iter().map(|a| a.account.as_str()));
         let _ = writeln!(
             s,
             "{:<width$}  {:>6} {:>8} {:>7} {:>6} {:>7} {:>4}  status",

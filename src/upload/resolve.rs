@@ -401,7 +401,7 @@ impl ServerKey {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A server message's summary, without internal date.

@@ -527,12 +527,7 @@ mod tests {
     use super::*;
 
     fn summary(uid: u32, size: u32) -> Summary {
-        Summary {
-            uid,
-            size,
-            internal_date: None,
-            message_id: None,
-        }
+        crate::upload::resolve::tests::summary(uid, size, None)
     }
 
     fn status(messages: u32, uid_next: u32) -> MailboxStatus {
