@@ -110,6 +110,18 @@ pub struct MailboxTally {
     pub unfinished: bool,
 }
 
+/// `n` and the noun for it: "1 message", "3 messages".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl MailboxTally {
+    /// Nothing found for it and nothing left unread.
+    pub fn is_untouched(&self) -> bool {
+        self.found == 0 && self.skipped == 0 && !self.unfinished
+    }
+}
+
 /// `unfinished` written as `complete`.
 fn negated<S: serde::Serializer>(unfinished: &bool, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_bool(!unfinished)
@@ -193,8 +205,6 @@ impl ServerCheck {
         if self.messages_read == 0 && self.found == 0 && self.spot_checked == 0 {
             return None;
         }
-        let plural =
-            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut s = format!(
             "server check: {} already on the server\n  looked at {}",
             self.found,

@@ -16,7 +16,9 @@ use serde::Serialize;
 
 use crate::message::Message;
 use crate::plan::{Plan, ServerFacts, TargetMap, Verdict, decide};
-use crate::report::{ExitStatus, Failure, FailureClass, ServerCheck, human_bytes, sanitize};
+use crate::report::{
+    ExitStatus, Failure, FailureClass, ServerCheck, human_bytes, plural, sanitize,
+};
 use crate::source::ReadOptions;
 use crate::upload::{FoundBy, Looked, OpenBatches, Presence, Presences};
 
@@ -196,6 +198,7 @@ pub fn scan_with(
                 continue;
             }
         };
+        let mut labelled = false;
         for item in messages {
             let msg = match item {
                 Ok(m) => m,
@@ -204,6 +207,7 @@ pub fn scan_with(
                     continue;
                 }
             };
+            labelled |= !msg.targets.is_empty();
             for w in &msg.warnings {
                 report.warnings.push(format!("{}: {w}", msg.origin));
             }
@@ -259,11 +263,28 @@ pub fn scan_with(
                 ));
             }
         }
+        if labelled {
+            // A Takeout mbox is no mailbox: its messages went by their labels.
+            report
+                .mailboxes
+                .retain(|m| m.name != f.mailbox || !m.is_untouched());
+        }
     }
     report
 }
 
 impl MailboxScan {
+    /// Nothing of the source counted for it.
+    fn is_untouched(&self) -> bool {
+        self.messages
+            + self.skipped
+            + self.refused
+            + self.depends_on_server
+            + self.already_uploaded
+            + self.already_on_server
+            == 0
+    }
+
     fn add(&mut self, msg: &Message) {
         self.messages += 1;
         self.bytes += msg.bytes.len() as u64;
@@ -319,9 +340,9 @@ impl ScanReport {
             };
             let _ = writeln!(
                 s,
-                "{}: {} messages, {}, {}{}{}{}{}",
+                "{}: {}, {}, {}{}{}{}{}",
                 sanitize(&m.name),
-                m.messages,
+                plural(m.messages, "message", "messages"),
                 human_bytes(m.bytes),
                 range,
                 if m.skipped > 0 {
@@ -367,7 +388,8 @@ impl ScanReport {
         }
         let _ = writeln!(
             s,
-            "total: {n} messages, {} in {} mailbox{}; {} problem{}, {} warning{}",
+            "total: {}, {} in {} mailbox{}; {} problem{}, {} warning{}",
+            plural(n, "message", "messages"),
             human_bytes(b),
             self.mailboxes.len(),
             if self.mailboxes.len() == 1 { "" } else { "es" },

@@ -261,6 +261,7 @@ impl MailboxCheck {
     /// The findings as JSON: counts, and each missing, doubled and extra message.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
+            "name": self.mailbox,
             "mailbox": self.mailbox,
             "source": self.source,
             "server": self.server,
@@ -314,6 +315,7 @@ mod tests {
         assert_eq!(doc["schema"], crate::scan::JSON_SCHEMA);
         assert_eq!(doc["kind"], "verify");
         assert_eq!(doc["mailboxes"][0]["exact"], false);
+        assert_eq!(doc["mailboxes"][0]["name"], "INBOX");
         assert_eq!(doc["mailboxes"][0]["doubled"][0]["uid"], 7);
         assert_eq!(doc["totals"]["missing"], 1);
         assert_eq!(doc["totals"]["unreadable"], 1);

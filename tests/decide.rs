@@ -117,7 +117,7 @@ fn dry_run_shows_the_refusals_the_upload_makes() {
         .assert_exit_code(1);
     let stdout = String::from_utf8_lossy(&dry.stdout);
     assert!(
-        stdout.contains("letters: 1 messages") && stdout.contains(", 3 cannot be sent\n"),
+        stdout.contains("letters: 1 message") && stdout.contains(", 3 cannot be sent\n"),
         "{stdout}"
     );
     let dry_lines = not_sent_lines(&dry.stderr);

@@ -284,7 +284,7 @@ fn the_dry_run_counts_what_the_upload_then_sends() {
         let (text, doc) = dry_run(&dovecot, &maildir, &args);
         assert!(text.contains("Work: 2 messages,"), "{args:?}: {text}");
         assert!(text.contains(", 20 already there ("), "{args:?}: {text}");
-        assert!(text.contains("Later: 1 messages,"), "{args:?}: {text}");
+        assert!(text.contains("Later: 1 message,"), "{args:?}: {text}");
         assert!(
             text.contains("upload would send 3 messages ("),
             "{args:?}: {text}"

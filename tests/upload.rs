@@ -466,7 +466,7 @@ fn scan_needs_no_server() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("letters: 3 messages"), "{stdout}");
     assert!(stdout.contains("INBOX: 2 messages"), "{stdout}");
-    assert!(stdout.contains("Archive/2019: 1 messages"), "{stdout}");
+    assert!(stdout.contains("Archive/2019: 1 message"), "{stdout}");
     assert!(stdout.contains("\\Seen 1"), "{stdout}");
     assert!(stdout.contains("total: 7 messages"), "{stdout}");
 }

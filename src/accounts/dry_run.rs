@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::report::{ExitStatus, human_bytes, sanitize};
+use crate::report::{ExitStatus, human_bytes, plural, sanitize};
 
 use super::report::account_width;
 use crate::scan::ScanReport;
@@ -149,8 +149,8 @@ impl DryRunReport {
             if a.open_batches > 0 {
                 let _ = writeln!(
                     s,
-                    "    {} batches an interrupted run left open: the upload looks for them first",
-                    a.open_batches
+                    "    {} an interrupted run left open: the upload looks for them first",
+                    plural(a.open_batches, "batch", "batches")
                 );
             }
             if let Some(e) = &a.error {
@@ -160,15 +160,19 @@ impl DryRunReport {
         let t = self.totals();
         let _ = writeln!(
             s,
-            "{} accounts: {} messages ({}) would be sent, {} already there, {} cannot be sent; dry run: nothing sent or written",
-            t.accounts,
-            t.would_send,
+            "{}: {} ({}) would be sent, {} already there, {} cannot be sent; dry run: nothing sent or written",
+            plural(t.accounts as u64, "account", "accounts"),
+            plural(t.would_send, "message", "messages"),
             human_bytes(t.would_send_bytes),
             t.already_there,
             t.refused
         );
         if t.failed > 0 {
-            let _ = writeln!(s, "{} accounts could not be checked in full", t.failed);
+            let _ = writeln!(
+                s,
+                "{} could not be checked in full",
+                plural(t.failed as u64, "account", "accounts")
+            );
         }
         s
     }

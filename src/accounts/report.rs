@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{ExitStatus, Report, human_bytes, sanitize};
+use crate::report::{ExitStatus, Report, human_bytes, plural, sanitize};
 
 /// How an account's run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,8 +286,9 @@ impl BatchReport {
                 Some(c) => {
                     let _ = writeln!(
                         s,
-                        "    verified on the server: {} mailboxes, {} session",
-                        c.mailboxes, c.sessions
+                        "    verified on the server: {}, {}",
+                        plural(c.mailboxes as u64, "mailbox", "mailboxes"),
+                        plural(u64::from(c.sessions), "session", "sessions")
                     );
                 }
                 None => {}

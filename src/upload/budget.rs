@@ -389,8 +389,8 @@ pub(super) fn stop_line(report: &Report, why: &str) -> String {
         n => format!("{n} failed for other reasons (listed above)"),
     };
     let landed = format!(
-        "{failed}: {} messages ({}) landed in this run{left}",
-        t.uploaded,
+        "{failed}: {} ({}) landed in this run{left}",
+        crate::report::plural(t.uploaded, "message", "messages"),
         mb(t.bytes)
     );
     let next = "the journal makes the next run continue where this one stopped";
@@ -581,7 +581,7 @@ mod tests {
             "{line}"
         );
         assert!(
-            line.contains("1 messages (250 B) landed in this run"),
+            line.contains("1 message (250 B) landed in this run"),
             "{line}"
         );
         assert!(

@@ -9,6 +9,7 @@
 use crate::message::Message;
 use crate::plan::{MailboxBatches, PlannedFolder, ServerFacts, TargetMap, Verdict, decide};
 use crate::report::FailureClass;
+use crate::source::FolderKind;
 
 use super::jobs::Share;
 use super::server_check::Presence;
@@ -50,7 +51,26 @@ impl Uploader<'_> {
         r?;
         self.submit_all(batches.finish())?;
         self.make_copies()?;
+        if messages.next_index() == 0 && share.speaks_for_folder() {
+            self.empty_folder(folder)?;
+        }
         self.shared.read_through.through(share);
+        Ok(())
+    }
+
+    /// A folder without messages is still part of the tree: its mailbox
+    /// is created (or found) on the server like any other. A Takeout
+    /// archive's mbox is no folder (its messages go by their labels).
+    fn empty_folder(&mut self, folder: &PlannedFolder) -> Result<(), Stop> {
+        if matches!(folder.source.kind, FolderKind::TakeoutArchive(_)) {
+            return Ok(());
+        }
+        if let Some((_, reason)) = self.ensure_mailbox(&folder.mailbox)? {
+            self.report.warnings.push(format!(
+                "{}: empty folder not made on the server: {reason}",
+                folder.mailbox
+            ));
+        }
         Ok(())
     }
 
@@ -80,7 +100,7 @@ impl Uploader<'_> {
                 }
             };
             if !msg.targets.is_empty() {
-                self.shared.read_through.labelled();
+                self.shared.read_through.labelled(&folder.mailbox);
             }
             let accepted = self.without_leaving(|up| up.place(&msg, folder, map, &facts));
             if let Err(Stop::Fewer(_)) = &accepted {

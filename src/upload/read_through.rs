@@ -11,14 +11,15 @@
 //!
 //! Takeout labels send a message to mailboxes its folder does not name;
 //! once a run has met such a message, a share not got through may have
-//! held messages for any mailbox, so every one is marked.
+//! held messages for any mailbox, so every one is marked. A folder whose
+//! messages all went by their labels is no mailbox of its own: its empty
+//! row leaves the report ([`ReadThrough::forget_label_folders`]).
 //!
 //! What it does not own: the shares (`jobs.rs`), the report's wording
 //! (`report.rs`).
 
 use std::collections::HashSet;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::report::Report;
 use crate::source::FolderKind;
@@ -38,8 +39,9 @@ fn key(share: &Share) -> ShareKey {
 #[derive(Default)]
 pub(super) struct ReadThrough {
     through: Mutex<HashSet<ShareKey>>,
-    /// A message with Takeout labels was read.
-    labelled: AtomicBool,
+    /// Folders (by their own mailbox) a message with Takeout labels was
+    /// read from.
+    labelled: Mutex<HashSet<String>>,
 }
 
 impl ReadThrough {
@@ -49,9 +51,23 @@ impl ReadThrough {
         lock(&self.through).insert(key(share));
     }
 
-    /// A message was read whose labels choose its mailboxes.
-    pub(super) fn labelled(&self) {
-        self.labelled.store(true, Ordering::Relaxed);
+    /// A message was read from the folder of `mailbox` whose labels
+    /// choose its mailboxes.
+    pub(super) fn labelled(&self, mailbox: &str) {
+        let mut set = lock(&self.labelled);
+        if !set.contains(mailbox) {
+            set.insert(mailbox.to_string());
+        }
+    }
+
+    /// Drops from `report` the rows of folders whose messages went by their
+    /// labels and none to the folder's own mailbox (a Takeout mbox is
+    /// not a mailbox): nothing was created, found or sent there.
+    pub(super) fn forget_label_folders(&self, report: &mut Report) {
+        let set = lock(&self.labelled);
+        report
+            .mailboxes
+            .retain(|m| !(set.contains(&m.name) && m.is_untouched()));
     }
 
     /// Marks in `report` the mailboxes of the shares of `lanes` (every
@@ -66,7 +82,7 @@ impl ReadThrough {
         if missed.is_empty() {
             return;
         }
-        let any_mailbox = self.labelled.load(Ordering::Relaxed)
+        let any_mailbox = !lock(&self.labelled).is_empty()
             || missed
                 .iter()
                 .any(|s| matches!(s.folder.source.kind, FolderKind::TakeoutArchive(_)));
@@ -156,7 +172,7 @@ mod tests {
         let lanes = vec![vec![share(&a, None), share(&b, None)]];
         let read = ReadThrough::default();
         read.through(&share(&a, None));
-        read.labelled();
+        read.labelled("A");
         let mut report = Report::default();
         report.mailbox("A");
         report.mailbox("Label");

@@ -9,8 +9,9 @@
 //!   ([`MailServer::fetch_hashes`]), so a look costs a few bytes per
 //!   message whatever their size. Each server message matches at most one
 //!   of ours; other deliveries racing into the mailbox cannot fool it. It
-//!   first waits for UIDNEXT to settle: the server may still be storing
-//!   commands the dead connection had in flight.
+//!   first waits for UIDNEXT to settle, the longer the bigger the batch:
+//!   the server may still be storing commands the dead connection had in
+//!   flight.
 //! - [`ServerKey`]: how a message is recognized on the server without its
 //!   bytes, for the server check's index (`server_index.rs`) and `verify`.
 //! - [`left_out`]: the one test of a FETCH answered in part, for both.
@@ -121,7 +122,8 @@ pub fn find_landed(
     exclude: &HashSet<u32>,
 ) -> Result<Look, ImapError> {
     let none = Look::Found(vec![None; wanted.len()]);
-    settle(server, mailbox)?;
+    let in_flight = wanted.iter().filter_map(|w| w.size).sum();
+    settle_after(server, mailbox, in_flight)?;
     let sel = server.select(mailbox)?;
     if before.uidvalidity.is_some() && sel.uid_validity != before.uidvalidity {
         // The mailbox was recreated since: whatever landed then is gone.
@@ -328,8 +330,15 @@ const SETTLE_PAUSE: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 
 /// UIDNEXT must be the same on this many looks in a row (so unchanged for
 /// 600 ms): a loaded server may take a few hundred ms to fsync one batch.
 const SETTLE_STABLE_LOOKS: usize = 4;
-/// Looks at most this many times.
-const SETTLE_LOOKS: usize = 30;
+/// Looks at most this many times more than the stable looks asked for.
+const SETTLE_MORE_LOOKS: usize = 26;
+/// Bytes in flight per extra stable look (a 200 ms pause): a loaded server
+/// is taken to store at least 10 MiB/s, so a batch of 16 MiB whose fate is
+/// unknown is given 1.6 s more, a 70 MB message 6.8 s (UIDNEXT moves only
+/// once a message is stored whole: a big one being written looks settled).
+const SETTLE_BYTES_PER_LOOK: u64 = 2 * 1024 * 1024;
+/// At most this many stable looks however big the batch (30 s).
+const SETTLE_MAX_STABLE_LOOKS: usize = 150;
 
 /// Waits until `mailbox`'s UIDNEXT stays the same for a while: the server
 /// may still be storing what the dead connection had sent (commands in
@@ -337,14 +346,25 @@ const SETTLE_LOOKS: usize = 30;
 /// can take hundreds of ms) when the new connection looks; judging then
 /// would send those messages again.
 pub(super) fn settle(server: &mut dyn MailServer, mailbox: &str) -> Result<(), ImapError> {
+    settle_after(server, mailbox, 0)
+}
+
+/// [`settle`], after a batch of `in_flight` bytes whose fate is unknown:
+/// the bigger the batch, the longer UIDNEXT must stay the same.
+pub(super) fn settle_after(
+    server: &mut dyn MailServer,
+    mailbox: &str,
+    in_flight: u64,
+) -> Result<(), ImapError> {
+    let stable = stable_looks(in_flight);
     let mut last = server.status(mailbox)?.uid_next;
     let mut same = 1;
-    for _ in 1..SETTLE_LOOKS {
+    for _ in 1..stable + SETTLE_MORE_LOOKS {
         std::thread::sleep(SETTLE_PAUSE);
         let now = server.status(mailbox)?.uid_next;
         if now == last {
             same += 1;
-            if same >= SETTLE_STABLE_LOOKS {
+            if same >= stable {
                 break;
             }
         } else {
@@ -353,6 +373,15 @@ pub(super) fn settle(server: &mut dyn MailServer, mailbox: &str) -> Result<(), I
         }
     }
     Ok(())
+}
+
+/// How many looks in a row UIDNEXT must stay the same after a batch of
+/// `in_flight` bytes.
+fn stable_looks(in_flight: u64) -> usize {
+    let extra = usize::try_from(in_flight.div_ceil(SETTLE_BYTES_PER_LOOK)).unwrap_or(usize::MAX);
+    SETTLE_STABLE_LOOKS
+        .saturating_add(extra)
+        .min(SETTLE_MAX_STABLE_LOOKS)
 }
 
 /// How a message is recognized on the server without its bytes.
@@ -416,6 +445,17 @@ pub(crate) mod tests {
 
     fn wanted(bytes: &[u8]) -> Wanted {
         Wanted::of_bytes(bytes)
+    }
+
+    /// A batch of unknown fate is given time by its size: 600 ms for a
+    /// small one, 1.6 s more per 16 MiB, at most 30 s.
+    #[test]
+    fn bigger_batches_settle_longer() {
+        assert_eq!(stable_looks(0), 4);
+        assert_eq!(stable_looks(1), 5);
+        assert_eq!(stable_looks(16 * 1024 * 1024), 12);
+        assert_eq!(stable_looks(70_000_000), 4 + 34);
+        assert_eq!(stable_looks(u64::MAX), SETTLE_MAX_STABLE_LOOKS);
     }
 
     /// A unique (size, Message-ID) is enough; a repeated one, or none, is

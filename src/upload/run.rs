@@ -165,6 +165,7 @@ pub fn upload_to(
         report.merge(r);
     }
     shared.read_through.mark(&lanes, &mut report);
+    shared.read_through.forget_label_folders(&mut report);
     if let (refused @ 1.., Some(why)) = orphans.refusals() {
         report.warnings.push(format!(
             "the server allowed {} of {connections} connections ({why}); the others' work was finished by those",

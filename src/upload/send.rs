@@ -12,14 +12,16 @@ use crate::message::Message;
 use super::lifecycle::Fate;
 use super::link::Reconnected;
 use super::server::MailServer;
-use super::slowdown::{Slowdown, classify};
+use super::slowdown::{Slowdown, classify, classify_text};
 use super::{Stop, Uploader, append_item, is_trycreate};
 
 impl Uploader<'_> {
     /// Runs an idempotent command (LIST, STATUS, CREATE, SELECT, FETCH),
     /// reconnecting and running it again when the connection is lost, and
-    /// after the pause when it is throttled (both `--retries` times). The
-    /// inner result is the server's answer (NO/BAD) for the caller.
+    /// after the pause when it is throttled (both `--retries` times; a
+    /// break a throttle caused costs no try while `--max-throttle-wait`
+    /// lasts). The inner result is the server's answer (NO/BAD) for the
+    /// caller.
     pub(super) fn retrying<T>(
         &mut self,
         mut f: impl FnMut(&mut dyn MailServer) -> Result<T, ImapError>,
@@ -29,7 +31,19 @@ impl Uploader<'_> {
         loop {
             match f(self.session.server()) {
                 Err(e) if e.is_connection_lost() || self.session.is_broken() => {
-                    failures += 1;
+                    let why = e.to_string();
+                    // A throttle that closed the connection (Yahoo: `NO
+                    // [LIMIT]` then BYE) is the provider's pace, not a
+                    // lost try: waited out (up to --max-throttle-wait).
+                    let throttled = match classify_text(&why) {
+                        Some(Slowdown::Throttled { wait, .. }) => {
+                            self.shared.pace.throttled(wait).is_ok()
+                        }
+                        _ => false,
+                    };
+                    if !throttled {
+                        failures += 1;
+                    }
                     if failures > self.opts.retries {
                         // The server accepts a login but drops the command
                         // every time: stop rather than loop.
@@ -43,7 +57,14 @@ impl Uploader<'_> {
                             continue;
                         }
                     }
-                    self.reconnect(&e.to_string())?;
+                    if throttled {
+                        self.wait_out(&why)?;
+                    }
+                    if self.reconnect(&why)?.throttled && !throttled {
+                        // Refused back in as a throttle: the break was
+                        // the provider's pace too.
+                        failures -= 1;
+                    }
                 }
                 Err(e) => match classify(&e) {
                     // A throttled look or STATUS: waited out and run again,

@@ -279,3 +279,35 @@ fn breaks_refused_back_in_as_throttles_cost_no_try() {
         }
     }
 }
+
+/// Yahoo's rate limit (`NO [LIMIT]` then BYE) met by STATUS and SELECT
+/// (the looks and checks around the APPENDs), more often than `--retries 2`
+/// allows: a break the provider's pace caused costs no try; the run
+/// finishes, everything stored once. A break without a throttle still does.
+#[test]
+fn throttle_breaks_of_looks_and_checks_cost_no_try() {
+    let limit = || Fault::NoThenBye(None, "[LIMIT] UID Rate limit hit.".into());
+    for caps in [MULTI, SERIAL] {
+        for throttled in [true, false] {
+            let case = format!("4 STATUS breaks, throttle: {throttled}, {caps}");
+            let fault = if throttled {
+                limit()
+            } else {
+                Fault::LostBefore
+            };
+            let rules: Vec<Rule> = (1..=4)
+                .map(|n| Rule::at(Step::Status, n, fault.clone()))
+                .collect();
+            let played = play(&case, caps, rules, true, |_| {});
+            let (report, world, sent) = (&played.report, &played.world, &played.sent);
+            if !throttled {
+                assert_ne!(report.exit_status(), ExitStatus::Success, "{case}");
+                continue;
+            }
+            assert!(report.failures.is_empty(), "{case}: {report:#?}");
+            assert!(report.aborted.is_none(), "{case}: {report:#?}");
+            assert_eq!(report.exit_status(), ExitStatus::Success, "{case}");
+            stored_once(&case, world, sent);
+        }
+    }
+}

@@ -529,18 +529,31 @@ fn accounts_on_dovecot_and_cyrus_in_one_list() {
             "--max-connections-per-server",
             "1",
             "--json",
+            "-vv",
         ])
         .env("XDG_STATE_HOME", org.state_home())
         .assert_success();
+    // Shown only when the read-back disagrees with the report.
+    let explain = || format!("{}\n--- Cyrus log ---\n{}", c.explain(&out), cyrus.log());
     let st = statuses(&json_report(&out.stdout));
     assert_eq!(st.len(), 5);
     assert!(st.values().all(|s| s == "complete"), "{st:?}");
     for (user, password, ids) in &on_cyrus {
         let seen = count_ids(ImapReader::login(cyrus.plain_port(), user, password).unwrap());
         for id in ids {
-            assert_eq!(seen.get(id), Some(&1), "{user}: {id} in {seen:?}");
+            assert_eq!(
+                seen.get(id),
+                Some(&1),
+                "{user}: {id} in {seen:?}\n{}",
+                explain()
+            );
         }
-        assert_eq!(seen.values().sum::<usize>(), ids.len(), "{user}: {seen:?}");
+        assert_eq!(
+            seen.values().sum::<usize>(),
+            ids.len(),
+            "{user}: {seen:?}\n{}",
+            explain()
+        );
     }
     for i in 0..2 {
         org.assert_exactly_once(i, "beside Cyrus");

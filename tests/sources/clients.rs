@@ -180,7 +180,7 @@ fn thunderbird_profile_round_trip() {
         .arg(&profile)
         .assert_success();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("INBOX: 1 messages"), "{text}");
+    assert!(text.contains("INBOX: 1 message"), "{text}");
     assert!(text.contains("1 skipped"), "{text}");
 
     // --include-deleted uploads the expunged message with \Deleted.

@@ -2,12 +2,13 @@
 //! INTERNALDATE; special-use (a source `Sent Items` folder into the server's
 //! `\Sent` mailbox named `Sent Messages`, Takeout's `Sent` label too, and
 //! `--no-special-use` keeping it apart); `--map`, `--flatten`, `--include`
-//! and `--exclude` against the real server.
+//! and `--exclude` against the real server; the folder tree rebuilt with
+//! its empty folders, a Takeout mbox not taken for a folder.
 
 use chrono::{DurationRound as _, TimeDelta, Utc};
 
 use super::{
-    Expectation, assert_holds, assert_mailboxes, expect, mail, put, scan_json, scanned, utc,
+    Expectation, assert_holds, assert_mailboxes, expect, json, mail, put, scan_json, scanned, utc,
 };
 use crate::util::{Dovecot, DovecotOptions, MailhaulCommand, parse_internal_date};
 
@@ -179,4 +180,58 @@ fn map_flatten_include_exclude() {
         &dovecot,
         &["Job", "Job/Clients", "Personal", "Work_Clients", "Work_Old"],
     );
+}
+
+/// The names of the mailbox rows of a scan or upload JSON report.
+fn rows(doc: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = doc["mailboxes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no mailboxes in {doc}"))
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A folder without messages is part of the tree and made on the server;
+/// the mbox of a Takeout export is not a folder (its messages go by their
+/// labels): neither a mailbox on the server nor a row of the reports.
+#[test]
+fn empty_folders_are_made_and_a_takeout_mbox_is_no_folder() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("Maildir");
+    for sub in ["", ".Empty", ".Empty.Deeper", ".Full"] {
+        for leaf in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(md.join(sub).join(leaf)).unwrap();
+        }
+    }
+    put(
+        &md.join(".Full/cur/1.x:2,S"),
+        "From: a@example.org\nSubject: x\nMessage-ID: <full@x>\n\nhi\n",
+    );
+    let out = MailhaulCommand::upload(&dovecot, &[&md])
+        .arg("--json")
+        .assert_success();
+    assert_eq!(json(&out)["totals"]["uploaded"], 1);
+    assert_mailboxes(&dovecot, &["Empty", "Empty/Deeper", "Full"]);
+
+    let takeout = dir
+        .path()
+        .join("Takeout/Mail/All mail Including Spam and Trash.mbox");
+    put(
+        &takeout,
+        "From 1@xxx Sat Feb 01 10:00:00 +0000 2020\nX-Gmail-Labels: Inbox,Work\nFrom: a@example.org\nSubject: one\nMessage-ID: <1@x>\n\nhello\n\n\
+         From 2@xxx Sat Feb 01 10:00:00 +0000 2020\nX-Gmail-Labels: Sent\nFrom: a@example.org\nSubject: two\nMessage-ID: <2@x>\n\nhello 2\n",
+    );
+    let scan = scan_json(&[&takeout], &[]);
+    assert_eq!(rows(&scan), ["INBOX", "Sent", "Work"], "{scan:#}");
+    let out = MailhaulCommand::upload(&dovecot, &[&takeout])
+        .arg("--json")
+        .assert_success();
+    let doc = json(&out);
+    assert_eq!(doc["totals"]["uploaded"], 3, "{doc:#}");
+    assert_eq!(rows(&doc), ["INBOX", "Sent", "Work"], "{doc:#}");
+    assert_mailboxes(&dovecot, &["Empty", "Empty/Deeper", "Full", "Sent", "Work"]);
 }
