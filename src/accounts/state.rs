@@ -7,8 +7,10 @@
 //!
 //! A completed account is trusted on a rerun only while its evidence holds
 //! ([`Evidence`]): its sources unchanged (count, sizes and times of their
-//! files) and its journal still there, no shorter than when it completed.
-//! Otherwise the account runs again, and its journal makes that cheap.
+//! files), the options that say how they are read and where they go
+//! unchanged (a new `prefix` column or `--map` is new work), and its
+//! journal still there, no shorter than when it completed. Otherwise the
+//! account runs again, and its journal makes that cheap.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -26,22 +28,32 @@ pub struct Evidence {
     pub sources: String,
     /// The journal's length when the account completed.
     pub journal_len: u64,
+    /// A digest of the options that say how the sources are read and
+    /// where their messages go (empty in a state file from before: never
+    /// confirmed, so such an account runs once more).
+    #[serde(default)]
+    pub placement: String,
 }
 
 impl Evidence {
-    /// The evidence for `sources` and `journal` as they are now; `None`
-    /// when the journal is missing.
-    pub fn now(sources: &[PathBuf], journal: &Path) -> Option<Evidence> {
+    /// The evidence for `sources`, read and placed as `placement` says
+    /// (the account's reading and target options, spelled out), and
+    /// `journal`, as they are now; `None` when the journal is missing.
+    pub fn now(sources: &[PathBuf], placement: &str, journal: &Path) -> Option<Evidence> {
         let journal_len = std::fs::metadata(journal).ok()?.len();
         Some(Evidence {
             sources: sources_digest(sources),
             journal_len,
+            placement: hex(&Sha256::digest(placement.as_bytes())[..16]),
         })
     }
 
-    /// `recorded` still holds now: same sources, journal not shorter.
+    /// `recorded` still holds now: same sources read and placed the same
+    /// way, journal not shorter.
     pub fn confirms(&self, recorded: &Evidence) -> bool {
-        self.sources == recorded.sources && self.journal_len >= recorded.journal_len
+        self.sources == recorded.sources
+            && self.placement == recorded.placement
+            && self.journal_len >= recorded.journal_len
     }
 }
 
@@ -137,24 +149,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn evidence_holds_until_a_source_or_the_journal_changes() {
+    fn evidence_holds_until_a_source_its_placement_or_the_journal_changes() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("a.mbox");
         let journal = dir.path().join("j");
+        let now = |placement: &str| Evidence::now(std::slice::from_ref(&src), placement, &journal);
         std::fs::write(&src, "From x\n\nbody\n").unwrap();
-        assert_eq!(Evidence::now(std::slice::from_ref(&src), &journal), None);
+        assert_eq!(now("p"), None);
         std::fs::write(&journal, "1234").unwrap();
-        let recorded = Evidence::now(std::slice::from_ref(&src), &journal).unwrap();
+        let recorded = now("p").unwrap();
         std::fs::write(&journal, "123456").unwrap();
-        let later = Evidence::now(std::slice::from_ref(&src), &journal).unwrap();
-        assert!(later.confirms(&recorded));
+        assert!(now("p").unwrap().confirms(&recorded));
+        assert!(!now("prefix Old").unwrap().confirms(&recorded));
         std::fs::write(&journal, "1").unwrap();
-        let shorter = Evidence::now(std::slice::from_ref(&src), &journal).unwrap();
-        assert!(!shorter.confirms(&recorded));
+        assert!(!now("p").unwrap().confirms(&recorded));
         std::fs::write(&src, "From x\n\nbody, longer\n").unwrap();
         std::fs::write(&journal, "123456").unwrap();
-        let changed = Evidence::now(std::slice::from_ref(&src), &journal).unwrap();
-        assert!(!changed.confirms(&recorded));
+        assert!(!now("p").unwrap().confirms(&recorded));
+        // A state file from before placements were recorded.
+        let old = Evidence {
+            placement: String::new(),
+            ..now("p").unwrap()
+        };
+        assert!(!now("p").unwrap().confirms(&old));
     }
 
     #[test]
@@ -169,6 +186,7 @@ mod tests {
             Evidence {
                 sources: "ab".into(),
                 journal_len: 3,
+                placement: "cd".into(),
             },
         );
         s.save(&path).unwrap();

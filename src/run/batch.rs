@@ -200,7 +200,7 @@ impl Batch<'_> {
             crate::journal::default_path(&account.url.user, &account.url.host, account.url.port);
         let now = journal
             .as_deref()
-            .and_then(|j| Evidence::now(&account.sources, j));
+            .and_then(|j| Evidence::now(&account.sources, &self.shared.placement(account), j));
         let recorded = self.lock_state().complete.get(&name).cloned();
         let started = Instant::now();
         let mut confirmation = None;
@@ -330,7 +330,8 @@ impl Batch<'_> {
     fn record(&self, account: &Account, outcome: &AccountOutcome, journal: Option<&Path>) {
         let mut state = self.lock_state();
         let name = account.name();
-        let evidence = journal.and_then(|j| Evidence::now(&account.sources, j));
+        let placement = self.shared.placement(account);
+        let evidence = journal.and_then(|j| Evidence::now(&account.sources, &placement, j));
         match (outcome.status, evidence) {
             (AccountStatus::Complete, Some(e)) => {
                 state.complete.insert(name, e);

@@ -83,6 +83,15 @@ impl SharedOptions {
         Ok(shared)
     }
 
+    /// How `account`'s sources are read and where their messages go (its
+    /// reading and target options, spelled out): part of the evidence
+    /// that a completed account is still complete (`accounts/state.rs`).
+    pub fn placement(&self, account: &Account) -> String {
+        self.upload_args(account)
+            .map(|a| format!("{:?}\n{:?}", a.source, a.target))
+            .unwrap_or_default()
+    }
+
     /// The `upload` arguments of `account`.
     pub fn upload_args(&self, account: &Account) -> anyhow::Result<UploadArgs> {
         let sources: Vec<OsString> = account.sources.iter().map(OsString::from).collect();

@@ -212,6 +212,37 @@ fn a_completed_account_whose_mailbox_was_deleted_is_uploaded_again() {
     assert!(st.values().all(|s| s == "already-complete"), "{st:?}");
 }
 
+/// A completed account given another placement (a new `prefix` column)
+/// is new work: run again into the new place, not "complete" on the
+/// evidence of the old one; the next run with the same list verifies it.
+#[test]
+fn a_completed_account_with_a_new_prefix_is_uploaded_there() {
+    let org = Org::new(2, 4);
+    let port = org.dovecot.tls_port();
+    org.write_list(|_| port);
+    org.batch(&["--json"]).assert_success();
+    let list = std::fs::read_to_string(org.list()).unwrap();
+    let with_prefix: String = list
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "prefix" } else { "Old mail" }))
+        .collect();
+    std::fs::write(org.list(), with_prefix).unwrap();
+    let out = org.batch(&["--json"]).assert_success();
+    let report = json_report(&out.stdout);
+    let st = statuses(&report);
+    assert!(st.values().all(|s| s == "complete"), "{st:?}");
+    assert_eq!(report["totals"]["uploaded"], 8, "{report}");
+    for i in 0..2 {
+        let seen = org.read_back(i);
+        assert_eq!(seen.values().sum::<usize>(), 8, "account {i}: {seen:?}");
+        assert!(seen.values().all(|&n| n == 2), "account {i}: {seen:?}");
+    }
+    let out = org.batch(&["--json"]).assert_success();
+    let st = statuses(&json_report(&out.stdout));
+    assert!(st.values().all(|s| s == "already-complete"), "{st:?}");
+}
+
 /// `batch --dry-run` after a partial run (two accounts stopped half-way
 /// by their daily budget, one never logged in): per account how many
 /// messages are already there and how many would be sent, as the upload

@@ -304,7 +304,7 @@ pub fn statuses(report: &serde_json::Value) -> HashMap<String, String> {
 /// How often each Message-ID is in the account `reader` is logged in to.
 pub fn count_ids(mut reader: ImapReader) -> HashMap<String, usize> {
     let mut seen = HashMap::new();
-    for mailbox in reader.list_mailboxes().unwrap() {
+    for mailbox in reader.selectable_mailboxes().unwrap() {
         for f in reader.fetch_all(&mailbox).unwrap() {
             let text = String::from_utf8_lossy(&f.body);
             let id = text

@@ -141,11 +141,28 @@ impl ImapReader {
 
     /// All mailboxes, decoded, with `/` as separator, sorted.
     pub fn list_mailboxes(&mut self) -> Result<Vec<String>> {
+        self.list(false)
+    }
+
+    /// [`Self::list_mailboxes`] without the names that cannot be selected
+    /// (`\Noselect`: a parent that exists only for its children).
+    pub fn selectable_mailboxes(&mut self) -> Result<Vec<String>> {
+        self.list(true)
+    }
+
+    fn list(&mut self, selectable_only: bool) -> Result<Vec<String>> {
         let delim = self.delimiter()?;
         let r = self.ok(r#"LIST "" "*""#)?;
         let mut names = Vec::new();
         for u in &r.untagged {
             if let Untagged::List(v) = u {
+                let noselect = matches!(v.first(), Some(Value::List(flags))
+                if flags.iter().any(|f| f.as_text().is_some_and(|t| {
+                    t.eq_ignore_ascii_case("\\Noselect") || t.eq_ignore_ascii_case("\\NonExistent")
+                })));
+                if selectable_only && noselect {
+                    continue;
+                }
                 let raw = v
                     .get(2)
                     .and_then(Value::as_text)
