@@ -255,7 +255,10 @@ impl SourceFolder {
 }
 
 /// Finishes a message read by a reader: reads (and for mbox removes) the
-/// header facts, chooses the internal date, and normalizes the flags.
+/// header facts, ends its last line with CRLF (as servers store it),
+/// chooses the internal date, and normalizes the flags. Every reader's
+/// message passes here: the bytes it leaves are those sent, fingerprinted,
+/// journaled and compared.
 pub(crate) fn build_message(
     origin: Origin,
     mut bytes: Vec<u8>,
@@ -267,6 +270,7 @@ pub(crate) fn build_message(
 ) -> Message {
     let takeout = matches!(mode, HeaderMode::Mbox { takeout: true, .. });
     let facts = headers::process_headers(&mut bytes, mode);
+    crate::message::end_with_crlf(&mut bytes);
     flags.extend(facts.flags);
     warnings.extend(facts.warnings);
     let mut skip = None;
