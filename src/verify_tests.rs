@@ -37,6 +37,7 @@ fn item(n: u8, id: &str) -> SourceItem {
             message_id: Some(id.into()),
             text: Some(text(n)),
             date: None,
+            wall_clock: None,
         },
     }
 }

@@ -211,3 +211,38 @@ fn imap4d_verify_uses_the_rewriting_rule_and_goes_past_a_mailbox_it_cannot_open(
     );
     assert_eq!(doc["totals"]["unverifiable"], 1, "{doc}");
 }
+
+/// imap4d drops the zone of an APPEND date (`11:51 -0600` is stored as
+/// `11:51 +0000`): a message without Message-ID, dated in another zone,
+/// is still found on reruns without the journal and by verify (by its
+/// wall-clock time and text), never sent twice.
+#[test]
+fn imap4d_finds_a_message_without_message_id_dated_in_another_zone() {
+    let imap4d = Imap4d::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("zoned");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("1.eml"),
+        "Subject: zoned\r\nDate: Wed, 11 Feb 1998 11:51:00 -0600\r\n\r\nMARK-Z\r\n",
+    )
+    .unwrap();
+    let first = upload(&imap4d, &src, &["--no-journal"]);
+    assert_eq!(first["totals"]["uploaded"], 1, "{}", first["totals"]);
+    let held = imap4d.reader().unwrap().fetch_all("zoned").unwrap();
+    assert_eq!(
+        held[0].internal_date, "11-Feb-1998 11:51:00 +0000",
+        "imap4d kept the zone"
+    );
+    for _ in 0..2 {
+        let again = upload(&imap4d, &src, &["--no-journal"]);
+        assert_eq!(again["totals"]["uploaded"], 0, "{}", again["totals"]);
+    }
+    assert_eq!(
+        imap4d.reader().unwrap().fetch_all("zoned").unwrap().len(),
+        1
+    );
+    let (doc, code, explain) = verify(&imap4d, &[&src]);
+    assert_eq!(code, Some(0), "{explain}");
+    assert_eq!(doc["totals"]["missing"], 0, "{doc}");
+}
