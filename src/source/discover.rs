@@ -13,7 +13,7 @@ use super::apple;
 use super::archive;
 use super::eml;
 use super::loose_file;
-use super::maildir::is_maildir_housekeeping;
+use super::maildir::{self, is_maildir_housekeeping};
 use super::mbox::looks_like_mbox;
 use super::pst;
 use super::{DiscoverOptions, Discovery, FolderKind, Format, SourceError, SourceFolder};
@@ -228,6 +228,17 @@ fn add_maildir(dir: &Path, folder: Vec<String>, out: &mut Discovery) -> anyhow::
             "not a Maildir message (not in cur/ or new/), not uploaded",
         )
     }));
+    // A FIFO, socket or device among the messages is not read (it would
+    // block or never end): named here, left out by the reader.
+    if let Ok(listing) = maildir::list_messages(dir) {
+        out.problems
+            .extend(listing.not_regular.into_iter().map(|path| {
+                problem(
+                    path,
+                    "not a regular file (a FIFO, socket or device), not read",
+                )
+            }));
+    }
     out.folders.push(SourceFolder {
         path: dir.to_path_buf(),
         kind: FolderKind::Maildir,

@@ -305,3 +305,21 @@ fn a_binary_file_is_no_message_and_a_split_zip_piece_is_named() {
         .unwrap();
     assert_eq!(msgs.count(), 1);
 }
+
+/// A FIFO among a Maildir's messages is named as not read (reading it
+/// would hang `scan`).
+#[test]
+fn a_fifo_in_a_maildir_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("mail");
+    maildir(&root);
+    let fifo = root.join("new/1700000000.fifo.host");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let d = discover(&[root], Format::Auto).unwrap();
+    assert_eq!(names_of(&d.problems), ["1700000000.fifo.host"]);
+    assert!(d.problems[0].reason.contains("not a regular file"));
+}
