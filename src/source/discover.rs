@@ -21,8 +21,29 @@ use crate::message::Origin;
 
 pub(super) const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
 
-/// Adds the folders (and problems) found at `path` to `out`.
+/// Adds the folders (and problems) found at `path` to `out`; a directory
+/// in which nothing at all was found is a problem of its own (a warning:
+/// the path may be a typo, or the mail not there yet).
 pub(super) fn discover_path(
+    path: &Path,
+    format: Format,
+    opts: DiscoverOptions,
+    out: &mut Discovery,
+) -> anyhow::Result<()> {
+    let before = (out.folders.len(), out.problems.len(), out.unreadable.len());
+    discover_kind(path, format, opts, out)?;
+    let after = (out.folders.len(), out.problems.len(), out.unreadable.len());
+    if before == after && path.is_dir() {
+        out.problems.push(problem(
+            path.to_path_buf(),
+            "no mail found in this directory",
+        ));
+    }
+    Ok(())
+}
+
+/// [`discover_path`] by the kind `path` is (or `format` says).
+fn discover_kind(
     path: &Path,
     format: Format,
     opts: DiscoverOptions,
