@@ -313,12 +313,7 @@ fn a_fifo_in_a_maildir_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("mail");
     maildir(&root);
-    let fifo = root.join("new/1700000000.fifo.host");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    crate::source::maildir::tests::make_fifo(&root.join("new/1700000000.fifo.host"));
     let d = discover(&[root], Format::Auto).unwrap();
     assert_eq!(names_of(&d.problems), ["1700000000.fifo.host"]);
     assert!(d.problems[0].reason.contains("not a regular file"));

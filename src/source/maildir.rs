@@ -231,7 +231,7 @@ pub fn is_maildir_housekeeping(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn kw(s: &str) -> Flag {
@@ -348,6 +348,15 @@ mod tests {
         assert_eq!(msgs[1].flags, vec![kw("$Label1")]);
     }
 
+    /// A FIFO at `path` (as `mkfifo` makes it).
+    pub(crate) fn make_fifo(path: &Path) {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+
     /// A FIFO in `cur/` is set apart, not read (reading it would block).
     #[test]
     fn a_fifo_is_not_a_message() {
@@ -356,11 +365,7 @@ mod tests {
         fs::create_dir(d.join("cur")).unwrap();
         fs::write(d.join("cur/1700000000.a.host:2,S"), b"Subject: a\n\n").unwrap();
         let fifo = d.join("cur/1700000001.fifo.host:2,");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
+        make_fifo(&fifo);
         let listing = list_messages(d).unwrap();
         assert_eq!(listing.not_regular, vec![fifo]);
         let msgs: Vec<Message> = MaildirReader::open(d, &ReadOptions::default())

@@ -398,6 +398,19 @@ fn interrupted_and_killed_batches_resume_every_account() {
     }
 }
 
+/// `batch LIST --check` without the accounts' password variables: exit 2
+/// and its stderr.
+fn check_without_variables(org: &Org) -> String {
+    let mut c = crate::util::MailhaulCommand::new();
+    let out = c
+        .arg("batch")
+        .arg(org.list())
+        .arg("--check")
+        .env("XDG_STATE_HOME", org.state_home())
+        .assert_exit_code(2);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn mistakes_in_the_list_are_found_before_anything_is_sent() {
     let org = Org::new(3, 2);
@@ -429,15 +442,8 @@ fn mistakes_in_the_list_are_found_before_anything_is_sent() {
     let out = org.batch(&[]).assert_exit_code(2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("accounts.csv:3: server"), "{err}");
-    let mut c = crate::util::MailhaulCommand::new();
     std::fs::write(org.list(), &good).unwrap();
-    let out = c
-        .arg("batch")
-        .arg(org.list())
-        .arg("--check")
-        .env("XDG_STATE_HOME", org.state_home())
-        .assert_exit_code(2);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = check_without_variables(&org);
     assert!(
         err.contains("accounts.csv:2: password_env PW_u00 is not set"),
         "{err}"
@@ -468,14 +474,7 @@ fn an_excel_list_with_mistakes_in_several_rows_names_each() {
     let mut lines: Vec<String> = good.lines().map(String::from).collect();
     lines[3] = lines[3].replace("imaps://", "https://");
     std::fs::write(org.list(), excel(&(lines.join("\n") + "\n"))).unwrap();
-    let mut c = crate::util::MailhaulCommand::new();
-    let out = c
-        .arg("batch")
-        .arg(org.list())
-        .arg("--check")
-        .env("XDG_STATE_HOME", org.state_home())
-        .assert_exit_code(2);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = check_without_variables(&org);
     assert!(!err.contains("unknown column"), "{err}");
     assert!(
         err.contains("accounts.csv:2: password_env PW_u00 is not set"),
