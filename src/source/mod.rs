@@ -19,6 +19,7 @@ mod loose_file;
 pub mod maildir;
 pub mod mbox;
 pub mod pst;
+pub mod stable_file;
 pub mod takeout;
 
 use std::fmt;

@@ -6,6 +6,7 @@
 mod mime;
 mod splitter;
 mod variant;
+mod watch;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -17,6 +18,7 @@ pub(crate) use self::mime::boundary_param;
 pub use self::splitter::{MboxSplitter, RawMboxMessage};
 use self::splitter::{is_blank, trim_eol};
 pub use self::variant::MboxVariant;
+use self::watch::Watch;
 use super::date::{self, DateCandidates};
 use super::headers::HeaderMode;
 use super::{ReadOptions, SourceError, build_message};
@@ -29,6 +31,11 @@ pub struct MboxReader {
     opts: ReadOptions,
     mtime: Option<DateTime<Utc>>,
     index: usize,
+    /// The file being read, watched for changes under the reader (none
+    /// for a stream out of an archive, whose file is watched there).
+    watch: Option<Watch>,
+    /// Set once the file changed under the reader: nothing more is read.
+    stopped: bool,
 }
 
 /// True when `path` names a gzip-compressed file (`.gz`).
@@ -52,10 +59,14 @@ pub fn open_stream(path: &Path) -> io::Result<(Box<dyn BufRead>, File)> {
 }
 
 impl MboxReader {
+    /// Opens the file and reads it up to its length at open, stopping
+    /// with an error if it is rewritten meanwhile (`watch.rs`).
     pub fn open(path: &Path, opts: &ReadOptions) -> io::Result<MboxReader> {
-        let (reader, file) = open_stream(path)?;
-        let mtime = file.metadata()?.modified().ok().map(DateTime::<Utc>::from);
-        Ok(MboxReader::from_stream(reader, path, mtime, opts))
+        let (watch, reader) = Watch::open(path, opts.mbox_variant)?;
+        let mtime = watch.mtime_at_open();
+        let mut mbox = MboxReader::from_stream(reader, path, mtime, opts);
+        mbox.watch = Some(watch);
+        Ok(mbox)
     }
 
     /// Reads an already opened (decompressed) stream; `path` and `mtime`
@@ -72,6 +83,21 @@ impl MboxReader {
             opts: opts.clone(),
             mtime,
             index: 0,
+            watch: None,
+            stopped: false,
+        }
+    }
+
+    /// The error that stops the file at the message starting at `offset`.
+    fn stop(&mut self, offset: u64, reason: String) -> SourceError {
+        self.stopped = true;
+        SourceError {
+            origin: Origin {
+                path: self.path.clone(),
+                index: self.index,
+                offset: Some(offset),
+            },
+            reason,
         }
     }
 
@@ -110,18 +136,32 @@ impl Iterator for MboxReader {
     type Item = Result<Message, SourceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.stopped {
+            return None;
+        }
         let raw = self.splitter.next()?;
         self.index += 1;
+        let last = self.splitter.at_end();
         Some(match raw {
-            Ok(raw) => Ok(self.build(raw)),
-            Err(e) => Err(SourceError {
-                origin: Origin {
-                    path: self.path.clone(),
-                    index: self.index,
-                    offset: Some(self.splitter.offset()),
-                },
-                reason: e.to_string(),
-            }),
+            Ok(raw) => match self.watch.as_ref().map(|w| w.trust(&raw, last)) {
+                Some(Err(changed)) => Err(self.stop(raw.offset, changed)),
+                Some(Ok(note)) => {
+                    let mut message = self.build(raw);
+                    message.warnings.extend(note);
+                    Ok(message)
+                }
+                None => Ok(self.build(raw)),
+            },
+            Err(e) => {
+                // A file rewritten under the reader may read as garbage:
+                // the change is the reason, not what it left.
+                let reason = match self.watch.as_ref().and_then(Watch::changed) {
+                    Some(changed) => changed,
+                    None => e.to_string(),
+                };
+                let offset = self.splitter.offset();
+                Err(self.stop(offset, reason))
+            }
         })
     }
 }

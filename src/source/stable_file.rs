@@ -1,0 +1,254 @@
+//! [`StableFile`]: a source file read while something else may change it
+//! (a mail client's sync rewriting an mbox in place, a delivery appending
+//! to a spool). It remembers the file as it was opened (device, inode,
+//! length, modification time), reads no further than the length at open
+//! (mail appended meanwhile is left for the next run), and answers, after
+//! each message, whether what was read can still be trusted: [`Look`].
+//!
+//! The checks are one `fstat` per message; only once the file has been
+//! modified since it was opened does a reader need to compare what it read
+//! with the file's current bytes ([`StableFile::read_range`]).
+
+use std::cell::Cell;
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::Path;
+use std::rc::Rc;
+use std::time::SystemTime;
+
+/// A file opened for reading, with what it was at open.
+#[derive(Debug)]
+pub struct StableFile {
+    file: File,
+    /// Device and inode: the same file however it is named.
+    id: (u64, u64),
+    len: u64,
+    mtime: Option<SystemTime>,
+    ctime: (i64, i64),
+    /// How far the stream from [`StableFile::stream`] got, and whether it
+    /// met the end of the file before the length at open.
+    read: Rc<Cell<u64>>,
+    short: Rc<Cell<bool>>,
+}
+
+/// What a look at the open file says about the bytes read so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// Not modified since it was opened (it may have grown by appends
+    /// written without touching what was read, which the modification
+    /// time would show).
+    Same,
+    /// Modified since it was opened, still at least as long: what was
+    /// read must be compared with the file's bytes before it is trusted.
+    Modified,
+    /// Shorter than at open, or its end came early while reading: it was
+    /// truncated or rewritten, what was read cannot be trusted.
+    Rewritten { now: u64 },
+}
+
+impl StableFile {
+    pub fn open(path: &Path) -> io::Result<StableFile> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        Ok(StableFile {
+            id: (meta.dev(), meta.ino()),
+            len: meta.len(),
+            mtime: meta.modified().ok(),
+            ctime: changed(&meta),
+            file,
+            read: Rc::new(Cell::new(0)),
+            short: Rc::new(Cell::new(false)),
+        })
+    }
+
+    /// The file's length when it was opened: how much is read.
+    pub fn len_at_open(&self) -> u64 {
+        self.len
+    }
+
+    /// Device and inode of the open file.
+    pub fn id(&self) -> (u64, u64) {
+        self.id
+    }
+
+    /// The modification time at open.
+    pub fn mtime_at_open(&self) -> Option<SystemTime> {
+        self.mtime
+    }
+
+    /// The file's bytes from the start up to its length at open, read in
+    /// order (sharing the file's position; use once).
+    pub fn stream(&self) -> io::Result<StableStream> {
+        Ok(StableStream {
+            file: self.file.try_clone()?,
+            left: self.len,
+            read: Rc::clone(&self.read),
+            short: Rc::clone(&self.short),
+        })
+    }
+
+    /// How many bytes the stream has handed out.
+    pub fn read_so_far(&self) -> u64 {
+        self.read.get()
+    }
+
+    /// Looks at the open file now (one `fstat`).
+    pub fn look(&self) -> io::Result<Look> {
+        let meta = self.file.metadata()?;
+        if self.short.get() || meta.len() < self.len {
+            return Ok(Look::Rewritten { now: meta.len() });
+        }
+        if meta.modified().ok() != self.mtime || changed(&meta) != self.ctime {
+            return Ok(Look::Modified);
+        }
+        Ok(Look::Same)
+    }
+
+    /// Bytes added after the length at open (left for the next run).
+    pub fn appended(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len().saturating_sub(self.len))
+    }
+
+    /// The file's current bytes `start..end` (fewer when it is shorter
+    /// now), read without moving the stream.
+    pub fn read_range(&self, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        let mut out = vec![0; end.saturating_sub(start) as usize];
+        let mut got = 0;
+        while got < out.len() {
+            match self.file.read_at(&mut out[got..], start + got as u64) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.truncate(got);
+        Ok(out)
+    }
+}
+
+/// The inode change time, which a write moves even when the modification
+/// time is set back.
+fn changed(meta: &Metadata) -> (i64, i64) {
+    (meta.ctime(), meta.ctime_nsec())
+}
+
+/// Reads the file up to its length at open; notes an early end.
+pub struct StableStream {
+    file: File,
+    left: u64,
+    read: Rc<Cell<u64>>,
+    short: Rc<Cell<bool>>,
+}
+
+impl Read for StableStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let max = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.file.read(&mut buf[..max])?;
+        if n == 0 {
+            self.short.set(true);
+        }
+        self.left -= n as u64;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn write(path: &Path, bytes: &[u8]) {
+        // In place, as a mail client's sync does: same inode, truncated.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .unwrap();
+        f.write_all(bytes).unwrap();
+    }
+
+    fn set_mtime(path: &Path, t: SystemTime) {
+        let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        f.set_modified(t).unwrap();
+    }
+
+    #[test]
+    fn an_untouched_file_is_the_same_and_read_to_its_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let file = StableFile::open(&path).unwrap();
+        let mut got = Vec::new();
+        file.stream().unwrap().read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"0123456789");
+        assert_eq!(file.look().unwrap(), Look::Same);
+        assert_eq!(file.read_so_far(), 10);
+        assert_eq!(file.appended().unwrap(), 0);
+    }
+
+    #[test]
+    fn appended_bytes_are_not_read_and_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        std::fs::write(&path, b"01234").unwrap();
+        let file = StableFile::open(&path).unwrap();
+        let t = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"56789")
+            .unwrap();
+        let mut got = Vec::new();
+        file.stream().unwrap().read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"01234");
+        assert_eq!(file.appended().unwrap(), 5);
+        // An append moves the times: what was read is to be compared.
+        set_mtime(&path, t + Duration::from_secs(1));
+        assert_eq!(file.look().unwrap(), Look::Modified);
+        assert_eq!(file.read_range(0, 5).unwrap(), b"01234");
+    }
+
+    #[test]
+    fn a_file_rewritten_shorter_between_reads_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        std::fs::write(&path, b"first line\nsecond line\n").unwrap();
+        let file = StableFile::open(&path).unwrap();
+        let mut stream = file.stream().unwrap();
+        let mut head = [0; 11];
+        stream.read_exact(&mut head).unwrap();
+        assert_eq!(file.look().unwrap(), Look::Same);
+        write(&path, b"second\n");
+        assert_eq!(file.look().unwrap(), Look::Rewritten { now: 7 });
+        // The early end is seen even once the file has grown back.
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+        write(&path, b"second line\nthird line, longer than before\n");
+        assert!(matches!(file.look().unwrap(), Look::Rewritten { .. }));
+    }
+
+    #[test]
+    fn a_file_rewritten_at_the_same_length_is_modified_and_its_bytes_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        std::fs::write(&path, b"aaaa\nbbbb\n").unwrap();
+        let t = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let file = StableFile::open(&path).unwrap();
+        write(&path, b"bbbb\naaaa\n");
+        // Even a rewrite that puts the modification time back is seen (ctime).
+        set_mtime(&path, t);
+        assert_eq!(file.look().unwrap(), Look::Modified);
+        assert_eq!(file.read_range(0, 5).unwrap(), b"bbbb\n");
+        assert_eq!(file.read_range(5, 20).unwrap(), b"aaaa\n");
+    }
+}
