@@ -1,0 +1,231 @@
+//! [`Overlap`]: source paths that name the same mail twice (`dir/a.mbox`
+//! and `dir`, `dir` and `./dir/`, one file given twice, a symlink and its
+//! target). Each discovered folder is known by the file or directory it
+//! is read from (device and inode) and, for a folder inside a file (a PST
+//! folder, an mbox in a Takeout archive), its place there; a folder already
+//! found through an earlier path is dropped, with one warning per pair of
+//! overlapping paths, so that nothing is read (and uploaded) twice.
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use super::{Discovery, FolderKind, SourceError, SourceFolder};
+use crate::message::Origin;
+
+/// What makes a folder the same folder however its path is spelled.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    kind: String,
+    inner: String,
+}
+
+/// The folders found so far, by identity, with the given path that found them.
+#[derive(Debug, Default)]
+pub(super) struct Overlap {
+    seen: HashMap<Identity, usize>,
+    given: Vec<PathBuf>,
+}
+
+impl Overlap {
+    /// Keeps the folders `given` added to `out` (from index `from` on)
+    /// that no earlier path found; warns once per earlier path it overlaps.
+    pub(super) fn admit(&mut self, given: &Path, out: &mut Discovery, from: usize) {
+        let me = self.given.len();
+        self.given.push(given.to_path_buf());
+        let mut overlaps: Vec<(usize, Vec<PathBuf>)> = Vec::new();
+        let added = out.folders.split_off(from);
+        for folder in added {
+            let Some(id) = identity(&folder) else {
+                out.folders.push(folder);
+                continue;
+            };
+            match self.seen.get(&id) {
+                Some(&earlier) => match overlaps.iter_mut().find(|(e, _)| *e == earlier) {
+                    Some((_, paths)) => paths.push(folder.path),
+                    None => overlaps.push((earlier, vec![folder.path])),
+                },
+                None => {
+                    self.seen.insert(id, me);
+                    out.folders.push(folder);
+                }
+            }
+        }
+        for (earlier, paths) in overlaps {
+            out.problems
+                .push(self.warning(&self.given[earlier], given, &paths));
+        }
+    }
+
+    /// The warning for `later` finding `paths` that `earlier` found already.
+    fn warning(&self, earlier: &Path, later: &Path, paths: &[PathBuf]) -> SourceError {
+        let (a, b) = (canonical(earlier), canonical(later));
+        let (path, reason) = if a == b && earlier.as_os_str() != later.as_os_str() {
+            (
+                later,
+                format!("the same as {}; read once", earlier.display()),
+            )
+        } else if a == b {
+            (later, "given twice; read once".to_string())
+        } else if b.starts_with(&a) {
+            (
+                later,
+                format!("also under {}; read once", earlier.display()),
+            )
+        } else if a.starts_with(&b) {
+            (
+                earlier,
+                format!("also under {}; read once", later.display()),
+            )
+        } else {
+            let n = paths.len();
+            let folders = if n == 1 { "folder" } else { "folders" };
+            let e_g = paths[0].display();
+            let reason = format!(
+                "{n} {folders} also found under {} (the same files, e.g. {e_g}); read once",
+                earlier.display()
+            );
+            (later, reason)
+        };
+        SourceError {
+            origin: Origin {
+                path: path.to_path_buf(),
+                index: 0,
+                offset: None,
+            },
+            reason,
+        }
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The folder's identity; none when its file cannot be looked at (it is
+/// then kept: reading it reports the problem).
+fn identity(folder: &SourceFolder) -> Option<Identity> {
+    let (file, inner) = match &folder.kind {
+        FolderKind::Pst { node, .. } => (folder.path.as_path(), node.to_string()),
+        FolderKind::TakeoutArchive(mbox) => {
+            (mbox.pieces.first()?.part.as_path(), mbox.name.clone())
+        }
+        _ => (folder.path.as_path(), String::new()),
+    };
+    let meta = fs::metadata(file).ok()?;
+    Some(Identity {
+        dev: meta.dev(),
+        ino: meta.ino(),
+        kind: folder.kind.name(),
+        inner,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::source::{Format, discover};
+
+    fn mbox(path: &std::path::Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"From a@b Mon Jan  6 09:15:00 2020\nS: 1\n\nx\n").unwrap();
+    }
+
+    fn found(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+        let d = discover(paths, Format::Auto).unwrap();
+        let folders = d.folders.iter().map(|f| f.path.clone()).collect();
+        (folders, d.problems.iter().map(|p| p.to_string()).collect())
+    }
+
+    #[test]
+    fn a_file_also_under_a_given_directory_is_read_once_either_way_round() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dir");
+        mbox(&dir.join("a.mbox"));
+        mbox(&dir.join("b.mbox"));
+        let a = dir.join("a.mbox");
+        let (folders, warnings) = found(&[a.clone(), dir.clone()]);
+        assert_eq!(folders, [a.clone(), dir.join("b.mbox")]);
+        assert_eq!(
+            warnings,
+            [format!(
+                "{}: also under {}; read once",
+                a.display(),
+                dir.display()
+            )]
+        );
+        let (folders, warnings) = found(&[dir.clone(), a.clone()]);
+        assert_eq!(folders, [a.clone(), dir.join("b.mbox")]);
+        assert_eq!(
+            warnings,
+            [format!(
+                "{}: also under {}; read once",
+                a.display(),
+                dir.display()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_directory_or_file_given_twice_is_read_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dir");
+        mbox(&dir.join("a.mbox"));
+        mbox(&dir.join("sub/c.mbox"));
+        let spelled = PathBuf::from(format!("{}/./", dir.display()));
+        let (folders, warnings) = found(&[dir.clone(), spelled.clone()]);
+        assert_eq!(folders.len(), 2);
+        assert_eq!(
+            warnings,
+            [format!(
+                "{}: the same as {}; read once",
+                spelled.display(),
+                dir.display()
+            )]
+        );
+        let a = dir.join("a.mbox");
+        let (folders, warnings) = found(&[a.clone(), a.clone()]);
+        assert_eq!(folders, [a.clone()]);
+        assert_eq!(
+            warnings,
+            [format!("{}: given twice; read once", a.display())]
+        );
+    }
+
+    #[test]
+    fn a_symlink_to_a_given_file_is_the_same_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("a.mbox");
+        mbox(&a);
+        let other = tmp.path().join("elsewhere");
+        std::fs::create_dir(&other).unwrap();
+        let link = other.join("link.mbox");
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        let (folders, warnings) = found(&[a.clone(), link.clone()]);
+        assert_eq!(folders, [a.clone()]);
+        assert_eq!(
+            warnings,
+            [format!(
+                "{}: the same as {}; read once",
+                link.display(),
+                a.display()
+            )]
+        );
+    }
+
+    #[test]
+    fn separate_files_with_the_same_name_are_both_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let x = tmp.path().join("x/a.mbox");
+        let y = tmp.path().join("y/a.mbox");
+        mbox(&x);
+        mbox(&y);
+        let (folders, warnings) = found(&[x.clone(), y.clone()]);
+        assert_eq!(folders, [x, y]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}
