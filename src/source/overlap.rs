@@ -189,7 +189,7 @@ mod tests {
         );
         let a = dir.join("a.mbox");
         let (folders, warnings) = found(&[a.clone(), a.clone()]);
-        assert_eq!(folders, [a.clone()]);
+        assert_eq!(folders, std::slice::from_ref(&a));
         assert_eq!(
             warnings,
             [format!("{}: given twice; read once", a.display())]
@@ -206,7 +206,7 @@ mod tests {
         let link = other.join("link.mbox");
         std::os::unix::fs::symlink(&a, &link).unwrap();
         let (folders, warnings) = found(&[a.clone(), link.clone()]);
-        assert_eq!(folders, [a.clone()]);
+        assert_eq!(folders, std::slice::from_ref(&a));
         assert_eq!(
             warnings,
             [format!(
