@@ -1,8 +1,9 @@
 //! Overlapping source paths (a file and its directory, a directory given
 //! twice in two spellings): each message is uploaded once, with a warning
-//! naming what was given twice; `scan` counts each folder once.
+//! naming what was given twice; `scan` (which shares discovery with
+//! `verify`) counts each folder once.
 
-use super::{put, scan_json};
+use super::{put, scan_json, scanned};
 use crate::util::{Dovecot, MailhaulCommand};
 
 fn message(i: usize) -> String {
@@ -22,7 +23,11 @@ fn overlapping_sources_upload_each_message_once() {
     let spelled = format!("{}/./", dir.display());
 
     let scan = scan_json(&[a.as_os_str(), dir.as_os_str(), spelled.as_ref()], &[]);
-    assert_eq!(scan["mailboxes"].as_array().unwrap().len(), 2, "{scan:#}");
+    assert_eq!(scan["sources"].as_array().unwrap().len(), 2, "{scan:#}");
+    assert_eq!(scanned(&scan, "a")["messages"], 3, "{scan:#}");
+    assert_eq!(scanned(&scan, "b")["messages"], 2, "{scan:#}");
+    // a.mbox under dir, and under ./dir/; ./dir/ the same as dir.
+    assert_eq!(scan["warnings"].as_array().unwrap().len(), 3, "{scan:#}");
 
     let out = MailhaulCommand::upload(&server, &[a.as_os_str(), dir.as_os_str(), spelled.as_ref()])
         .assert_success();
