@@ -157,6 +157,15 @@ pub struct SourceError {
     pub reason: String,
 }
 
+impl SourceError {
+    /// True when the file changed under its reader, which stopped there
+    /// (`mbox/watch.rs`): a stop of the whole file, wherever it happened,
+    /// not a fault of the message it names.
+    pub fn changed_while_read(&self) -> bool {
+        self.reason.starts_with(mbox::CHANGED)
+    }
+}
+
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.origin, self.reason)

@@ -1,7 +1,7 @@
 //! [`StableFile`]: a source file read while something else may change it
 //! (a mail client's sync rewriting an mbox in place, a delivery appending
-//! to a spool). It remembers the file as it was opened (device, inode,
-//! length, modification time), reads no further than the length at open
+//! to a spool). It remembers the file as it was opened (length,
+//! modification and change times), reads no further than the length at open
 //! (mail appended meanwhile is left for the next run), and answers, after
 //! each message, whether what was read can still be trusted: [`Look`].
 //!
@@ -21,8 +21,6 @@ use std::time::SystemTime;
 #[derive(Debug)]
 pub struct StableFile {
     file: File,
-    /// Device and inode: the same file however it is named.
-    id: (u64, u64),
     len: u64,
     mtime: Option<SystemTime>,
     ctime: (i64, i64),
@@ -52,7 +50,6 @@ impl StableFile {
         let file = File::open(path)?;
         let meta = file.metadata()?;
         Ok(StableFile {
-            id: (meta.dev(), meta.ino()),
             len: meta.len(),
             mtime: meta.modified().ok(),
             ctime: changed(&meta),
@@ -65,11 +62,6 @@ impl StableFile {
     /// The file's length when it was opened: how much is read.
     pub fn len_at_open(&self) -> u64 {
         self.len
-    }
-
-    /// Device and inode of the open file.
-    pub fn id(&self) -> (u64, u64) {
-        self.id
     }
 
     /// The modification time at open.

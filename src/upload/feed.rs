@@ -162,7 +162,10 @@ impl Feed {
                     }
                 };
                 for (index, item) in messages.enumerate() {
-                    if index < from || !part_owns(part, index) {
+                    // A file that changed under this reader stops it: that
+                    // is told whichever share the message it stopped at is.
+                    let stop = matches!(&item, Err(e) if e.changed_while_read());
+                    if (index < from || !part_owns(part, index)) && !stop {
                         continue;
                     }
                     if let Ok(m) = &item {

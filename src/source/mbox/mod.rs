@@ -18,6 +18,7 @@ pub(crate) use self::mime::boundary_param;
 pub use self::splitter::{MboxSplitter, RawMboxMessage};
 use self::splitter::{is_blank, trim_eol};
 pub use self::variant::MboxVariant;
+pub(crate) use self::watch::CHANGED;
 use self::watch::Watch;
 use super::date::{self, DateCandidates};
 use super::headers::HeaderMode;

@@ -22,6 +22,9 @@ use super::variant::MboxVariant;
 use crate::source::stable_file::{Look, StableFile};
 
 const RUN_AGAIN: &str = "run again once it is no longer being changed";
+/// How every reason a watched file gives for stopping begins
+/// ([`crate::source::SourceError::changed_while_read`]).
+pub(crate) const CHANGED: &str = "changed while being read";
 
 /// The open mbox file, watched.
 pub(super) struct Watch {
@@ -102,7 +105,7 @@ impl Watch {
             _ => "it was modified and this message is no longer what was read".into(),
         };
         format!(
-            "changed while being read ({what}); reading stopped here, the messages before it were read; {RUN_AGAIN}"
+            "{CHANGED} ({what}); reading stopped here, the messages before it were read; {RUN_AGAIN}"
         )
     }
 
@@ -130,7 +133,7 @@ impl Watch {
             let starts = [&b"From "[..], b"\nFrom ", b"\r\nFrom "];
             if !starts.iter().any(|s| next.starts_with(s)) && raw.end == at {
                 return Err(format!(
-                    "changed while being read (it grew by {added} bytes that continue this message: it was still being written); reading stopped here, the messages before it were read; {RUN_AGAIN}"
+                    "{CHANGED} (it grew by {added} bytes that continue this message: it was still being written); reading stopped here, the messages before it were read; {RUN_AGAIN}"
                 ));
             }
         }
