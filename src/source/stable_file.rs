@@ -7,13 +7,15 @@
 //!
 //! The checks are one `fstat` per message; only once the file has been
 //! modified since it was opened does a reader need to compare what it read
-//! with the file's current bytes ([`StableFile::read_range`]).
+//! with the file's current bytes ([`StableFile::read_range`]). Files
+//! opened later, by another reader (the parts of an archive), are watched
+//! by path: [`WatchedPath`].
 
 use std::cell::Cell;
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::SystemTime;
 
@@ -21,13 +23,73 @@ use std::time::SystemTime;
 #[derive(Debug)]
 pub struct StableFile {
     file: File,
+    at_open: FileState,
+    /// Whether the stream from [`StableFile::stream`] met the end of the
+    /// file before the length at open.
+    short: Rc<Cell<bool>>,
+}
+
+/// What identifies a file's content at one moment, as `stat` tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FileState {
+    /// Device and inode: which file a path names.
+    id: (u64, u64),
     len: u64,
     mtime: Option<SystemTime>,
+    /// The inode change time, which a write moves even when the
+    /// modification time is set back.
     ctime: (i64, i64),
-    /// How far the stream from [`StableFile::stream`] got, and whether it
-    /// met the end of the file before the length at open.
-    read: Rc<Cell<u64>>,
-    short: Rc<Cell<bool>>,
+}
+
+impl FileState {
+    fn of(meta: &Metadata) -> FileState {
+        FileState {
+            id: (meta.dev(), meta.ino()),
+            len: meta.len(),
+            mtime: meta.modified().ok(),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    /// What `now` says about bytes read from `self` (`short`: the reading
+    /// met the end before `self.len`).
+    fn look(&self, now: &FileState, short: bool) -> Look {
+        if short || now.len < self.len || now.id != self.id {
+            Look::Rewritten { now: now.len }
+        } else if now.mtime != self.mtime || now.ctime != self.ctime {
+            Look::Modified
+        } else {
+            Look::Same
+        }
+    }
+}
+
+/// A file named by its path, as it was when it was first looked at; it is
+/// opened (and maybe replaced) by someone else.
+#[derive(Clone, Debug)]
+pub struct WatchedPath {
+    path: PathBuf,
+    at_start: FileState,
+}
+
+impl WatchedPath {
+    pub fn new(path: &Path) -> io::Result<WatchedPath> {
+        Ok(WatchedPath {
+            path: path.to_path_buf(),
+            at_start: FileState::of(&std::fs::metadata(path)?),
+        })
+    }
+
+    /// Looks at the path now (one `stat`): another file there is
+    /// [`Look::Rewritten`].
+    pub fn look(&self) -> io::Result<Look> {
+        let now = FileState::of(&std::fs::metadata(&self.path)?);
+        Ok(self.at_start.look(&now, false))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
 /// What a look at the open file says about the bytes read so far.
@@ -48,25 +110,22 @@ pub enum Look {
 impl StableFile {
     pub fn open(path: &Path) -> io::Result<StableFile> {
         let file = File::open(path)?;
-        let meta = file.metadata()?;
+        let at_open = FileState::of(&file.metadata()?);
         Ok(StableFile {
-            len: meta.len(),
-            mtime: meta.modified().ok(),
-            ctime: changed(&meta),
             file,
-            read: Rc::new(Cell::new(0)),
+            at_open,
             short: Rc::new(Cell::new(false)),
         })
     }
 
     /// The file's length when it was opened: how much is read.
     pub fn len_at_open(&self) -> u64 {
-        self.len
+        self.at_open.len
     }
 
     /// The modification time at open.
     pub fn mtime_at_open(&self) -> Option<SystemTime> {
-        self.mtime
+        self.at_open.mtime
     }
 
     /// The file's bytes from the start up to its length at open, read in
@@ -74,32 +133,20 @@ impl StableFile {
     pub fn stream(&self) -> io::Result<StableStream> {
         Ok(StableStream {
             file: self.file.try_clone()?,
-            left: self.len,
-            read: Rc::clone(&self.read),
+            left: self.at_open.len,
             short: Rc::clone(&self.short),
         })
     }
 
-    /// How many bytes the stream has handed out.
-    pub fn read_so_far(&self) -> u64 {
-        self.read.get()
-    }
-
     /// Looks at the open file now (one `fstat`).
     pub fn look(&self) -> io::Result<Look> {
-        let meta = self.file.metadata()?;
-        if self.short.get() || meta.len() < self.len {
-            return Ok(Look::Rewritten { now: meta.len() });
-        }
-        if meta.modified().ok() != self.mtime || changed(&meta) != self.ctime {
-            return Ok(Look::Modified);
-        }
-        Ok(Look::Same)
+        let now = FileState::of(&self.file.metadata()?);
+        Ok(self.at_open.look(&now, self.short.get()))
     }
 
     /// Bytes added after the length at open (left for the next run).
     pub fn appended(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len().saturating_sub(self.len))
+        Ok(self.file.metadata()?.len().saturating_sub(self.at_open.len))
     }
 
     /// The file's current bytes `start..end` (fewer when it is shorter
@@ -120,17 +167,10 @@ impl StableFile {
     }
 }
 
-/// The inode change time, which a write moves even when the modification
-/// time is set back.
-fn changed(meta: &Metadata) -> (i64, i64) {
-    (meta.ctime(), meta.ctime_nsec())
-}
-
 /// Reads the file up to its length at open; notes an early end.
 pub struct StableStream {
     file: File,
     left: u64,
-    read: Rc<Cell<u64>>,
     short: Rc<Cell<bool>>,
 }
 
@@ -145,7 +185,6 @@ impl Read for StableStream {
             self.short.set(true);
         }
         self.left -= n as u64;
-        self.read.set(self.read.get() + n as u64);
         Ok(n)
     }
 }
@@ -182,7 +221,6 @@ mod tests {
         file.stream().unwrap().read_to_end(&mut got).unwrap();
         assert_eq!(got, b"0123456789");
         assert_eq!(file.look().unwrap(), Look::Same);
-        assert_eq!(file.read_so_far(), 10);
         assert_eq!(file.appended().unwrap(), 0);
     }
 
@@ -227,6 +265,24 @@ mod tests {
         assert!(rest.is_empty());
         write(&path, b"second line\nthird line, longer than before\n");
         assert!(matches!(file.look().unwrap(), Look::Rewritten { .. }));
+    }
+
+    #[test]
+    fn a_watched_path_sees_a_rewrite_and_a_replacement() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part.zip");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let t = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let watched = WatchedPath::new(&path).unwrap();
+        assert_eq!(watched.look().unwrap(), Look::Same);
+        write(&path, b"0123456789");
+        set_mtime(&path, t + Duration::from_secs(1));
+        assert_eq!(watched.look().unwrap(), Look::Modified);
+        let other = dir.path().join("new.zip");
+        std::fs::write(&other, b"0123456789").unwrap();
+        let watched = WatchedPath::new(&path).unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(watched.look().unwrap(), Look::Rewritten { now: 10 });
     }
 
     #[test]

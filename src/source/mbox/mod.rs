@@ -18,8 +18,7 @@ pub(crate) use self::mime::boundary_param;
 pub use self::splitter::{MboxSplitter, RawMboxMessage};
 use self::splitter::{is_blank, trim_eol};
 pub use self::variant::MboxVariant;
-pub(crate) use self::watch::CHANGED;
-use self::watch::Watch;
+pub(crate) use self::watch::{CHANGED, Watch};
 use super::date::{self, DateCandidates};
 use super::headers::HeaderMode;
 use super::{ReadOptions, SourceError, build_message};
@@ -87,6 +86,13 @@ impl MboxReader {
             watch: None,
             stopped: false,
         }
+    }
+
+    /// Watches what the stream is read from (an archive's parts), which
+    /// [`MboxReader::from_stream`] does not.
+    pub(crate) fn watched(mut self, watch: Watch) -> MboxReader {
+        self.watch = Some(watch);
+        self
     }
 
     /// The error that stops the file at the message starting at `offset`.
