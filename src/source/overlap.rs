@@ -126,13 +126,18 @@ fn identity(folder: &SourceFolder) -> Option<Identity> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     use crate::source::{Format, discover};
 
-    fn mbox(path: &std::path::Path) {
+    fn mbox(path: &Path) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, b"From a@b Mon Jan  6 09:15:00 2020\nS: 1\n\nx\n").unwrap();
+    }
+
+    /// A warning as discovery gives it: `path: what other; read once`.
+    fn line(path: &Path, what: &str, other: &Path) -> String {
+        format!("{}: {what} {}; read once", path.display(), other.display())
     }
 
     fn found(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
@@ -150,24 +155,10 @@ mod tests {
         let a = dir.join("a.mbox");
         let (folders, warnings) = found(&[a.clone(), dir.clone()]);
         assert_eq!(folders, [a.clone(), dir.join("b.mbox")]);
-        assert_eq!(
-            warnings,
-            [format!(
-                "{}: also under {}; read once",
-                a.display(),
-                dir.display()
-            )]
-        );
+        assert_eq!(warnings, [line(&a, "also under", &dir)]);
         let (folders, warnings) = found(&[dir.clone(), a.clone()]);
         assert_eq!(folders, [a.clone(), dir.join("b.mbox")]);
-        assert_eq!(
-            warnings,
-            [format!(
-                "{}: also under {}; read once",
-                a.display(),
-                dir.display()
-            )]
-        );
+        assert_eq!(warnings, [line(&a, "also under", &dir)]);
     }
 
     #[test]
@@ -179,14 +170,7 @@ mod tests {
         let spelled = PathBuf::from(format!("{}/./", dir.display()));
         let (folders, warnings) = found(&[dir.clone(), spelled.clone()]);
         assert_eq!(folders.len(), 2);
-        assert_eq!(
-            warnings,
-            [format!(
-                "{}: the same as {}; read once",
-                spelled.display(),
-                dir.display()
-            )]
-        );
+        assert_eq!(warnings, [line(&spelled, "the same as", &dir)]);
         let a = dir.join("a.mbox");
         let (folders, warnings) = found(&[a.clone(), a.clone()]);
         assert_eq!(folders, std::slice::from_ref(&a));
@@ -207,14 +191,7 @@ mod tests {
         std::os::unix::fs::symlink(&a, &link).unwrap();
         let (folders, warnings) = found(&[a.clone(), link.clone()]);
         assert_eq!(folders, std::slice::from_ref(&a));
-        assert_eq!(
-            warnings,
-            [format!(
-                "{}: the same as {}; read once",
-                link.display(),
-                a.display()
-            )]
-        );
+        assert_eq!(warnings, [line(&link, "the same as", &a)]);
     }
 
     #[test]

@@ -189,15 +189,17 @@ impl Read for StableStream {
     }
 }
 
+/// Changes made to a file under its reader, for tests here and in the
+/// readers that use [`StableFile`].
 #[cfg(test)]
-mod tests {
+pub(crate) mod changes {
     use std::io::Write;
-    use std::time::Duration;
+    use std::path::Path;
+    use std::time::{Duration, SystemTime};
 
-    use super::*;
-
-    fn write(path: &Path, bytes: &[u8]) {
-        // In place, as a mail client's sync does: same inode, truncated.
+    /// Rewrites `path` in place, as a mail client's sync does: the same
+    /// inode, truncated and written again.
+    pub(crate) fn rewrite_in_place(path: &Path, bytes: &[u8]) {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .truncate(true)
@@ -206,10 +208,30 @@ mod tests {
         f.write_all(bytes).unwrap();
     }
 
-    fn set_mtime(path: &Path, t: SystemTime) {
+    /// Appends `bytes` to `path`, as a delivery does.
+    pub(crate) fn append(path: &Path, bytes: &[u8]) {
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(bytes).unwrap();
+    }
+
+    pub(crate) fn set_mtime(path: &Path, t: SystemTime) {
         let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
         f.set_modified(t).unwrap();
     }
+
+    /// Moves the modification time on, so that a change is seen however
+    /// coarse the clock.
+    pub(crate) fn touch_later(path: &Path) {
+        set_mtime(path, SystemTime::now() + Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::changes::{append, rewrite_in_place as write, set_mtime};
+    use super::*;
 
     #[test]
     fn an_untouched_file_is_the_same_and_read_to_its_length() {
@@ -231,12 +253,7 @@ mod tests {
         std::fs::write(&path, b"01234").unwrap();
         let file = StableFile::open(&path).unwrap();
         let t = std::fs::metadata(&path).unwrap().modified().unwrap();
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .write_all(b"56789")
-            .unwrap();
+        append(&path, b"56789");
         let mut got = Vec::new();
         file.stream().unwrap().read_to_end(&mut got).unwrap();
         assert_eq!(got, b"01234");

@@ -385,9 +385,7 @@ fn an_archive_modified_while_its_mbox_is_read_stops_with_an_error() {
     assert!(messages.next().unwrap().is_ok());
     // Downloaded again over the same name while it is read.
     write_zip(&path, &zip_files, ::zip::CompressionMethod::Stored);
-    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
-        .unwrap();
+    crate::source::stable_file::changes::touch_later(&path);
     let err = messages.next().unwrap().unwrap_err();
     assert!(err.changed_while_read(), "{err}");
     assert!(err.reason.contains("takeout-001.zip"), "{err}");

@@ -3,11 +3,11 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
 
 use crate::message::Message;
 use crate::source::ReadOptions;
 use crate::source::mbox::MboxReader;
+use crate::source::stable_file::changes::{append, rewrite_in_place, touch_later};
 
 fn message(n: usize) -> String {
     format!("From a@b Mon Jan  6 09:15:00 2020\nSubject: {n:03}\n\nbody {n:03}\n\n")
@@ -17,18 +17,10 @@ fn mbox(range: std::ops::Range<usize>) -> Vec<u8> {
     range.map(message).collect::<String>().into_bytes()
 }
 
-/// Rewrites `path` in place (same inode, truncated), as a mail client's
-/// sync does, and moves its modification time on so that the change is
-/// seen however coarse the clock.
+/// Rewrites `path` in place and moves its modification time on.
 fn rewrite(path: &Path, bytes: &[u8]) {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(path)
-        .unwrap();
-    f.write_all(bytes).unwrap();
-    f.set_modified(SystemTime::now() + Duration::from_secs(5))
-        .unwrap();
+    rewrite_in_place(path, bytes);
+    touch_later(path);
 }
 
 fn subject(m: &Message) -> String {
@@ -87,13 +79,8 @@ fn mail_appended_while_reading_is_left_for_the_next_run_with_a_note() {
     std::fs::write(&path, mbox(0..3)).unwrap();
     let mut reader = MboxReader::open(&path, &ReadOptions::default()).unwrap();
     assert!(reader.next().unwrap().is_ok());
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .unwrap();
-    f.write_all(message(3).as_bytes()).unwrap();
-    f.set_modified(SystemTime::now() + Duration::from_secs(5))
-        .unwrap();
+    append(&path, message(3).as_bytes());
+    touch_later(&path);
     let rest: Vec<Message> = reader.map(Result::unwrap).collect();
     assert_eq!(rest.len(), 2, "the appended message is not read");
     assert!(rest[0].warnings.is_empty());
@@ -115,11 +102,12 @@ fn a_last_message_still_being_written_is_not_handed_out() {
     std::fs::write(&path, &bytes).unwrap();
     let mut reader = MboxReader::open(&path, &ReadOptions::default()).unwrap();
     assert!(reader.next().unwrap().is_ok());
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .unwrap();
-    f.write_all(b" the body\n\n").unwrap();
+    append(
+        &path,
+        b" the body
+
+",
+    );
     assert!(reader.next().unwrap().is_ok());
     let err = reader.next().unwrap().unwrap_err();
     assert!(err.reason.contains("still being written"), "{err}");
