@@ -5,7 +5,9 @@
 //! (mail appended meanwhile is left for the next run), and answers, after
 //! each message, whether what was read can still be trusted: [`Look`].
 //!
-//! The checks are one `fstat` per message; only once the file has been
+//! The checks are at most one `fstat` per message, none while the reader
+//! takes bytes already read when the file was last seen unchanged (a 256
+//! KiB buffer holds hundreds of messages); only once the file has been
 //! modified since it was opened does a reader need to compare what it read
 //! with the file's current bytes ([`StableFile::read_range`]). Files
 //! opened later, by another reader (the parts of an archive), are watched
@@ -27,6 +29,11 @@ pub struct StableFile {
     /// Whether the stream from [`StableFile::stream`] met the end of the
     /// file before the length at open.
     short: Rc<Cell<bool>>,
+    /// How many reads the stream has made, and how many it had made when
+    /// the file was last seen unchanged: bytes read before that are the
+    /// file as it was opened.
+    reads: Rc<Cell<u64>>,
+    same_at: Cell<Option<u64>>,
 }
 
 /// What identifies a file's content at one moment, as `stat` tells it.
@@ -115,6 +122,8 @@ impl StableFile {
             file,
             at_open,
             short: Rc::new(Cell::new(false)),
+            reads: Rc::new(Cell::new(0)),
+            same_at: Cell::new(None),
         })
     }
 
@@ -135,13 +144,24 @@ impl StableFile {
             file: self.file.try_clone()?,
             left: self.at_open.len,
             short: Rc::clone(&self.short),
+            reads: Rc::clone(&self.reads),
         })
     }
 
-    /// Looks at the open file now (one `fstat`).
+    /// Looks at the open file now: one `fstat`, none when the stream has
+    /// not read since the file was last seen unchanged (what it hands out
+    /// was read while the file was as it was opened).
     pub fn look(&self) -> io::Result<Look> {
+        let reads = self.reads.get();
+        if self.same_at.get() == Some(reads) {
+            return Ok(Look::Same);
+        }
         let now = FileState::of(&self.file.metadata()?);
-        Ok(self.at_open.look(&now, self.short.get()))
+        let look = self.at_open.look(&now, self.short.get());
+        if look == Look::Same {
+            self.same_at.set(Some(reads));
+        }
+        Ok(look)
     }
 
     /// Bytes added after the length at open (left for the next run).
@@ -172,6 +192,7 @@ pub struct StableStream {
     file: File,
     left: u64,
     short: Rc<Cell<bool>>,
+    reads: Rc<Cell<u64>>,
 }
 
 impl Read for StableStream {
@@ -180,6 +201,7 @@ impl Read for StableStream {
             return Ok(0);
         }
         let max = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        self.reads.set(self.reads.get() + 1);
         let n = self.file.read(&mut buf[..max])?;
         if n == 0 {
             self.short.set(true);
@@ -275,11 +297,14 @@ mod tests {
         stream.read_exact(&mut head).unwrap();
         assert_eq!(file.look().unwrap(), Look::Same);
         write(&path, b"second\n");
-        assert_eq!(file.look().unwrap(), Look::Rewritten { now: 7 });
-        // The early end is seen even once the file has grown back.
+        // Nothing read since it was seen unchanged: what was read is the
+        // file as it was opened (no fstat).
+        assert_eq!(file.look().unwrap(), Look::Same);
         let mut rest = Vec::new();
         stream.read_to_end(&mut rest).unwrap();
         assert!(rest.is_empty());
+        assert_eq!(file.look().unwrap(), Look::Rewritten { now: 7 });
+        // The early end is seen even once the file has grown back.
         write(&path, b"second line\nthird line, longer than before\n");
         assert!(matches!(file.look().unwrap(), Look::Rewritten { .. }));
     }

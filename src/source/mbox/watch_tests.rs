@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::message::Message;
-use crate::source::ReadOptions;
 use crate::source::mbox::MboxReader;
 use crate::source::stable_file::changes::{append, rewrite_in_place, touch_later};
+use crate::source::{ReadOptions, SourceError};
 
 fn message(n: usize) -> String {
     format!("From a@b Mon Jan  6 09:15:00 2020\nSubject: {n:03}\n\nbody {n:03}\n\n")
@@ -23,53 +23,107 @@ fn rewrite(path: &Path, bytes: &[u8]) {
     touch_later(path);
 }
 
-fn subject(m: &Message) -> String {
-    String::from_utf8_lossy(&m.bytes[..12]).into_owned()
+/// A message of about 100 KB (hex noise, which gzip cannot shrink much),
+/// so that a file of a few of them is more than the reader's 256 KiB
+/// buffer: it reads again after a change. `upper` changes every body line
+/// without changing its length.
+fn big_message(n: usize, upper: bool) -> String {
+    let mut x = n as u64 + 1;
+    let mut out = format!("From a@b Mon Jan  6 09:15:00 2020\nSubject: {n:03}\n\n");
+    for _ in 0..1000 {
+        let line: String = (0..7)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                format!("{:016x}", x)
+            })
+            .collect();
+        let line = if upper { line.to_uppercase() } else { line };
+        out.push_str(&line[..99]);
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+fn big_mbox(range: std::ops::Range<usize>, upper: bool) -> Vec<u8> {
+    range
+        .map(|n| big_message(n, upper))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// What `reader` hands out until it stops: the messages, and the error it
+/// stopped with (after which it hands out nothing).
+fn read_on(reader: &mut MboxReader) -> (Vec<Message>, Option<SourceError>) {
+    let mut messages = Vec::new();
+    for item in reader.by_ref() {
+        match item {
+            Ok(m) => messages.push(m),
+            Err(e) => {
+                assert!(reader.next().is_none(), "something after {e}");
+                return (messages, Some(e));
+            }
+        }
+    }
+    (messages, None)
+}
+
+/// The bytes `message` must have to be message `n` of the file as written.
+fn as_read(message: &str) -> Vec<u8> {
+    let text = message.split_once('\n').unwrap().1;
+    text.strip_suffix('\n')
+        .unwrap()
+        .replace('\n', "\r\n")
+        .into_bytes()
 }
 
 #[test]
 fn a_file_rewritten_shorter_stops_with_an_error_after_what_was_read() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.mbox");
-    std::fs::write(&path, mbox(0..6)).unwrap();
+    std::fs::write(&path, big_mbox(0..8, false)).unwrap();
     let mut reader = MboxReader::open(&path, &ReadOptions::default()).unwrap();
     let first = reader.next().unwrap().unwrap();
-    assert_eq!(subject(&first), "Subject: 000");
+    assert_eq!(first.bytes, as_read(&big_message(0, false)));
     // The client drops the first two messages and rewrites the file.
-    rewrite(&path, &mbox(2..6));
-    let err = reader.next().unwrap().unwrap_err();
+    rewrite(&path, &big_mbox(2..8, false));
+    let (read, err) = read_on(&mut reader);
+    let err = err.expect("the rewrite is met: the file is more than the reader's buffer");
+    for (k, m) in read.iter().enumerate() {
+        assert_eq!(m.bytes, as_read(&big_message(k + 1, false)), "message {k}");
+    }
     assert_eq!(err.origin.path, path);
-    assert_eq!(err.origin.index, 2);
-    assert!(err.reason.starts_with("changed while being read"), "{err}");
+    assert_eq!(err.origin.index, read.len() + 2);
+    assert!(err.changed_while_read(), "{err}");
+    assert!(err.reason.contains("it was rewritten"), "{err}");
     assert!(
         err.reason
             .contains("run again once it is no longer being changed")
     );
-    assert!(
-        reader.next().is_none(),
-        "nothing after the change is handed out"
-    );
 }
 
 #[test]
-fn a_same_length_rewrite_hands_out_only_messages_the_file_still_holds() {
+fn a_same_length_rewrite_hands_out_only_messages_the_file_held() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("box");
-    std::fs::write(&path, mbox(0..6)).unwrap();
+    std::fs::write(&path, big_mbox(0..8, false)).unwrap();
     let mut reader = MboxReader::open(&path, &ReadOptions::default()).unwrap();
-    assert_eq!(subject(&reader.next().unwrap().unwrap()), "Subject: 000");
-    // Message 3 is changed in place, same length: the reader's buffer
-    // still holds the old bytes, the file the new.
-    let changed = String::from_utf8(mbox(0..6))
-        .unwrap()
-        .replace("body 003", "BODY 003");
-    rewrite(&path, changed.as_bytes());
-    assert_eq!(subject(&reader.next().unwrap().unwrap()), "Subject: 001");
-    assert_eq!(subject(&reader.next().unwrap().unwrap()), "Subject: 002");
-    let err = reader.next().unwrap().unwrap_err();
-    assert_eq!(err.origin.index, 4);
+    assert!(reader.next().unwrap().is_ok());
+    // Every body changed in place, same length: what the reader's buffer
+    // holds is the old file, what it reads next the new.
+    rewrite(&path, &big_mbox(0..8, true));
+    let (read, err) = read_on(&mut reader);
+    for (k, m) in read.iter().enumerate() {
+        let n = k + 1;
+        let old = as_read(&big_message(n, false));
+        let new = as_read(&big_message(n, true));
+        assert!(m.bytes == old || m.bytes == new, "message {n} is spliced");
+    }
+    // Message 2 spans the end of the first 256 KiB read: part old, part new.
+    let err = err.expect("the message read across the change is not handed out");
     assert!(err.reason.contains("no longer what was read"), "{err}");
-    assert!(reader.next().is_none());
 }
 
 #[test]
@@ -119,16 +173,17 @@ fn a_modified_gzip_file_stops_with_an_error() {
     let path = dir.path().join("old.mbox.gz");
     let gzip = |range| {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(&mbox(range)).unwrap();
+        enc.write_all(&big_mbox(range, false)).unwrap();
         enc.finish().unwrap()
     };
-    std::fs::write(&path, gzip(0..4)).unwrap();
+    std::fs::write(&path, gzip(0..8)).unwrap();
     let mut reader = MboxReader::open(&path, &ReadOptions::default()).unwrap();
     assert!(reader.next().unwrap().is_ok());
-    rewrite(&path, &gzip(1..4));
-    let err = reader.next().unwrap().unwrap_err();
-    assert!(err.reason.starts_with("changed while being read"), "{err}");
-    assert!(reader.next().is_none());
+    rewrite(&path, &gzip(1..8));
+    let (read, err) = read_on(&mut reader);
+    assert!(read.len() < 7, "{} read", read.len());
+    let err = err.expect("the change is met");
+    assert!(err.changed_while_read(), "{err}");
 }
 
 #[test]
