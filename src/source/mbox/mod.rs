@@ -1,15 +1,16 @@
 //! mbox reading: [`MboxSplitter`] (in `splitter`) cuts a byte stream into
 //! messages; [`MboxReader`] opens a file (plain, or gzip-compressed `.gz`
 //! read as a stream) and turns each cut into a [`Message`] with flags, a date
-//! and, for Gmail Takeout files, per-message target folders.
+//! and, for Gmail Takeout files, per-message target folders, handing out
+//! only what the file still holds when it changes under the reader
+//! ([`Watch`], in `watch`).
 
 mod mime;
 mod splitter;
 mod variant;
 mod watch;
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -31,8 +32,8 @@ pub struct MboxReader {
     opts: ReadOptions,
     mtime: Option<DateTime<Utc>>,
     index: usize,
-    /// The file being read, watched for changes under the reader (none
-    /// for a stream out of an archive, whose file is watched there).
+    /// What is read, watched for changes under the reader: the file, or
+    /// the parts of the archive the stream comes out of.
     watch: Option<Watch>,
     /// Set once the file changed under the reader: nothing more is read.
     stopped: bool,
@@ -44,29 +45,13 @@ pub fn is_gzip(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
-/// Opens `path` as a buffered stream, decompressing `.gz` files on the fly.
-pub fn open_stream(path: &Path) -> io::Result<(Box<dyn BufRead>, File)> {
-    let file = File::open(path)?;
-    let reader: Box<dyn BufRead> = if is_gzip(path) {
-        Box::new(BufReader::with_capacity(
-            256 * 1024,
-            flate2::read::MultiGzDecoder::new(file.try_clone()?),
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(256 * 1024, file.try_clone()?))
-    };
-    Ok((reader, file))
-}
-
 impl MboxReader {
     /// Opens the file and reads it up to its length at open, stopping
     /// with an error if it is rewritten meanwhile (`watch.rs`).
     pub fn open(path: &Path, opts: &ReadOptions) -> io::Result<MboxReader> {
         let (watch, reader) = Watch::open(path, opts.mbox_variant)?;
         let mtime = watch.mtime_at_open();
-        let mut mbox = MboxReader::from_stream(reader, path, mtime, opts);
-        mbox.watch = Some(watch);
-        Ok(mbox)
+        Ok(MboxReader::from_stream(reader, path, mtime, opts).watched(watch))
     }
 
     /// Reads an already opened (decompressed) stream; `path` and `mtime`
@@ -88,8 +73,8 @@ impl MboxReader {
         }
     }
 
-    /// Watches what the stream is read from (an archive's parts), which
-    /// [`MboxReader::from_stream`] does not.
+    /// Watches what the stream is read from (the file, an archive's
+    /// parts), which [`MboxReader::from_stream`] does not.
     pub(crate) fn watched(mut self, watch: Watch) -> MboxReader {
         self.watch = Some(watch);
         self
@@ -190,7 +175,7 @@ pub fn has_header(msg: &[u8], name: &[u8]) -> bool {
 /// True when the file is empty or, after blank lines, starts with a From_
 /// line (gzip files are looked at decompressed).
 pub fn looks_like_mbox(path: &Path) -> io::Result<bool> {
-    let (reader, _) = open_stream(path)?;
+    let (_, reader) = Watch::open(path, MboxVariant::Auto)?;
     let mut reader = reader.take(64 * 1024);
     let mut line = Vec::new();
     loop {
