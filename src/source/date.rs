@@ -84,6 +84,7 @@ pub fn choose_date_with(
     });
     let file_name = c
         .file_name
+        .filter(|&s| s >= FILE_NAME_EARLIEST)
         .and_then(|s| Utc.timestamp_opt(s, 0).single())
         .map(|d| d.fixed_offset());
     let mtime = c.mtime.map(|d| d.fixed_offset());
@@ -133,6 +134,12 @@ pub fn choose_date_with(
         .into_iter()
         .find_map(|(at, source)| Some(InternalDate { at: at?, source }))
 }
+
+/// The earliest a Maildir file name's timestamp may say (1980-01-01, long
+/// before Maildir existed): a leading number below it is a counter or a
+/// name like `1.M1.h`, not a delivery time, and the next date source is
+/// used (a later one than now + 1 day is refused as every date is).
+const FILE_NAME_EARLIEST: i64 = 315_532_800;
 
 /// How close a header's local time must be to a From_ line's to lend it
 /// its zone.
@@ -330,5 +337,34 @@ mod tests {
         );
         assert_eq!(file_name_timestamp("01:2,"), None);
         assert_eq!(file_name_timestamp("abc.def"), None);
+    }
+
+    /// `1.M1.h` is no delivery in 1970, and a name from the future is no
+    /// delivery either: the file's mtime is used.
+    #[test]
+    fn an_implausible_file_name_timestamp_falls_through() {
+        let mtime = Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap();
+        let far = now() + Duration::days(400);
+        for name in [
+            "1.M1.h",
+            "315532799.M1.h",
+            &format!("{}.M1.h", far.timestamp()),
+        ] {
+            let c = DateCandidates {
+                file_name: file_name_timestamp(name),
+                mtime: Some(mtime),
+                ..Default::default()
+            };
+            let d = choose_date(&c, now(), &mut Vec::new()).unwrap();
+            assert_eq!(d.source, DateSource::Mtime, "{name}");
+            assert_eq!(d.at, mtime.fixed_offset(), "{name}");
+        }
+        let c = DateCandidates {
+            file_name: file_name_timestamp("315532800.M1.h"),
+            mtime: Some(mtime),
+            ..Default::default()
+        };
+        let d = choose_date(&c, now(), &mut Vec::new()).unwrap();
+        assert_eq!(d.source, DateSource::FileName);
     }
 }

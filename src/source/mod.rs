@@ -10,6 +10,7 @@
 
 pub mod apple;
 pub mod archive;
+mod courier_keywords;
 pub mod date;
 pub mod dateparse;
 pub mod discover;
