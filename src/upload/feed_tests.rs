@@ -256,8 +256,10 @@ fn a_file_changed_under_the_reader_is_told_whichever_share_it_stopped_at() {
         .into_iter())
     })
     .unwrap();
-    let got: Vec<Item> = feed.collect();
+    let mut feed = feed;
+    let got: Vec<Item> = feed.by_ref().collect();
     assert_eq!(got.len(), 3, "{got:?}");
     assert!(got[0].is_ok() && got[1].is_ok());
     assert!(got[2].as_ref().unwrap_err().changed_while_read());
+    assert!(!feed.read_to_end(), "the rest of the folder was not read");
 }

@@ -93,6 +93,13 @@ fn an_mbox_rewritten_in_place_during_the_upload_is_never_spliced() {
         named.contains("run again once it is no longer being changed"),
         "{named}"
     );
+    // The counts say what was read, not "N of N": the file was not read
+    // to its end.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("stopped before the whole source was read"),
+        "{stdout}"
+    );
 
     let source: HashMap<Vec<u8>, usize> = (0..TOTAL).map(|i| (message(i).1, i)).collect();
     let landed = |what: &str| -> Vec<usize> {
