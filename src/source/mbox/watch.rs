@@ -7,7 +7,8 @@
 //!
 //! A plain file modified since it was opened has each message compared
 //! with its bytes in the file now (re-read and split again); a `.gz`
-//! cannot be compared that way, so any modification stops it. Either way
+//! cannot be compared that way, so any modification stops it, as it stops
+//! an mbox read out of a Takeout archive whose part changed. Either way
 //! the stop is an error naming the file and the message where reading
 //! stopped; what was handed out before stays good.
 
@@ -21,15 +22,15 @@ use super::splitter::{MboxSplitter, RawMboxMessage};
 use super::variant::MboxVariant;
 use crate::source::stable_file::{Look, StableFile, WatchedPath};
 
+/// How every reason a watched file gives for stopping begins
+/// ([`crate::source::SourceError::changed_while_read`]).
+pub(crate) const CHANGED: &str = "changed while being read";
 const RUN_AGAIN: &str = "run again once it is no longer being changed";
 
 /// The reason when the file cannot be looked at.
 fn cannot_tell(e: &io::Error) -> String {
     format!("{CHANGED} or not, cannot tell ({e}); {RUN_AGAIN}")
 }
-/// How every reason a watched file gives for stopping begins
-/// ([`crate::source::SourceError::changed_while_read`]).
-pub(crate) const CHANGED: &str = "changed while being read";
 
 /// The file an mbox is read from, watched.
 pub(crate) struct Watch {
