@@ -219,7 +219,7 @@ pub fn discover_with(
     let mut done = vec![false; groups.len()];
     let mut overlap = overlap::Overlap::default();
     for path in paths {
-        let from = out.folders.len();
+        let from = overlap::Overlap::mark(&out);
         match groups.iter().position(|g| g.contains(path)) {
             Some(i) if !done[i] => {
                 done[i] = true;

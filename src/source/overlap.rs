@@ -4,7 +4,8 @@
 //! is read from (device and inode) and, for a folder inside a file (a PST
 //! folder, an mbox in a Takeout archive), its place there; a folder already
 //! found through an earlier path is dropped, with one warning per pair of
-//! overlapping paths, so that nothing is read (and uploaded) twice.
+//! overlapping paths, so that nothing is read (and uploaded) twice; a file
+//! that cannot be read is reported once.
 
 use std::collections::HashMap;
 use std::fs;
@@ -31,33 +32,57 @@ pub(super) struct Overlap {
 }
 
 impl Overlap {
-    /// Keeps the folders `given` added to `out` (from index `from` on)
-    /// that no earlier path found; warns once per earlier path it overlaps.
-    pub(super) fn admit(&mut self, given: &Path, out: &mut Discovery, from: usize) {
+    /// Where `out` stands before the next given path is discovered.
+    pub(super) fn mark(out: &Discovery) -> (usize, usize) {
+        (out.folders.len(), out.unreadable.len())
+    }
+
+    /// Keeps the folders and unreadable files `given` added to `out`
+    /// (since `from`, a [`Overlap::mark`]) that no earlier path found;
+    /// warns once per earlier path it overlaps.
+    pub(super) fn admit(&mut self, given: &Path, out: &mut Discovery, from: (usize, usize)) {
         let me = self.given.len();
         self.given.push(given.to_path_buf());
-        let mut overlaps: Vec<(usize, Vec<PathBuf>)> = Vec::new();
-        let added = out.folders.split_off(from);
-        for folder in added {
-            let Some(id) = identity(&folder) else {
+        let mut overlaps = Vec::new();
+        for folder in out.folders.split_off(from.0) {
+            if self.is_new(identity(&folder), me, &folder.path, &mut overlaps) {
                 out.folders.push(folder);
-                continue;
-            };
-            match self.seen.get(&id) {
-                Some(&earlier) => match overlaps.iter_mut().find(|(e, _)| *e == earlier) {
-                    Some((_, paths)) => paths.push(folder.path),
-                    None => overlaps.push((earlier, vec![folder.path])),
-                },
-                None => {
-                    self.seen.insert(id, me);
-                    out.folders.push(folder);
-                }
+            }
+        }
+        for bad in out.unreadable.split_off(from.1) {
+            let id = file_identity(&bad.origin.path, "unreadable", String::new());
+            if self.is_new(id, me, &bad.origin.path, &mut overlaps) {
+                out.unreadable.push(bad);
             }
         }
         for (earlier, paths) in overlaps {
             out.problems
                 .push(self.warning(&self.given[earlier], given, &paths));
         }
+    }
+
+    /// True when `id` was not found before (it is then recorded as found
+    /// by given path `me`); otherwise `path` joins the overlap with the
+    /// given path that found it. Without an identity, always new.
+    fn is_new(
+        &mut self,
+        id: Option<Identity>,
+        me: usize,
+        path: &Path,
+        overlaps: &mut Vec<(usize, Vec<PathBuf>)>,
+    ) -> bool {
+        let Some(id) = id else {
+            return true;
+        };
+        let Some(&earlier) = self.seen.get(&id) else {
+            self.seen.insert(id, me);
+            return true;
+        };
+        match overlaps.iter_mut().find(|(e, _)| *e == earlier) {
+            Some((_, paths)) => paths.push(path.to_path_buf()),
+            None => overlaps.push((earlier, vec![path.to_path_buf()])),
+        }
+        false
     }
 
     /// The warning for `later` finding `paths` that `earlier` found already.
@@ -115,11 +140,15 @@ fn identity(folder: &SourceFolder) -> Option<Identity> {
         }
         _ => (folder.path.as_path(), String::new()),
     };
+    file_identity(file, &folder.kind.name(), inner)
+}
+
+fn file_identity(file: &Path, kind: &str, inner: String) -> Option<Identity> {
     let meta = fs::metadata(file).ok()?;
     Some(Identity {
         dev: meta.dev(),
         ino: meta.ino(),
-        kind: folder.kind.name(),
+        kind: kind.to_string(),
         inner,
     })
 }
@@ -192,6 +221,21 @@ mod tests {
         let (folders, warnings) = found(&[a.clone(), link.clone()]);
         assert_eq!(folders, std::slice::from_ref(&a));
         assert_eq!(warnings, [line(&link, "the same as", &a)]);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_reported_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dir");
+        mbox(&dir.join("a.mbox"));
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend((0..4000u32).map(|i| (i * 131 % 251) as u8));
+        std::fs::write(dir.join("photo.eml"), png).unwrap();
+        let spelled = PathBuf::from(format!("{}/./", dir.display()));
+        let d = discover(&[dir.clone(), spelled], Format::Auto).unwrap();
+        assert_eq!(d.folders.len(), 1);
+        let bad: Vec<_> = d.unreadable.iter().map(|e| e.origin.path.clone()).collect();
+        assert_eq!(bad, [dir.join("photo.eml")]);
     }
 
     #[test]
