@@ -200,3 +200,47 @@ fn guards_stop_every_process_on_drop() {
         assert_eq!(crate::util::sys::session_pids(g), Vec::<u32>::new());
     }
 }
+
+/// The Cyrus harness keeps two users' mailboxes apart when they are made
+/// by two imapd processes freshly forked at once (two sessions open side
+/// by side): Debian's Cyrus 3.6 gives both the same unique id, which
+/// stored by id (its default) is one directory, so the second INBOX's
+/// autocreation empties the first (`tests/util/cyrus.rs`). Each user then
+/// reads back only its own message.
+#[test]
+fn cyrus_mailboxes_of_two_fresh_processes_are_apart() {
+    use crate::util::imap_reader::ImapReader;
+    let cyrus = Cyrus::start().unwrap_or_else(|e| panic!("starting Cyrus: {e:#}"));
+    let date = Some("01-Feb-2020 10:00:00 +0000");
+    let users = ["fresh-a", "fresh-b"];
+    for u in users {
+        cyrus.add_user(u, "pw").unwrap();
+    }
+    // Both sessions open at once: the second needs a process of its own.
+    let mut sessions: Vec<ImapReader> = users
+        .iter()
+        .map(|u| ImapReader::login(cyrus.plain_port(), u, "pw").unwrap())
+        .collect();
+    for (r, u) in sessions.iter_mut().zip(users) {
+        let msg = format!("Message-ID: <{u}@x>\r\n\r\nfor {u}\r\n");
+        r.append("INBOX", &[], date, msg.as_bytes()).unwrap();
+    }
+    for r in sessions {
+        r.logout().unwrap();
+    }
+    for u in users {
+        let mut r = ImapReader::login(cyrus.plain_port(), u, "pw").unwrap();
+        let bodies: Vec<String> = r
+            .fetch_all("INBOX")
+            .unwrap()
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.body).into_owned())
+            .collect();
+        assert_eq!(
+            bodies,
+            [format!("Message-ID: <{u}@x>\r\n\r\nfor {u}\r\n")],
+            "{u}'s INBOX\n{}",
+            cyrus.log()
+        );
+    }
+}

@@ -18,7 +18,14 @@
 //!
 //! The namespace is the default one: personal mailboxes under `INBOX.` with
 //! `.` as delimiter (`altnamespace: no`, `unixhierarchysep: no`); INBOX is
-//! created at first login (`autocreate_quota: 0`). The greeting names the
+//! created at first login (`autocreate_quota: 0`). Mailboxes are stored by
+//! name (`mailbox_legacy_dirs: yes`), not by their unique id: Debian's
+//! Cyrus 3.6 makes ids with `rand()`, and every imapd freshly forked by
+//! master repeats its sequence, so two users' mailboxes created by two
+//! fresh processes got one id and one directory: the second's INBOX
+//! autocreation emptied the first's, whose APPENDs Cyrus had confirmed
+//! with APPENDUID (tests/servers.rs `cyrus_mailboxes_of_two_fresh_processes_are_apart`).
+//! The greeting names the
 //! instance (`servername` is the temp dir's name), so readiness can't be
 //! fooled by another test's server that got the same port.
 //!
@@ -259,6 +266,7 @@ fn write_files(root: &Path, imapd: &Path, name: &str, plain: u16, tls: u16) -> R
          altnamespace: no\n\
          unixhierarchysep: no\n\
          autocreate_quota: 0\n\
+         mailbox_legacy_dirs: yes\n\
          tls_server_cert: {r}/cert.pem\n\
          tls_server_key: {r}/key.pem\n"
     );
