@@ -88,8 +88,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Compare SOURCE with the server: list messages missing, present more
     /// than once, or on the server but not in the source (journal first,
-    /// else Message-ID and size). Exit 0 only when every message is there
-    /// exactly once, 1 otherwise.
+    /// else Message-ID and size, else Message-ID and text where the server
+    /// rewrote headers). Exit 0 only when every message is there exactly
+    /// once and every mailbox could be read, 1 otherwise.
     #[command(after_help = EXIT_CODES_HELP)]
     Verify(Box<VerifyArgs>),
     /// Upload many accounts listed in a CSV file, several at a time, with a

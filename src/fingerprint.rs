@@ -62,6 +62,12 @@ pub fn message_id(bytes: &[u8]) -> Option<String> {
     let head = &bytes[..end];
     let mut lines = head.split(|&b| b == b'\n').peekable();
     while let Some(line) = lines.next() {
+        // A line starting with white space continues the field before it
+        // (RFC 5322 §2.2.3): DKIM-Signature's `h=…:Message-ID:…` list
+        // folded onto one is not a Message-ID field.
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            continue;
+        }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
         };
@@ -113,6 +119,18 @@ mod tests {
         );
         assert_eq!(Fingerprint::from_hex(&f.to_hex()), Some(f));
         assert_eq!(Fingerprint::from_hex("zz"), None);
+    }
+
+    #[test]
+    fn a_folded_line_naming_message_id_is_not_the_field() {
+        let head = b"DKIM-Signature: v=1; h=From:To:Subject:Date:\r\n Message-ID:Content-Type; i=a@b;\r\n bh=x=;\r\nSubject: s\r\nMessage-ID:\r\n <real@x>\r\n\r\nbody\r\n";
+        assert_eq!(message_id(head).as_deref(), Some("<real@x>"));
+        let only_folded = b"DKIM-Signature: v=1;\r\n\tMessage-ID: <no@x>\r\n\r\nbody\r\n";
+        assert_eq!(message_id(only_folded), None);
+        assert_eq!(
+            message_id(b"Message-Id : <obs@x>\r\n\r\n").as_deref(),
+            Some("<obs@x>")
+        );
     }
 
     #[test]

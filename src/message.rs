@@ -148,8 +148,9 @@ impl fmt::Display for Origin {
 #[derive(Clone, Debug)]
 pub struct Message {
     pub origin: Origin,
-    /// The bytes to send: source bytes with line ends normalized to CRLF,
-    /// mbox quoting undone and client-state headers removed (unless kept).
+    /// The bytes to send: source bytes with line ends normalized to CRLF
+    /// (the last line included: [`end_with_crlf`]), mbox quoting undone and
+    /// client-state headers removed (unless kept).
     pub bytes: Vec<u8>,
     /// Flags, sorted and without duplicates.
     pub flags: Vec<Flag>,
@@ -253,9 +254,41 @@ pub fn normalize_crlf(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Ends a non-empty message whose last line has no line end with CRLF, as
+/// servers store it (Courier and GNU imap4d add one; Dovecot keeps the
+/// message as sent): the bytes sent, their fingerprint, the journal's size
+/// and the server's copy then agree on every server. Called once, where a
+/// reader's message is finished (`source::build_message`). A final bare CR
+/// or LF is taken as a cut-short CRLF. An empty message stays empty (it
+/// cannot be sent).
+pub fn end_with_crlf(bytes: &mut Vec<u8>) {
+    match bytes.last() {
+        None => {}
+        Some(b'\r') => bytes.push(b'\n'),
+        Some(b'\n') if !bytes.ends_with(b"\r\n") => bytes.insert(bytes.len() - 1, b'\r'),
+        Some(b'\n') => {}
+        Some(_) => bytes.extend_from_slice(b"\r\n"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_last_line_without_crlf_gets_one() {
+        let ended = |b: &[u8]| {
+            let mut v = b.to_vec();
+            end_with_crlf(&mut v);
+            v
+        };
+        assert_eq!(ended(b"S: x\r\n\r\nlast"), b"S: x\r\n\r\nlast\r\n");
+        assert_eq!(ended(b"S: x\r\n\r\nlast\r\n"), b"S: x\r\n\r\nlast\r\n");
+        assert_eq!(ended(b"S: x\r\n\r\nlast\n"), b"S: x\r\n\r\nlast\r\n");
+        assert_eq!(ended(b"S: x\r\n\r\nlast\r"), b"S: x\r\n\r\nlast\r\n");
+        assert_eq!(ended(b"\n"), b"\r\n");
+        assert_eq!(ended(b""), b"");
+    }
 
     #[test]
     fn crlf_normalization() {

@@ -150,6 +150,27 @@ impl Progress {
     }
 }
 
+/// The run waits `wait` before its first session because the server
+/// refused it as a throttle (`reason`): a line on stderr with `Auto` (no
+/// bar is shown yet), the lane's `waiting` event (connection 1) with
+/// `Json`, nothing when hidden.
+pub fn waiting_to_connect(mode: ProgressMode, wait: Duration, reason: &str) {
+    let seconds = wait.as_secs_f64();
+    match mode {
+        ProgressMode::Auto => eprintln!(
+            "mailhaul: the server refused the connection as a throttle ({}): waiting {seconds:.1} s before connecting again",
+            crate::report::sanitize(reason)
+        ),
+        ProgressMode::Json => emit(serde_json::json!({
+            "event": "waiting",
+            "seconds": seconds,
+            "connection": 1,
+            "reason": reason,
+        })),
+        ProgressMode::Hidden => {}
+    }
+}
+
 /// One connection's view of the progress (used from its own thread).
 pub struct Lane<'a> {
     progress: &'a Progress,

@@ -4,11 +4,17 @@
 //! internal date, Message-ID: [`crate::imap::Summary`]) and matched with the
 //! source messages: first through the journal (a journaled UID under the
 //! mailbox's current UIDVALIDITY names the very message), then by
-//! Message-ID and size (size and internal date without a Message-ID), each
-//! server message matching at most one source message. What is left over:
-//! source messages are **missing**; server messages that look like a source
-//! message are **doubled**; others are **extra** (on the server, not in the
-//! source: someone else's mail, not an error).
+//! Message-ID and size (size and internal date without a Message-ID), then,
+//! on servers that rewrite headers on store (GNU imap4d), by upload's own
+//! rule for them ([`match_rewritten`]: the same Message-ID with another
+//! size and the same text), each server message matching at most one
+//! source message. What is left over: source messages are **missing**;
+//! server messages that look like a source message (by key, or by the
+//! same rule) are **doubled**; others are **extra** (on the server, not in
+//! the source: someone else's mail, not an error). A mailbox the server
+//! will not open or list (imap4d's `NO SELECT … Is a directory`) is
+//! **not verifiable**: reported, a problem for the exit code, and the
+//! other mailboxes are checked.
 //!
 //! Only what the upload sends is expected: [`crate::plan::decide()`], with this
 //! server's facts, says which messages go where; those it skips or cannot
@@ -24,7 +30,11 @@ use crate::plan::{PlannedFolder, ServerFacts, TargetMap, Verdict, decide};
 use crate::provider::SizeCap;
 use crate::report::sanitize;
 use crate::source::ReadOptions;
-use crate::upload::resolve::ServerKey;
+use crate::upload::resolve::{ServerKey, Wanted, match_rewritten};
+
+/// The text fingerprints of server messages by UID ([`Session::fetch_text_hashes`]
+/// of the selected mailbox), for [`match_rewritten`].
+pub type TextHashes<'a> = dyn FnMut(&[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> + 'a;
 
 /// Reads every planned folder and every target mailbox, and checks each
 /// mailbox. Unreadable sources are printed to stderr and counted.
@@ -61,6 +71,7 @@ pub fn verify(
                 origin: msg.origin.to_string(),
                 fp: msg.fingerprint(),
                 key: ServerKey::of_message(&msg),
+                wanted: Wanted::of_message(&msg, msg.fingerprint()),
             };
             for (mailbox, verdict) in decide(&msg, folder, map, &facts) {
                 let i = match per.iter().position(|p| p.mailbox == mailbox) {
@@ -92,22 +103,48 @@ pub fn verify(
         not_sent,
     } in &per
     {
-        let (server, uidvalidity) = if existing.contains(mailbox) {
-            let sel = session.select(mailbox)?;
-            let all = if sel.exists > 0 {
-                session.fetch_summaries()?
-            } else {
-                Vec::new()
-            };
-            (all, sel.uid_validity)
+        let read = if existing.contains(mailbox) {
+            session.select(mailbox).and_then(|sel| {
+                let all = if sel.exists > 0 {
+                    session.fetch_summaries()?
+                } else {
+                    Vec::new()
+                };
+                Ok((all, sel.uid_validity))
+            })
         } else {
-            (Vec::new(), None)
+            Ok((Vec::new(), None))
         };
-        let mut c = check(mailbox, items, &server, journal, uidvalidity);
+        let mut c = match read {
+            Ok((server, uidvalidity)) => {
+                let mut texts = |uids: &[u32]| session.fetch_text_hashes(uids);
+                let checked = check(mailbox, items, &server, journal, uidvalidity, &mut texts);
+                checked.or_else(|e| unverifiable(mailbox, items, e))?
+            }
+            Err(e) => unverifiable(mailbox, items, e)?,
+        };
         c.not_sent = *not_sent;
         checks.push(c);
     }
     Ok((checks, unreadable))
+}
+
+/// The check of a mailbox the server refused to open or read (`e`, a NO or
+/// BAD): not verifiable. A lost connection ends the verify.
+fn unverifiable(
+    mailbox: &str,
+    items: &[SourceItem],
+    e: ImapError,
+) -> Result<MailboxCheck, ImapError> {
+    if !matches!(e, ImapError::No { .. } | ImapError::Bad { .. }) {
+        return Err(e);
+    }
+    Ok(MailboxCheck {
+        mailbox: mailbox.to_string(),
+        source: items.len(),
+        unverifiable: Some(e.to_string()),
+        ..Default::default()
+    })
 }
 
 /// What one mailbox should hold, by the decision.
@@ -125,6 +162,8 @@ pub struct SourceItem {
     pub origin: String,
     pub fp: Fingerprint,
     pub key: ServerKey,
+    /// What upload's rule for rewritten headers needs ([`match_rewritten`]).
+    pub wanted: Wanted,
 }
 
 /// The findings for one mailbox.
@@ -142,17 +181,23 @@ pub struct MailboxCheck {
     pub doubled: Vec<(u32, String)>,
     /// UIDs of server messages matching no source message.
     pub extra: Vec<u32>,
+    /// Why the mailbox could not be read (the server's refusal): nothing
+    /// in it was checked.
+    pub unverifiable: Option<String>,
 }
 
 /// Matches `source` with `server` for `mailbox` (`uidvalidity`: the
-/// mailbox's current one, to trust journal entries).
+/// mailbox's current one, to trust journal entries; `texts`: the text
+/// fingerprints of server messages, asked only for the candidates of
+/// [`match_rewritten`]).
 pub fn check(
     mailbox: &str,
     source: &[SourceItem],
     server: &[Summary],
     journal: Option<&Journal>,
     uidvalidity: Option<u32>,
-) -> MailboxCheck {
+    texts: &mut TextHashes<'_>,
+) -> Result<MailboxCheck, ImapError> {
     let mut out = MailboxCheck {
         mailbox: mailbox.to_string(),
         source: source.len(),
@@ -195,15 +240,46 @@ pub fn check(
     for item in source {
         source_keys.entry(&item.key).or_insert(&item.origin);
     }
+    let mut unfound: Vec<&SourceItem> = Vec::new();
     for item in unmatched {
         match by_key.get_mut(&item.key).filter(|v| !v.is_empty()) {
             Some(uids) => {
                 used.insert(uids.remove(0));
             }
+            None => unfound.push(item),
+        }
+    }
+    let mut texts = TextCache::new(texts);
+    let found = rewritten(&unfound, server, &used, &mut texts)?;
+    for (item, uid) in unfound.iter().zip(found) {
+        match uid {
+            Some(uid) => _ = used.insert(uid),
             None => out.missing.push(item.origin.clone()),
         }
     }
+    // Further copies stored rewritten: found by the same rule, pass by pass
+    // (a pass finds at most one per source message).
+    let all: Vec<&SourceItem> = source.iter().collect();
+    let mut doubled_rewritten: HashMap<u32, &str> = HashMap::new();
+    loop {
+        let found = rewritten(&all, server, &used, &mut texts)?;
+        let mut more = false;
+        for (item, uid) in all.iter().zip(found) {
+            if let Some(uid) = uid {
+                used.insert(uid);
+                doubled_rewritten.insert(uid, &item.origin);
+                more = true;
+            }
+        }
+        if !more {
+            break;
+        }
+    }
     for (uid, key) in &keys {
+        if let Some(origin) = doubled_rewritten.get(uid) {
+            out.doubled.push((*uid, origin.to_string()));
+            continue;
+        }
         if used.contains(uid) {
             continue;
         }
@@ -212,18 +288,84 @@ pub fn check(
             None => out.extra.push(*uid),
         }
     }
-    out
+    Ok(out)
+}
+
+/// The server messages among those not `used` that `items` are, stored
+/// with their headers rewritten ([`match_rewritten`], upload's rule): one
+/// UID or `None` per item. Text hashes the server did not give are a
+/// refusal (no verdict for the mailbox).
+fn rewritten(
+    items: &[&SourceItem],
+    server: &[Summary],
+    used: &HashSet<u32>,
+    texts: &mut TextCache<'_, '_>,
+) -> Result<Vec<Option<u32>>, ImapError> {
+    let wanted: Vec<Wanted> = items.iter().map(|i| i.wanted.clone()).collect();
+    let left: Vec<Summary> = server
+        .iter()
+        .filter(|s| !used.contains(&s.uid))
+        .cloned()
+        .collect();
+    let mut found = vec![None; items.len()];
+    match_rewritten(&wanted, &left, &mut found, |uids| texts.get(uids))?.map_err(|text| {
+        ImapError::No {
+            code: None,
+            text: format!("cannot read the text of server messages ({text})"),
+        }
+    })?;
+    Ok(found)
+}
+
+/// Text fingerprints read once per mailbox, however many passes ask.
+struct TextCache<'f, 'a> {
+    read: &'f mut TextHashes<'a>,
+    known: HashMap<u32, Fingerprint>,
+}
+
+impl<'f, 'a> TextCache<'f, 'a> {
+    fn new(read: &'f mut TextHashes<'a>) -> Self {
+        TextCache {
+            read,
+            known: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, uids: &[u32]) -> Result<Vec<(u32, Fingerprint)>, ImapError> {
+        let unknown: Vec<u32> = uids
+            .iter()
+            .copied()
+            .filter(|u| !self.known.contains_key(u))
+            .collect();
+        if !unknown.is_empty() {
+            self.known.extend((self.read)(&unknown)?);
+        }
+        Ok(uids
+            .iter()
+            .filter_map(|u| self.known.get(u).map(|fp| (*u, *fp)))
+            .collect())
+    }
 }
 
 impl MailboxCheck {
     /// True when every source message is there exactly once.
     pub fn is_exact(&self) -> bool {
-        self.missing.is_empty() && self.doubled.is_empty()
+        self.unverifiable.is_none() && self.missing.is_empty() && self.doubled.is_empty()
     }
 
     /// Lines for stdout: a summary line, then each finding.
     pub fn render(&self) -> String {
         let mut s = String::new();
+        if let Some(why) = &self.unverifiable {
+            let _ = writeln!(
+                s,
+                "{}: {} in the source: not verifiable, the server would not read it ({})",
+                sanitize(&self.mailbox),
+                self.source,
+                sanitize(why)
+            );
+            return s;
+        }
         let not_sent = if self.not_sent > 0 {
             format!(
                 "; {} not sent on purpose (skipped or cannot be sent)",
@@ -270,6 +412,7 @@ impl MailboxCheck {
             "missing": self.missing,
             "doubled": self.doubled.iter().map(|(uid, origin)| serde_json::json!({"uid": uid, "copy_of": origin})).collect::<Vec<_>>(),
             "extra": self.extra,
+            "unverifiable": self.unverifiable,
         })
     }
 }
@@ -289,6 +432,7 @@ pub fn to_json(checks: &[MailboxCheck], unreadable: usize, exit_code: u8) -> ser
             "missing": sum(|c| c.missing.len()),
             "doubled": sum(|c| c.doubled.len()),
             "extra": sum(|c| c.extra.len()),
+            "unverifiable": checks.iter().filter(|c| c.unverifiable.is_some()).count(),
             "unreadable": unreadable,
         },
         "exit_code": exit_code,
@@ -296,98 +440,5 @@ pub fn to_json(checks: &[MailboxCheck], unreadable: usize, exit_code: u8) -> ser
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journal::Landed;
-
-    #[test]
-    fn the_json_report_has_the_schema_and_every_finding() {
-        let c = MailboxCheck {
-            mailbox: "INBOX".into(),
-            source: 3,
-            server: 3,
-            missing: vec!["m1".into()],
-            doubled: vec![(7, "m2".into())],
-            extra: vec![9],
-            ..Default::default()
-        };
-        let doc = to_json(&[c], 1, 1);
-        assert_eq!(doc["schema"], crate::scan::JSON_SCHEMA);
-        assert_eq!(doc["kind"], "verify");
-        assert_eq!(doc["mailboxes"][0]["exact"], false);
-        assert_eq!(doc["mailboxes"][0]["name"], "INBOX");
-        assert_eq!(doc["mailboxes"][0]["doubled"][0]["uid"], 7);
-        assert_eq!(doc["totals"]["missing"], 1);
-        assert_eq!(doc["totals"]["unreadable"], 1);
-        assert_eq!(doc["exit_code"], 1);
-    }
-
-    fn item(n: u8, id: &str) -> SourceItem {
-        SourceItem {
-            origin: format!("m{n}"),
-            fp: Fingerprint::of(&[n]),
-            key: ServerKey::Id(id.into(), 10),
-        }
-    }
-
-    fn summary(uid: u32, id: &str) -> Summary {
-        Summary {
-            uid,
-            size: 10,
-            internal_date: None,
-            message_id: Some(id.into()),
-        }
-    }
-
-    #[test]
-    fn missing_doubled_and_extra() {
-        let source = [item(1, "<a>"), item(2, "<b>"), item(3, "<c>")];
-        let server = [
-            summary(1, "<a>"),
-            summary(2, "<a>"),
-            summary(3, "<c>"),
-            summary(4, "<z>"),
-        ];
-        let c = check("INBOX", &source, &server, None, Some(1));
-        assert_eq!(c.missing, ["m2"]);
-        assert_eq!(c.doubled, [(2, "m1".to_string())]);
-        assert_eq!(c.extra, [4]);
-        assert!(!c.is_exact());
-    }
-
-    #[test]
-    fn identical_source_copies_are_expected_twice() {
-        let source = [item(1, "<a>"), item(1, "<a>")];
-        let server = [summary(1, "<a>"), summary(2, "<a>")];
-        assert!(check("INBOX", &source, &server, None, Some(1)).is_exact());
-    }
-
-    #[test]
-    fn journal_names_the_uid() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut j = Journal::open(&dir.path().join("j"), false).unwrap();
-        let at = |uid| Landed {
-            uidvalidity: Some(7),
-            uid: Some(uid),
-        };
-        j.landed("INBOX", &Fingerprint::of(&[1]), None, at(5));
-        let source = [item(1, "<a>")];
-        // The journaled UID wins over another message with the same key.
-        let c = check(
-            "INBOX",
-            &source,
-            &[summary(5, "<a>"), summary(6, "<a>")],
-            Some(&j),
-            Some(7),
-        );
-        assert_eq!(c.doubled, [(6, "m1".to_string())], "{c:?}");
-        // UID 5 was deleted; UID 6 has the same Message-ID (a re-upload).
-        let c = check("INBOX", &source, &[summary(6, "<a>")], Some(&j), Some(7));
-        assert!(c.is_exact(), "{c:?}");
-        let c = check("INBOX", &source, &[], Some(&j), Some(7));
-        assert_eq!(c.missing, ["m1"]);
-        // Another UIDVALIDITY: the journal is ignored, the key matches.
-        let c = check("INBOX", &source, &[summary(6, "<a>")], Some(&j), Some(8));
-        assert!(c.is_exact(), "{c:?}");
-    }
-}
+#[path = "verify_tests.rs"]
+mod tests;

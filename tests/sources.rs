@@ -16,13 +16,18 @@
 //!   run (exit 1) while the rest lands.
 //! - [`mapping`]: `--date`, special-use, `--map`, `--flatten`,
 //!   `--include`/`--exclude`.
+//! - [`changed`]: an mbox rewritten in place during the upload: never a
+//!   spliced message, exit 1 naming it, the rerun completes.
+//! - [`overlap`]: overlapping source paths upload each message once.
 
 mod apple;
 mod archive;
+mod changed;
 mod clients;
 mod maildir;
 mod mapping;
 mod mbox;
+mod overlap;
 mod pst;
 mod unreadable;
 

@@ -111,6 +111,11 @@ mod strict;
 // hash; messages sharing a Message-ID with other bodies all land.
 mod rewriting;
 
+// Messages whose last line has no line break (stored with CRLF added by
+// Courier and imap4d): reruns with and without the journal send nothing
+// again on Courier, Dovecot and imap4d; verify counts each once.
+mod final_line;
+
 // Provider profiles (issue 10): check prints the profile; a profile's size
 // cap refuses an oversized message once, with one reason in scan, the dry
 // run, the upload and verify.

@@ -360,6 +360,32 @@ fn wrong_password_exits_3_without_showing_it() {
     );
 }
 
+/// `--json` prints one document even when the run fails at the login:
+/// upload's and verify's, with the conventions and the error.
+#[test]
+fn a_refused_login_with_json_prints_one_document() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mbox, _) = write_mbox(dir.path(), "letters");
+    for (command, kind) in [("upload", "upload"), ("verify", "verify")] {
+        let mut c = MailhaulCommand::new();
+        c.arg(command)
+            .arg(&mbox)
+            .server(&dovecot)
+            .env("MAILHAUL_PASSWORD", "not-the-password")
+            .arg("--json");
+        let out = c.assert_exit_code(3);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{command}: {e}: {}", c.explain(&out)));
+        assert_eq!(doc["kind"], kind, "{doc}");
+        assert_eq!(doc["exit_code"], 3, "{doc}");
+        assert_eq!(doc["schema"], 1, "{doc}");
+        let error = doc["error"].as_str().unwrap();
+        assert!(error.contains("authentication failed"), "{error}");
+        assert_eq!(doc.as_object().unwrap().len(), 4, "nothing made up: {doc}");
+    }
+}
+
 #[test]
 fn password_file_and_command_are_read() {
     let dovecot = Dovecot::start().unwrap();

@@ -90,3 +90,56 @@ fn yahoo_rate_limit_breaks_are_waited_out_and_nothing_fails() {
     );
     assert_eq!(counters.appends, N, "the emulator stored each once");
 }
+
+/// A run started while Yahoo's penalty is on (an earlier run was killed
+/// right after its rate-limit BYE): the penalty's BYE greeting at the first
+/// connection is waited out as in the middle of a run, the progress says
+/// so, and the run then uploads everything.
+#[test]
+fn a_run_started_during_the_penalty_waits_it_out() {
+    let dovecot = Dovecot::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("Box");
+    std::fs::write(
+        &src,
+        "From a@example.org Sat Feb  1 10:00:00 2020\nFrom: a@example.org\nSubject: after the penalty\nMessage-ID: <late@penalty.example.org>\n\nbody\n",
+    )
+    .unwrap();
+    let limits = Limits {
+        penalty: Duration::from_millis(1500),
+        ..Provider::Yahoo.limits()
+    };
+    let proxy = ProviderProxy::start(dovecot.plain_port(), Provider::Yahoo, limits);
+    proxy.penalize();
+    let mut c = MailhaulCommand::new();
+    c.arg("upload")
+        .arg(&src)
+        .server_via(&dovecot, proxy.port())
+        .arg("--json")
+        .arg("--json-progress");
+    let out = c.run();
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", c.explain(&out)));
+    assert_eq!(out.status.code(), Some(0), "{}", c.explain(&out));
+    assert_eq!(report["exit_code"], 0);
+    let counters = proxy.counters();
+    assert!(
+        counters.refused_locked >= 1,
+        "the penalty refused no connection: {counters:?}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let waiting: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|e: &serde_json::Value| e["event"] == "waiting")
+        .collect();
+    assert!(
+        waiting
+            .iter()
+            .any(|e| e["reason"].as_str().unwrap().contains("Rate limit penalty")),
+        "no waiting event naming the penalty: {}",
+        c.explain(&out)
+    );
+    assert_eq!(counters.appends, 1, "{}", c.explain(&out));
+    assert_eq!(dovecot.reader().unwrap().fetch_all("Box").unwrap().len(), 1);
+}

@@ -74,29 +74,50 @@ impl fmt::Display for ListError {
     }
 }
 
-/// Reads and checks the list at `path`; relative paths in it are taken
-/// relative to the list's directory. All mistakes, or the accounts.
-pub fn read(path: &Path) -> Result<Vec<Account>, Vec<ListError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![ListError {
-            line: 0,
-            message: format!("cannot read {}: {e}", path.display()),
-        }]
-    })?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    parse(&text, base)
+impl ListError {
+    /// `FILE:LINE: message`, as compilers say where a mistake is.
+    pub fn at(&self, file: &Path) -> String {
+        format!("{}:{}: {}", file.display(), self.line, self.message)
+    }
 }
 
-/// Parses the list's text; see [`read`].
+/// Reads and checks the list at `path`; relative paths in it are taken
+/// relative to the list's directory. The accounts of the rows without
+/// mistakes, and every mistake of every row.
+pub fn read(path: &Path) -> (Vec<Account>, Vec<ListError>) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            let message = format!("cannot read {}: {e}", path.display());
+            return (Vec::new(), vec![ListError { line: 0, message }]);
+        }
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse_all(&text, base)
+}
+
+/// Parses the list's text: all mistakes, or the accounts; see [`read`].
 pub fn parse(text: &str, base: &Path) -> Result<Vec<Account>, Vec<ListError>> {
-    let records = records(text).map_err(|e| vec![e])?;
+    match parse_all(text, base) {
+        (accounts, errors) if errors.is_empty() => Ok(accounts),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// The accounts of the rows without mistakes, and every mistake. A
+/// leading byte order mark (Excel's "CSV UTF-8") is not part of the
+/// first column's name.
+fn parse_all(text: &str, base: &Path) -> (Vec<Account>, Vec<ListError>) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let records = match records(text) {
+        Ok(r) => r,
+        Err(e) => return (Vec::new(), vec![e]),
+    };
     let mut records = records.into_iter().filter(|(_, r)| !is_blank(r));
     let Some((header_line, header)) = records.next() else {
-        return Err(vec![ListError {
-            line: 1,
-            message: "the list is empty: it needs a header row (source,server,password_file,…)"
-                .into(),
-        }]);
+        let message =
+            "the list is empty: it needs a header row (source,server,password_file,…)".into();
+        return (Vec::new(), vec![ListError { line: 1, message }]);
     };
     let mut errors = Vec::new();
     let header: Vec<String> = header
@@ -125,7 +146,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<Account>, Vec<ListError>> {
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return (Vec::new(), errors);
     }
     let mut accounts: Vec<Account> = Vec::new();
     for (line, fields) in records {
@@ -144,46 +165,67 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<Account>, Vec<ListError>> {
                     accounts.push(a);
                 }
             }
-            Err(message) => errors.push(ListError { line, message }),
+            Err(messages) => errors.extend(
+                messages
+                    .into_iter()
+                    .map(|message| ListError { line, message }),
+            ),
         }
     }
-    if errors.is_empty() {
-        Ok(accounts)
-    } else {
-        Err(errors)
-    }
+    (accounts, errors)
 }
 
 fn is_blank(record: &[String]) -> bool {
     record.iter().all(|f| f.trim().is_empty())
 }
 
-/// One data row against the header.
-fn row(line: usize, header: &[String], fields: &[String], base: &Path) -> Result<Account, String> {
+/// One data row against the header: the account, or every mistake in it.
+fn row(
+    line: usize,
+    header: &[String],
+    fields: &[String],
+    base: &Path,
+) -> Result<Account, Vec<String>> {
     if fields.len() != header.len() {
-        return Err(format!(
+        return Err(vec![format!(
             "{} fields, but the header has {} columns",
             fields.len(),
             header.len()
-        ));
+        )]);
     }
     let get = |name: &str| -> Option<String> {
         let i = header.iter().position(|h| h == name)?;
         Some(fields[i].trim().to_string()).filter(|v| !v.is_empty())
     };
     let path = |p: String| base.join(p);
+    let mut mistakes = Vec::new();
     let sources: Vec<PathBuf> = get("source")
-        .ok_or("the source is empty")?
+        .unwrap_or_default()
         .split('|')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| path(s.to_string()))
         .collect();
     if sources.is_empty() {
-        return Err("the source is empty".into());
+        mistakes.push("the source is empty".to_string());
     }
-    let server = get("server").ok_or("the server is empty")?;
-    let url = ServerUrl::parse(&server).map_err(|e| format!("server: {e:#}"))?;
+    for s in &sources {
+        if !s.exists() {
+            mistakes.push(format!("source {} does not exist", s.display()));
+        }
+    }
+    let server = get("server");
+    let url = match server.as_deref().map(ServerUrl::parse) {
+        None => {
+            mistakes.push("the server is empty".into());
+            None
+        }
+        Some(Err(e)) => {
+            mistakes.push(format!("server: {e:#}"));
+            None
+        }
+        Some(Ok(url)) => Some(url),
+    };
     let mut secrets = Vec::new();
     if let Some(f) = get("password_file") {
         secrets.push(SecretColumn::File(path(f)));
@@ -197,41 +239,36 @@ fn row(line: usize, header: &[String], fields: &[String], base: &Path) -> Result
     if let Some(c) = get("oauth2_token_command") {
         secrets.push(SecretColumn::OAuth2Command(c));
     }
-    if secrets.len() > 1 {
-        return Err(
-            "more than one of password_file, password_command, password_env, oauth2_token_command"
-                .into(),
-        );
+    const SECRETS: &str = "password_file, password_command, password_env, oauth2_token_command";
+    match secrets.len() {
+        0 => mistakes.push(format!("no secret: fill one of {SECRETS}")),
+        1 => {}
+        _ => mistakes.push(format!("more than one of {SECRETS}")),
     }
-    let secret = secrets.pop().ok_or(
-        "no secret: fill one of password_file, password_command, password_env, oauth2_token_command",
-    )?;
-    let ca_file = get("ca_file").map(path);
-    for s in &sources {
-        if !s.exists() {
-            return Err(format!("source {} does not exist", s.display()));
-        }
-    }
-    if let SecretColumn::File(f) = &secret
+    if let [SecretColumn::File(f)] = secrets.as_slice()
         && !f.is_file()
     {
-        return Err(format!("password_file {} does not exist", f.display()));
+        mistakes.push(format!("password_file {} does not exist", f.display()));
     }
+    let ca_file = get("ca_file").map(path);
     if let Some(f) = &ca_file
         && !f.is_file()
     {
-        return Err(format!("ca_file {} does not exist", f.display()));
+        mistakes.push(format!("ca_file {} does not exist", f.display()));
     }
-    Ok(Account {
-        line,
-        sources,
-        server,
-        url,
-        secret,
-        prefix: get("prefix"),
-        mailbox: get("mailbox"),
-        ca_file,
-    })
+    match (server, url, secrets.pop()) {
+        (Some(server), Some(url), Some(secret)) if mistakes.is_empty() => Ok(Account {
+            line,
+            sources,
+            server,
+            url,
+            secret,
+            prefix: get("prefix"),
+            mailbox: get("mailbox"),
+            ca_file,
+        }),
+        _ => Err(mistakes),
+    }
 }
 
 /// Splits RFC 4180 text into records, each with the line it starts on.
@@ -367,6 +404,37 @@ mod tests {
         assert!(errors[3].message.contains("more than one"));
         assert!(errors[4].message.contains("already on line 2"));
         assert!(errors[5].message.contains("2 fields"));
+    }
+
+    /// Excel's "CSV UTF-8" starts with a byte order mark: not part of the
+    /// first column's name.
+    #[test]
+    fn a_leading_byte_order_mark_is_not_part_of_the_header() {
+        let dir = setup();
+        let text = "\u{feff}source,server,password_file\r\na.mbox,imaps://ann@h,pw\r\n";
+        let accounts = parse(text, dir.path()).unwrap();
+        assert_eq!(accounts[0].sources, vec![dir.path().join("a.mbox")]);
+    }
+
+    /// Every mistake of a row is reported, not only its first, and each
+    /// says where it is as `FILE:LINE:`.
+    #[test]
+    fn every_mistake_of_a_row_is_reported_with_file_and_line() {
+        let dir = setup();
+        let text = "source,server,password_file,ca_file\n\
+                    missing.mbox,https://a@h,nope,no-ca.pem\n\
+                    a.mbox,imaps://b@h,pw,\n";
+        let (accounts, errors) = parse_all(text, dir.path());
+        assert_eq!(accounts.len(), 1, "the row without mistakes is read");
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(errors.len(), 4, "{messages:?}");
+        assert!(errors.iter().all(|e| e.line == 2));
+        assert!(messages[0].contains("missing.mbox"), "{messages:?}");
+        assert!(messages[1].starts_with("server:"), "{messages:?}");
+        assert!(messages[2].contains("password_file"), "{messages:?}");
+        assert!(messages[3].contains("ca_file"), "{messages:?}");
+        let at = errors[0].at(Path::new("accounts.csv"));
+        assert!(at.starts_with("accounts.csv:2: source "), "{at}");
     }
 
     #[test]

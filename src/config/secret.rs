@@ -200,6 +200,18 @@ impl std::fmt::Display for SecretCommandFailed {
 
 impl std::error::Error for SecretCommandFailed {}
 
+impl SecretCommandFailed {
+    /// The option that named the command (`--password-command`).
+    pub fn option(&self) -> &'static str {
+        self.option
+    }
+
+    /// Why it gave no secret.
+    pub fn why(&self) -> &str {
+        &self.why
+    }
+}
+
 fn secret_from_command(cmd: &str, option: &'static str) -> Result<String, SecretCommandFailed> {
     let failed = |why: String| SecretCommandFailed { option, why };
     let out = Command::new("sh")

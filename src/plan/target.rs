@@ -107,6 +107,11 @@ fn glob_set(patterns: &[String], option: &str) -> anyhow::Result<GlobSet> {
 }
 
 impl TargetMap {
+    /// True under `--mailbox`: every folder goes into one mailbox, as asked.
+    pub fn is_single(&self) -> bool {
+        self.single.is_some()
+    }
+
     pub fn new(opts: &TargetOptions, layout: ServerLayout) -> anyhow::Result<TargetMap> {
         let mut maps = Vec::new();
         for m in &opts.maps {

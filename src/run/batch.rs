@@ -21,15 +21,15 @@ use anyhow::Context;
 use crate::accounts::schedule::{self, Slot};
 use crate::accounts::state::sources_size;
 use crate::accounts::{
-    Account, AccountOutcome, AccountStatus, BatchReport, BatchState, Evidence, ServerConfirmation,
-    confirm, list,
+    Account, AccountOutcome, AccountStatus, BatchReport, BatchState, Evidence, ListError,
+    ServerConfirmation, confirm, list,
 };
 use crate::cli::BatchArgs;
 use crate::config::Login;
 use crate::progress::{BatchProgress, ProgressMode};
 use crate::report::{ExitStatus, Report, sanitize};
 
-use super::batch_account::{SharedOptions, account_env};
+use super::batch_account::{SharedOptions, account_env, in_list_terms};
 use super::batch_dry_run::{Schedule, dry_run_all};
 use super::settings::UploadSettings;
 use super::setup::connect;
@@ -43,14 +43,16 @@ pub(super) fn run_batch(args: BatchArgs) -> Result<ExitStatus, Failure> {
     let Some(list_path) = args.list.as_deref() else {
         return Err(usage(anyhow::anyhow!("no accounts list given")));
     };
-    let accounts = read_list(list_path)?;
+    let (accounts, mut mistakes) = list::read(list_path);
     let shared = SharedOptions::new(args.upload.clone(), args.ca_file.as_deref()).map_err(usage)?;
-    let slots = check_accounts(
+    let (slots, more) = check_accounts(
         &accounts,
         &shared,
         args.max_connections_per_server,
         args.check,
-    )?;
+    );
+    mistakes.extend(more);
+    refuse_mistakes(list_path, mistakes)?;
     if args.check {
         println!(
             "{}: {} accounts, no mistakes",
@@ -127,60 +129,64 @@ pub(super) fn run_batch(args: BatchArgs) -> Result<ExitStatus, Failure> {
     Ok(report.exit_status())
 }
 
-/// Reads the list; its mistakes, each with its line, make a usage error.
-fn read_list(path: &Path) -> Result<Vec<Account>, Failure> {
-    list::read(path).map_err(|errors| {
-        let name = sanitize(&path.display().to_string());
-        for e in &errors[..errors.len() - 1] {
-            eprintln!("mailhaul: {name}: {}", sanitize(&e.to_string()));
-        }
-        usage(anyhow::anyhow!("{name}: {}", errors[errors.len() - 1]))
-    })
+/// The list's mistakes, every one with `FILE:LINE` in line order, make a
+/// usage error (the last is the error, the others are printed before it).
+fn refuse_mistakes(path: &Path, mut mistakes: Vec<ListError>) -> Result<(), Failure> {
+    mistakes.sort_by_key(|m| m.line);
+    let Some(last) = mistakes.pop() else {
+        return Ok(());
+    };
+    for m in &mistakes {
+        eprintln!("mailhaul: {}", sanitize(&m.at(path)));
+    }
+    Err(usage(anyhow::anyhow!("{}", last.at(path))))
 }
 
 /// Every row as an upload: its options parsed, its secret's variable set,
 /// its connections within the cap; with `discover`, its sources read too.
+/// The slots of the accounts, and every account's mistakes.
 fn check_accounts(
     accounts: &[Account],
     shared: &SharedOptions,
     cap: Option<usize>,
     discover: bool,
-) -> Result<Vec<Slot>, Failure> {
-    let mut errors = Vec::new();
+) -> (Vec<Slot>, Vec<ListError>) {
+    let mut mistakes = Vec::new();
     let mut slots = Vec::new();
     for a in accounts {
-        let checked = shared.upload_args(a).and_then(|args| {
-            account_env(a)?;
-            if let Some(cap) = cap.filter(|&c| args.jobs > c) {
-                anyhow::bail!(
-                    "line {}: --jobs {} is over --max-connections-per-server {cap}",
-                    a.line,
-                    args.jobs
-                );
+        let mut mistake = |e: anyhow::Error| {
+            mistakes.push(ListError {
+                line: a.line,
+                message: format!("{e:#}"),
+            })
+        };
+        if let Err(e) = account_env(a) {
+            mistake(e);
+        }
+        let args = match shared.upload_args(a) {
+            Ok(args) => args,
+            Err(e) => {
+                mistake(e);
+                continue;
             }
-            if discover {
-                crate::source::discover(&args.source.sources, args.source.format)
-                    .with_context(|| format!("line {}", a.line))?;
-            }
-            Ok(args.jobs)
+        };
+        if let Some(cap) = cap.filter(|&c| args.jobs > c) {
+            mistake(anyhow::anyhow!(
+                "--jobs {} is over --max-connections-per-server {cap}",
+                args.jobs
+            ));
+        }
+        if discover
+            && let Err(e) = crate::source::discover(&args.source.sources, args.source.format)
+        {
+            mistake(e);
+        }
+        slots.push(Slot {
+            server: a.server_key(),
+            connections: args.jobs,
         });
-        match checked {
-            Ok(jobs) => slots.push(Slot {
-                server: a.server_key(),
-                connections: jobs,
-            }),
-            Err(e) => errors.push(format!("{e:#}")),
-        }
     }
-    match errors.pop() {
-        None => Ok(slots),
-        Some(last) => {
-            for e in errors {
-                eprintln!("mailhaul: {}", sanitize(&e));
-            }
-            Err(usage(anyhow::anyhow!("{last}")))
-        }
-    }
+    (slots, mistakes)
 }
 
 /// What every account's run shares.
@@ -296,7 +302,7 @@ impl Batch<'_> {
         let name = account.name();
         let args = self.shared.upload_args(account).map_err(usage)?;
         let env = account_env(account).map_err(usage)?;
-        let mut settings = UploadSettings::resolve(&args, &env)?;
+        let mut settings = UploadSettings::resolve(&args, &env).map_err(in_list_terms)?;
         // One flag for the whole batch: a signal stops every account.
         settings.upload.stop = Arc::clone(self.stop);
         if self.stop.load(Ordering::Relaxed) {

@@ -11,7 +11,9 @@ use clap::Parser;
 
 use crate::accounts::{Account, SecretColumn};
 use crate::cli::{Cli, Command, UploadArgs};
-use crate::config::Environment;
+use crate::config::{Environment, SecretCommandFailed};
+
+use super::Failure;
 
 /// Options each row (or the batch itself) decides, not allowed among the
 /// upload options given to every account.
@@ -109,7 +111,7 @@ impl SharedOptions {
             ca,
             Some((account.prefix.as_deref(), account.mailbox.as_deref())),
         )
-        .map_err(|e| anyhow::anyhow!("line {}: {}", account.line, first_line(&e)))
+        .map_err(|e| anyhow::anyhow!("{}", first_line(&e)))
     }
 
     fn parse(
@@ -163,9 +165,7 @@ pub(super) fn account_env(account: &Account) -> anyhow::Result<Environment> {
         SecretColumn::Env(name) => {
             let value = std::env::var_os(name)
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| {
-                    anyhow::anyhow!("line {}: password_env {name} is not set", account.line)
-                })?;
+                .ok_or_else(|| anyhow::anyhow!("password_env {name} is not set"))?;
             Ok(Environment {
                 password: Some(value),
                 oauth2_token: None,
@@ -173,6 +173,18 @@ pub(super) fn account_env(account: &Account) -> anyhow::Result<Environment> {
         }
         _ => Ok(Environment::default()),
     }
+}
+
+/// A failure of an account's settings in the list's terms: a secret
+/// command that failed is named by its column (`password_command`), not
+/// by the upload option the row became.
+pub(super) fn in_list_terms(f: Failure) -> Failure {
+    let Some(failed) = f.error.downcast_ref::<SecretCommandFailed>() else {
+        return f;
+    };
+    let column = failed.option().trim_start_matches("--").replace('-', "_");
+    let error = anyhow::anyhow!("the {column} column's command failed: {}", failed.why());
+    Failure { error, ..f }
 }
 
 /// clap's message without its usage lines.
@@ -242,10 +254,7 @@ mod tests {
         let mut a = account(dir.path(), "");
         a.secret = SecretColumn::Env("MAILHAUL_TEST_UNSET_VARIABLE".into());
         let err = account_env(&a).err().unwrap().to_string();
-        assert!(
-            err.contains("line 2") && err.contains("is not set"),
-            "{err}"
-        );
+        assert_eq!(err, "password_env MAILHAUL_TEST_UNSET_VARIABLE is not set");
         a.secret = SecretColumn::Env("PATH".into());
         assert!(account_env(&a).unwrap().password.is_some());
     }

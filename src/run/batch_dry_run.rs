@@ -14,7 +14,7 @@ use crate::accounts::dry_run::{DryRunReport, DryRunRow};
 use crate::accounts::schedule::{self, Slot};
 use crate::report::{ExitStatus, sanitize};
 
-use super::batch_account::{SharedOptions, account_env};
+use super::batch_account::{SharedOptions, account_env, in_list_terms};
 use super::settings::UploadSettings;
 use super::upload::{Prepared, Start};
 use super::{Failure, usage};
@@ -74,7 +74,7 @@ fn scan(
     let mut args = shared.upload_args(account).map_err(usage)?;
     args.dry_run = true;
     let env = account_env(account).map_err(usage)?;
-    let mut settings = UploadSettings::resolve(&args, &env)?;
+    let mut settings = UploadSettings::resolve(&args, &env).map_err(in_list_terms)?;
     settings.upload.stop = Arc::clone(stop);
     let scan = match Prepared::start(&mut settings)? {
         Start::Ready(p) => p.dry_run(&settings),

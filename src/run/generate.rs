@@ -101,7 +101,8 @@ one journal: the second exits with code 2, or waits with \fB\-\-wait\-lock\fR.
 .SH "INTERNAL DATES"
 With \fB\-\-date auto\fR (the default) the internal date of a message is taken from, in
 order: the received date a mail store recorded (an .emlx file's date-received, an Outlook
-PST's delivery time, else its submit time); the mbox From_ line; the top-most Received header (the final delivery hop); the Date
+PST's delivery time, else its submit time); the mbox From_ line (local time without a zone: it takes
+the zone of the Received or Date header that shows the same time within 15 minutes, else UTC); the top-most Received header (the final delivery hop); the Date
 header; the Maildir file name's timestamp; the file's modification time. A date in the
 future or before 1900 falls through to the next, and so does a delivery date more than a
 day before the Date header. \fB\-\-date delivery\fR, \fBheader\fR and \fBmtime\fR prefer

@@ -46,6 +46,7 @@ fn connection(error: ImapError) -> Failure {
 
 pub fn run(cli: Cli) -> ExitStatus {
     let env = Environment::from_process();
+    let json = json_kind(&cli.command);
     let result = match cli.command {
         Command::Upload(args) => upload::run_upload(&args, &env),
         Command::Scan(args) => scan::run_scan(&args),
@@ -60,8 +61,37 @@ pub fn run(cli: Cli) -> ExitStatus {
     match result {
         Ok(status) => status,
         Err(f) => {
-            eprintln!("mailhaul: error: {}", sanitize(&format!("{:#}", f.error)));
+            let error = format!("{:#}", f.error);
+            eprintln!("mailhaul: error: {}", sanitize(&error));
+            if let Some(kind) = json {
+                print_failure_json(kind, f.status, &error);
+            }
             f.status
         }
     }
+}
+
+/// The `kind` of the one document `command` prints with `--json`, when
+/// it was asked for (a dry run's is the scan's).
+fn json_kind(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Upload(a) if a.json => Some(if a.dry_run { "scan" } else { "upload" }),
+        Command::Scan(a) if a.json => Some("scan"),
+        Command::Check(a) if a.json => Some("check"),
+        Command::Verify(a) if a.json => Some("verify"),
+        _ => None,
+    }
+}
+
+/// `--json`'s one document for a run that failed before it had a report
+/// (a refused login, a connection refused, the journal's lock held): the
+/// conventions of every report and the error.
+fn print_failure_json(kind: &str, status: ExitStatus, error: &str) {
+    let doc = serde_json::json!({
+        "schema": crate::scan::JSON_SCHEMA,
+        "kind": kind,
+        "exit_code": status.code(),
+        "error": error,
+    });
+    println!("{doc:#}");
 }

@@ -13,10 +13,10 @@ use crate::config::{Environment, Login};
 use crate::imap::Session;
 use crate::journal::Journal;
 use crate::plan::{Plan, ServerFacts, TargetMap};
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use crate::report::{ExitStatus, Report, sanitize};
 use crate::scan::{AgainstServer, ScanReport};
-use crate::upload::{self, UploadMode};
+use crate::upload::{self, FirstRefusal, UploadMode};
 
 use super::scan::print_scan;
 use super::settings::{SourceProblems, UploadSettings};
@@ -95,9 +95,19 @@ impl Prepared {
             return Ok(Start::Spent(Box::new(report)));
         }
         let login = Login::new(&settings.server);
-        let (session, layout) = match connect_and(&login, server_layout) {
+        let mode = settings.progress;
+        let waiting = |wait, reason: &str| progress::waiting_to_connect(mode, wait, reason);
+        // A throttle's refusal (Yahoo's penalty from an earlier run) is
+        // waited out, as in the middle of a run.
+        let first = upload::first_session(
+            || connect_and(&login, server_layout),
+            settings.upload.max_throttle_wait,
+            &settings.upload.stop,
+            &waiting,
+        );
+        let (session, layout) = match first {
             Ok(s) => s,
-            Err(e) => match upload::quota_refusal(&e) {
+            Err(FirstRefusal::Refused(e)) => match upload::quota_refusal(&e) {
                 // Still locked by the provider's quota from an earlier run.
                 Some(why) => {
                     let limit = settings.upload.max_bytes_per_day;
@@ -106,6 +116,20 @@ impl Prepared {
                 }
                 None => return Err(connection(e)),
             },
+            Err(FirstRefusal::GaveUp { last, why }) => {
+                return Err(Failure {
+                    status: ExitStatus::Connection,
+                    error: anyhow::Error::new(last).context(why),
+                });
+            }
+            Err(FirstRefusal::Interrupted) => {
+                return Err(Failure {
+                    status: ExitStatus::Interrupted,
+                    error: anyhow::anyhow!(
+                        "interrupted while waiting for the server's throttle to pass; nothing was sent"
+                    ),
+                });
+            }
         };
         let (plan, map, problems) = settings.sources.plan(layout)?;
         let mode = UploadMode::choose(session.capabilities(), settings.upload.allow_multiappend);

@@ -84,6 +84,7 @@ pub fn choose_date_with(
     });
     let file_name = c
         .file_name
+        .filter(|&s| s >= FILE_NAME_EARLIEST)
         .and_then(|s| Utc.timestamp_opt(s, 0).single())
         .map(|d| d.fixed_offset());
     let mtime = c.mtime.map(|d| d.fixed_offset());
@@ -91,7 +92,10 @@ pub fn choose_date_with(
     let earliest = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
     let sane = |d: Option<DateTime<FixedOffset>>| d.filter(|at| *at >= earliest && *at <= latest);
     let mut store_received = sane(c.store_received);
-    let (mut from_line, mut received) = (sane(c.from_line), sane(received));
+    let from_line = c
+        .from_line
+        .map(|f| in_writers_zone(f, &[received, date_header]));
+    let (mut from_line, mut received) = (sane(from_line), sane(received));
     let date_header = sane(date_header);
     if let Some(written) = date_header {
         for (delivery, what) in [
@@ -101,7 +105,7 @@ pub fn choose_date_with(
         ] {
             if delivery.is_some_and(|d| d < written - Duration::days(1)) {
                 warnings.push(format!(
-                    "{what} date is before the Date header; using the Date header"
+                    "{what} date is more than a day before the Date header; not used"
                 ));
                 *delivery = None;
             }
@@ -129,6 +133,40 @@ pub fn choose_date_with(
     ordered
         .into_iter()
         .find_map(|(at, source)| Some(InternalDate { at: at?, source }))
+}
+
+/// The earliest a Maildir file name's timestamp may say (1980-01-01, long
+/// before Maildir existed): a leading number below it is a counter or a
+/// name like `1.M1.h`, not a delivery time, and the next date source is
+/// used (a later one than now + 1 day is refused as every date is).
+const FILE_NAME_EARLIEST: i64 = 315_532_800;
+
+/// How close a header's local time must be to a From_ line's to lend it
+/// its zone.
+const SAME_WALL_CLOCK: i64 = 15 * 60;
+
+/// A From_ line's date carries no zone (asctime): it is the local time of
+/// the machine that wrote it, read as UTC by the parser. When a header
+/// written with a zone shows the same wall-clock time (within 15 minutes),
+/// the From_ line was written in that zone: the top-most `Received:` (the
+/// final hop, usually the same machine) first, then the `Date:` header (a
+/// sender in the same zone, e.g. Thunderbird's own drafts and sent mail).
+/// A From_ line with a zone of its own, or with no such header, is kept.
+fn in_writers_zone(
+    from_line: DateTime<FixedOffset>,
+    zoned: &[Option<DateTime<FixedOffset>>],
+) -> DateTime<FixedOffset> {
+    if from_line.offset().local_minus_utc() != 0 {
+        return from_line;
+    }
+    let wall = from_line.naive_local();
+    zoned
+        .iter()
+        .flatten()
+        .filter(|h| h.offset().local_minus_utc() != 0)
+        .find(|h| (h.naive_local() - wall).num_seconds().abs() <= SAME_WALL_CLOCK)
+        .and_then(|h| h.offset().from_local_datetime(&wall).single())
+        .unwrap_or(from_line)
 }
 
 /// The Unix timestamp at the start of a Maildir file name (digits before the
@@ -239,6 +277,58 @@ mod tests {
         assert_eq!(d.source, DateSource::FromLine);
     }
 
+    /// Thunderbird's draft (corpus MANIFEST, Thunderbird Inbox msg 2):
+    /// `From - Sat Jun 07 04:23:42 2008` beside `Date: Sat, 07 Jun 2008
+    /// 04:23:42 +0530` is 2008-06-06T22:53:42Z, not 04:23:42 UTC.
+    #[test]
+    fn a_from_line_takes_the_zone_of_a_header_with_its_wall_clock() {
+        let from = |s: &str| parse_from_line(s.as_bytes());
+        let mut w = Vec::new();
+        let c = DateCandidates {
+            from_line: from("From - Sat Jun 07 04:23:42 2008"),
+            date_header: Some("Sat, 07 Jun 2008 04:23:42 +0530".into()),
+            ..Default::default()
+        };
+        let d = choose_date(&c, now(), &mut w).unwrap();
+        assert_eq!(d.source, DateSource::FromLine);
+        assert_eq!(d.at, utc("2008-06-06T22:53:42Z"));
+        assert_eq!(d.at.offset().local_minus_utc(), 5 * 3600 + 1800);
+        // The final hop's Received (a few seconds before) comes first.
+        let c = DateCandidates {
+            from_line: from("From a@b Tue Jan 13 09:10:40 1998"),
+            received: Some("from x by y; Tue, 13 Jan 1998 09:10:37 -0500".into()),
+            date_header: Some("Tue, 13 Jan 1998 09:10:30 +0100".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            choose_date(&c, now(), &mut w).unwrap().at,
+            utc("1998-01-13T14:10:40Z")
+        );
+        // No header near its wall clock, or a zone of its own: kept.
+        for (line, date) in [
+            (
+                "From a@b Tue Jan 13 09:10:40 1998",
+                "Tue, 13 Jan 1998 03:00:00 -0500",
+            ),
+            (
+                "From a@b Tue Jan 13 09:10:40 1998 -0400",
+                "Tue, 13 Jan 1998 09:10:37 -0500",
+            ),
+        ] {
+            let c = DateCandidates {
+                from_line: from(line),
+                date_header: Some(date.into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                choose_date(&c, now(), &mut w).unwrap().at,
+                from(line).unwrap(),
+                "{line}"
+            );
+        }
+        assert!(w.is_empty(), "{w:?}");
+    }
+
     #[test]
     fn file_name_timestamps() {
         assert_eq!(
@@ -247,5 +337,34 @@ mod tests {
         );
         assert_eq!(file_name_timestamp("01:2,"), None);
         assert_eq!(file_name_timestamp("abc.def"), None);
+    }
+
+    /// `1.M1.h` is no delivery in 1970, and a name from the future is no
+    /// delivery either: the file's mtime is used.
+    #[test]
+    fn an_implausible_file_name_timestamp_falls_through() {
+        let mtime = Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap();
+        let far = now() + Duration::days(400);
+        for name in [
+            "1.M1.h",
+            "315532799.M1.h",
+            &format!("{}.M1.h", far.timestamp()),
+        ] {
+            let c = DateCandidates {
+                file_name: file_name_timestamp(name),
+                mtime: Some(mtime),
+                ..Default::default()
+            };
+            let d = choose_date(&c, now(), &mut Vec::new()).unwrap();
+            assert_eq!(d.source, DateSource::Mtime, "{name}");
+            assert_eq!(d.at, mtime.fixed_offset(), "{name}");
+        }
+        let c = DateCandidates {
+            file_name: file_name_timestamp("315532800.M1.h"),
+            mtime: Some(mtime),
+            ..Default::default()
+        };
+        let d = choose_date(&c, now(), &mut Vec::new()).unwrap();
+        assert_eq!(d.source, DateSource::FileName);
     }
 }

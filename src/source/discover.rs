@@ -13,7 +13,7 @@ use super::apple;
 use super::archive;
 use super::eml;
 use super::loose_file;
-use super::maildir::is_maildir_housekeeping;
+use super::maildir::{self, is_maildir_housekeeping};
 use super::mbox::looks_like_mbox;
 use super::pst;
 use super::{DiscoverOptions, Discovery, FolderKind, Format, SourceError, SourceFolder};
@@ -21,8 +21,29 @@ use crate::message::Origin;
 
 pub(super) const NOT_MBOX: &str = "not an mbox file (does not start with a From line)";
 
-/// Adds the folders (and problems) found at `path` to `out`.
+/// Adds the folders (and problems) found at `path` to `out`; a directory
+/// in which nothing at all was found is a problem of its own (a warning:
+/// the path may be a typo, or the mail not there yet).
 pub(super) fn discover_path(
+    path: &Path,
+    format: Format,
+    opts: DiscoverOptions,
+    out: &mut Discovery,
+) -> anyhow::Result<()> {
+    let before = (out.folders.len(), out.problems.len(), out.unreadable.len());
+    discover_kind(path, format, opts, out)?;
+    let after = (out.folders.len(), out.problems.len(), out.unreadable.len());
+    if before == after && path.is_dir() {
+        out.problems.push(problem(
+            path.to_path_buf(),
+            "no mail found in this directory",
+        ));
+    }
+    Ok(())
+}
+
+/// [`discover_path`] by the kind `path` is (or `format` says).
+fn discover_kind(
     path: &Path,
     format: Format,
     opts: DiscoverOptions,
@@ -228,6 +249,17 @@ fn add_maildir(dir: &Path, folder: Vec<String>, out: &mut Discovery) -> anyhow::
             "not a Maildir message (not in cur/ or new/), not uploaded",
         )
     }));
+    // A FIFO, socket or device among the messages is not read (it would
+    // block or never end): named here, left out by the reader.
+    if let Ok(listing) = maildir::list_messages(dir) {
+        out.problems
+            .extend(listing.not_regular.into_iter().map(|path| {
+                problem(
+                    path,
+                    "not a regular file (a FIFO, socket or device), not read",
+                )
+            }));
+    }
     out.folders.push(SourceFolder {
         path: dir.to_path_buf(),
         kind: FolderKind::Maildir,

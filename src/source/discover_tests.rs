@@ -305,3 +305,33 @@ fn a_binary_file_is_no_message_and_a_split_zip_piece_is_named() {
         .unwrap();
     assert_eq!(msgs.count(), 1);
 }
+
+/// A FIFO among a Maildir's messages is named as not read (reading it
+/// would hang `scan`).
+#[test]
+fn a_fifo_in_a_maildir_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("mail");
+    maildir(&root);
+    crate::source::maildir::tests::make_fifo(&root.join("new/1700000000.fifo.host"));
+    let d = discover(&[root], Format::Auto).unwrap();
+    assert_eq!(names_of(&d.problems), ["1700000000.fifo.host"]);
+    assert!(d.problems[0].reason.contains("not a regular file"));
+}
+
+/// An empty directory as a source is no error, but says that it holds no mail.
+#[test]
+fn an_empty_directory_says_no_mail_was_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let d = discover(std::slice::from_ref(&empty), Format::Auto).unwrap();
+    assert!(d.folders.is_empty());
+    assert_eq!(d.problems.len(), 1);
+    assert_eq!(d.problems[0].origin.path, empty);
+    assert!(d.problems[0].reason.contains("no mail found"));
+    // An empty Maildir is a folder (its mailbox is made): no such warning.
+    maildir(&tmp.path().join("md"));
+    let d = discover(&[tmp.path().join("md")], Format::Auto).unwrap();
+    assert!(d.problems.is_empty(), "{:?}", d.problems);
+}

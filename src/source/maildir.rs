@@ -2,7 +2,11 @@
 //! sorts the file names by their leading timestamp then name, and reads each
 //! file only when the iterator reaches it. Flags come from the file name's
 //! info part (`:2,` and the lenient `!2,`/`;2,`), keyword letters from the
-//! `dovecot-keywords` file; headers are neither interpreted nor removed.
+//! `dovecot-keywords` file, Courier-IMAP's keywords from
+//! `courierimapkeywords/` (`courier_keywords.rs`); headers are neither
+//! interpreted nor removed. Only regular files are messages: a FIFO, socket
+//! or device in `cur/` or `new/` is left out (reading one would block or
+//! never end) and named by discovery.
 
 use std::fs;
 use std::io;
@@ -10,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use super::courier_keywords::CourierKeywords;
 use super::date::{self, DateCandidates};
 use super::headers::HeaderMode;
 use super::{ReadOptions, SourceError, build_message};
@@ -30,6 +35,7 @@ pub type KeywordSlots = Vec<Option<String>>;
 pub struct MaildirReader {
     entries: std::vec::IntoIter<MaildirEntry>,
     keywords: Option<KeywordSlots>,
+    courier: Option<CourierKeywords>,
     opts: ReadOptions,
     index: usize,
 }
@@ -37,8 +43,9 @@ pub struct MaildirReader {
 impl MaildirReader {
     pub fn open(dir: &Path, opts: &ReadOptions) -> io::Result<MaildirReader> {
         Ok(MaildirReader {
-            entries: list_messages(dir)?.into_iter(),
+            entries: list_messages(dir)?.messages.into_iter(),
             keywords: read_keywords(dir),
+            courier: CourierKeywords::read(dir)?,
             opts: opts.clone(),
             index: 0,
         })
@@ -50,7 +57,11 @@ impl MaildirReader {
             .and_then(|m| m.modified())
             .ok()
             .map(DateTime::<Utc>::from);
-        let (flags, warnings) = info_flags(&entry.name, entry.in_new, self.keywords.as_deref());
+        let (mut flags, mut warnings) =
+            info_flags(&entry.name, entry.in_new, self.keywords.as_deref());
+        for kw in self.courier.iter().flat_map(|c| c.of(&entry.name)) {
+            keyword_flag(kw, &mut flags, &mut warnings);
+        }
         let candidates = DateCandidates {
             file_name: date::file_name_timestamp(&entry.name),
             mtime,
@@ -86,10 +97,22 @@ impl Iterator for MaildirReader {
     }
 }
 
-/// The message files of `cur/` and `new/` (dot-files skipped), sorted by the
-/// leading number of the name, then the name. A missing `new/` is fine.
-pub fn list_messages(dir: &Path) -> io::Result<Vec<MaildirEntry>> {
+/// What `cur/` and `new/` hold.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The message files, in reading order.
+    pub messages: Vec<MaildirEntry>,
+    /// Files that are not regular files (FIFOs, sockets, devices, broken
+    /// links): not messages, not read.
+    pub not_regular: Vec<PathBuf>,
+}
+
+/// The message files of `cur/` and `new/` (dot-files and directories
+/// skipped, files that are not regular set apart), sorted by the leading
+/// number of the name, then the name. A missing `new/` is fine.
+pub fn list_messages(dir: &Path) -> io::Result<Listing> {
     let mut entries = Vec::new();
+    let mut not_regular = Vec::new();
     for (sub, in_new) in [("cur", false), ("new", true)] {
         let read = match fs::read_dir(dir.join(sub)) {
             Ok(r) => r,
@@ -99,7 +122,15 @@ pub fn list_messages(dir: &Path) -> io::Result<Vec<MaildirEntry>> {
         for item in read {
             let item = item?;
             let name = item.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || item.file_type()?.is_dir() {
+            let kind = item.file_type()?;
+            if name.starts_with('.') || kind.is_dir() {
+                continue;
+            }
+            // A link counts as what it points to.
+            let regular = kind.is_file()
+                || (kind.is_symlink() && fs::metadata(item.path()).is_ok_and(|m| m.is_file()));
+            if !regular {
+                not_regular.push(item.path());
                 continue;
             }
             entries.push(MaildirEntry {
@@ -110,7 +141,11 @@ pub fn list_messages(dir: &Path) -> io::Result<Vec<MaildirEntry>> {
         }
     }
     entries.sort_by_cached_key(|e| (leading_number(&e.name), e.name.clone()));
-    Ok(entries)
+    not_regular.sort();
+    Ok(Listing {
+        messages: entries,
+        not_regular,
+    })
 }
 
 fn leading_number(name: &str) -> u64 {
@@ -169,17 +204,21 @@ pub fn info_flags(
                     Some(None) => warnings.push(format!(
                         "keyword letter '{c}' is not in dovecot-keywords; not uploaded"
                     )),
-                    Some(Some(kw)) => match Flag::keyword(kw) {
-                        Some(f) => flags.push(f),
-                        None => warnings
-                            .push(format!("keyword {kw:?} is not an IMAP atom; not uploaded")),
-                    },
+                    Some(Some(kw)) => keyword_flag(kw, &mut flags, &mut warnings),
                 }
             }
             _ => {}
         }
     }
     (flags, warnings)
+}
+
+/// The keyword named `kw` as a flag, or a warning when it cannot be one.
+fn keyword_flag(kw: &str, flags: &mut Vec<Flag>, warnings: &mut Vec<String>) {
+    match Flag::keyword(kw) {
+        Some(f) => flags.push(f),
+        None => warnings.push(format!("keyword {kw:?} is not an IMAP atom; not uploaded")),
+    }
 }
 
 /// True for files beside cur/ and new/ that belong to the Maildir's
@@ -192,7 +231,7 @@ pub fn is_maildir_housekeeping(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn kw(s: &str) -> Flag {
@@ -279,6 +318,61 @@ mod tests {
         let d0 = msgs[0].date.unwrap();
         assert_eq!(d0.source, crate::message::DateSource::FileName);
         assert_eq!(d0.at.timestamp(), 1_600_000_000);
+    }
+
+    /// Courier-IMAP's `courierimapkeywords/:list` gives the messages their
+    /// keywords, as `dovecot-keywords` does.
+    #[test]
+    fn courier_keywords_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir(d.join("cur")).unwrap();
+        fs::write(d.join("cur/1700000000.a.host:2,S"), b"Subject: a\n\n").unwrap();
+        fs::write(d.join("cur/1700000001.b.host:2,"), b"Subject: b\n\n").unwrap();
+        fs::create_dir(d.join("courierimapkeywords")).unwrap();
+        fs::write(
+            d.join("courierimapkeywords/:list"),
+            "Work\nbad word\n$Label1\n\n1700000000.a.host:0 1\n1700000001.b.host:2\n",
+        )
+        .unwrap();
+        let msgs: Vec<Message> = MaildirReader::open(d, &ReadOptions::default())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(msgs[0].flags, vec![Flag::Seen, kw("Work")]);
+        assert!(
+            msgs[0].warnings.iter().any(|w| w.contains("\"bad word\"")),
+            "{:?}",
+            msgs[0].warnings
+        );
+        assert_eq!(msgs[1].flags, vec![kw("$Label1")]);
+    }
+
+    /// A FIFO at `path` (as `mkfifo` makes it).
+    pub(crate) fn make_fifo(path: &Path) {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+
+    /// A FIFO in `cur/` is set apart, not read (reading it would block).
+    #[test]
+    fn a_fifo_is_not_a_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir(d.join("cur")).unwrap();
+        fs::write(d.join("cur/1700000000.a.host:2,S"), b"Subject: a\n\n").unwrap();
+        let fifo = d.join("cur/1700000001.fifo.host:2,");
+        make_fifo(&fifo);
+        let listing = list_messages(d).unwrap();
+        assert_eq!(listing.not_regular, vec![fifo]);
+        let msgs: Vec<Message> = MaildirReader::open(d, &ReadOptions::default())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(msgs.len(), 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod apple;
 pub mod archive;
+mod courier_keywords;
 pub mod date;
 pub mod dateparse;
 pub mod discover;
@@ -18,7 +19,9 @@ pub mod headers;
 mod loose_file;
 pub mod maildir;
 pub mod mbox;
+mod overlap;
 pub mod pst;
+pub mod stable_file;
 pub mod takeout;
 
 use std::fmt;
@@ -155,6 +158,15 @@ pub struct SourceError {
     pub reason: String,
 }
 
+impl SourceError {
+    /// True when the file changed under its reader, which stopped there
+    /// (`mbox/watch.rs`): a stop of the whole file, wherever it happened,
+    /// not a fault of the message it names.
+    pub fn changed_while_read(&self) -> bool {
+        self.reason.starts_with(mbox::CHANGED)
+    }
+}
+
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.origin, self.reason)
@@ -183,7 +195,8 @@ pub struct DiscoverOptions {
 }
 
 /// Finds the source folders under `paths`. A path that does not exist or whose
-/// kind cannot be detected is an error naming the path.
+/// kind cannot be detected is an error naming the path. A folder that more
+/// than one path leads to is found once, with a warning (`overlap.rs`).
 pub fn discover(paths: &[PathBuf], format: Format) -> anyhow::Result<Discovery> {
     discover_with(paths, format, DiscoverOptions::default())
 }
@@ -204,7 +217,9 @@ pub fn discover_with(
         .collect();
     let groups = archive::group_parts(&archives);
     let mut done = vec![false; groups.len()];
+    let mut overlap = overlap::Overlap::default();
     for path in paths {
+        let from = overlap::Overlap::mark(&out);
         match groups.iter().position(|g| g.contains(path)) {
             Some(i) if !done[i] => {
                 done[i] = true;
@@ -213,6 +228,7 @@ pub fn discover_with(
             Some(_) => {}
             None => discover::discover_path(path, format, opts, &mut out)?,
         }
+        overlap.admit(path, &mut out, from);
     }
     Ok(out)
 }
@@ -255,7 +271,10 @@ impl SourceFolder {
 }
 
 /// Finishes a message read by a reader: reads (and for mbox removes) the
-/// header facts, chooses the internal date, and normalizes the flags.
+/// header facts, ends its last line with CRLF (as servers store it),
+/// chooses the internal date, and normalizes the flags. Every reader's
+/// message passes here: the bytes it leaves are those sent, fingerprinted,
+/// journaled and compared.
 pub(crate) fn build_message(
     origin: Origin,
     mut bytes: Vec<u8>,
@@ -267,6 +286,7 @@ pub(crate) fn build_message(
 ) -> Message {
     let takeout = matches!(mode, HeaderMode::Mbox { takeout: true, .. });
     let facts = headers::process_headers(&mut bytes, mode);
+    crate::message::end_with_crlf(&mut bytes);
     flags.extend(facts.flags);
     warnings.extend(facts.warnings);
     let mut skip = None;

@@ -69,6 +69,9 @@ pub(super) struct Feed {
     reader: Option<JoinHandle<()>>,
     /// The source index after the last item handed out.
     next: usize,
+    /// Set when the source stopped because its file changed under the
+    /// reader: the feed's end is not the folder's.
+    cut_short: bool,
 }
 
 struct Queue {
@@ -120,6 +123,13 @@ impl Feed {
         Feed::start(origin, part, from, limits, move || source.messages(&read))
     }
 
+    /// True when the feed ended at the folder's end; false when its file
+    /// changed under the reader and reading stopped there (the rest of
+    /// the folder was not read).
+    pub(super) fn read_to_end(&self) -> bool {
+        !self.cut_short
+    }
+
     /// The source index (from 0) of the next message this feed would
     /// hand out: the rest of the share starts there.
     pub(super) fn next_index(&self) -> usize {
@@ -162,7 +172,10 @@ impl Feed {
                     }
                 };
                 for (index, item) in messages.enumerate() {
-                    if index < from || !part_owns(part, index) {
+                    // A file that changed under this reader stops it: that
+                    // is told whichever share the message it stopped at is.
+                    let stop = matches!(&item, Err(e) if e.changed_while_read());
+                    if (index < from || !part_owns(part, index)) && !stop {
                         continue;
                     }
                     if let Ok(m) = &item {
@@ -177,6 +190,7 @@ impl Feed {
             queue,
             reader: Some(reader),
             next: from,
+            cut_short: false,
         };
         match opened.recv() {
             Ok(Ok(())) => Ok(feed),
@@ -196,6 +210,7 @@ impl Iterator for Feed {
             if let Some((item, size, index)) = st.items.pop_front() {
                 st.bytes -= size;
                 self.next = index + 1;
+                self.cut_short |= matches!(&item, Err(e) if e.changed_while_read());
                 q.changed.notify_all();
                 return Some(item);
             }

@@ -233,3 +233,33 @@ fn a_reader_that_fails_leaves_the_folder_marked_unread() {
         err.reason
     );
 }
+
+#[test]
+fn a_file_changed_under_the_reader_is_told_whichever_share_it_stopped_at() {
+    let changed = |index: usize| SourceError {
+        origin: origin(index),
+        reason: format!("{} (scripted)", crate::source::mbox::CHANGED),
+    };
+    let other = |index: usize| SourceError {
+        origin: origin(index),
+        reason: "a broken message".into(),
+    };
+    // Share 0 of 2 owns 0, 2, 4: the stop at 3 is told, the broken
+    // message at 1 is share 1's to tell.
+    let feed = Feed::start(origin(0), Some((0, 2)), 0, FeedLimits::DEFAULT, move || {
+        Ok(vec![
+            Ok(message(0, 5)),
+            Err(other(1)),
+            Ok(message(2, 5)),
+            Err(changed(3)),
+        ]
+        .into_iter())
+    })
+    .unwrap();
+    let mut feed = feed;
+    let got: Vec<Item> = feed.by_ref().collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got[0].is_ok() && got[1].is_ok());
+    assert!(got[2].as_ref().unwrap_err().changed_while_read());
+    assert!(!feed.read_to_end(), "the rest of the folder was not read");
+}

@@ -54,7 +54,9 @@ impl Uploader<'_> {
         if messages.next_index() == 0 && share.speaks_for_folder() {
             self.empty_folder(folder)?;
         }
-        self.shared.read_through.through(share);
+        if messages.read_to_end() {
+            self.shared.read_through.through(share);
+        }
         Ok(())
     }
 

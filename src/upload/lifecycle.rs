@@ -110,6 +110,7 @@ impl Item {
                 message_id: self.message_id.clone(),
                 text: None,
                 date: None,
+                wall_clock: None,
             },
         }
     }

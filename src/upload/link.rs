@@ -3,7 +3,8 @@
 //! the [`Connect`] that opens a new one when it breaks, immediately and
 //! then with growing pauses, `--retries` times in all; a refusal that is
 //! a throttle (Yahoo's penalty BYE) is a pause of the pace, not an
-//! attempt. The counters it reports sum over the sessions it had. What a
+//! attempt; the run's first session too ([`first_session`]: an earlier
+//! run's penalty is waited out). The counters it reports sum over the sessions it had. What a
 //! broken connection had in flight is not this module's concern: the
 //! batch lifecycle looks for it (`recovery.rs`).
 
@@ -158,5 +159,144 @@ impl<'a> Link<'a> {
         } else {
             format!("{why}; gave up after {retries} reconnection attempts (last: {last})")
         }))
+    }
+}
+
+/// Why the run's first session could not be opened ([`first_session`]).
+#[derive(Debug)]
+pub enum FirstRefusal {
+    /// The server's answer, for the caller to judge (a wrong password,
+    /// the provider's quota, a connection refused).
+    Refused(ImapError),
+    /// The server still refused as a throttle after the most the run
+    /// waits (`--max-throttle-wait`): `why` says how long it waited.
+    GaveUp { last: ImapError, why: String },
+    /// SIGINT/SIGTERM while waiting.
+    Interrupted,
+}
+
+/// The run's first session: a refusal that is a throttle (Yahoo's penalty
+/// BYE greeting after an earlier run's rate-limit BYE, a login answered
+/// `NO [UNAVAILABLE]`; `slowdown.rs` classifies) is waited out as a
+/// throttle in the middle of a run is — the suggested time, else the
+/// pace's backoff, `max_wait` in all — and `waiting` is told each pause
+/// and its reason; then the session is opened again. Any other refusal
+/// is returned at once.
+pub fn first_session<T>(
+    mut connect: impl FnMut() -> Result<T, ImapError>,
+    max_wait: Duration,
+    stop: &AtomicBool,
+    waiting: &dyn Fn(Duration, &str),
+) -> Result<T, FirstRefusal> {
+    let pace = Pace::new(None, max_wait);
+    loop {
+        let e = match connect() {
+            Ok(t) => return Ok(t),
+            Err(e) => e,
+        };
+        let Some(Slowdown::Throttled { wait, why }) = classify(&e) else {
+            return Err(FirstRefusal::Refused(e));
+        };
+        let wait = match pace.throttled(wait) {
+            Ok(wait) => wait,
+            Err(gave_up) => {
+                return Err(FirstRefusal::GaveUp {
+                    last: e,
+                    why: gave_up.0,
+                });
+            }
+        };
+        waiting(wait, &why);
+        let until = std::time::Instant::now() + wait;
+        while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+            if stop.load(Ordering::SeqCst) {
+                return Err(FirstRefusal::Interrupted);
+            }
+            std::thread::sleep(left.min(Duration::from_millis(100)));
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Err(FirstRefusal::Interrupted);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn penalty() -> ImapError {
+        ImapError::Bye {
+            text: "[UNAVAILABLE] Rate limit penalty, try again later.".into(),
+        }
+    }
+
+    /// Yahoo's penalty BYE greeting at the first connection is waited out
+    /// (each pause told with its reason), then the session opens.
+    #[test]
+    fn a_throttled_first_connection_is_waited_out() {
+        let tries = Cell::new(0);
+        let waits = Mutex::new(Vec::new());
+        let session = first_session(
+            || {
+                tries.set(tries.get() + 1);
+                if tries.get() < 3 {
+                    Err(penalty())
+                } else {
+                    Ok(7)
+                }
+            },
+            Duration::from_secs(60),
+            &AtomicBool::new(false),
+            &|wait, why| waits.lock().unwrap().push((wait, why.to_string())),
+        );
+        assert_eq!(session.unwrap(), 7);
+        assert_eq!(tries.get(), 3);
+        let waits = waits.into_inner().unwrap();
+        assert_eq!(waits.len(), 2);
+        assert!(
+            waits
+                .iter()
+                .all(|(_, why)| why.contains("Rate limit penalty"))
+        );
+    }
+
+    /// A wrong password is no throttle: returned at once, no pause; a
+    /// throttle past `--max-throttle-wait` gives up naming the wait.
+    #[test]
+    fn other_refusals_and_a_throttle_past_the_most_wait_are_returned() {
+        let tries = Cell::new(0);
+        let wrong = first_session(
+            || -> Result<(), _> {
+                tries.set(tries.get() + 1);
+                Err(ImapError::Auth(
+                    "[AUTHENTICATIONFAILED] Authentication failed.".into(),
+                ))
+            },
+            Duration::from_secs(60),
+            &AtomicBool::new(false),
+            &|_, _| panic!("no pause for a wrong password"),
+        );
+        assert!(matches!(
+            wrong,
+            Err(FirstRefusal::Refused(ImapError::Auth(_)))
+        ));
+        assert_eq!(tries.get(), 1);
+
+        let gave_up = first_session(
+            || -> Result<(), _> { Err(penalty()) },
+            Duration::ZERO,
+            &AtomicBool::new(false),
+            &|_, _| {},
+        );
+        match gave_up {
+            Err(FirstRefusal::GaveUp { last, why }) => {
+                assert!(matches!(last, ImapError::Bye { .. }));
+                assert!(why.contains("waiting"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -86,6 +86,7 @@ mod window;
 pub use budget::{BudgetFigures, spent_before_start};
 pub use dry_run::{Looked, OpenBatches, Presences, look_up};
 pub use jobs::source_bytes;
+pub use link::{FirstRefusal, first_session};
 pub use mode::UploadMode;
 pub use run::{quota_refusal, refused_by_quota, upload, upload_to};
 pub use server::MailServer;

@@ -42,6 +42,10 @@ pub struct Wanted {
     pub message_id: Option<String>,
     pub text: Option<Fingerprint>,
     pub date: Option<i64>,
+    /// The internal date's wall-clock time read as UTC (seconds): where
+    /// GNU imap4d keeps an APPEND date whose zone it drops
+    /// (`11:51 -0600` is stored as `11:51 +0000`).
+    pub wall_clock: Option<i64>,
 }
 
 impl Wanted {
@@ -52,6 +56,7 @@ impl Wanted {
             message_id: message_id(bytes),
             text: Some(Fingerprint::of_text(bytes)),
             date: None,
+            wall_clock: None,
         }
     }
 
@@ -63,13 +68,15 @@ impl Wanted {
             message_id: m.message_id().map(str::to_owned),
             text: Some(Fingerprint::of_text(&m.bytes)),
             date: m.date.map(|d| d.at.timestamp()),
+            wall_clock: m.date.map(|d| d.at.naive_local().and_utc().timestamp()),
         }
     }
 
     /// True when `s` may be this message stored with its header rewritten
     /// (servers like GNU imap4d add header fields on store): another size
     /// and the same Message-ID, or without Message-ID (neither has one) the
-    /// same internal date. Only its text's fingerprint can then tell (the
+    /// same internal date (or its wall-clock time at +0000: imap4d drops
+    /// the zone of an APPEND date). Only its text's fingerprint can then tell (the
     /// Message-ID alone is no proof: a mailing-list message received twice,
     /// directly and via the list, shares it with another body).
     fn may_be_rewritten(&self, s: &Summary) -> bool {
@@ -80,7 +87,8 @@ impl Wanted {
         match (&self.message_id, &s.message_id) {
             (Some(a), Some(b)) => a == b,
             (None, None) => {
-                self.date.is_some() && self.date == s.internal_date.map(|d| d.timestamp())
+                let stored = s.internal_date.map(|d| d.timestamp());
+                stored.is_some() && (stored == self.date || stored == self.wall_clock)
             }
             _ => false,
         }
@@ -271,11 +279,12 @@ pub fn match_summaries(
 /// did not cover every candidate (no verdict).
 ///
 /// Without Message-ID the proof is weaker: the same internal date to the
-/// second and the same text. It is accepted (sending such messages again
+/// second (or imap4d's reading of it: its wall-clock time at +0000) and
+/// the same text. It is accepted (sending such messages again
 /// on every rerun would double them for certain); a message is lost only
 /// if the mailbox already held another one without Message-ID, of the same
 /// second and text, that no other source message claims. Bounded: only
-/// server messages of that very date are candidates.
+/// server messages of that very date (or wall-clock time) are candidates.
 pub fn match_rewritten(
     wanted: &[Wanted],
     summaries: &[Summary],
@@ -566,6 +575,12 @@ pub(crate) mod tests {
         w.date = Some(100);
         assert!(w.may_be_rewritten(&s(99, 100, None)));
         assert!(!w.may_be_rewritten(&s(99, 101, None)), "another date");
+        // 100 at -0600 (wall clock 100 - 6 h), stored by imap4d as that
+        // wall-clock time at +0000.
+        w.wall_clock = Some(100 - 6 * 3600);
+        assert!(w.may_be_rewritten(&s(99, 100 - 6 * 3600, None)));
+        assert!(w.may_be_rewritten(&s(99, 100, None)));
+        assert!(!w.may_be_rewritten(&s(99, 100 - 5 * 3600, None)));
         assert!(
             !w.may_be_rewritten(&s(99, 100, Some("<a>"))),
             "a Message-ID"

@@ -30,14 +30,14 @@ impl Uploader<'_> {
         fp: &Fingerprint,
     ) -> Result<Claim, Stop> {
         let shared = self.shared;
+        let wanted = [Wanted::of_message(msg, *fp)];
         let summaries = match lock(&shared.on_server).get(mailbox) {
-            Some(c) => c.index.unclaimed_alike(key),
+            Some(c) => c.index.unclaimed_alike(key, wanted[0].wall_clock),
             None => return Ok(Claim::Absent),
         };
         if summaries.is_empty() {
             return Ok(Claim::Absent);
         }
-        let wanted = [Wanted::of_message(msg, *fp)];
         let mut found = [None];
         let mut stop = None;
         let matched = match_rewritten(&wanted, &summaries, &mut found, |uids| {

@@ -245,15 +245,20 @@ impl ServerIndex {
     }
 
     /// The unclaimed server messages with the Message-ID of `key` (without
-    /// one: its internal date), whatever their size: the candidates of
+    /// one: its internal date, or that date's `wall_clock` time at +0000,
+    /// as imap4d stores it), whatever their size: the candidates of
     /// [`match_rewritten`](super::resolve::match_rewritten) (none for a key without either).
-    pub fn unclaimed_alike(&self, key: &ServerKey) -> Vec<Summary> {
-        if matches!(key, ServerKey::Bare(_, None)) {
-            return Vec::new();
+    pub fn unclaimed_alike(&self, key: &ServerKey, wall_clock: Option<i64>) -> Vec<Summary> {
+        let mut keys = vec![key.sizeless()];
+        match key {
+            ServerKey::Bare(_, None) => return Vec::new(),
+            ServerKey::Bare(_, date) if wall_clock.is_some() && wall_clock != *date => {
+                keys.push(ServerKey::Bare(0, wall_clock));
+            }
+            _ => {}
         }
-        self.alike
-            .get(&key.sizeless())
-            .into_iter()
+        keys.iter()
+            .filter_map(|k| self.alike.get(k))
             .flatten()
             .filter(|s| self.sizes.contains_key(&s.uid))
             .cloned()

@@ -398,6 +398,19 @@ fn interrupted_and_killed_batches_resume_every_account() {
     }
 }
 
+/// `batch LIST --check` without the accounts' password variables: exit 2
+/// and its stderr.
+fn check_without_variables(org: &Org) -> String {
+    let mut c = crate::util::MailhaulCommand::new();
+    let out = c
+        .arg("batch")
+        .arg(org.list())
+        .arg("--check")
+        .env("XDG_STATE_HOME", org.state_home())
+        .assert_exit_code(2);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn mistakes_in_the_list_are_found_before_anything_is_sent() {
     let org = Org::new(3, 2);
@@ -418,7 +431,7 @@ fn mistakes_in_the_list_are_found_before_anything_is_sent() {
     let out = org.batch(&[]).assert_exit_code(2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("line 1: unknown column \"pasword_command\""),
+        err.contains("accounts.csv:1: unknown column \"pasword_command\""),
         "{err}"
     );
 
@@ -428,18 +441,11 @@ fn mistakes_in_the_list_are_found_before_anything_is_sent() {
     std::fs::write(org.list(), lines.join("\n")).unwrap();
     let out = org.batch(&[]).assert_exit_code(2);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 3: server"), "{err}");
-    let mut c = crate::util::MailhaulCommand::new();
+    assert!(err.contains("accounts.csv:3: server"), "{err}");
     std::fs::write(org.list(), &good).unwrap();
-    let out = c
-        .arg("batch")
-        .arg(org.list())
-        .arg("--check")
-        .env("XDG_STATE_HOME", org.state_home())
-        .assert_exit_code(2);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = check_without_variables(&org);
     assert!(
-        err.contains("line 2: password_env PW_u00 is not set"),
+        err.contains("accounts.csv:2: password_env PW_u00 is not set"),
         "{err}"
     );
     // An upload option that belongs to a row.
@@ -452,6 +458,50 @@ fn mistakes_in_the_list_are_found_before_anything_is_sent() {
         0,
         "something was sent"
     );
+}
+
+/// A list saved by Excel ("CSV UTF-8": a byte order mark first, CRLF) is
+/// read; `--check` names every row's mistakes with `FILE:LINE`, not only
+/// the first; a row's failing password_command is named by its column.
+#[test]
+fn an_excel_list_with_mistakes_in_several_rows_names_each() {
+    let org = Org::new(3, 1);
+    let port = org.dovecot.tls_port();
+    org.write_list(|_| port);
+    let good = std::fs::read_to_string(org.list()).unwrap();
+    let excel = |text: &str| format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    // Line 2: its variable unset (the command sets none); line 4: a bad server.
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    lines[3] = lines[3].replace("imaps://", "https://");
+    std::fs::write(org.list(), excel(&(lines.join("\n") + "\n"))).unwrap();
+    let err = check_without_variables(&org);
+    assert!(!err.contains("unknown column"), "{err}");
+    assert!(
+        err.contains("accounts.csv:2: password_env PW_u00 is not set"),
+        "{err}"
+    );
+    assert!(err.contains("accounts.csv:4: server"), "{err}");
+
+    // Line 3's password_command fails: said in the list's terms.
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    let at = lines[2].find(",,cat ").unwrap();
+    lines[2] = format!("{},,false", &lines[2][..at]);
+    std::fs::write(org.list(), excel(&(lines.join("\n") + "\n"))).unwrap();
+    let out = org.batch(&["--json"]).run();
+    let report = json_report(&out.stdout);
+    let failed = report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["line"] == 3)
+        .unwrap_or_else(|| panic!("{report:#}"));
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("the password_command column's command failed"),
+        "{report:#}"
+    );
+    assert_eq!(failed["exit_code"], 3, "{report:#}");
+    org.assert_exactly_once(0, "the other accounts ran");
 }
 
 #[test]

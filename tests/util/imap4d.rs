@@ -137,6 +137,10 @@ impl Imap4d {
     pub fn password(&self) -> &str {
         &self.password
     }
+    /// The user's home, where its mailboxes are mbox files.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home/user")
+    }
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("imap4d.log")
     }

@@ -267,6 +267,14 @@ impl ProviderProxy {
         self.account.lock().unwrap().counters.clone()
     }
 
+    /// Yahoo's penalty starts now, as after a rate-limit BYE (an earlier
+    /// run killed right after it): new connections are refused with the
+    /// penalty's BYE greeting for [`Limits::penalty`].
+    pub fn penalize(&self) {
+        let mut a = self.account.lock().unwrap();
+        a.until = Some(Instant::now() + a.limits.penalty);
+    }
+
     /// The provider's day ends: the byte budget, the lock, the windows and
     /// penalties start afresh (counters are kept).
     pub fn reset(&self) {

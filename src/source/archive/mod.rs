@@ -28,14 +28,14 @@ mod tgz;
 mod zip;
 
 use std::io::{self, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 pub use self::listing::discover_archives;
 pub use self::parts::{SPLIT_ZIP, group_parts, is_archive_name, is_split_zip_part};
 use super::ReadOptions;
-use super::mbox::MboxReader;
+use super::mbox::{MboxReader, Watch};
 
 /// How one part is packed, told by its magic bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,12 +110,17 @@ impl ArchivedMbox {
                 current: Some(current),
             },
         );
-        Ok(MboxReader::from_stream(
-            Box::new(reader),
-            &self.display_path(),
-            self.mtime,
-            opts,
-        ))
+        let mut parts: Vec<&Path> = Vec::new();
+        for piece in &self.pieces {
+            if !parts.contains(&piece.part.as_path()) {
+                parts.push(&piece.part);
+            }
+        }
+        let watch = Watch::archive(&parts)?;
+        Ok(
+            MboxReader::from_stream(Box::new(reader), &self.display_path(), self.mtime, opts)
+                .watched(watch),
+        )
     }
 }
 

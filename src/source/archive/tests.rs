@@ -373,3 +373,21 @@ fn archives_in_a_tree_and_forced_format() {
         "{e:#}"
     );
 }
+
+#[test]
+fn an_archive_modified_while_its_mbox_is_read_stops_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("takeout-001.zip");
+    let zip_files = files(&takeout_mbox());
+    write_zip(&path, &zip_files, ::zip::CompressionMethod::Deflated);
+    let d = discover(std::slice::from_ref(&path), Format::Auto).unwrap();
+    let mut messages = only_archive(&d).messages(&ReadOptions::default()).unwrap();
+    assert!(messages.next().unwrap().is_ok());
+    // Downloaded again over the same name while it is read.
+    write_zip(&path, &zip_files, ::zip::CompressionMethod::Stored);
+    crate::source::stable_file::changes::touch_later(&path);
+    let err = messages.next().unwrap().unwrap_err();
+    assert!(err.changed_while_read(), "{err}");
+    assert!(err.reason.contains("takeout-001.zip"), "{err}");
+    assert!(messages.next().is_none());
+}

@@ -1,14 +1,16 @@
 //! mbox reading: [`MboxSplitter`] (in `splitter`) cuts a byte stream into
 //! messages; [`MboxReader`] opens a file (plain, or gzip-compressed `.gz`
 //! read as a stream) and turns each cut into a [`Message`] with flags, a date
-//! and, for Gmail Takeout files, per-message target folders.
+//! and, for Gmail Takeout files, per-message target folders, handing out
+//! only what the file still holds when it changes under the reader
+//! ([`Watch`], in `watch`).
 
 mod mime;
 mod splitter;
 mod variant;
+mod watch;
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -17,6 +19,7 @@ pub(crate) use self::mime::boundary_param;
 pub use self::splitter::{MboxSplitter, RawMboxMessage};
 use self::splitter::{is_blank, trim_eol};
 pub use self::variant::MboxVariant;
+pub(crate) use self::watch::{CHANGED, Watch};
 use super::date::{self, DateCandidates};
 use super::headers::HeaderMode;
 use super::{ReadOptions, SourceError, build_message};
@@ -29,6 +32,11 @@ pub struct MboxReader {
     opts: ReadOptions,
     mtime: Option<DateTime<Utc>>,
     index: usize,
+    /// What is read, watched for changes under the reader: the file, or
+    /// the parts of the archive the stream comes out of.
+    watch: Option<Watch>,
+    /// Set once the file changed under the reader: nothing more is read.
+    stopped: bool,
 }
 
 /// True when `path` names a gzip-compressed file (`.gz`).
@@ -37,25 +45,13 @@ pub fn is_gzip(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
-/// Opens `path` as a buffered stream, decompressing `.gz` files on the fly.
-pub fn open_stream(path: &Path) -> io::Result<(Box<dyn BufRead>, File)> {
-    let file = File::open(path)?;
-    let reader: Box<dyn BufRead> = if is_gzip(path) {
-        Box::new(BufReader::with_capacity(
-            256 * 1024,
-            flate2::read::MultiGzDecoder::new(file.try_clone()?),
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(256 * 1024, file.try_clone()?))
-    };
-    Ok((reader, file))
-}
-
 impl MboxReader {
+    /// Opens the file and reads it up to its length at open, stopping
+    /// with an error if it is rewritten meanwhile (`watch.rs`).
     pub fn open(path: &Path, opts: &ReadOptions) -> io::Result<MboxReader> {
-        let (reader, file) = open_stream(path)?;
-        let mtime = file.metadata()?.modified().ok().map(DateTime::<Utc>::from);
-        Ok(MboxReader::from_stream(reader, path, mtime, opts))
+        let (watch, reader) = Watch::open(path, opts.mbox_variant)?;
+        let mtime = watch.mtime_at_open();
+        Ok(MboxReader::from_stream(reader, path, mtime, opts).watched(watch))
     }
 
     /// Reads an already opened (decompressed) stream; `path` and `mtime`
@@ -72,6 +68,28 @@ impl MboxReader {
             opts: opts.clone(),
             mtime,
             index: 0,
+            watch: None,
+            stopped: false,
+        }
+    }
+
+    /// Watches what the stream is read from (the file, an archive's
+    /// parts), which [`MboxReader::from_stream`] does not.
+    pub(crate) fn watched(mut self, watch: Watch) -> MboxReader {
+        self.watch = Some(watch);
+        self
+    }
+
+    /// The error that stops the file at the message starting at `offset`.
+    fn stop(&mut self, offset: u64, reason: String) -> SourceError {
+        self.stopped = true;
+        SourceError {
+            origin: Origin {
+                path: self.path.clone(),
+                index: self.index,
+                offset: Some(offset),
+            },
+            reason,
         }
     }
 
@@ -110,18 +128,32 @@ impl Iterator for MboxReader {
     type Item = Result<Message, SourceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.stopped {
+            return None;
+        }
         let raw = self.splitter.next()?;
         self.index += 1;
+        let last = self.splitter.at_end();
         Some(match raw {
-            Ok(raw) => Ok(self.build(raw)),
-            Err(e) => Err(SourceError {
-                origin: Origin {
-                    path: self.path.clone(),
-                    index: self.index,
-                    offset: Some(self.splitter.offset()),
-                },
-                reason: e.to_string(),
-            }),
+            Ok(raw) => match self.watch.as_ref().map(|w| w.trust(&raw, last)) {
+                Some(Err(changed)) => Err(self.stop(raw.offset, changed)),
+                Some(Ok(note)) => {
+                    let mut message = self.build(raw);
+                    message.warnings.extend(note);
+                    Ok(message)
+                }
+                None => Ok(self.build(raw)),
+            },
+            Err(e) => {
+                // A file rewritten under the reader may read as garbage:
+                // the change is the reason, not what it left.
+                let reason = match self.watch.as_ref().and_then(Watch::changed) {
+                    Some(changed) => changed,
+                    None => e.to_string(),
+                };
+                let offset = self.splitter.offset();
+                Err(self.stop(offset, reason))
+            }
         })
     }
 }
@@ -143,7 +175,7 @@ pub fn has_header(msg: &[u8], name: &[u8]) -> bool {
 /// True when the file is empty or, after blank lines, starts with a From_
 /// line (gzip files are looked at decompressed).
 pub fn looks_like_mbox(path: &Path) -> io::Result<bool> {
-    let (reader, _) = open_stream(path)?;
+    let (_, reader) = Watch::open(path, MboxVariant::Auto)?;
     let mut reader = reader.take(64 * 1024);
     let mut line = Vec::new();
     loop {

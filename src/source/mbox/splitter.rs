@@ -27,6 +27,9 @@ const MAX_CONTENT_LENGTH: u64 = 1 << 30;
 pub struct RawMboxMessage {
     /// Byte offset of the From_ line in the (decompressed) stream.
     pub offset: u64,
+    /// Where the message's bytes end in the stream: the next From_ line,
+    /// or the end (the range `offset..end` splits into this message alone).
+    pub end: u64,
     /// The From_ line, with its line end.
     pub from_line: Vec<u8>,
     /// The message bytes: CRLF line ends, quoting undone.
@@ -220,6 +223,7 @@ impl<R: BufRead> MboxSplitter<R> {
                     Ok(()) => {
                         return Ok(Some(RawMboxMessage {
                             offset,
+                            end: self.end_of_message(),
                             from_line,
                             bytes,
                             warnings,
@@ -237,10 +241,22 @@ impl<R: BufRead> MboxSplitter<R> {
         }
         Ok(Some(RawMboxMessage {
             offset,
+            end: self.end_of_message(),
             from_line,
             bytes,
             warnings,
         }))
+    }
+
+    /// Where the message just cut ends: at the next separator, or at the
+    /// end of the stream.
+    fn end_of_message(&self) -> u64 {
+        self.next_from.as_ref().map_or(self.offset(), |(at, _)| *at)
+    }
+
+    /// True once the message just cut was the stream's last.
+    pub fn at_end(&self) -> bool {
+        self.started && self.next_from.is_none()
     }
 
     /// Tries to take the body as `n` bytes: consistent when they are followed

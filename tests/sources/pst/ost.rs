@@ -292,3 +292,32 @@ fn ost_2013_scan_lists_its_folders() {
         .sum();
     assert_eq!(total, OST_2013_MAIL.len() as u64, "{scan:#}");
 }
+
+/// A rerun without the journal finds every mail item of an Outlook 2013+
+/// OST on the server and sends nothing again: INBOX holds its 7 messages
+/// once. ("Get started with OneDrive" folds its DKIM-Signature's `h=` list
+/// onto a line starting ` Message-ID:`, once read as its Message-ID: its
+/// key never matched the server's, and each rerun sent it again.)
+#[test]
+fn ost_2013_rerun_without_journal_sends_nothing_again() {
+    let ost = pst_extractor_file("pstextractortest@outlook.com.ost");
+    let dovecot = Dovecot::start().unwrap();
+    let upload = || {
+        let out = MailhaulCommand::upload(&dovecot, &[&ost])
+            .args(["--no-journal", "--json"])
+            .assert_success();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = upload();
+    assert_eq!(first["totals"]["uploaded"], 8, "{}", first["totals"]);
+    let again = upload();
+    assert_eq!(again["totals"]["uploaded"], 0, "{}", again["totals"]);
+    assert_eq!(again["totals"]["already_present"], 8, "{}", again["totals"]);
+    let held = dovecot.reader().unwrap().fetch_all("INBOX").unwrap();
+    assert_eq!(held.len(), 7);
+    let dry = MailhaulCommand::upload(&dovecot, &[&ost])
+        .args(["--no-journal", "--dry-run"])
+        .assert_success();
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert!(said.contains("would send 0 messages"), "{said}");
+}
