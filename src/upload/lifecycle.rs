@@ -306,6 +306,15 @@ impl Unit {
         self.fates = fates.into_iter().map(Some).collect();
     }
 
+    /// How many of its messages were answered as landed (before looking).
+    pub fn answered_landed(&self) -> usize {
+        let landed = self
+            .fates
+            .iter()
+            .filter(|f| matches!(f, Some(Fate::Landed(_))));
+        landed.count()
+    }
+
     /// Why the first lost message was lost (for messages and warnings).
     pub fn lost_reason(&self) -> Option<&str> {
         self.fates.iter().find_map(|f| match f {

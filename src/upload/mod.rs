@@ -56,6 +56,8 @@ mod lifecycle_tests;
 mod link;
 mod mode;
 mod pace;
+#[cfg(test)]
+mod pace_tests;
 mod read_through;
 mod recovery;
 pub mod resolve;

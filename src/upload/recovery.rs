@@ -44,7 +44,27 @@ impl<'a> Uploader<'a> {
     /// `units` (oldest first), some of whose messages' answers were lost:
     /// reconnect if need be, look, settle them all, send again what is
     /// missing.
-    pub(super) fn recover(&mut self, mut units: Vec<Unit>) -> Result<(), Stop> {
+    pub(super) fn recover(&mut self, units: Vec<Unit>) -> Result<(), Stop> {
+        self.recover_written(units, None)
+    }
+
+    /// [`Uploader::recover`] for units the window wrote, the first of them
+    /// at `written`: a throttle among them (or the break one caused) is
+    /// the pace's event of that time (`pace.rs`); of an unknown time, it
+    /// only pauses.
+    pub(super) fn recover_written(
+        &mut self,
+        mut units: Vec<Unit>,
+        written: Option<std::time::Instant>,
+    ) -> Result<(), Stop> {
+        let throttled_now = |pace: &super::pace::Pace, wait| match written {
+            Some(w) => pace.throttled_since(w, wait),
+            None => pace.throttled(wait),
+        };
+        // What was answered before the break counts for the pace's measure
+        // before the throttle that broke it (the rest once looked for).
+        let answered: Vec<usize> = units.iter().map(Unit::answered_landed).collect();
+        self.shared.pace.landed(answered.iter().sum(), written);
         let why = units
             .iter()
             .find_map(|u| u.lost_reason().map(str::to_string))
@@ -63,7 +83,7 @@ impl<'a> Uploader<'a> {
                 stop = Some(Stop::Quota(q));
             }
             Some(Slowdown::Throttled { wait, .. }) => {
-                throttled = self.shared.pace.throttled(wait).is_ok();
+                throttled = throttled_now(&self.shared.pace, wait).is_ok();
             }
             _ => {}
         }
@@ -114,17 +134,16 @@ impl<'a> Uploader<'a> {
         }
         let mut again = Vec::new();
         let mut overquota = None;
-        for u in units {
+        for (u, early) in units.into_iter().zip(answered) {
             let s = self.settle(u)?;
-            self.shared.pace.landed(s.landed);
+            self.shared
+                .pace
+                .landed(s.landed.saturating_sub(early), written);
             // A throttle refusal among them is the same event as the
             // throttle that broke the connection: one pause, not two.
             if s.throttle.is_some() && !throttled {
-                throttled = self
-                    .shared
-                    .pace
-                    .throttled(s.throttle.as_ref().and_then(|t| t.1))
-                    .is_ok();
+                let wait = s.throttle.as_ref().and_then(|t| t.1);
+                throttled = throttled_now(&self.shared.pace, wait).is_ok();
             }
             if let Some(why) = &s.overquota {
                 overquota.get_or_insert(why.clone());

@@ -19,6 +19,7 @@
 //! a mailbox met with nothing of it in flight costs a STATUS.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use crate::imap::{AppendItem, ImapError};
 use crate::journal::Before;
@@ -66,6 +67,9 @@ impl WindowLimits {
 pub(super) struct InFlight {
     unit: Unit,
     bytes: u64,
+    /// When its first command was written (a throttle answer to it
+    /// belongs to the pace's event of that time, `pace.rs`).
+    written: Instant,
     /// Tags of its commands with the messages each carries (start..end);
     /// an `Err` when the command could not be written.
     commands: Vec<(Result<String, ImapError>, usize, usize)>,
@@ -126,7 +130,7 @@ impl Uploader<'_> {
         if let (UploadMode::Serial(_), Some(cap)) = (self.mode, self.shared.pace.unit_cap())
             && items.len() > cap
         {
-            // A rate is being learned: units of one second's worth, so that
+            // A rate is being learned: units of a quarter second's worth, so that
             // a throttle is heard before much more is written.
             let mut items = items;
             while !items.is_empty() {
@@ -181,6 +185,7 @@ impl Uploader<'_> {
             UploadMode::Serial(_) => (0..unit.items.len()).map(|i| (i, i + 1)).collect(),
         };
         let mut commands = Vec::with_capacity(units.len());
+        let mut written = None;
         let mut stopped = None;
         for (start, end) in units {
             if !multi {
@@ -200,6 +205,7 @@ impl Uploader<'_> {
                 .filter_map(Item::message)
                 .map(append_item)
                 .collect();
+            written.get_or_insert_with(Instant::now);
             commands.push((
                 self.session.server().append_start(mailbox, &items),
                 start,
@@ -211,6 +217,7 @@ impl Uploader<'_> {
         self.window.batches.push_back(InFlight {
             unit,
             bytes,
+            written: written.unwrap_or_else(Instant::now),
             commands,
         });
         stopped.map_or(Ok(()), Err)
@@ -338,6 +345,7 @@ impl Uploader<'_> {
         let fates = self.answers(&mut b);
         b.unit.answered(fates);
         if b.unit.stage() == Stage::Lost {
+            let written = b.written;
             let mut lost = vec![b.unit];
             while let Some(mut b) = self.window.pop() {
                 let fates = self.answers(&mut b);
@@ -347,7 +355,7 @@ impl Uploader<'_> {
             for u in &lost {
                 self.window.next_before.remove(&u.mailbox);
             }
-            return self.recover(lost);
+            return self.recover_written(lost, Some(written));
         }
         // RFC 4315: what is appended after this answer gets a higher UID.
         let next = b.unit.last_uid().and_then(|(v, max)| {
@@ -365,9 +373,10 @@ impl Uploader<'_> {
         if let Some(why) = settled.overquota {
             return Err(Stop::OverQuota(why));
         }
-        self.shared.pace.landed(settled.landed);
+        self.shared.pace.landed(settled.landed, Some(b.written));
         if let Some((why, wait)) = settled.throttle {
             return self.after_throttle(
+                b.written,
                 &settled.mailbox,
                 settled.resend,
                 settled.round,
@@ -382,15 +391,16 @@ impl Uploader<'_> {
     /// pause out, and they are sent again (the same round: a throttle is
     /// no lost connection). When the run gives up waiting they are
     /// reported as not sent.
-    pub(super) fn after_throttle(
+    fn after_throttle(
         &mut self,
+        written: Instant,
         mailbox: &str,
         items: Vec<Item>,
         round: u32,
         why: &str,
-        wait: Option<std::time::Duration>,
+        wait: Option<Duration>,
     ) -> Result<(), Stop> {
-        match self.shared.pace.throttled(wait) {
+        match self.shared.pace.throttled_since(written, wait) {
             Ok(_) => {
                 self.wait_out(why)?;
                 self.submit_items(mailbox, items, round)
@@ -425,15 +435,15 @@ impl Uploader<'_> {
     }
 
     /// Sleeps `d`, looking at the stop flag (SIGINT) ten times a second.
-    pub(super) fn sleep(&self, d: std::time::Duration) -> Result<(), Stop> {
-        let until = std::time::Instant::now() + d;
+    pub(super) fn sleep(&self, d: Duration) -> Result<(), Stop> {
+        let until = Instant::now() + d;
         loop {
             self.check_stop()?;
-            let left = until.saturating_duration_since(std::time::Instant::now());
+            let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Ok(());
             }
-            std::thread::sleep(left.min(std::time::Duration::from_millis(100)));
+            std::thread::sleep(left.min(Duration::from_millis(100)));
         }
     }
 }

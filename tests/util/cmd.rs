@@ -31,11 +31,17 @@ impl MailhaulCommand {
     /// `mailhaul` with a clean environment: `MAILHAUL_*` removed, HOME set to
     /// a new temp dir (also the working directory).
     pub fn new() -> Self {
+        Self::of(Path::new(env!("CARGO_BIN_EXE_mailhaul")))
+    }
+
+    /// [`MailhaulCommand::new`] running the binary at `program` (another
+    /// build, for a benchmark's "before" figures).
+    pub fn of(program: &Path) -> Self {
         let home = tempfile::Builder::new()
             .prefix("mailhaul-home-")
             .tempdir()
             .expect("creating HOME temp dir");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailhaul"));
+        let mut cmd = Command::new(program);
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("MAILHAUL_") {
                 cmd.env_remove(key);
