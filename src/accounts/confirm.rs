@@ -3,7 +3,7 @@
 //! before such an account is skipped, one session asks the server about
 //! every mailbox the journal holds messages for — STATUS (MESSAGES UIDNEXT
 //! UIDVALIDITY) and the upload's own spot check of a few journaled UIDs by
-//! size ([`crate::upload::spots`], [`crate::upload::spot_fault`]: one rule
+//! size (`upload::spots`, `upload::spot_fault`: one rule
 //! for both). The account is skipped only when every mailbox holds:
 //!
 //! - it is there (STATUS answered);

@@ -3,7 +3,7 @@
 //! read as a stream) and turns each cut into a [`Message`] with flags, a date
 //! and, for Gmail Takeout files, per-message target folders, handing out
 //! only what the file still holds when it changes under the reader
-//! ([`Watch`], in `watch`).
+//! (`Watch`, in `watch.rs`).
 
 mod mime;
 mod splitter;
