@@ -109,6 +109,10 @@ pub(super) struct PaceState {
     pub waited: Duration,
     /// Soft throttles that cut the rate (nothing refused, no pause).
     pub soft: u32,
+    /// Every throttling answer, and every soft one, whether or not it
+    /// began an event of its own (for the summary).
+    answers: u32,
+    soft_answers: u32,
     max_wait: Duration,
     /// The provider's quota stopped the run.
     quota: Option<String>,
@@ -134,6 +138,8 @@ impl PaceState {
                 false => (FIRST_BACKOFF, MAX_BACKOFF),
             },
             throttles: 0,
+            answers: 0,
+            soft_answers: 0,
             logged: 0,
             waited: Duration::ZERO,
             soft: 0,
@@ -230,6 +236,7 @@ impl PaceState {
         suggested: Option<Duration>,
         jitter: f64,
     ) -> Result<Duration, GaveUp> {
+        self.answers = self.answers.saturating_add(1);
         let same_event = match (sent_at, self.last_cut) {
             (Some(sent), Some(cut)) => sent < cut.max(self.resume_at),
             (Some(_), None) => false,
@@ -340,6 +347,7 @@ impl PaceState {
     /// without a pause, a backoff or a resend. Returns the new rate when
     /// it was cut.
     pub fn soft_throttled(&mut self, now: Duration) -> Option<f64> {
+        self.soft_answers = self.soft_answers.saturating_add(1);
         if self
             .last_cut
             .is_some_and(|t| now.saturating_sub(t) < Duration::from_secs(1))
@@ -354,6 +362,35 @@ impl PaceState {
         }
         self.soft += 1;
         Some(cut)
+    }
+
+    /// The summary line: throttling answers, pauses, time waited, the
+    /// rate reached; `None` when the server never throttled.
+    pub fn summary(&self) -> Option<String> {
+        let s = self;
+        let rate = s
+            .rate()
+            .map_or("no limit".to_string(), |r| format!("{r:.1} messages/s"));
+        let times = |n: u32| crate::report::plural(n.into(), "time", "times");
+        let soft = match s.soft_answers.max(s.soft) {
+            0 => String::new(),
+            n => format!(
+                "asked to slow down {} (OK [THROTTLED], the messages stored) and ",
+                times(n)
+            ),
+        };
+        match (s.throttles, s.soft) {
+            (0, 0) => None,
+            (0, _) => Some(format!(
+                "the server {soft}the upload slowed to {rate} (nothing failed for it)"
+            )),
+            (n, _) => Some(format!(
+                "the server {soft}throttled the upload {} in {}; waited {:.1} s in all and slowed to {rate} (nothing failed for it)",
+                times(s.answers.max(n)),
+                crate::report::plural(n.into(), "pause", "pauses"),
+                s.waited.as_secs_f64()
+            )),
+        }
     }
 
     /// Says (`-v`) a new pause: the rate and the ceiling it resumes at.
@@ -485,24 +522,7 @@ impl Pace {
 
     /// One line for the report when the server throttled the run.
     pub fn summary(&self) -> Option<String> {
-        let s = self.state();
-        let rate = s
-            .rate()
-            .map_or("no limit".to_string(), |r| format!("{r:.1} messages/s"));
-        let soft = match s.soft {
-            0 => String::new(),
-            n => format!("asked to slow down {n} times (OK [THROTTLED], the messages stored) and "),
-        };
-        match (s.throttles, s.soft) {
-            (0, 0) => None,
-            (0, _) => Some(format!(
-                "the server {soft}the upload slowed to {rate} (nothing failed for it)"
-            )),
-            (n, _) => Some(format!(
-                "the server {soft}throttled the upload {n} times; waited {:.1} s in all and slowed to {rate} (nothing failed for it)",
-                s.waited.as_secs_f64()
-            )),
-        }
+        self.state().summary()
     }
 }
 

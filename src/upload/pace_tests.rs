@@ -171,6 +171,16 @@ fn answers_to_requests_written_before_the_cut_are_the_same_event() {
     let kept = p.rate();
     p.throttled(s(16.1), Some(s(16.05)), None, 0.0).unwrap();
     assert_eq!((p.rate(), p.throttles), (kept, 3));
+    // The summary counts every answer, and the pauses they made.
+    let line = p.summary().unwrap();
+    assert!(
+        line.contains("throttled the upload 4 times in 3 pauses"),
+        "{line}"
+    );
+    p.soft_throttled(s(30.0));
+    p.soft_throttled(s(30.1));
+    let line = p.summary().unwrap();
+    assert!(line.contains("asked to slow down 2 times"), "{line}");
 }
 
 #[test]
