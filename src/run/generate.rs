@@ -167,7 +167,11 @@ one, unless \fB\-\-no\-special\-use\fR; \fB\-\-prefix\fR puts the tree under a m
 \fB\-\-flatten\fR joins the path into one level. The components are joined with the
 server's hierarchy delimiter (a delimiter inside a name becomes _ and is reported), the
 server's personal namespace prefix (e.g. INBOX. on Courier and Cyrus) goes in front, and
-names are sent in modified UTF-7. INBOX is matched case-insensitively.
+names are sent in modified UTF-7. INBOX is matched case-insensitively. A folder without
+messages is created all the same (the tree is rebuilt whole; a Takeout mbox, whose messages
+go by their labels, is no folder). Folders that end up in one mailbox (inbox.mbox beside a
+Maildir's INBOX, A.B flattened beside A_B) are named in a warning, except under
+\fB\-\-mailbox\fR.
 .SH ENVIRONMENT
 Command-line options win over environment variables, which win over the config file.
 .TP
